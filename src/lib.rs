@@ -1,0 +1,12 @@
+//! impsim: a deterministic discrete-event simulator of OMA IMPS session management, session
+//! context retention and session recovery. See README.md and ARCHITECTURE.md.
+//!
+//! Layers, inner to outer: `engine` (time, events, random streams; knows nothing of IMPS),
+//! `model` (the protocol: clients, SAP, context store; knows nothing of files), and the edge:
+//! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end).
+
+pub mod engine;
+pub mod model;
+pub mod output;
+pub mod run;
+pub mod scenario;

@@ -1,0 +1,161 @@
+//! Modeled byte costs: server memory of a session context, and traffic per primitive per syntax.
+
+use super::params::{ContextBytes, MessageBytes, SyntaxBytes};
+
+/// The CSP syntax chosen at login, fixed for the session (S3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Syntax {
+    Xml = 0,
+    Wbxml = 1,
+    Pts = 2,
+}
+
+impl Syntax {
+    pub const ALL: [Syntax; 3] = [Syntax::Xml, Syntax::Wbxml, Syntax::Pts];
+    pub fn name(self) -> &'static str {
+        ["xml", "wbxml", "pts"][self as usize]
+    }
+    pub fn from_name(s: &str) -> Option<Syntax> {
+        Syntax::ALL.into_iter().find(|x| x.name() == s)
+    }
+    pub fn from_index(i: u8) -> Syntax {
+        Syntax::ALL[i as usize]
+    }
+}
+
+/// The transactions the model sends, named as in the CSP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Primitive {
+    Login = 0,
+    KeepAlive,
+    Logout,
+    Disconnect,
+    Service,
+    ClientCapability,
+    SubscribePresence,
+    SubscribeNotification,
+    JoinGroup,
+    VersionDiscovery,
+    Activity,
+}
+
+impl Primitive {
+    pub const COUNT: usize = 11;
+    pub const ALL: [Primitive; Primitive::COUNT] = [
+        Primitive::Login,
+        Primitive::KeepAlive,
+        Primitive::Logout,
+        Primitive::Disconnect,
+        Primitive::Service,
+        Primitive::ClientCapability,
+        Primitive::SubscribePresence,
+        Primitive::SubscribeNotification,
+        Primitive::JoinGroup,
+        Primitive::VersionDiscovery,
+        Primitive::Activity,
+    ];
+    /// Name in the trace.
+    pub fn name(self) -> &'static str {
+        [
+            "Login",
+            "KeepAlive",
+            "Logout",
+            "Disconnect",
+            "Service",
+            "ClientCapability",
+            "SubscribePresence",
+            "SubscribeNotification",
+            "JoinGroup",
+            "VersionDiscovery",
+            "Activity",
+        ][self as usize]
+    }
+    /// Name in summary columns (tx_<key>, bytes_<key>).
+    pub fn key(self) -> &'static str {
+        [
+            "login",
+            "keepalive",
+            "logout",
+            "disconnect",
+            "service_negotiation",
+            "capability_negotiation",
+            "subscribe_presence",
+            "subscribe_notification",
+            "join_group",
+            "version_discovery",
+            "activity",
+        ][self as usize]
+    }
+}
+
+/// Bytes per primitive per syntax, as a flat lookup table.
+#[derive(Clone, Debug)]
+pub struct TrafficCost {
+    table: [[u32; 3]; Primitive::COUNT],
+}
+
+impl TrafficCost {
+    pub fn new(m: &MessageBytes) -> Self {
+        let row = |b: &SyntaxBytes| [b.xml, b.wbxml, b.pts];
+        TrafficCost {
+            table: [
+                row(&m.login),
+                row(&m.keepalive),
+                row(&m.logout),
+                row(&m.disconnect),
+                row(&m.service_negotiation),
+                row(&m.capability_negotiation),
+                row(&m.subscribe_presence),
+                row(&m.subscribe_notification),
+                row(&m.join_group),
+                row(&m.version_discovery),
+                row(&m.activity),
+            ],
+        }
+    }
+
+    #[inline]
+    pub fn bytes(&self, p: Primitive, s: Syntax) -> u32 {
+        self.table[p as usize][s as usize]
+    }
+}
+
+/// Sizes of the five context parts (S14).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContextShape {
+    pub services: u16,
+    pub capabilities: u16,
+    pub presence: u16,
+    pub notifications: u16,
+    pub groups: u16,
+}
+
+impl ContextShape {
+    /// Transactions needed to rebuild the subscriptions and groups after a fresh login,
+    /// and the items the SAP re-establishes on a recovery (S19).
+    pub fn rebuild_items(&self) -> u32 {
+        self.presence as u32 + self.notifications as u32 + self.groups as u32
+    }
+
+    pub fn memory(&self, c: &ContextBytes) -> u32 {
+        c.base
+            .saturating_add(self.services as u32 * c.per_service)
+            .saturating_add(self.capabilities as u32 * c.per_capability)
+            .saturating_add(self.presence as u32 * c.per_presence_subscription)
+            .saturating_add(self.notifications as u32 * c.per_notification_subscription)
+            .saturating_add(self.groups as u32 * c.per_joined_group)
+    }
+
+    /// The primitive of the i-th rebuild transaction: presence first, then notifications, then groups.
+    pub fn rebuild_primitive(&self, i: u32) -> Primitive {
+        if i < self.presence as u32 {
+            Primitive::SubscribePresence
+        } else if i < self.presence as u32 + self.notifications as u32 {
+            Primitive::SubscribeNotification
+        } else {
+            Primitive::JoinGroup
+        }
+    }
+}

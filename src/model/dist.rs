@@ -1,0 +1,525 @@
+//! Distributions of durations and counts, sampled by inversion from one uniform draw.
+//!
+//! One uniform per sample keeps every stream's counter in step whatever the distribution,
+//! and `libm` (a pure-Rust libm) makes `ln`, `exp` and `pow` give the same bits on every
+//! platform, so a seed reproduces a run anywhere.
+
+use crate::engine::time::{format_duration, from_secs_f64, parse_duration};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::sync::Arc;
+
+/// A distribution over non-negative reals (seconds for durations, plain numbers for counts).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dist {
+    Fixed(f64),
+    Exponential {
+        mean: f64,
+    },
+    /// `mu` and `sigma` of the underlying normal; written as `median` or `mean` plus `sigma`.
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Weibull {
+        shape: f64,
+        scale: f64,
+    },
+    /// Pareto type I: `scale` is the minimum value.
+    Pareto {
+        shape: f64,
+        scale: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    /// Observed values from a CSV file (one number per line); sampled with linear
+    /// interpolation between order statistics. `samples` is filled by the scenario loader.
+    Empirical {
+        file: String,
+        scale: f64,
+        samples: Arc<[f64]>,
+    },
+}
+
+impl Dist {
+    /// Sample by inversion of the CDF at `u` in (0, 1).
+    #[inline]
+    pub fn sample(&self, u: f64) -> f64 {
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Exponential { mean } => -mean * libm::log(u),
+            Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * inverse_normal_cdf(u)),
+            Dist::Weibull { shape, scale } => scale * libm::pow(-libm::log(u), 1.0 / shape),
+            Dist::Pareto { shape, scale } => scale * libm::pow(u, -1.0 / shape),
+            Dist::Uniform { min, max } => min + (max - min) * u,
+            Dist::Empirical { ref samples, .. } => {
+                if samples.len() == 1 {
+                    return samples[0];
+                }
+                let x = u * (samples.len() - 1) as f64;
+                let i = (x as usize).min(samples.len() - 2);
+                let f = x - i as f64;
+                samples[i] + f * (samples[i + 1] - samples[i])
+            }
+        }
+    }
+
+    /// The distribution's mean (infinite for Pareto with shape <= 1).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Exponential { mean } => mean,
+            Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * sigma / 2.0),
+            Dist::Weibull { shape, scale } => scale * libm::tgamma(1.0 + 1.0 / shape),
+            Dist::Pareto { shape, scale } => {
+                if shape <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    shape * scale / (shape - 1.0)
+                }
+            }
+            Dist::Uniform { min, max } => (min + max) / 2.0,
+            Dist::Empirical { ref samples, .. } => {
+                if samples.is_empty() {
+                    return f64::NAN;
+                }
+                samples.iter().sum::<f64>() / samples.len() as f64
+            }
+        }
+    }
+}
+
+/// Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
+pub fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e1,
+        2.506628277459239e0,
+    ];
+    const B: [f64; 5] =
+        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838e0,
+        -2.549732539343734e0,
+        4.374664141464968e0,
+        2.938163982698783e0,
+    ];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996e0, 3.754408661907416e0];
+    const P_LOW: f64 = 0.02425;
+    if p < P_LOW {
+        let q = libm::sqrt(-2.0 * libm::log(p));
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -inverse_normal_cdf(1.0 - p)
+    }
+}
+
+/// What the numbers of a distribution measure: this decides how they are written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unit {
+    /// Written as duration strings ("30s"); held in seconds.
+    Duration,
+    /// Written as plain numbers.
+    Count,
+}
+
+/// A scalar in a distribution table: a duration string or a number.
+#[derive(Clone, Debug)]
+enum Quantity {
+    Text(String),
+    Number(f64),
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration string like \"30s\" or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
+                Ok(Quantity::Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const KINDS: &str = "fixed, exponential, lognormal, weibull, pareto, uniform, empirical";
+
+/// The table form: `{ dist = "exponential", mean = "30m" }`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    dist: String,
+    value: Option<Quantity>,
+    mean: Option<Quantity>,
+    median: Option<Quantity>,
+    sigma: Option<f64>,
+    shape: Option<f64>,
+    scale: Option<Quantity>,
+    min: Option<Quantity>,
+    max: Option<Quantity>,
+    file: Option<String>,
+    /// For an empirical duration distribution: the unit of the file's numbers (default "s").
+    unit: Option<String>,
+}
+
+impl Table {
+    fn build(self, unit: Unit) -> Result<Dist, String> {
+        let q = |name: &str, v: &Option<Quantity>| -> Result<f64, String> {
+            match v {
+                None => Err(format!("distribution \"{}\" needs `{name}`", self.dist)),
+                Some(v) => quantity(v, unit, name),
+            }
+        };
+        let real = |name: &str, v: Option<f64>| -> Result<f64, String> {
+            v.ok_or_else(|| format!("distribution \"{}\" needs `{name}` (a number)", self.dist))
+        };
+        let positive = |name: &str, v: f64| -> Result<f64, String> {
+            if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("`{name}` must be greater than 0 (got {v})")) }
+        };
+        let used: &[&str] = match self.dist.as_str() {
+            "fixed" => &["value"],
+            "exponential" => &["mean"],
+            "lognormal" => &["median", "mean", "sigma"],
+            "weibull" | "pareto" => &["shape", "scale"],
+            "uniform" => &["min", "max"],
+            "empirical" => &["file", "unit"],
+            other => return Err(format!("unknown distribution \"{other}\"; allowed: {KINDS}")),
+        };
+        for (name, set) in [
+            ("value", self.value.is_some()),
+            ("mean", self.mean.is_some()),
+            ("median", self.median.is_some()),
+            ("sigma", self.sigma.is_some()),
+            ("shape", self.shape.is_some()),
+            ("scale", self.scale.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("file", self.file.is_some()),
+            ("unit", self.unit.is_some()),
+        ] {
+            if set && !used.contains(&name) {
+                return Err(format!(
+                    "distribution \"{}\" takes {}; `{name}` does not belong to it",
+                    self.dist,
+                    used.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        Ok(match self.dist.as_str() {
+            "fixed" => Dist::Fixed(q("value", &self.value)?),
+            "exponential" => Dist::Exponential { mean: positive("mean", q("mean", &self.mean)?)? },
+            "lognormal" => {
+                let sigma = real("sigma", self.sigma)?;
+                if !(sigma >= 0.0 && sigma.is_finite()) {
+                    return Err(format!("`sigma` must be 0 or more (got {sigma})"));
+                }
+                let mu = match (&self.median, &self.mean) {
+                    (Some(m), None) => libm::log(positive("median", quantity(m, unit, "median")?)?),
+                    (None, Some(m)) => libm::log(positive("mean", quantity(m, unit, "mean")?)?) - sigma * sigma / 2.0,
+                    _ => {
+                        return Err(
+                            "distribution \"lognormal\" needs exactly one of `median` or `mean`, and `sigma`".into()
+                        );
+                    }
+                };
+                Dist::LogNormal { mu, sigma }
+            }
+            "weibull" | "pareto" => {
+                let shape = positive("shape", real("shape", self.shape)?)?;
+                let scale = positive("scale", q("scale", &self.scale)?)?;
+                if self.dist == "weibull" { Dist::Weibull { shape, scale } } else { Dist::Pareto { shape, scale } }
+            }
+            "uniform" => {
+                let (min, max) = (q("min", &self.min)?, q("max", &self.max)?);
+                if min > max {
+                    return Err(format!("`min` must not exceed `max` (got min {min}, max {max})"));
+                }
+                Dist::Uniform { min, max }
+            }
+            _ => {
+                let file =
+                    self.file.clone().ok_or("distribution \"empirical\" needs `file` (a CSV of observed values)")?;
+                let scale = match (unit, self.unit.as_deref()) {
+                    (Unit::Count, None) => 1.0,
+                    (Unit::Count, Some(_)) => return Err("`unit` applies only to durations".into()),
+                    (Unit::Duration, u) => {
+                        let u = u.unwrap_or("s");
+                        let us = parse_duration(&format!("1{u}"))
+                            .map_err(|_| format!("`unit` \"{u}\" unknown; allowed: us, ms, s, m, h, d"))?;
+                        us as f64 / 1e6
+                    }
+                };
+                Dist::Empirical { file, scale, samples: Arc::from(Vec::new()) }
+            }
+        })
+    }
+}
+
+fn quantity(v: &Quantity, unit: Unit, name: &str) -> Result<f64, String> {
+    match (v, unit) {
+        (Quantity::Text(s), Unit::Duration) => {
+            parse_duration(s).map(|us| us as f64 / 1e6).map_err(|e| format!("`{name}`: {e}"))
+        }
+        (Quantity::Number(n), Unit::Duration) => {
+            Err(format!("`{name}` is a duration: write it as a string with a unit, e.g. \"{n}s\""))
+        }
+        (Quantity::Number(n), Unit::Count) => {
+            if *n < 0.0 || !n.is_finite() {
+                Err(format!("`{name}` must be 0 or more (got {n})"))
+            } else {
+                Ok(*n)
+            }
+        }
+        (Quantity::Text(s), Unit::Count) => Err(format!("`{name}` is a count: write a number, not \"{s}\"")),
+    }
+}
+
+fn deserialize_dist<'de, D: Deserializer<'de>>(d: D, unit: Unit) -> Result<Dist, D::Error> {
+    struct V(Unit);
+    impl<'de> Visitor<'de> for V {
+        type Value = Dist;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            match self.0 {
+                Unit::Duration => {
+                    f.write_str("a duration like \"30s\" or a table like { dist = \"exponential\", mean = \"30m\" }")
+                }
+                Unit::Count => f.write_str("a number or a table like { dist = \"exponential\", mean = 3 }"),
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {
+            quantity(&Quantity::Text(v.into()), self.0, "value").map(Dist::Fixed).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dist, E> {
+            self.visit_f64(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist, E> {
+            self.visit_f64(v as f64)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dist, E> {
+            quantity(&Quantity::Number(v), self.0, "value").map(Dist::Fixed).map_err(E::custom)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dist, A::Error> {
+            let t = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            t.build(self.0).map_err(de::Error::custom)
+        }
+    }
+    d.deserialize_any(V(unit))
+}
+
+/// Write a distribution back in the form it is read in (for manifests and overrides).
+fn to_table(dist: &Dist, unit: Unit) -> toml::Table {
+    let mut t = toml::Table::new();
+    let q = |v: f64| -> toml::Value {
+        match unit {
+            Unit::Duration => toml::Value::String(format_duration(crate::engine::time::from_secs_f64(v))),
+            Unit::Count => toml::Value::Float(v),
+        }
+    };
+    let name = match dist {
+        Dist::Fixed(v) => {
+            t.insert("value".into(), q(*v));
+            "fixed"
+        }
+        Dist::Exponential { mean } => {
+            t.insert("mean".into(), q(*mean));
+            "exponential"
+        }
+        Dist::LogNormal { mu, sigma } => {
+            t.insert("median".into(), q(libm::exp(*mu)));
+            t.insert("sigma".into(), toml::Value::Float(*sigma));
+            "lognormal"
+        }
+        Dist::Weibull { shape, scale } | Dist::Pareto { shape, scale } => {
+            t.insert("shape".into(), toml::Value::Float(*shape));
+            t.insert("scale".into(), q(*scale));
+            if matches!(dist, Dist::Weibull { .. }) { "weibull" } else { "pareto" }
+        }
+        Dist::Uniform { min, max } => {
+            t.insert("min".into(), q(*min));
+            t.insert("max".into(), q(*max));
+            "uniform"
+        }
+        Dist::Empirical { file, scale, .. } => {
+            t.insert("file".into(), toml::Value::String(file.clone()));
+            if unit == Unit::Duration {
+                t.insert("unit".into(), toml::Value::String(format_duration(from_secs_f64(*scale))[1..].to_string()));
+            }
+            "empirical"
+        }
+    };
+    t.insert("dist".into(), toml::Value::String(name.into()));
+    t
+}
+
+/// A distribution of durations (held in seconds, sampled in microseconds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurationDist(pub Dist);
+
+impl DurationDist {
+    /// Sample a duration in whole microseconds.
+    #[inline]
+    pub fn sample_us(&self, u: f64) -> u64 {
+        from_secs_f64(self.0.sample(u))
+    }
+    pub fn fixed_us(us: u64) -> Self {
+        DurationDist(Dist::Fixed(us as f64 / 1e6))
+    }
+    pub fn exp(mean_us: u64) -> Self {
+        DurationDist(Dist::Exponential { mean: mean_us as f64 / 1e6 })
+    }
+    pub fn mean_secs(&self) -> f64 {
+        self.0.mean()
+    }
+}
+
+/// A distribution of counts (context part sizes); samples round to the nearest integer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CountDist(pub Dist);
+
+impl CountDist {
+    #[inline]
+    pub fn sample_count(&self, u: f64) -> u32 {
+        let v = libm::round(self.0.sample(u));
+        if v.is_nan() || v <= 0.0 {
+            0
+        } else if v >= 65_535.0 {
+            65_535
+        } else {
+            v as u32
+        }
+    }
+    pub fn fixed(n: u32) -> Self {
+        CountDist(Dist::Fixed(n as f64))
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_dist(d, Unit::Duration).map(DurationDist)
+    }
+}
+impl<'de> Deserialize<'de> for CountDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_dist(d, Unit::Count).map(CountDist)
+    }
+}
+impl Serialize for DurationDist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        to_table(&self.0, Unit::Duration).serialize(s)
+    }
+}
+impl Serialize for CountDist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        to_table(&self.0, Unit::Count).serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mean_of(d: &Dist, n: usize) -> f64 {
+        (0..n).map(|i| d.sample((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn inversion_gives_the_documented_means() {
+        let n = 400_000;
+        for d in [
+            Dist::Exponential { mean: 30.0 },
+            Dist::LogNormal { mu: 1.0, sigma: 0.5 },
+            Dist::Weibull { shape: 0.8, scale: 10.0 },
+            Dist::Pareto { shape: 3.0, scale: 2.0 },
+            Dist::Uniform { min: 1.0, max: 5.0 },
+        ] {
+            let m = mean_of(&d, n);
+            assert!((m - d.mean()).abs() / d.mean() < 0.01, "{d:?}: sample mean {m} vs {}", d.mean());
+        }
+    }
+
+    #[test]
+    fn inverse_normal_is_accurate() {
+        assert!(inverse_normal_cdf(0.5).abs() < 1e-9);
+        assert!((inverse_normal_cdf(0.975) - 1.959963985).abs() < 1e-6);
+        assert!((inverse_normal_cdf(0.001) + 3.090232306).abs() < 1e-6);
+    }
+
+    #[test]
+    fn empirical_interpolates_between_order_statistics() {
+        let d = Dist::Empirical { file: "x".into(), scale: 1.0, samples: Arc::from(vec![1.0, 2.0, 4.0]) };
+        assert_eq!(d.sample(0.0), 1.0);
+        assert_eq!(d.sample(0.5), 2.0);
+        assert_eq!(d.sample(0.75), 3.0);
+        assert_eq!(d.sample(1.0), 4.0);
+    }
+
+    #[derive(Deserialize)]
+    struct Probe {
+        d: DurationDist,
+    }
+
+    fn parse(s: &str) -> Result<DurationDist, String> {
+        toml::from_str::<Probe>(s).map(|p| p.d).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tables_and_short_forms_parse_and_bad_parameters_are_refused() {
+        assert_eq!(parse("d = \"30s\"").unwrap(), DurationDist(Dist::Fixed(30.0)));
+        assert_eq!(
+            parse("d = { dist = \"exponential\", mean = \"2m\" }").unwrap(),
+            DurationDist(Dist::Exponential { mean: 120.0 })
+        );
+        assert!(parse("d = { dist = \"exponential\", mean = \"-2m\" }").unwrap_err().contains("negative"));
+        assert!(parse("d = { dist = \"exponential\", mean = 5 }").unwrap_err().contains("duration"));
+        assert!(parse("d = { dist = \"weibull\", shape = 0, scale = \"1m\" }").unwrap_err().contains("greater than 0"));
+        assert!(parse("d = { dist = \"uniform\", min = \"5s\", max = \"1s\" }").unwrap_err().contains("min"));
+        assert!(parse("d = { dist = \"gauss\", mean = \"1s\" }").unwrap_err().contains("allowed"));
+        assert!(parse("d = { dist = \"exponential\", mean = \"1s\", mena = 3 }").unwrap_err().contains("mena"));
+        assert!(parse("d = { dist = \"exponential\", sigma = 1.0, mean = \"1s\" }").unwrap_err().contains("sigma"));
+    }
+
+    #[test]
+    fn serialized_form_reads_back_identically() {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            d: &'a DurationDist,
+        }
+        for text in [
+            "d = { dist = \"lognormal\", median = \"300ms\", sigma = 0.5 }",
+            "d = { dist = \"pareto\", shape = 1.5, scale = \"1m\" }",
+            "d = \"45s\"",
+        ] {
+            let d = parse(text).unwrap();
+            let back = toml::to_string(&Out { d: &d }).unwrap();
+            let again = parse(&back).unwrap();
+            assert_eq!(d.sample_us(0.3), again.sample_us(0.3), "{back}");
+        }
+    }
+}

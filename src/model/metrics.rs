@@ -1,0 +1,313 @@
+//! What a run measures: counters, time-weighted gauges and HDR histograms, and the one
+//! summary row they make. Column names here are the ones documented in README.md.
+
+use super::context::Gone;
+use super::cost::{Primitive, Syntax};
+use crate::engine::time::SimTime;
+use hdrhistogram::Histogram;
+
+/// A level over time: its peak and its time-weighted mean.
+#[derive(Clone, Debug, Default)]
+pub struct Gauge {
+    value: u64,
+    peak: u64,
+    area: u128,
+    last: SimTime,
+}
+
+impl Gauge {
+    #[inline]
+    pub fn set(&mut self, now: SimTime, v: u64) {
+        self.area += self.value as u128 * (now - self.last) as u128;
+        self.last = now;
+        self.value = v;
+        self.peak = self.peak.max(v);
+    }
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+    pub fn peak(&self) -> u64 {
+        self.peak
+    }
+    /// Integral of the level over [0, end], in value-microseconds.
+    pub fn area(&self, end: SimTime) -> u128 {
+        self.area + self.value as u128 * end.saturating_sub(self.last) as u128
+    }
+    pub fn mean(&self, end: SimTime) -> f64 {
+        if end == 0 { self.value as f64 } else { self.area(end) as f64 / end as f64 }
+    }
+}
+
+/// Why a session ended (S6, S8, S10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EndReason {
+    Logout = 0,
+    AutoLogout,
+    SapDisconnect,
+    Restart,
+    /// The same client logged in afresh while the SAP still held its session.
+    Relogin,
+}
+
+/// How a session came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginKind {
+    /// A client's first session under its Client-ID.
+    Initial,
+    /// Fresh login after a 502 (S20).
+    After502,
+    /// Fresh login of a returning client that did not try to recover.
+    Returning,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub events: u64,
+    pub logins_fresh: u64,
+    pub logins_initial: u64,
+    pub logins_after_502: u64,
+    pub logins_after_version_discovery: u64,
+    pub logins_denied: u64,
+    pub recovery_successes: u64,
+    pub fail: [u64; Gone::COUNT],
+    pub sessions_recovered: u64,
+    pub continuations: u64,
+    pub ended: [u64; 5],
+    pub contexts_created: u64,
+    pub gone: [u64; Gone::COUNT],
+    pub ttl_reduced: u64,
+    pub transport_breaks: u64,
+    pub device_offs: u64,
+    pub retries: u64,
+    pub abandoned: u64,
+    pub client_id_changes: u64,
+    pub resubscriptions: u64,
+    pub recovery_bytes_saved: u64,
+    pub recovery_transactions_saved: u64,
+    pub tx: [u64; Primitive::COUNT],
+    pub tx_bytes: [u64; Primitive::COUNT],
+    pub syntax_bytes: [u64; 3],
+    pub inband: u64,
+    pub outband: u64,
+    pub dropped: u64,
+    pub restarts: u64,
+}
+
+impl Counters {
+    pub fn recovery_attempts(&self) -> u64 {
+        self.recovery_successes + self.fail.iter().sum::<u64>()
+    }
+    pub fn recovery_rate(&self) -> f64 {
+        let a = self.recovery_attempts();
+        if a == 0 { f64::NAN } else { self.recovery_successes as f64 / a as f64 }
+    }
+    #[inline]
+    pub fn transaction(&mut self, p: Primitive, s: Syntax, bytes: u32, inband: bool) {
+        self.tx[p as usize] += 1;
+        self.tx_bytes[p as usize] += bytes as u64;
+        self.syntax_bytes[s as usize] += bytes as u64;
+        if inband {
+            self.inband += 1;
+        } else {
+            self.outband += 1;
+        }
+    }
+}
+
+/// One timeseries.csv row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub time: SimTime,
+    pub active_sessions: u64,
+    pub retained_contexts: u64,
+    pub retained_bytes: u64,
+    pub recovery_attempts: u64,
+    pub recovery_successes: u64,
+}
+
+pub struct Metrics {
+    pub c: Counters,
+    pub active: Gauge,
+    pub active_bytes: Gauge,
+    pub retained: Gauge,
+    pub retained_bytes: Gauge,
+    /// Time to restore a full context after the client came back, in microseconds.
+    pub restore_recovered: Histogram<u64>,
+    pub restore_fresh: Histogram<u64>,
+    pub samples: Vec<Sample>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let h = || {
+            Histogram::<u64>::new_with_bounds(1, crate::engine::time::MAX_DURATION, 3).expect("valid histogram bounds")
+        };
+        Metrics {
+            c: Counters::default(),
+            active: Gauge::default(),
+            active_bytes: Gauge::default(),
+            retained: Gauge::default(),
+            retained_bytes: Gauge::default(),
+            restore_recovered: h(),
+            restore_fresh: h(),
+            samples: Vec::new(),
+        }
+    }
+}
+
+/// A value in the summary: integers print exactly, reals with fixed precision so the
+/// bytes are the same on every machine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Int(u64),
+    Real(f64),
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Cell::Int(v) => write!(f, "{v}"),
+            Cell::Real(v) if v.is_nan() => f.write_str(""),
+            Cell::Real(v) => write!(f, "{v:.6}"),
+        }
+    }
+}
+
+impl Cell {
+    pub fn as_f64(&self) -> f64 {
+        match *self {
+            Cell::Int(v) => v as f64,
+            Cell::Real(v) => v,
+        }
+    }
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> Cell {
+    if h.is_empty() { Cell::Real(f64::NAN) } else { Cell::Real(h.value_at_quantile(q) as f64 / 1000.0) }
+}
+
+impl Metrics {
+    /// The summary row: (column, value) in a fixed order.
+    pub fn summary(&self, seed: u64, clients: u32, end: SimTime) -> Vec<(String, Cell)> {
+        let c = &self.c;
+        let hours = end as f64 / 3.6e9;
+        let mut row: Vec<(String, Cell)> = Vec::with_capacity(96);
+        let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
+        let total_tx: u64 = c.tx.iter().sum();
+        let total_bytes: u64 = c.tx_bytes.iter().sum();
+        put("seed", Cell::Int(seed));
+        put("clients", Cell::Int(clients as u64));
+        put("sim_hours", Cell::Real(hours));
+        put("events", Cell::Int(c.events));
+        put("logins_fresh", Cell::Int(c.logins_fresh));
+        put("logins_recovery", Cell::Int(c.recovery_successes));
+        put("recovery_attempts", Cell::Int(c.recovery_attempts()));
+        put("recovery_successes", Cell::Int(c.recovery_successes));
+        put("recovery_success_rate", Cell::Real(c.recovery_rate()));
+        for (name, g) in [
+            ("fail_expired", Gone::Expired),
+            ("fail_evicted", Gone::Evicted),
+            ("fail_not_stored", Gone::NotStored),
+            ("fail_client_changed", Gone::ClientChanged),
+            ("fail_restart", Gone::Restart),
+            ("fail_replaced", Gone::Replaced),
+            ("fail_unknown", Gone::Unknown),
+        ] {
+            put(name, Cell::Int(c.fail[g as usize]));
+        }
+        put("auto_logouts", Cell::Int(c.ended[EndReason::AutoLogout as usize]));
+        put("sap_disconnects", Cell::Int(c.ended[EndReason::SapDisconnect as usize]));
+        put("active_sessions_peak", Cell::Int(self.active.peak()));
+        put("retained_contexts_peak", Cell::Int(self.retained.peak()));
+        put("retained_contexts_mean", Cell::Real(self.retained.mean(end)));
+        put("retained_bytes_peak", Cell::Int(self.retained_bytes.peak()));
+        put("retained_bytes_mean", Cell::Real(self.retained_bytes.mean(end)));
+        put("transactions", Cell::Int(total_tx));
+        put("bytes_total", Cell::Int(total_bytes));
+        put("restore_ms_p50", Cell::Real(merged_quantile(&self.restore_recovered, &self.restore_fresh, 0.5)));
+        put("restore_ms_p99", Cell::Real(merged_quantile(&self.restore_recovered, &self.restore_fresh, 0.99)));
+        // Beyond the required columns: what a user needs to read the run.
+        put("logins_initial", Cell::Int(c.logins_initial));
+        put("logins_after_502", Cell::Int(c.logins_after_502));
+        put("logins_after_version_discovery", Cell::Int(c.logins_after_version_discovery));
+        put("logins_denied", Cell::Int(c.logins_denied));
+        put("session_continuations", Cell::Int(c.continuations));
+        put("logouts", Cell::Int(c.ended[EndReason::Logout as usize]));
+        put("restart_drops", Cell::Int(c.ended[EndReason::Restart as usize]));
+        put("relogin_drops", Cell::Int(c.ended[EndReason::Relogin as usize]));
+        put("restarts", Cell::Int(c.restarts));
+        put("transport_breaks", Cell::Int(c.transport_breaks));
+        put("device_offs", Cell::Int(c.device_offs));
+        put("client_id_changes", Cell::Int(c.client_id_changes));
+        put("abandoned", Cell::Int(c.abandoned));
+        put("ttl_reduced", Cell::Int(c.ttl_reduced));
+        put("retries", Cell::Int(c.retries));
+        put("dropped_requests", Cell::Int(c.dropped));
+        put("contexts_created", Cell::Int(c.contexts_created));
+        put("contexts_expired", Cell::Int(c.gone[Gone::Expired as usize]));
+        put("contexts_evicted", Cell::Int(c.gone[Gone::Evicted as usize]));
+        put("contexts_not_stored", Cell::Int(c.gone[Gone::NotStored as usize]));
+        put("contexts_lost_restart", Cell::Int(c.gone[Gone::Restart as usize]));
+        put("contexts_replaced", Cell::Int(c.gone[Gone::Replaced as usize]));
+        put("active_sessions_mean", Cell::Real(self.active.mean(end)));
+        put("active_bytes_peak", Cell::Int(self.active_bytes.peak()));
+        put("active_bytes_mean", Cell::Real(self.active_bytes.mean(end)));
+        put("retained_byte_hours", Cell::Real(self.retained_bytes.area(end) as f64 / 3.6e9));
+        put("resubscriptions", Cell::Int(c.resubscriptions));
+        put("recovery_bytes_saved", Cell::Int(c.recovery_bytes_saved));
+        put("recovery_transactions_saved", Cell::Int(c.recovery_transactions_saved));
+        put("inband_transactions", Cell::Int(c.inband));
+        put("outband_transactions", Cell::Int(c.outband));
+        put(
+            "keepalive_share",
+            Cell::Real(if total_tx == 0 {
+                f64::NAN
+            } else {
+                c.tx[Primitive::KeepAlive as usize] as f64 / total_tx as f64
+            }),
+        );
+        for p in Primitive::ALL {
+            put(&format!("tx_{}", p.key()), Cell::Int(c.tx[p as usize]));
+        }
+        for p in Primitive::ALL {
+            put(&format!("bytes_{}", p.key()), Cell::Int(c.tx_bytes[p as usize]));
+        }
+        for s in Syntax::ALL {
+            put(&format!("bytes_{}", s.name()), Cell::Int(c.syntax_bytes[s as usize]));
+        }
+        for (name, h) in [("recovered", &self.restore_recovered), ("fresh", &self.restore_fresh)] {
+            put(&format!("restore_{name}_count"), Cell::Int(h.len()));
+            for (q, label) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99"), (0.999, "p999")] {
+                put(&format!("restore_{name}_ms_{label}"), ms(h, q));
+            }
+        }
+        row
+    }
+}
+
+/// Quantile over the union of two histograms, in milliseconds.
+fn merged_quantile(a: &Histogram<u64>, b: &Histogram<u64>, q: f64) -> f64 {
+    let mut m = a.clone();
+    if m.add(b).is_err() || m.is_empty() {
+        return f64::NAN;
+    }
+    m.value_at_quantile(q) as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauge_mean_is_time_weighted() {
+        let mut g = Gauge::default();
+        g.set(0, 10);
+        g.set(100, 30);
+        g.set(300, 0);
+        // 10 for 100us, 30 for 200us, 0 for 100us.
+        assert_eq!(g.area(400), 1000 + 6000);
+        assert!((g.mean(400) - 17.5).abs() < 1e-12);
+        assert_eq!(g.peak(), 30);
+    }
+}

@@ -1,0 +1,488 @@
+//! Every setting of a run, with the defaults documented in README.md.
+//!
+//! These types derive serde so that the scenario loader at the edge can fill them from TOML;
+//! the model itself never reads a file. Where the source says MAY or SHOULD, the setting's
+//! default is the source's recommendation.
+
+use super::dist::{CountDist, Dist, DurationDist};
+use crate::engine::time::{DAY, HOUR, MILLIS, MINUTE, SECOND, format_duration, parse_duration, parse_size};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// A non-negative duration written like "30s".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub u64);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map(Dur).map_err(serde::de::Error::custom)
+    }
+}
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(self.0))
+    }
+}
+
+/// A duration or `infinite`: the granted/requested TimeToLive (S10) and the retention period (S16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Span {
+    Finite(u64),
+    Infinite,
+}
+
+impl Span {
+    pub fn micros(self) -> Option<u64> {
+        match self {
+            Span::Finite(us) => Some(us),
+            Span::Infinite => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim() == "infinite" {
+            return Ok(Span::Infinite);
+        }
+        parse_duration(&s).map(Span::Finite).map_err(|e| serde::de::Error::custom(format!("{e}, or \"infinite\"")))
+    }
+}
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Span::Finite(us) => s.serialize_str(&format_duration(*us)),
+            Span::Infinite => s.serialize_str("infinite"),
+        }
+    }
+}
+
+/// A recurring process that may be switched off with "never".
+#[derive(Clone, Debug, PartialEq)]
+pub struct Every(pub Option<DurationDist>);
+
+impl<'de> Deserialize<'de> for Every {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Peek for "never" without losing the distribution's own error messages.
+        let v = toml::Value::deserialize(d)?;
+        if v.as_str() == Some("never") {
+            return Ok(Every(None));
+        }
+        DurationDist::deserialize(v).map(|x| Every(Some(x))).map_err(serde::de::Error::custom)
+    }
+}
+impl Serialize for Every {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            None => s.serialize_str("never"),
+            Some(d) => d.serialize(s),
+        }
+    }
+}
+
+/// A byte count written as an integer or like "2GiB"; 0 means no cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Bytes(pub u64);
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::Integer(i) if i >= 0 => Ok(Bytes(i as u64)),
+            toml::Value::Integer(i) => Err(serde::de::Error::custom(format!("negative size {i} is not allowed"))),
+            toml::Value::String(s) => parse_size(&s).map(Bytes).map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a size like 1048576 or \"2GiB\", found {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+/// The whole scenario: one run is a pure function of these values and the seed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// A label for outputs.
+    pub name: String,
+    pub seed: u64,
+    /// Number of virtual clients (devices, each with its own Client-ID; S15).
+    pub clients: u32,
+    /// Simulated time to run.
+    pub duration: Dur,
+    /// Interval of timeseries.csv rows.
+    pub sample_every: Dur,
+    /// When each client first comes online (drawn per client).
+    pub startup: DurationDist,
+    /// How long the SAP keeps a context after its session ends (S16): "0s", a duration or "infinite".
+    pub retention: Span,
+    pub users: Users,
+    pub context: ContextParams,
+    pub client: ClientParams,
+    pub transport_break: Outage,
+    pub device_off: Outage,
+    pub network: Network,
+    pub sap: SapParams,
+    pub store: StoreParams,
+    pub cost: CostParams,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            name: "scenario".into(),
+            seed: 1,
+            clients: 5_000,
+            duration: Dur(DAY),
+            sample_every: Dur(5 * MINUTE),
+            startup: DurationDist(Dist::Uniform { min: 0.0, max: 1800.0 }),
+            retention: Span::Finite(30 * MINUTE),
+            users: Users::default(),
+            context: ContextParams::default(),
+            client: ClientParams::default(),
+            transport_break: Outage {
+                every: Every(Some(DurationDist::exp(2 * HOUR))),
+                duration: DurationDist(Dist::LogNormal { mu: libm::log(20.0), sigma: 1.5 }),
+            },
+            device_off: Outage {
+                every: Every(Some(DurationDist::exp(12 * HOUR))),
+                duration: DurationDist(Dist::LogNormal { mu: libm::log(1200.0), sigma: 1.0 }),
+            },
+            network: Network::default(),
+            sap: SapParams::default(),
+            store: StoreParams::default(),
+            cost: CostParams::default(),
+        }
+    }
+}
+
+/// Users own one or more clients (S15).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Users {
+    /// Weights of a user having 1, 2, 3, ... devices.
+    pub devices: Vec<f64>,
+}
+impl Default for Users {
+    fn default() -> Self {
+        Users { devices: vec![0.75, 0.2, 0.05] }
+    }
+}
+
+/// Sizes of the five parts of a session context (S14), drawn once per client identity.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContextParams {
+    /// Negotiated services; at least one is always negotiated (S12).
+    pub services: CountDist,
+    pub capabilities: CountDist,
+    pub presence_subscriptions: CountDist,
+    pub notification_subscriptions: CountDist,
+    pub joined_groups: CountDist,
+}
+impl Default for ContextParams {
+    fn default() -> Self {
+        ContextParams {
+            services: CountDist(Dist::Uniform { min: 1.0, max: 5.0 }),
+            capabilities: CountDist::fixed(6),
+            presence_subscriptions: CountDist(Dist::LogNormal { mu: libm::log(12.0), sigma: 0.8 }),
+            notification_subscriptions: CountDist(Dist::Uniform { min: 0.0, max: 3.0 }),
+            joined_groups: CountDist(Dist::Exponential { mean: 1.5 }),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientParams {
+    /// Share of clients that use 4-way access control (2 round trips) rather than 2-way (S18).
+    pub four_way_share: f64,
+    /// Shares of the protocol version each client first tries (S3, S7).
+    pub versions: BTreeMap<String, f64>,
+    /// Shares of the syntax each client uses: xml, wbxml, pts (S3).
+    pub syntaxes: BTreeMap<String, f64>,
+    /// Whether a client whose version is refused runs version discovery and retries (S7, MAY).
+    pub version_discovery: bool,
+    /// The TimeToLive the client requests at login, or "infinite" (S10).
+    pub requested_ttl: Span,
+    /// A KeepAlive is sent when this fraction of the granted TTL has passed with no transaction (S10).
+    pub keepalive_ratio: f64,
+    /// Other inband transactions (messages, presence updates), which also reset the timer.
+    pub activity: Every,
+    /// How long a user keeps a session before logging out or walking away.
+    pub session_length: DurationDist,
+    /// Time between the end of a session and the user's next use of the client.
+    pub offline: DurationDist,
+    /// Probability that a session ends by Logout (S6); otherwise the user walks away silently.
+    pub logout_prob: f64,
+    /// Probability that a returning client tries to recover its old session (S18, MAY).
+    pub recover_prob: f64,
+    /// Delay between a SAP Disconnect reaching the client and its re-login (S8).
+    pub relogin_delay: DurationDist,
+    /// A request without a response after this long is sent again.
+    pub request_timeout: Dur,
+    /// First retry backoff; doubles per retry up to `retry_backoff_max`.
+    pub retry_backoff: Dur,
+    pub retry_backoff_max: Dur,
+    /// Probability that a client has a new Client-ID when it comes back after being offline (S17).
+    pub client_id_change_prob: f64,
+    /// Probability that a user never comes back after a session ends (S17).
+    pub abandon_prob: f64,
+    /// Whether an abandoned client is replaced by a new client (new Client-ID) so the population stays constant.
+    pub replace_abandoned: bool,
+}
+impl Default for ClientParams {
+    fn default() -> Self {
+        ClientParams {
+            four_way_share: 0.3,
+            versions: [("1.1".to_string(), 0.05), ("1.2".to_string(), 0.25), ("1.3".to_string(), 0.7)].into(),
+            syntaxes: [("xml".to_string(), 0.2), ("wbxml".to_string(), 0.7), ("pts".to_string(), 0.1)].into(),
+            version_discovery: true,
+            requested_ttl: Span::Finite(30 * MINUTE),
+            keepalive_ratio: 0.8,
+            activity: Every(Some(DurationDist::exp(20 * MINUTE))),
+            session_length: DurationDist(Dist::LogNormal { mu: libm::log(3.0 * 3600.0), sigma: 1.0 }),
+            offline: DurationDist(Dist::LogNormal { mu: libm::log(1800.0), sigma: 1.5 }),
+            logout_prob: 0.5,
+            recover_prob: 1.0,
+            relogin_delay: DurationDist::exp(30 * SECOND),
+            request_timeout: Dur(30 * SECOND),
+            retry_backoff: Dur(2 * SECOND),
+            retry_backoff_max: Dur(2 * MINUTE),
+            client_id_change_prob: 0.002,
+            abandon_prob: 0.001,
+            replace_abandoned: true,
+        }
+    }
+}
+
+/// A process of outages while a session is up: transport breaks (S1) or device-off periods (S2).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// Time online between the end of one outage (or login) and the next; "never" turns it off.
+    pub every: Every,
+    /// How long the client is unreachable.
+    pub duration: DurationDist,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// Round-trip time, drawn per exchange; each direction takes half.
+    pub rtt: DurationDist,
+}
+impl Default for Network {
+    fn default() -> Self {
+        Network { rtt: DurationDist(Dist::LogNormal { mu: libm::log(0.4), sigma: 0.5 }) }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SapParams {
+    /// Requests served in parallel; more queue first-come first-served.
+    pub workers: u32,
+    /// The SAP grants the requested TTL clamped to [ttl_min, ttl_max] (S10).
+    pub ttl_min: Dur,
+    pub ttl_max: Span,
+    /// Protocol versions the SAP accepts (S4).
+    pub versions: Vec<String>,
+    /// Syntaxes the SAP accepts (S4).
+    pub syntaxes: Vec<String>,
+    /// Time from session establishment to a SAP-initiated Disconnect (S8); "never" turns it off.
+    pub disconnect_every: Every,
+    /// Simulated times at which the SAP restarts, dropping every session.
+    pub restarts: Vec<Dur>,
+    /// How long a restart keeps the SAP from answering.
+    pub restart_downtime: Dur,
+    /// Whether retained contexts (and those of the dropped sessions) survive a restart.
+    pub restart_keeps_retained: bool,
+    pub service: ServiceTimes,
+}
+impl Default for SapParams {
+    fn default() -> Self {
+        SapParams {
+            workers: 16,
+            ttl_min: Dur(MINUTE),
+            ttl_max: Span::Finite(HOUR),
+            versions: vec!["1.1".into(), "1.2".into(), "1.3".into()],
+            syntaxes: vec!["xml".into(), "wbxml".into(), "pts".into()],
+            disconnect_every: Every(Some(DurationDist::exp(DAY))),
+            restarts: vec![],
+            restart_downtime: Dur(MINUTE),
+            restart_keeps_retained: false,
+            service: ServiceTimes::default(),
+        }
+    }
+}
+
+/// SAP work per primitive (one worker busy this long).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceTimes {
+    pub login: Dur,
+    pub keepalive: Dur,
+    pub logout: Dur,
+    pub negotiation: Dur,
+    pub subscribe: Dur,
+    pub activity: Dur,
+    pub version_discovery: Dur,
+    /// Per context item the SAP re-establishes on a recovery (S19).
+    pub resubscribe: Dur,
+}
+impl Default for ServiceTimes {
+    fn default() -> Self {
+        ServiceTimes {
+            login: Dur(4 * MILLIS),
+            keepalive: Dur(200),
+            logout: Dur(MILLIS),
+            negotiation: Dur(2 * MILLIS),
+            subscribe: Dur(MILLIS),
+            activity: Dur(MILLIS),
+            version_discovery: Dur(500),
+            resubscribe: Dur(500),
+        }
+    }
+}
+
+/// Where a new session replaces retained contexts (S16): the same client, or any client of the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplaceScope {
+    Client,
+    User,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreParams {
+    /// Most retained contexts kept; 0 = no cap. The oldest is evicted first.
+    pub max_contexts: u64,
+    /// Most retained bytes kept; 0 = no cap. The oldest is evicted first.
+    pub max_bytes: Bytes,
+    /// Whether a context is retained after a client Logout too (not only after a disconnect).
+    pub keep_on_logout: bool,
+    pub replace_scope: ReplaceScope,
+}
+impl Default for StoreParams {
+    fn default() -> Self {
+        StoreParams { max_contexts: 0, max_bytes: Bytes(0), keep_on_logout: true, replace_scope: ReplaceScope::Client }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostParams {
+    pub context: ContextBytes,
+    pub messages: MessageBytes,
+}
+
+/// Modeled server memory of a context, per part (S14).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContextBytes {
+    /// Fixed part: Session-ID, Client-ID, cookie, version, syntax, TTL, bookkeeping.
+    pub base: u32,
+    pub per_service: u32,
+    pub per_capability: u32,
+    pub per_presence_subscription: u32,
+    pub per_notification_subscription: u32,
+    pub per_joined_group: u32,
+}
+impl Default for ContextBytes {
+    fn default() -> Self {
+        ContextBytes {
+            base: 256,
+            per_service: 32,
+            per_capability: 48,
+            per_presence_subscription: 160,
+            per_notification_subscription: 96,
+            per_joined_group: 192,
+        }
+    }
+}
+
+/// Bytes of one exchange (request plus response) in each syntax.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyntaxBytes {
+    pub xml: u32,
+    pub wbxml: u32,
+    pub pts: u32,
+}
+
+const fn sb(xml: u32, wbxml: u32, pts: u32) -> SyntaxBytes {
+    SyntaxBytes { xml, wbxml, pts }
+}
+
+/// Modeled traffic per primitive per syntax (request + response, application payload).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessageBytes {
+    pub login: SyntaxBytes,
+    pub keepalive: SyntaxBytes,
+    pub logout: SyntaxBytes,
+    pub disconnect: SyntaxBytes,
+    pub service_negotiation: SyntaxBytes,
+    pub capability_negotiation: SyntaxBytes,
+    pub subscribe_presence: SyntaxBytes,
+    pub subscribe_notification: SyntaxBytes,
+    pub join_group: SyntaxBytes,
+    pub version_discovery: SyntaxBytes,
+    pub activity: SyntaxBytes,
+}
+impl Default for MessageBytes {
+    fn default() -> Self {
+        MessageBytes {
+            login: sb(1300, 380, 520),
+            keepalive: sb(620, 120, 160),
+            logout: sb(560, 110, 150),
+            disconnect: sb(520, 100, 140),
+            service_negotiation: sb(2400, 700, 900),
+            capability_negotiation: sb(2100, 620, 800),
+            subscribe_presence: sb(1100, 300, 400),
+            subscribe_notification: sb(800, 220, 300),
+            join_group: sb(1000, 280, 380),
+            version_discovery: sb(600, 160, 200),
+            activity: sb(1500, 420, 560),
+        }
+    }
+}
+
+impl Params {
+    /// Every distribution in the scenario with its field path (for loading empirical data).
+    pub fn dists_mut(&mut self) -> Vec<(String, &mut Dist)> {
+        let mut v: Vec<(String, &mut Dist)> = vec![
+            ("startup".into(), &mut self.startup.0),
+            ("context.services".into(), &mut self.context.services.0),
+            ("context.capabilities".into(), &mut self.context.capabilities.0),
+            ("context.presence_subscriptions".into(), &mut self.context.presence_subscriptions.0),
+            ("context.notification_subscriptions".into(), &mut self.context.notification_subscriptions.0),
+            ("context.joined_groups".into(), &mut self.context.joined_groups.0),
+            ("client.session_length".into(), &mut self.client.session_length.0),
+            ("client.offline".into(), &mut self.client.offline.0),
+            ("client.relogin_delay".into(), &mut self.client.relogin_delay.0),
+            ("transport_break.duration".into(), &mut self.transport_break.duration.0),
+            ("device_off.duration".into(), &mut self.device_off.duration.0),
+            ("network.rtt".into(), &mut self.network.rtt.0),
+        ];
+        for (name, e) in [
+            ("client.activity", &mut self.client.activity),
+            ("transport_break.every", &mut self.transport_break.every),
+            ("device_off.every", &mut self.device_off.every),
+            ("sap.disconnect_every", &mut self.sap.disconnect_every),
+        ] {
+            if let Some(d) = e.0.as_mut() {
+                v.push((name.into(), &mut d.0));
+            }
+        }
+        v
+    }
+}

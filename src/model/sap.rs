@@ -1,0 +1,237 @@
+//! The SAP (Server Access Point): its sessions, its finite capacity, the TimeToLive it
+//! grants, what it accepts at login, and its recovery decision.
+
+use super::context::{ContextStore, Gone, NONE};
+use super::cost::{Primitive, Syntax};
+use super::params::{Params, Span};
+use crate::engine::time::{NEVER, SimTime, after};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// The SAP's view of one client's current session (at most one per client, S15).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SapSession {
+    pub id: u64,
+    /// Auto-logout fires if no transaction arrives before this time (S10).
+    pub deadline: SimTime,
+    /// Granted TimeToLive in microseconds (`NEVER` for infinite).
+    pub ttl: u64,
+    /// Bumped at every establishment, so timers of an earlier session are recognised as stale.
+    pub epoch: u32,
+    /// Client-ID generation and context bytes of the session, fixed at establishment.
+    pub identity: u32,
+    pub bytes: u32,
+    pub live: bool,
+}
+
+/// Status of a response, as the trace shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    Ok = 0,
+    /// The SAP cannot recover the session (S20).
+    RecoveryFailed,
+    /// Protocol version not supported (S4).
+    VersionUnsupported,
+    /// Syntax not supported (S4).
+    SyntaxUnsupported,
+    /// Inband request for a session that is not live.
+    SessionInvalid,
+    /// The SAP was down (restarting) and never answered.
+    Dropped,
+    /// The client gave up waiting (a client-side outcome).
+    Timeout,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        ["200", "502", "505", "506", "604", "dropped", "timeout"][self as usize]
+    }
+}
+
+/// The SAP's answer to the first LoginRequest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginVerdict {
+    VersionRejected,
+    SyntaxRejected,
+    /// A fresh session (no Session-ID given).
+    Fresh,
+    /// The old session is re-established from the retained context at this store index (S19).
+    Recovered {
+        store_idx: u32,
+    },
+    /// The Session-ID names a session that is still live for this client (e.g. a retried login).
+    StillLive,
+    /// 502 with the reason (S20).
+    Failed(Gone),
+}
+
+pub struct Sap {
+    pub sessions: Vec<SapSession>,
+    pub store: ContextStore,
+    workers: BinaryHeap<Reverse<SimTime>>,
+    pub down_until: SimTime,
+    next_session_id: u64,
+    ttl_min: u64,
+    ttl_max: u64,
+    /// Per known version index: accepted?
+    pub accepts_version: Vec<bool>,
+    accepts_syntax: [bool; 3],
+    service: [u64; Primitive::COUNT],
+    pub resubscribe: u64,
+}
+
+/// Microseconds for a span; infinite is `NEVER`.
+pub fn span_us(s: Span) -> u64 {
+    s.micros().unwrap_or(NEVER)
+}
+
+impl Sap {
+    pub fn new(p: &Params, known_versions: &[String]) -> Self {
+        let st = &p.sap.service;
+        let mut service = [0u64; Primitive::COUNT];
+        for prim in Primitive::ALL {
+            service[prim as usize] = match prim {
+                Primitive::Login => st.login.0,
+                Primitive::KeepAlive => st.keepalive.0,
+                Primitive::Logout => st.logout.0,
+                Primitive::Disconnect => 0,
+                Primitive::Service | Primitive::ClientCapability => st.negotiation.0,
+                Primitive::SubscribePresence | Primitive::SubscribeNotification | Primitive::JoinGroup => {
+                    st.subscribe.0
+                }
+                Primitive::VersionDiscovery => st.version_discovery.0,
+                Primitive::Activity => st.activity.0,
+            };
+        }
+        let mut accepts_syntax = [false; 3];
+        for s in &p.sap.syntaxes {
+            if let Some(x) = Syntax::from_name(s) {
+                accepts_syntax[x as usize] = true;
+            }
+        }
+        Sap {
+            sessions: vec![SapSession::default(); p.clients as usize],
+            store: ContextStore::new(p.store.max_contexts, p.store.max_bytes.0),
+            workers: (0..p.sap.workers).map(|_| Reverse(0)).collect(),
+            down_until: 0,
+            next_session_id: 1,
+            ttl_min: p.sap.ttl_min.0,
+            ttl_max: span_us(p.sap.ttl_max),
+            accepts_version: known_versions.iter().map(|v| p.sap.versions.contains(v)).collect(),
+            accepts_syntax,
+            service,
+            resubscribe: st.resubscribe.0,
+        }
+    }
+
+    /// The TTL granted for a requested one: clamped to [ttl_min, ttl_max] (S10). Returns the
+    /// grant and whether it is below the request (which S10 says SHOULD NOT happen).
+    pub fn grant_ttl(&self, requested: u64) -> (u64, bool) {
+        let g = requested.clamp(self.ttl_min, self.ttl_max.max(self.ttl_min));
+        (g, g < requested)
+    }
+
+    pub fn new_session_id(&mut self) -> u64 {
+        let id = self.next_session_id;
+        self.next_session_id += 1;
+        id
+    }
+
+    pub fn is_down(&self, t: SimTime) -> bool {
+        t < self.down_until
+    }
+
+    /// Queue a request arriving at `arrival` needing `extra` work beyond its primitive's
+    /// service time; returns when a worker finishes it. First-come first-served over
+    /// `workers` identical servers: the request takes the earliest free worker.
+    pub fn serve(&mut self, arrival: SimTime, p: Primitive, extra: u64) -> SimTime {
+        let work = self.service[p as usize] + extra;
+        match self.workers.peek_mut() {
+            None => after(arrival, work), // no workers configured: validated away; answer at once
+            Some(mut free) => {
+                let start = free.0.max(arrival);
+                let done = after(start, work);
+                free.0 = done;
+                done
+            }
+        }
+    }
+
+    /// A restart loses all queued work: workers are free again when the SAP is back.
+    pub fn restart(&mut self, back_at: SimTime) {
+        self.down_until = back_at;
+        let n = self.workers.len();
+        self.workers.clear();
+        self.workers.extend((0..n).map(|_| Reverse(back_at)));
+    }
+
+    /// Decide on the first LoginRequest (S4, S18, S20). `recover` is the Session-ID carried,
+    /// if any; `retained` the store index the simulator links to this client (if any); `fate`
+    /// the recorded reason this client's last context left the store.
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge_login(
+        &self,
+        client: u32,
+        identity: u32,
+        version: u8,
+        syntax: Syntax,
+        recover: Option<u64>,
+        retained: u32,
+        fate: Gone,
+        arrival: SimTime,
+    ) -> LoginVerdict {
+        if !self.accepts_version.get(version as usize).copied().unwrap_or(false) {
+            return LoginVerdict::VersionRejected;
+        }
+        if !self.accepts_syntax[syntax as usize] {
+            return LoginVerdict::SyntaxRejected;
+        }
+        let Some(sid) = recover else { return LoginVerdict::Fresh };
+        let s = &self.sessions[client as usize];
+        if s.live && s.id == sid {
+            return LoginVerdict::StillLive;
+        }
+        if let Some(e) = self.store.get(retained).filter(|e| retained != NONE && e.session_id == sid) {
+            if e.identity != identity {
+                return LoginVerdict::Failed(Gone::ClientChanged);
+            }
+            if arrival >= e.expires_at {
+                return LoginVerdict::Failed(Gone::Expired);
+            }
+            return LoginVerdict::Recovered { store_idx: retained };
+        }
+        LoginVerdict::Failed(fate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sap(workers: u32) -> Sap {
+        let mut p = Params { clients: 2, ..Default::default() };
+        p.sap.workers = workers;
+        Sap::new(&p, &["1.1".into(), "1.2".into(), "1.3".into()])
+    }
+
+    #[test]
+    fn ttl_is_clamped_and_reductions_are_flagged() {
+        let s = sap(1);
+        let m = 60_000_000;
+        assert_eq!(s.grant_ttl(30 * m), (30 * m, false));
+        assert_eq!(s.grant_ttl(1), (m, false), "raised to ttl_min");
+        assert_eq!(s.grant_ttl(NEVER), (60 * m, true), "infinite capped at ttl_max is a reduction");
+    }
+
+    #[test]
+    fn workers_serve_first_come_first_served() {
+        let mut s = sap(2);
+        // Login takes 4ms. Three simultaneous arrivals on two workers: the third waits.
+        assert_eq!(s.serve(0, Primitive::Login, 0), 4_000);
+        assert_eq!(s.serve(0, Primitive::Login, 0), 4_000);
+        assert_eq!(s.serve(0, Primitive::Login, 0), 8_000);
+        // An idle gap: the next starts when it arrives.
+        assert_eq!(s.serve(100_000, Primitive::Login, 1_000), 105_000);
+    }
+}

@@ -1,0 +1,1012 @@
+//! The simulation: the IMPS world driven by the event engine. Each event names a client
+//! (or a retained context, or the SAP) and is dispatched to the handler of the protocol step
+//! it stands for. A request's effect on the SAP happens when it *arrives* (send time plus
+//! half the round trip); the client reacts when the response (or its timeout) reaches it.
+
+use super::client::{Client, Purpose, State, Step};
+use super::context::{Gone, NONE};
+use super::cost::{ContextShape, Primitive, Syntax, TrafficCost};
+use super::dist::DurationDist;
+use super::metrics::{EndReason, Metrics, Sample};
+use super::params::{Params, ReplaceScope};
+use super::sap::{LoginVerdict, Sap, Status, span_us};
+use crate::engine::time::{NEVER, SimTime, after};
+use crate::engine::{EventQueue, RngKey};
+
+/// One transaction as the SAP sees it: the load-generator view (`--trace`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transaction {
+    pub time: SimTime,
+    pub client: u32,
+    /// 0 when the transaction carries no Session-ID (outband, S13).
+    pub session_id: u64,
+    pub primitive: Primitive,
+    pub inband: bool,
+    pub bytes: u32,
+    pub status: Status,
+}
+
+/// Receives every transaction; `()` ignores them at no cost.
+pub trait Observer {
+    fn transaction(&mut self, tx: &Transaction);
+}
+impl Observer for () {
+    #[inline]
+    fn transaction(&mut self, _: &Transaction) {}
+}
+impl Observer for Vec<Transaction> {
+    fn transaction(&mut self, tx: &Transaction) {
+        self.push(tx.clone());
+    }
+}
+
+// Event kinds, in the order simultaneous events are handled. Retention expiry and auto-logout
+// come before client events, so a request arriving exactly at a deadline finds it passed.
+const K_SAMPLE: u64 = 0;
+const K_RESTART: u64 = 1;
+const K_EXPIRY: u64 = 2;
+const K_AUTO_LOGOUT: u64 = 3;
+const K_DISCONNECT: u64 = 4;
+const K_CLIENT: u64 = 5;
+const LOW24: u32 = 0xFF_FFFF;
+
+#[inline]
+fn event(kind: u64, a: u32, b: u32) -> u64 {
+    (kind << 56) | ((a as u64) << 24) | (b & LOW24) as u64
+}
+
+/// Stream purposes not tied to a client's counters.
+const P_USERS: u32 = 18;
+
+/// What a run produced.
+pub struct Outcome {
+    pub metrics: Metrics,
+    pub end: SimTime,
+    pub census: Census,
+}
+
+/// Where every session and context stands at the end: the conservation laws.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Census {
+    pub sessions_established: u64,
+    pub sessions_ended: u64,
+    pub sessions_live: u64,
+    pub contexts_created: u64,
+    pub contexts_live: u64,
+    pub contexts_retained: u64,
+    pub contexts_gone: u64,
+    pub retained_bytes: u64,
+}
+
+pub struct Sim<O: Observer = ()> {
+    p: Params,
+    key: RngKey,
+    q: EventQueue,
+    now: SimTime,
+    end: SimTime,
+    clients: Vec<Client>,
+    /// Slots of user u are user_first[u]..user_first[u+1].
+    user_first: Vec<u32>,
+    sap: Sap,
+    m: Metrics,
+    obs: O,
+    version_weights: Vec<f64>,
+    syntax_weights: [f64; 3],
+    traffic: TrafficCost,
+    retention: Option<u64>,
+    requested_ttl: u64,
+    live: u64,
+    active_bytes: u64,
+}
+
+/// Pick an index from weights (not necessarily normalised) with uniform `u`.
+fn pick(weights: &[f64], u: f64) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = u * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
+}
+
+/// Versions sort by their numeric parts ("1.10" after "1.9").
+fn version_key(v: &str) -> Vec<u64> {
+    v.split('.').map(|x| x.parse().unwrap_or(0)).collect()
+}
+
+impl Sim<()> {
+    pub fn new(p: Params) -> Self {
+        Sim::with_observer(p, ())
+    }
+}
+
+impl<O: Observer> Sim<O> {
+    pub fn with_observer(p: Params, obs: O) -> Self {
+        let key = RngKey::from_seed(p.seed);
+        let mut versions: Vec<String> = p.client.versions.keys().chain(p.sap.versions.iter()).cloned().collect();
+        versions.sort_by_key(|v| version_key(v));
+        versions.dedup();
+        let version_weights = versions.iter().map(|v| p.client.versions.get(v).copied().unwrap_or(0.0)).collect();
+        let mut syntax_weights = [0.0; 3];
+        for s in Syntax::ALL {
+            syntax_weights[s as usize] = p.client.syntaxes.get(s.name()).copied().unwrap_or(0.0);
+        }
+        let n = p.clients as usize;
+        let mut clients = Vec::with_capacity(n);
+        let mut user_first = Vec::new();
+        let mut user = 0u32;
+        while clients.len() < n {
+            user_first.push(clients.len() as u32);
+            let k = pick(&p.users.devices, key.uniform(user, P_USERS, 0)) + 1;
+            for _ in 0..k.min(n - clients.len()) {
+                clients.push(Client::new(user));
+            }
+            user += 1;
+        }
+        user_first.push(n as u32);
+        let sap = Sap::new(&p, &versions);
+        Sim {
+            key,
+            q: EventQueue::with_capacity(n * 3 + 16),
+            now: 0,
+            end: p.duration.0,
+            clients,
+            user_first,
+            sap,
+            m: Metrics::default(),
+            obs,
+            version_weights,
+            syntax_weights,
+            traffic: TrafficCost::new(&p.cost.messages),
+            retention: p.retention.micros(),
+            requested_ttl: span_us(p.client.requested_ttl),
+            live: 0,
+            active_bytes: 0,
+            p,
+        }
+    }
+
+    /// Run to the end and return what was measured.
+    pub fn run(mut self) -> (Outcome, O) {
+        self.start();
+        while let Some((t, payload)) = self.q.pop() {
+            if t > self.end {
+                break;
+            }
+            self.now = t;
+            self.dispatch(payload);
+        }
+        self.finish()
+    }
+
+    fn start(&mut self) {
+        for c in 0..self.clients.len() {
+            self.load_profile(c);
+            let t = self.p.startup.sample_us(self.key.uniform(c as u32, Purpose::Startup as u32, 0));
+            self.schedule_client(c, t);
+        }
+        self.q.push(0, event(K_SAMPLE, 0, 0));
+        for (i, t) in self.p.sap.restarts.iter().enumerate() {
+            if t.0 <= self.end {
+                self.q.push(t.0, event(K_RESTART, i as u32, 0));
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Outcome, O) {
+        let end = self.end;
+        self.now = end;
+        self.update_gauges();
+        let c = &self.m.c;
+        let census = Census {
+            sessions_established: c.logins_fresh + c.sessions_recovered,
+            sessions_ended: c.ended.iter().sum(),
+            sessions_live: self.live,
+            contexts_created: c.contexts_created,
+            contexts_live: self.sap.sessions.iter().filter(|s| s.live).count() as u64,
+            contexts_retained: self.sap.store.count(),
+            contexts_gone: c.gone.iter().sum(),
+            retained_bytes: self.sap.store.bytes(),
+        };
+        (Outcome { metrics: self.m, end, census }, self.obs)
+    }
+
+    fn dispatch(&mut self, payload: u64) {
+        let kind = payload >> 56;
+        let a = (payload >> 24) as u32;
+        let b = payload as u32 & LOW24;
+        match kind {
+            K_SAMPLE => self.on_sample(),
+            K_RESTART => self.on_restart(),
+            K_EXPIRY => self.on_expiry(a),
+            K_AUTO_LOGOUT => self.on_auto_logout(a as usize, b),
+            K_DISCONNECT => self.on_disconnect(a as usize, b),
+            _ => {
+                let c = a as usize;
+                if self.clients[c].timer_gen & LOW24 != b {
+                    return; // superseded timer
+                }
+                self.m.c.events += 1;
+                self.on_client(c);
+            }
+        }
+    }
+
+    // ---- randomness ------------------------------------------------------------------
+
+    #[inline]
+    fn u(&mut self, c: usize, purpose: Purpose) -> f64 {
+        let cl = &mut self.clients[c];
+        let n = cl.draws[purpose as usize];
+        cl.draws[purpose as usize] = n.wrapping_add(1);
+        self.key.uniform(c as u32, purpose as u32, n as u64)
+    }
+
+    /// A duration from the client's stream of `purpose`.
+    #[inline]
+    fn draw_us(&mut self, c: usize, purpose: Purpose, which: fn(&Params) -> &DurationDist) -> u64 {
+        let u = self.u(c, purpose);
+        which(&self.p).sample_us(u)
+    }
+
+    /// Draw the profile of the client's current identity: version, syntax, login mode and
+    /// the sizes of its context parts (S3, S14, S18). Pure in (seed, slot, identity).
+    fn load_profile(&mut self, c: usize) {
+        let id = self.clients[c].identity as u64;
+        let u = |k: u64| self.key.uniform(c as u32, Purpose::Profile as u32, id * 16 + k);
+        let cx = &self.p.context;
+        let shape = ContextShape {
+            // S12: at least one service is always negotiated.
+            services: cx.services.sample_count(u(3)).max(1) as u16,
+            capabilities: cx.capabilities.sample_count(u(4)) as u16,
+            presence: cx.presence_subscriptions.sample_count(u(5)) as u16,
+            notifications: cx.notification_subscriptions.sample_count(u(6)) as u16,
+            groups: cx.joined_groups.sample_count(u(7)) as u16,
+        };
+        let version = pick(&self.version_weights, u(0)) as u8;
+        let syntax = Syntax::from_index(pick(&self.syntax_weights, u(1)) as u8);
+        let four_way = u(2) < self.p.client.four_way_share;
+        let bytes = shape.memory(&self.p.cost.context);
+        let cl = &mut self.clients[c];
+        cl.shape = shape;
+        cl.version = version;
+        cl.syntax = syntax;
+        cl.four_way = four_way;
+        cl.ctx_bytes = bytes;
+    }
+
+    // ---- scheduling ------------------------------------------------------------------
+
+    /// Replace the client's pending timer with one at `t` (older ones become stale).
+    #[inline]
+    fn schedule_client(&mut self, c: usize, t: SimTime) {
+        let cl = &mut self.clients[c];
+        cl.timer_gen = cl.timer_gen.wrapping_add(1);
+        if t <= self.end {
+            self.q.push(t, event(K_CLIENT, c as u32, cl.timer_gen));
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, t: SimTime, payload: u64) {
+        if t <= self.end {
+            self.q.push(t, payload);
+        }
+    }
+
+    // ---- observation -----------------------------------------------------------------
+
+    fn on_sample(&mut self) {
+        self.m.c.events += 1;
+        self.m.samples.push(Sample {
+            time: self.now,
+            active_sessions: self.live,
+            retained_contexts: self.sap.store.count(),
+            retained_bytes: self.sap.store.bytes(),
+            recovery_attempts: self.m.c.recovery_attempts(),
+            recovery_successes: self.m.c.recovery_successes,
+        });
+        let next = after(self.now, self.p.sample_every.0.max(1));
+        self.push(next, event(K_SAMPLE, 0, 0));
+    }
+
+    fn update_gauges(&mut self) {
+        let now = self.now;
+        self.m.active.set(now, self.live);
+        self.m.active_bytes.set(now, self.active_bytes);
+        self.m.retained.set(now, self.sap.store.count());
+        self.m.retained_bytes.set(now, self.sap.store.bytes());
+    }
+
+    /// Count a transaction and show it to the observer (S13: inband carries the Session-ID).
+    fn transaction(&mut self, c: usize, p: Primitive, inband: bool, session_id: u64, status: Status) {
+        let syntax = self.clients[c].syntax;
+        let bytes = self.traffic.bytes(p, syntax);
+        self.m.c.transaction(p, syntax, bytes, inband);
+        self.obs.transaction(&Transaction {
+            time: self.now,
+            client: c as u32,
+            session_id: if inband { session_id } else { 0 },
+            primitive: p,
+            inband,
+            bytes,
+            status,
+        });
+    }
+
+    // ---- SAP-side session life -------------------------------------------------------
+
+    /// Set up a session for client `c` at the SAP (fresh, or re-established from a retained
+    /// context), arm its auto-logout (S10) and its SAP-initiated disconnect (S8).
+    fn establish(&mut self, c: usize, recovered_from: Option<u32>) {
+        let now = self.now;
+        let sid = match recovered_from {
+            Some(idx) => {
+                let e = self.sap.store.remove(idx);
+                self.clients[c].retained = NONE;
+                self.m.c.sessions_recovered += 1;
+                // S19: the SAP redoes what the context needs (re-subscriptions, group joins).
+                self.m.c.resubscriptions += self.clients[c].shape.rebuild_items() as u64;
+                e.session_id
+            }
+            None => {
+                if self.sap.sessions[c].live {
+                    self.end_session(c, EndReason::Relogin);
+                }
+                self.replace_retained(c);
+                let cl = &self.clients[c];
+                let kind_502 = cl.after_502;
+                let initial = !cl.had_context;
+                let after_vd = cl.after_discovery;
+                self.m.c.logins_fresh += 1;
+                self.m.c.contexts_created += 1;
+                if kind_502 {
+                    self.m.c.logins_after_502 += 1;
+                }
+                if initial {
+                    self.m.c.logins_initial += 1;
+                }
+                if after_vd {
+                    self.m.c.logins_after_version_discovery += 1;
+                }
+                self.sap.new_session_id()
+            }
+        };
+        let (ttl, reduced) = self.sap.grant_ttl(self.requested_ttl);
+        if reduced {
+            self.m.c.ttl_reduced += 1;
+        }
+        let (identity, bytes) = (self.clients[c].identity, self.clients[c].ctx_bytes);
+        let s = &mut self.sap.sessions[c];
+        s.live = true;
+        s.id = sid;
+        s.ttl = ttl;
+        s.deadline = after(now, ttl);
+        s.epoch = s.epoch.wrapping_add(1);
+        s.identity = identity;
+        s.bytes = bytes;
+        let (epoch, deadline) = (s.epoch, s.deadline);
+        self.clients[c].session_id = sid;
+        self.clients[c].granted_ttl = ttl;
+        self.live += 1;
+        self.active_bytes += bytes as u64;
+        if deadline != NEVER {
+            self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+        }
+        let at = self.draw_after(c, Purpose::SapDisconnect, |p| p.sap.disconnect_every.0.as_ref());
+        self.push(at, event(K_DISCONNECT, c as u32, epoch));
+        self.update_gauges();
+    }
+
+    /// S16: a new session of a client replaces the context it left behind; with the `user`
+    /// scope, also those of the user's other clients.
+    fn replace_retained(&mut self, c: usize) {
+        let user = self.clients[c].user as usize;
+        let slots: Vec<usize> = match self.p.store.replace_scope {
+            ReplaceScope::Client => vec![c],
+            ReplaceScope::User => (self.user_first[user] as usize..self.user_first[user + 1] as usize).collect(),
+        };
+        for s in slots {
+            let idx = self.clients[s].retained;
+            let Some(owner_identity) = self.sap.store.get(idx).map(|e| e.identity) else { continue };
+            let same_client = owner_identity == self.clients[s].identity;
+            if same_client {
+                self.sap.store.remove(idx);
+                self.m.c.gone[Gone::Replaced as usize] += 1;
+                self.clients[s].fate = Gone::Replaced;
+            }
+            // A context of an earlier Client-ID is not this client's (S17): it stays, orphaned.
+            if s == c || same_client {
+                self.clients[s].retained = NONE;
+            }
+        }
+        self.update_gauges();
+    }
+
+    /// End client `c`'s session at the SAP (S6) and keep or drop its context (S16).
+    fn end_session(&mut self, c: usize, reason: EndReason) {
+        let s = &mut self.sap.sessions[c];
+        debug_assert!(s.live);
+        s.live = false;
+        let (sid, identity, bytes) = (s.id, s.identity, s.bytes);
+        self.live -= 1;
+        self.active_bytes -= bytes as u64;
+        self.m.c.ended[reason as usize] += 1;
+        let fate = match reason {
+            EndReason::Relogin => Some(Gone::Replaced),
+            EndReason::Restart if !self.p.sap.restart_keeps_retained => Some(Gone::Restart),
+            EndReason::Logout if !self.p.store.keep_on_logout => Some(Gone::NotStored),
+            _ if self.retention == Some(0) => Some(Gone::NotStored),
+            _ => None,
+        };
+        match fate {
+            Some(g) => {
+                self.m.c.gone[g as usize] += 1;
+                self.clients[c].fate = g;
+            }
+            None => self.retain(c, sid, identity, bytes),
+        }
+        self.update_gauges();
+    }
+
+    /// Put a context in the store, evicting the oldest while a cap would be exceeded.
+    fn retain(&mut self, c: usize, sid: u64, identity: u32, bytes: u32) {
+        if !self.sap.store.fits_at_all(bytes) {
+            self.m.c.gone[Gone::Evicted as usize] += 1;
+            self.clients[c].fate = Gone::Evicted;
+            return;
+        }
+        while let Some(v) = self.sap.store.eviction_victim(bytes) {
+            let e = self.sap.store.remove(v);
+            self.forget(e.client as usize, v, Gone::Evicted);
+        }
+        let expires = match self.retention {
+            Some(r) => after(self.now, r),
+            None => NEVER,
+        };
+        let idx = self.sap.store.insert((sid, self.now, expires, c as u32, identity, bytes));
+        self.clients[c].retained = idx;
+        if expires != NEVER {
+            self.push(expires, event(K_EXPIRY, idx, 0));
+        }
+    }
+
+    /// A retained context left the store for `why`: count it, and if it was its client's
+    /// latest, record why for a later recovery attempt.
+    fn forget(&mut self, owner: usize, idx: u32, why: Gone) {
+        self.m.c.gone[why as usize] += 1;
+        let o = &mut self.clients[owner];
+        if o.retained == idx {
+            o.retained = NONE;
+            o.fate = why;
+        }
+    }
+
+    fn on_expiry(&mut self, idx: u32) {
+        match self.sap.store.get(idx) {
+            Some(e) if e.expires_at == self.now => {
+                self.m.c.events += 1;
+                let e = self.sap.store.remove(idx);
+                self.forget(e.client as usize, idx, Gone::Expired);
+                self.update_gauges();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_auto_logout(&mut self, c: usize, epoch: u32) {
+        let s = self.sap.sessions[c];
+        if !s.live || s.epoch & LOW24 != epoch {
+            return;
+        }
+        self.m.c.events += 1;
+        if s.deadline <= self.now {
+            self.end_session(c, EndReason::AutoLogout);
+        } else {
+            // A transaction arrived meanwhile: look again at the new deadline.
+            self.push(s.deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+        }
+    }
+
+    /// S8: the SAP disconnects a session; a reachable client hears of it and logs in again
+    /// with its old Session-ID after a delay.
+    fn on_disconnect(&mut self, c: usize, epoch: u32) {
+        let s = self.sap.sessions[c];
+        if !s.live || s.epoch & LOW24 != epoch {
+            return;
+        }
+        self.m.c.events += 1;
+        self.end_session(c, EndReason::SapDisconnect);
+        self.transaction(c, Primitive::Disconnect, true, s.id, Status::Ok);
+        if self.clients[c].state == State::Online {
+            let way = self.draw_us(c, Purpose::Network, |p| &p.network.rtt) / 2;
+            let delay = self.draw_us(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
+            let cl = &mut self.clients[c];
+            cl.believes_live = false;
+            cl.state = State::WaitRelogin;
+            self.schedule_client(c, after(after(self.now, way), delay));
+        }
+    }
+
+    fn on_restart(&mut self) {
+        self.m.c.events += 1;
+        self.m.c.restarts += 1;
+        let back = after(self.now, self.p.sap.restart_downtime.0);
+        self.sap.restart(back);
+        for c in 0..self.clients.len() {
+            if self.sap.sessions[c].live {
+                self.end_session(c, EndReason::Restart);
+            }
+        }
+        if !self.p.sap.restart_keeps_retained {
+            for idx in self.sap.store.indices() {
+                let e = self.sap.store.remove(idx);
+                self.forget(e.client as usize, idx, Gone::Restart);
+            }
+        }
+        self.update_gauges();
+    }
+
+    /// Record a transaction's arrival in its session: true if the session is live, in which
+    /// case the auto-logout deadline moves (S10).
+    fn touch(&mut self, c: usize) -> bool {
+        let now = self.now;
+        let sid = self.clients[c].session_id;
+        let s = &mut self.sap.sessions[c];
+        if s.live && s.id == sid && now < s.deadline {
+            s.deadline = after(now, s.ttl);
+            true
+        } else {
+            false
+        }
+    }
+
+    // ---- client behaviour ------------------------------------------------------------
+
+    fn on_client(&mut self, c: usize) {
+        match self.clients[c].state {
+            State::Offline => self.come_back(c, true),
+            State::Outage => self.come_back(c, false),
+            State::WaitRelogin => {
+                self.clients[c].restore_start = self.now;
+                self.login_or_recover(c);
+            }
+            State::Online => self.online_due(c),
+            State::Exchange => {
+                if self.clients[c].returning_leg {
+                    self.on_response(c)
+                } else {
+                    self.on_arrival(c)
+                }
+            }
+            State::Dormant => {}
+        }
+    }
+
+    /// The client is reachable again, or its user is back.
+    fn come_back(&mut self, c: usize, from_offline: bool) {
+        let now = self.now;
+        if from_offline && self.clients[c].had_context {
+            // S17: the client may come back under another Client-ID, still holding the old Session-ID.
+            if self.u(c, Purpose::Decision) < self.p.client.client_id_change_prob {
+                self.clients[c].identity += 1;
+                self.m.c.client_id_changes += 1;
+                self.load_profile(c);
+            }
+        }
+        let cl = &mut self.clients[c];
+        cl.restore_start = now;
+        if cl.session_id != 0 && cl.believes_live && now < after(cl.last_send, cl.granted_ttl) {
+            // S1, S2: the session may have survived; a KeepAlive tells.
+            self.send(c, now, Step::Probe);
+        } else {
+            self.login_or_recover(c);
+        }
+    }
+
+    fn login_or_recover(&mut self, c: usize) {
+        let recover = self.clients[c].session_id != 0 && self.u(c, Purpose::Decision) < self.p.client.recover_prob;
+        self.start_login(c, recover);
+    }
+
+    /// S18: recovery is a normal login carrying the old Session-ID; a fresh login carries none (S20).
+    fn start_login(&mut self, c: usize, recover: bool) {
+        let cl = &mut self.clients[c];
+        cl.recovering = recover;
+        cl.attempt_open = recover;
+        cl.restored = false;
+        cl.login_round = 1;
+        if !recover {
+            cl.session_id = 0;
+            cl.believes_live = false;
+        }
+        self.send(c, self.now, Step::Login);
+    }
+
+    /// Send the request of `step` at time `t`; it reaches the SAP half a round trip later.
+    fn send(&mut self, c: usize, t: SimTime, step: Step) {
+        let rtt = self.draw_us(c, Purpose::Network, |p| &p.network.rtt);
+        let out = rtt / 2;
+        let cl = &mut self.clients[c];
+        cl.state = State::Exchange;
+        cl.step = step;
+        cl.returning_leg = false;
+        cl.send_at = t;
+        cl.last_send = t;
+        cl.back_delay = (rtt - out).min(u32::MAX as u64) as u32;
+        self.schedule_client(c, after(t, out));
+    }
+
+    /// The response (or a timeout) will reach the client.
+    fn respond(&mut self, c: usize, finish: SimTime, status: Status) {
+        let timeout = self.p.client.request_timeout.0;
+        let cl = &mut self.clients[c];
+        let back = after(finish, cl.back_delay as u64);
+        let (at, status) =
+            if back - cl.send_at > timeout { (after(cl.send_at, timeout), Status::Timeout) } else { (back, status) };
+        cl.returning_leg = true;
+        cl.status = status as u8;
+        self.schedule_client(c, at);
+    }
+
+    /// A request reaches the SAP: the SAP decides and does its part now.
+    fn on_arrival(&mut self, c: usize) {
+        let now = self.now;
+        let step = self.clients[c].step;
+        let sid = self.clients[c].session_id;
+        let prim = match step {
+            Step::Probe | Step::KeepAlive => Primitive::KeepAlive,
+            Step::Activity => Primitive::Activity,
+            Step::Logout => Primitive::Logout,
+            Step::VersionDiscovery => Primitive::VersionDiscovery,
+            Step::Login => Primitive::Login,
+            Step::Service => Primitive::Service,
+            Step::Capability => Primitive::ClientCapability,
+            Step::Rebuild => {
+                let cl = &self.clients[c];
+                cl.shape.rebuild_primitive(cl.rebuild_done as u32)
+            }
+        };
+        let fire_and_forget = matches!(step, Step::KeepAlive | Step::Activity | Step::Logout);
+        // S13: fresh logins and version discovery are outband; a recovery login carries the old Session-ID.
+        let inband = match step {
+            Step::VersionDiscovery => false,
+            Step::Login => self.clients[c].recovering,
+            _ => true,
+        };
+        if self.sap.is_down(now) {
+            self.m.c.dropped += 1;
+            self.transaction(c, prim, inband, sid, Status::Dropped);
+            if fire_and_forget {
+                self.after_fire_and_forget(c);
+            } else {
+                let t = after(self.clients[c].send_at, self.p.client.request_timeout.0);
+                self.clients[c].returning_leg = true;
+                self.clients[c].status = Status::Timeout as u8;
+                self.schedule_client(c, t);
+            }
+            return;
+        }
+        let mut extra = 0;
+        let status = match step {
+            Step::Probe | Step::KeepAlive | Step::Activity | Step::Service | Step::Capability | Step::Rebuild => {
+                if self.touch(c) { Status::Ok } else { Status::SessionInvalid }
+            }
+            Step::Logout => {
+                let s = self.sap.sessions[c];
+                if s.live && s.id == sid {
+                    self.end_session(c, EndReason::Logout);
+                }
+                Status::Ok
+            }
+            Step::VersionDiscovery => Status::Ok,
+            Step::Login if self.clients[c].login_round > 1 => Status::Ok,
+            Step::Login => {
+                let cl = &self.clients[c];
+                let verdict = self.sap.judge_login(
+                    c as u32,
+                    cl.identity,
+                    cl.version,
+                    cl.syntax,
+                    cl.recovering.then_some(sid),
+                    cl.retained,
+                    cl.fate,
+                    now,
+                );
+                match verdict {
+                    LoginVerdict::VersionRejected => Status::VersionUnsupported,
+                    LoginVerdict::SyntaxRejected => Status::SyntaxUnsupported,
+                    LoginVerdict::Fresh => {
+                        self.establish(c, None);
+                        Status::Ok
+                    }
+                    LoginVerdict::Recovered { store_idx } => {
+                        extra = self.sap.resubscribe * self.clients[c].shape.rebuild_items() as u64;
+                        self.establish(c, Some(store_idx));
+                        self.recovery_verdict(c, None);
+                        Status::Ok
+                    }
+                    LoginVerdict::StillLive => {
+                        self.touch(c);
+                        self.recovery_verdict(c, None);
+                        Status::Ok
+                    }
+                    LoginVerdict::Failed(why) => {
+                        self.recovery_verdict(c, Some(why));
+                        Status::RecoveryFailed
+                    }
+                }
+            }
+        };
+        let finish = self.sap.serve(now, prim, extra);
+        let sid_now = self.clients[c].session_id;
+        self.transaction(c, prim, inband, if inband { sid_now.max(sid) } else { 0 }, status);
+        if fire_and_forget && status == Status::Ok {
+            self.after_fire_and_forget(c);
+        } else {
+            self.respond(c, finish, status);
+        }
+    }
+
+    /// Count the SAP's verdict on a recovery attempt once, however often the login was retried.
+    fn recovery_verdict(&mut self, c: usize, failure: Option<Gone>) {
+        let cl = &mut self.clients[c];
+        if failure.is_none() {
+            cl.restored = true;
+        }
+        if !cl.attempt_open {
+            return;
+        }
+        cl.attempt_open = false;
+        match failure {
+            None => {
+                self.m.c.recovery_successes += 1;
+                // What the recovery saved against the fresh login it replaces (S19 vs S20).
+                let (sx, shape) = (cl.syntax, cl.shape);
+                let per = |p: Primitive| self.traffic.bytes(p, sx) as u64;
+                let items = shape.rebuild_items() as u64;
+                let mut saved = per(Primitive::Service) + per(Primitive::ClientCapability);
+                saved += shape.presence as u64 * per(Primitive::SubscribePresence);
+                saved += shape.notifications as u64 * per(Primitive::SubscribeNotification);
+                saved += shape.groups as u64 * per(Primitive::JoinGroup);
+                self.m.c.recovery_bytes_saved += saved;
+                self.m.c.recovery_transactions_saved += 2 + items;
+            }
+            Some(why) => self.m.c.fail[why as usize] += 1,
+        }
+    }
+
+    fn after_fire_and_forget(&mut self, c: usize) {
+        if self.clients[c].step == Step::Logout {
+            self.go_offline(c);
+        } else {
+            self.clients[c].state = State::Online;
+            self.schedule_online(c);
+        }
+    }
+
+    /// The response (or timeout) reaches the client.
+    fn on_response(&mut self, c: usize) {
+        let now = self.now;
+        let status = self.clients[c].status;
+        let step = self.clients[c].step;
+        if status == Status::Timeout as u8 {
+            let cl = &mut self.clients[c];
+            cl.retries = cl.retries.saturating_add(1);
+            self.m.c.retries += 1;
+            let shift = (cl.retries - 1).min(30) as u32;
+            let backoff =
+                self.p.client.retry_backoff.0.saturating_mul(1 << shift).min(self.p.client.retry_backoff_max.0);
+            self.send(c, after(now, backoff), step);
+            return;
+        }
+        self.clients[c].retries = 0;
+        match status {
+            s if s == Status::Ok as u8 => match step {
+                Step::Probe => {
+                    self.m.c.continuations += 1;
+                    self.go_online(c, false);
+                }
+                Step::VersionDiscovery => self.after_discovery(c),
+                Step::Login => {
+                    let cl = &self.clients[c];
+                    if cl.four_way && cl.login_round == 1 {
+                        // 4-way access control: a second LoginRequest answers the challenge (S18).
+                        self.clients[c].login_round = 2;
+                        self.send(c, now, Step::Login);
+                    } else if cl.restored {
+                        self.record_restore(c, true);
+                        self.go_online(c, true);
+                    } else {
+                        self.send(c, now, Step::Service); // S12
+                    }
+                }
+                Step::Service => self.send(c, now, Step::Capability),
+                Step::Capability | Step::Rebuild => {
+                    let cl = &mut self.clients[c];
+                    if step == Step::Rebuild {
+                        cl.rebuild_done += 1;
+                    } else {
+                        cl.rebuild_done = 0;
+                    }
+                    if (cl.rebuild_done as u32) < cl.shape.rebuild_items() {
+                        self.send(c, now, Step::Rebuild);
+                    } else {
+                        self.record_restore(c, false);
+                        self.go_online(c, true);
+                    }
+                }
+                Step::KeepAlive | Step::Activity | Step::Logout => {
+                    unreachable!("fire-and-forget requests have no success response")
+                }
+            },
+            s if s == Status::RecoveryFailed as u8 => {
+                // S20: not logged in; log in again without the Session-ID.
+                self.clients[c].after_502 = true;
+                self.start_login(c, false);
+            }
+            s if s == Status::VersionUnsupported as u8 => {
+                if self.p.client.version_discovery {
+                    self.send(c, now, Step::VersionDiscovery); // S7
+                } else {
+                    self.deny(c);
+                }
+            }
+            s if s == Status::SyntaxUnsupported as u8 => self.deny(c),
+            _ => {
+                // 604: the session is gone. A client that was using it comes back now.
+                let cl = &mut self.clients[c];
+                cl.believes_live = false;
+                if matches!(step, Step::KeepAlive | Step::Activity) {
+                    cl.restore_start = now;
+                }
+                self.login_or_recover(c);
+            }
+        }
+    }
+
+    /// S7: pick the highest version both sides support and log in again with it.
+    fn after_discovery(&mut self, c: usize) {
+        let preferred = self.clients[c].version as usize;
+        match (0..=preferred).rev().find(|&v| self.sap.accepts_version[v]) {
+            Some(v) => {
+                let cl = &mut self.clients[c];
+                cl.version = v as u8;
+                cl.after_discovery = true;
+                cl.login_round = 1;
+                self.send(c, self.now, Step::Login);
+            }
+            None => self.deny(c),
+        }
+    }
+
+    /// S4: the SAP refuses this client's version or syntax for good.
+    fn deny(&mut self, c: usize) {
+        self.m.c.logins_denied += 1;
+        self.clients[c].state = State::Dormant;
+        self.clients[c].timer_gen = self.clients[c].timer_gen.wrapping_add(1);
+    }
+
+    fn record_restore(&mut self, c: usize, recovered: bool) {
+        let cl = &self.clients[c];
+        if !cl.had_context {
+            return; // a first login restores nothing
+        }
+        let d = self.now - cl.restore_start;
+        let h = if recovered { &mut self.m.restore_recovered } else { &mut self.m.restore_fresh };
+        h.saturating_record(d.max(1));
+    }
+
+    /// The session is up on the client's side: plan the next KeepAlive, activity and outages.
+    fn go_online(&mut self, c: usize, new_session: bool) {
+        let next_break = self.draw_after(c, Purpose::Behaviour, |p| p.transport_break.every.0.as_ref());
+        let next_off = self.draw_after(c, Purpose::Behaviour, |p| p.device_off.every.0.as_ref());
+        let next_activity = self.draw_after(c, Purpose::Behaviour, |p| p.client.activity.0.as_ref());
+        let session_end = if new_session {
+            self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length))
+        } else {
+            self.clients[c].session_end
+        };
+        let cl = &mut self.clients[c];
+        cl.state = State::Online;
+        cl.believes_live = true;
+        cl.had_context = true;
+        cl.after_502 = false;
+        cl.after_discovery = false;
+        cl.next_break = next_break;
+        cl.next_off = next_off;
+        cl.next_activity = next_activity;
+        cl.session_end = session_end;
+        self.schedule_online(c);
+    }
+
+    /// Now plus a draw from the client's stream of `purpose`; `NEVER` if the process is off.
+    #[inline]
+    fn draw_after(&mut self, c: usize, purpose: Purpose, which: fn(&Params) -> Option<&DurationDist>) -> SimTime {
+        if which(&self.p).is_none() {
+            return NEVER;
+        }
+        let u = self.u(c, purpose);
+        let d = which(&self.p).map_or(0, |d| d.sample_us(u));
+        after(self.now, d)
+    }
+
+    fn next_keepalive(&self, c: usize) -> SimTime {
+        let cl = &self.clients[c];
+        if cl.granted_ttl == NEVER {
+            return NEVER;
+        }
+        let interval = (cl.granted_ttl as f64 * self.p.client.keepalive_ratio) as u64;
+        after(cl.last_send, interval.max(1))
+    }
+
+    fn schedule_online(&mut self, c: usize) {
+        let ka = self.next_keepalive(c);
+        let cl = &self.clients[c];
+        let t = ka.min(cl.next_activity).min(cl.next_break).min(cl.next_off).min(cl.session_end);
+        self.schedule_client(c, t.max(self.now));
+    }
+
+    /// The online timer fired: do whichever of its plans is due.
+    fn online_due(&mut self, c: usize) {
+        let now = self.now;
+        let cl = &self.clients[c];
+        if now >= cl.session_end {
+            self.end_of_use(c);
+        } else if now >= cl.next_off {
+            self.m.c.device_offs += 1;
+            self.outage(c, |p| Some(&p.device_off.duration));
+        } else if now >= cl.next_break {
+            self.m.c.transport_breaks += 1;
+            self.outage(c, |p| Some(&p.transport_break.duration));
+        } else if now >= cl.next_activity {
+            let next = self.draw_after(c, Purpose::Behaviour, |p| p.client.activity.0.as_ref());
+            self.clients[c].next_activity = next;
+            self.send(c, now, Step::Activity);
+        } else {
+            self.send(c, now, Step::KeepAlive); // S10: in time, before the TTL runs out
+        }
+    }
+
+    /// S1, S2: the client is unreachable for a while; the SAP does not know.
+    fn outage(&mut self, c: usize, duration: fn(&Params) -> Option<&DurationDist>) {
+        let back = self.draw_after(c, Purpose::Behaviour, duration);
+        self.clients[c].state = State::Outage;
+        self.schedule_client(c, back);
+    }
+
+    /// The user is done with this session: Logout (S6), or walk away and let auto-logout end it.
+    fn end_of_use(&mut self, c: usize) {
+        if self.u(c, Purpose::Decision) < self.p.client.logout_prob {
+            self.clients[c].believes_live = false;
+            self.send(c, self.now, Step::Logout);
+        } else {
+            self.go_offline(c);
+        }
+    }
+
+    fn go_offline(&mut self, c: usize) {
+        if self.u(c, Purpose::Decision) < self.p.client.abandon_prob {
+            // S17: this user never comes back to this client.
+            self.m.c.abandoned += 1;
+            if !self.p.client.replace_abandoned {
+                self.clients[c].state = State::Dormant;
+                self.clients[c].timer_gen = self.clients[c].timer_gen.wrapping_add(1);
+                return;
+            }
+            // A new client (new Client-ID, no Session-ID) takes the slot.
+            let cl = &mut self.clients[c];
+            cl.identity += 1;
+            cl.session_id = 0;
+            cl.believes_live = false;
+            cl.had_context = false;
+            self.load_profile(c);
+        }
+        let back = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.offline));
+        self.clients[c].state = State::Offline;
+        self.schedule_client(c, back);
+    }
+}

@@ -1,0 +1,63 @@
+//! summary.csv, timeseries.csv and manifest.json.
+
+use super::{OutputError, out_err, write_atomic};
+use crate::model::metrics::{Cell, Sample};
+use std::path::Path;
+
+/// CSV text of a header and rows; reals are already formatted with fixed precision.
+pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(r).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+pub fn write_summary(path: &Path, row: &[(String, Cell)]) -> Result<(), OutputError> {
+    let header: Vec<String> = row.iter().map(|(k, _)| k.clone()).collect();
+    let values: Vec<String> = row.iter().map(|(_, v)| v.to_string()).collect();
+    let bytes = csv_text(&header, &[values]).map_err(|e| out_err(path, e))?;
+    write_atomic(path, &bytes)
+}
+
+pub const TIMESERIES_COLUMNS: [&str; 7] = [
+    "time_s",
+    "active_sessions",
+    "retained_contexts",
+    "retained_bytes",
+    "recovery_attempts",
+    "recovery_successes",
+    "recovery_rate_cum",
+];
+
+pub fn write_timeseries(path: &Path, samples: &[Sample]) -> Result<(), OutputError> {
+    let header: Vec<String> = TIMESERIES_COLUMNS.iter().map(|s| s.to_string()).collect();
+    let rows: Vec<Vec<String>> = samples
+        .iter()
+        .map(|s| {
+            let rate = if s.recovery_attempts == 0 {
+                String::new()
+            } else {
+                format!("{:.6}", s.recovery_successes as f64 / s.recovery_attempts as f64)
+            };
+            vec![
+                Cell::Real(s.time as f64 / 1e6).to_string(),
+                s.active_sessions.to_string(),
+                s.retained_contexts.to_string(),
+                s.retained_bytes.to_string(),
+                s.recovery_attempts.to_string(),
+                s.recovery_successes.to_string(),
+                rate,
+            ]
+        })
+        .collect();
+    let bytes = csv_text(&header, &rows).map_err(|e| out_err(path, e))?;
+    write_atomic(path, &bytes)
+}
+
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| out_err(path, e))?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}

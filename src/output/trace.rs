@@ -1,0 +1,62 @@
+//! `--trace FILE`: the transaction stream as CSV, the load a SAP would see, ready to replay.
+
+use super::{OutputError, out_err, partial_name};
+use crate::model::{Observer, Transaction};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub const TRACE_HEADER: &str = "time_us,client,session_id,primitive,type,bytes,status\n";
+
+/// Streams rows to `<FILE>.partial` and renames it to FILE when the run completes.
+pub struct TraceWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    error: Option<std::io::Error>,
+    pub rows: u64,
+}
+
+impl TraceWriter {
+    pub fn create(path: &Path) -> Result<TraceWriter, OutputError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| out_err(parent, format!("cannot create the folder: {e}")))?;
+        }
+        let f = File::create(partial_name(path)).map_err(|e| out_err(path, format!("cannot create the trace: {e}")))?;
+        let mut out = BufWriter::with_capacity(1 << 20, f);
+        out.write_all(TRACE_HEADER.as_bytes()).map_err(|e| out_err(path, e))?;
+        Ok(TraceWriter { path: path.to_path_buf(), out, error: None, rows: 0 })
+    }
+
+    pub fn finish(mut self) -> Result<u64, OutputError> {
+        if let Some(e) = self.error.take() {
+            return Err(out_err(&self.path, format!("writing the trace failed: {e}")));
+        }
+        self.out.flush().map_err(|e| out_err(&self.path, e))?;
+        std::fs::rename(partial_name(&self.path), &self.path).map_err(|e| out_err(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
+impl Observer for TraceWriter {
+    fn transaction(&mut self, t: &Transaction) {
+        if self.error.is_some() {
+            return;
+        }
+        let sid = if t.session_id == 0 { String::new() } else { t.session_id.to_string() };
+        let r = writeln!(
+            self.out,
+            "{},{},{},{},{},{},{}",
+            t.time,
+            t.client,
+            sid,
+            t.primitive.name(),
+            if t.inband { "inband" } else { "outband" },
+            t.bytes,
+            t.status.code()
+        );
+        match r {
+            Ok(()) => self.rows += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! One run at the edge: simulate a scenario, write its files, describe it for a person.
+
+use crate::model::metrics::Cell;
+use crate::model::{Observer, Outcome, Params, Sim};
+use crate::output::tables::{write_json, write_summary, write_timeseries};
+use crate::output::trace::TraceWriter;
+use crate::output::{OutputError, Staging};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A finished run.
+pub struct Report {
+    pub params: Params,
+    pub outcome: Outcome,
+    pub summary: Vec<(String, Cell)>,
+    pub wall_seconds: f64,
+}
+
+impl Report {
+    pub fn get(&self, column: &str) -> f64 {
+        self.summary.iter().find(|(k, _)| k == column).map(|(_, v)| v.as_f64()).unwrap_or(f64::NAN)
+    }
+    pub fn events_per_second(&self) -> f64 {
+        self.outcome.metrics.c.events as f64 / self.wall_seconds.max(1e-9)
+    }
+}
+
+/// Simulate, in memory, with an observer of every transaction.
+pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
+    let started = Instant::now();
+    let (outcome, observer) = Sim::with_observer(params.clone(), observer).run();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let summary = outcome.metrics.summary(params.seed, params.clients, outcome.end);
+    (Report { params, outcome, summary, wall_seconds }, observer)
+}
+
+/// Where a run writes, and what it records about its origin.
+pub struct RunOutput<'a> {
+    pub dir: &'a Path,
+    pub force: bool,
+    pub trace: Option<&'a Path>,
+    pub source: &'a str,
+    pub overrides: &'a [String],
+}
+
+/// Simulate and write summary.csv, timeseries.csv and manifest.json (and the trace).
+pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf), OutputError> {
+    let staging = Staging::new(out.dir, out.force)?;
+    let result = (|| {
+        let report = match out.trace {
+            Some(path) => {
+                let writer = TraceWriter::create(path)?;
+                let (report, writer) = simulate(params, writer);
+                writer.finish()?;
+                report
+            }
+            None => simulate(params, ()).0,
+        };
+        write_summary(&staging.path("summary.csv"), &report.summary)?;
+        write_timeseries(&staging.path("timeseries.csv"), &report.outcome.metrics.samples)?;
+        write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
+        Ok(report)
+    })();
+    match result {
+        Ok(report) => Ok((report, staging.commit()?)),
+        Err(e) => {
+            staging.abandon();
+            Err(e)
+        }
+    }
+}
+
+fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
+    serde_json::json!({
+        "impsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": out.source,
+        "overrides": out.overrides,
+        "seed": r.params.seed,
+        "scenario": serde_json::to_value(&r.params).unwrap_or(serde_json::Value::Null),
+        "events": r.outcome.metrics.c.events,
+        "wall_seconds": r.wall_seconds,
+        "events_per_second": r.events_per_second(),
+        "peak_rss_bytes": peak_rss_bytes(),
+        "files": ["summary.csv", "timeseries.csv", "manifest.json"],
+        "note": "summary.csv and timeseries.csv are a pure function of (scenario, seed); wall time and memory here are not",
+    })
+}
+
+/// Peak resident memory of this process (Linux), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn human_bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", units[i])
+}
+
+fn secs(ms: f64) -> String {
+    if ms.is_nan() {
+        "-".into()
+    } else if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// A short human summary of a run.
+pub fn describe(r: &Report) -> String {
+    let g = |k: &str| r.get(k);
+    let rate = g("recovery_success_rate");
+    let mut s = String::new();
+    s += &format!(
+        "impsim {}: {} ({} clients, {:.1} simulated hours, seed {})\n",
+        env!("CARGO_PKG_VERSION"),
+        r.params.name,
+        r.params.clients,
+        g("sim_hours"),
+        r.params.seed
+    );
+    s += &format!(
+        "  events         {} in {:.2} s ({:.2} M events/s)\n",
+        r.outcome.metrics.c.events,
+        r.wall_seconds,
+        r.events_per_second() / 1e6
+    );
+    s += &format!(
+        "  recovery       {} attempts, {} recovered ({}); 502 by reason: expired {}, evicted {}, not stored {}, client changed {}, restart {}, replaced {}, unknown {}\n",
+        g("recovery_attempts"),
+        g("recovery_successes"),
+        if rate.is_nan() { "-".to_string() } else { format!("{:.1}%", rate * 100.0) },
+        g("fail_expired"),
+        g("fail_evicted"),
+        g("fail_not_stored"),
+        g("fail_client_changed"),
+        g("fail_restart"),
+        g("fail_replaced"),
+        g("fail_unknown"),
+    );
+    s += &format!(
+        "  retained       peak {} contexts / {}, mean {:.0} / {}\n",
+        g("retained_contexts_peak"),
+        human_bytes(g("retained_bytes_peak")),
+        g("retained_contexts_mean"),
+        human_bytes(g("retained_bytes_mean")),
+    );
+    s += &format!(
+        "  sessions       active peak {}, fresh logins {}, continued after outage {}, auto-logouts {}, SAP disconnects {}\n",
+        g("active_sessions_peak"),
+        g("logins_fresh"),
+        g("session_continuations"),
+        g("auto_logouts"),
+        g("sap_disconnects"),
+    );
+    s += &format!(
+        "  traffic        {} transactions, {} (keep-alive {:.1}% of transactions), recovery saved {}\n",
+        g("transactions"),
+        human_bytes(g("bytes_total")),
+        g("keepalive_share") * 100.0,
+        human_bytes(g("recovery_bytes_saved")),
+    );
+    s += &format!(
+        "  restore time   recovered p50 {} p99 {}; fresh p50 {} p99 {}\n",
+        secs(g("restore_recovered_ms_p50")),
+        secs(g("restore_recovered_ms_p99")),
+        secs(g("restore_fresh_ms_p50")),
+        secs(g("restore_fresh_ms_p99")),
+    );
+    s
+}

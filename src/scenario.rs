@@ -1,0 +1,213 @@
+//! Scenario files: TOML in, validated `Params` out, with errors that name the file, the
+//! field and what is allowed. Also reads the CSV files of empirical distributions.
+
+use crate::model::dist::Dist;
+use crate::model::params::{Params, Span};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A refused input: which file, which field, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub file: String,
+    /// Dotted path of the field, empty when the problem is not one field's.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: field `{}`: {}", self.file, self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
+    InputError { file: file.to_string(), field: field.to_string(), message: message.into() }
+}
+
+/// Read a scenario file, apply `--set key=value` overrides, validate, load empirical data.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Params, InputError> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the scenario file: {e}")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse(&text, &file, base, overrides)
+}
+
+/// Parse scenario text; `file` names it in errors and `base` resolves relative CSV paths.
+pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Result<Params, InputError> {
+    let mut params: Params = if overrides.is_empty() {
+        // Straight from the text, so errors carry line and column.
+        let de = toml::Deserializer::parse(text).map_err(|e| err(file, "", toml_message(&e)))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            err(file, if path == "." { "" } else { &path }, toml_message(e.inner()))
+        })?
+    } else {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| err(file, "", toml_message(&e)))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(|m| err("--set", o.split('=').next().unwrap_or(""), m))?;
+        }
+        serde_path_to_error::deserialize(table).map_err(|e| {
+            let path = e.path().to_string();
+            err(
+                &format!("{file} (with --set overrides)"),
+                if path == "." { "" } else { &path },
+                toml_message(e.inner()),
+            )
+        })?
+    };
+    validate(&params).map_err(|(field, m)| err(file, &field, m))?;
+    load_empirical(&mut params, file, base)?;
+    Ok(params)
+}
+
+/// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
+/// keep all of it, trimmed.
+fn toml_message(e: &toml::de::Error) -> String {
+    e.to_string().trim_end().to_string()
+}
+
+/// `a.b.c=value`: the value is read as TOML, or as a plain string if it is not valid TOML
+/// (so `--set retention=5m` needs no quotes).
+pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String> {
+    let (key, raw) = spec.split_once('=').ok_or("write overrides as key=value, e.g. --set retention=5m")?;
+    let key = key.trim();
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a field path; write it like sap.ttl_max"));
+    }
+    let mut t = table;
+    for p in &parts[..parts.len() - 1] {
+        t = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| format!("`{p}` in `{key}` is not a table"))?;
+    }
+    t.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+type Invalid = (String, String);
+
+fn check(ok: bool, field: &str, msg: impl FnOnce() -> String) -> Result<(), Invalid> {
+    if ok { Ok(()) } else { Err((field.to_string(), msg())) }
+}
+
+fn probability(v: f64, field: &str) -> Result<(), Invalid> {
+    check((0.0..=1.0).contains(&v), field, || format!("must be a probability in [0, 1] (got {v})"))
+}
+
+fn shares<'a>(it: impl Iterator<Item = (&'a String, &'a f64)> + Clone, field: &str) -> Result<(), Invalid> {
+    for (k, v) in it.clone() {
+        check(v.is_finite() && *v >= 0.0, &format!("{field}.{k}"), || format!("a share must be 0 or more (got {v})"))?;
+    }
+    check(it.map(|(_, v)| v).sum::<f64>() > 0.0, field, || "give at least one positive share".into())
+}
+
+/// Rules serde cannot express.
+pub fn validate(p: &Params) -> Result<(), Invalid> {
+    check(p.clients >= 1 && p.clients <= 1 << 31, "clients", || {
+        format!("must be between 1 and 2147483648 (got {})", p.clients)
+    })?;
+    check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
+    check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
+    let c = &p.client;
+    probability(c.four_way_share, "client.four_way_share")?;
+    probability(c.logout_prob, "client.logout_prob")?;
+    probability(c.recover_prob, "client.recover_prob")?;
+    probability(c.client_id_change_prob, "client.client_id_change_prob")?;
+    probability(c.abandon_prob, "client.abandon_prob")?;
+    check(c.keepalive_ratio > 0.0 && c.keepalive_ratio <= 1.0, "client.keepalive_ratio", || {
+        format!("must be in (0, 1]: a KeepAlive later than the granted TTL breaks S10 (got {})", c.keepalive_ratio)
+    })?;
+    check(!c.versions.is_empty(), "client.versions", || "name at least one version, e.g. { \"1.3\" = 1.0 }".into())?;
+    shares(c.versions.iter(), "client.versions")?;
+    for k in c.syntaxes.keys() {
+        check(crate::model::cost::Syntax::from_name(k).is_some(), &format!("client.syntaxes.{k}"), || {
+            format!("unknown syntax \"{k}\"; allowed: xml, wbxml, pts")
+        })?;
+    }
+    shares(c.syntaxes.iter(), "client.syntaxes")?;
+    check(c.request_timeout.0 > 0, "client.request_timeout", || "must be longer than 0s".into())?;
+    check(c.retry_backoff.0 > 0, "client.retry_backoff", || "must be longer than 0s".into())?;
+    check(c.retry_backoff_max >= c.retry_backoff, "client.retry_backoff_max", || {
+        "must be at least client.retry_backoff".into()
+    })?;
+    check(!p.users.devices.is_empty(), "users.devices", || {
+        "give the weights of 1, 2, ... devices, e.g. [0.8, 0.2]".into()
+    })?;
+    for (i, w) in p.users.devices.iter().enumerate() {
+        check(w.is_finite() && *w >= 0.0, &format!("users.devices[{i}]"), || {
+            format!("a weight must be 0 or more (got {w})")
+        })?;
+    }
+    check(p.users.devices.iter().sum::<f64>() > 0.0, "users.devices", || "give at least one positive weight".into())?;
+    let s = &p.sap;
+    check(s.workers >= 1, "sap.workers", || "must be at least 1".into())?;
+    check(Span::Finite(s.ttl_min.0) <= s.ttl_max, "sap.ttl_min", || "must not exceed sap.ttl_max".into())?;
+    check(s.ttl_min.0 > 0, "sap.ttl_min", || {
+        "must be longer than 0s: a TTL of 0 would log out every session at once".into()
+    })?;
+    check(!s.versions.is_empty(), "sap.versions", || "name at least one supported version".into())?;
+    check(!s.syntaxes.is_empty(), "sap.syntaxes", || "name at least one supported syntax".into())?;
+    for (i, x) in s.syntaxes.iter().enumerate() {
+        check(crate::model::cost::Syntax::from_name(x).is_some(), &format!("sap.syntaxes[{i}]"), || {
+            format!("unknown syntax \"{x}\"; allowed: xml, wbxml, pts")
+        })?;
+    }
+    let smallest = p.cost.context.base as u64 + p.cost.context.per_service as u64;
+    let cap = p.store.max_bytes.0;
+    check(cap == 0 || cap >= smallest, "store.max_bytes", || {
+        format!("{cap} bytes cannot hold even one context (the smallest is {smallest} bytes); use 0 for no cap")
+    })?;
+    Ok(())
+}
+
+/// Load every empirical distribution's CSV (relative paths from the scenario's folder).
+fn load_empirical(p: &mut Params, file: &str, base: &Path) -> Result<(), InputError> {
+    for (field, dist) in p.dists_mut() {
+        if let Dist::Empirical { file: csv, scale, samples } = dist {
+            let path: PathBuf = base.join(&*csv);
+            *samples =
+                read_samples(&path, *scale).map_err(|m| err(file, &field, format!("{}: {m}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// One number per line (the first column if there are several); blank lines and lines
+/// starting with `#` are skipped. Values must be finite and not negative.
+pub fn read_samples(path: &Path, scale: f64) -> Result<Arc<[f64]>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the empirical data: {e}"))?;
+    let mut v = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let first = t.split(',').next().unwrap_or("").trim();
+        let x: f64 = first.parse().map_err(|_| format!("line {}: \"{first}\" is not a number", i + 1))?;
+        if !x.is_finite() || x < 0.0 {
+            return Err(format!("line {}: {x} is not allowed; values must be finite and 0 or more", i + 1));
+        }
+        v.push(x * scale);
+    }
+    if v.is_empty() {
+        return Err("the file holds no values; give one number per line".into());
+    }
+    v.sort_by(f64::total_cmp);
+    Ok(Arc::from(v))
+}
