@@ -1,0 +1,86 @@
+//! Shared helpers: a quiet single-client scenario with every random process off, so a test
+//! switches on exactly the behaviour it is about.
+#![allow(dead_code)]
+
+use impsim::model::cost::Primitive;
+use impsim::model::sap::Status;
+use impsim::model::{Params, Transaction};
+use impsim::run::{Report, simulate};
+use std::path::Path;
+
+pub const QUIET: &str = r#"
+name = "quiet"
+clients = 1
+duration = "10h"
+startup = "0s"
+retention = "30m"
+[users]
+devices = [1.0]
+[context]
+services = 2
+capabilities = 3
+presence_subscriptions = 4
+notification_subscriptions = 1
+joined_groups = 2
+[client]
+four_way_share = 0.0
+versions = { "1.3" = 1.0 }
+syntaxes = { wbxml = 1.0 }
+requested_ttl = "10m"
+keepalive_ratio = 0.8
+activity = "never"
+session_length = "36500d"
+offline = "1h"
+logout_prob = 0.0
+recover_prob = 1.0
+relogin_delay = "1m"
+client_id_change_prob = 0.0
+abandon_prob = 0.0
+[transport_break]
+every = "never"
+duration = "10s"
+[device_off]
+every = "never"
+duration = "10m"
+[network]
+rtt = "100ms"
+[sap]
+workers = 4
+ttl_min = "1m"
+ttl_max = "1h"
+versions = ["1.3"]
+disconnect_every = "never"
+[sap.service]
+login = "0s"
+keepalive = "0s"
+logout = "0s"
+negotiation = "0s"
+subscribe = "0s"
+activity = "0s"
+version_discovery = "0s"
+resubscribe = "0s"
+"#;
+
+/// The quiet scenario with `--set`-style overrides.
+pub fn quiet(overrides: &[&str]) -> Params {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    impsim::scenario::parse(QUIET, "quiet.toml", Path::new("."), &o).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn run(p: Params) -> (Report, Vec<Transaction>) {
+    simulate(p, Vec::new())
+}
+
+pub fn count(r: &Report, column: &str) -> u64 {
+    let v = r.get(column);
+    assert!(v.is_finite(), "no column {column}");
+    v as u64
+}
+
+/// (primitive, inband, session_id, status) of each row, for sequence assertions.
+pub fn steps(trace: &[Transaction]) -> Vec<(Primitive, bool, u64, Status)> {
+    trace.iter().map(|t| (t.primitive, t.inband, t.session_id, t.status)).collect()
+}
+
+pub const MIN: u64 = 60_000_000;
+pub const SEC: u64 = 1_000_000;

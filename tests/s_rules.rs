@@ -1,0 +1,370 @@
+//! One scripted scenario per requirement S1..S20 of SPEC.md. Each starts from the quiet
+//! single-client scenario and switches on only the behaviour the rule is about, and most
+//! include the contrasting case, so a broken rule fails the test.
+
+mod common;
+use common::*;
+use impsim::model::cost::Primitive as P;
+use impsim::model::sap::Status;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn rows(trace: &[impsim::model::Transaction], p: P) -> Vec<&impsim::model::Transaction> {
+    trace.iter().filter(|t| t.primitive == p).collect()
+}
+
+#[test]
+fn s01_transport_break_within_ttl_continues_the_session_without_login() {
+    let (r, _) = run(quiet(&["transport_break.every=1h", "transport_break.duration=1m"]));
+    let breaks = count(&r, "transport_breaks");
+    assert!(breaks >= 9, "{breaks}");
+    assert_eq!(count(&r, "session_continuations"), breaks);
+    assert_eq!(count(&r, "logins_fresh"), 1);
+    assert_eq!(count(&r, "recovery_attempts"), 0);
+    assert_eq!(count(&r, "auto_logouts"), 0);
+    // Contrast: a break longer than the TTL ends the session (auto-logout) and needs recovery.
+    let (r, _) = run(quiet(&["transport_break.every=1h", "transport_break.duration=25m"]));
+    let breaks = count(&r, "transport_breaks");
+    assert_eq!(count(&r, "session_continuations"), 0);
+    assert_eq!(count(&r, "auto_logouts"), breaks);
+    assert_eq!(count(&r, "recovery_successes"), breaks);
+}
+
+#[test]
+fn s02_device_off_and_on_may_still_continue_the_session() {
+    let (r, _) = run(quiet(&["device_off.every=3h", "device_off.duration=5m"]));
+    assert!(count(&r, "device_offs") >= 2);
+    assert_eq!(count(&r, "session_continuations"), count(&r, "device_offs"));
+    assert_eq!(count(&r, "logins_fresh"), 1);
+    let (r, _) = run(quiet(&["device_off.every=3h", "device_off.duration=2h"]));
+    assert_eq!(count(&r, "session_continuations"), 0);
+    assert_eq!(count(&r, "auto_logouts"), count(&r, "device_offs"));
+}
+
+#[test]
+fn s03_syntax_chosen_at_login_holds_for_the_whole_session() {
+    let (_, trace) = run(quiet(&[
+        "clients=30",
+        "client.syntaxes={xml=1.0,wbxml=1.0,pts=1.0}",
+        "client.activity={dist=\"exponential\",mean=\"10m\"}",
+        "transport_break.every={dist=\"exponential\",mean=\"1h\"}",
+        "sap.disconnect_every={dist=\"exponential\",mean=\"3h\"}",
+    ]));
+    let mut per_session: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
+    for t in rows(&trace, P::KeepAlive).into_iter().chain(rows(&trace, P::Activity)) {
+        per_session.entry(t.session_id * 2 + (t.primitive == P::Activity) as u64).or_default().insert(t.bytes);
+    }
+    assert!(per_session.len() > 30);
+    assert!(per_session.values().all(|b| b.len() == 1), "a session changed syntax");
+    let sizes: BTreeSet<u32> = per_session.values().flatten().copied().collect();
+    assert!(sizes.len() >= 4, "the population should mix syntaxes: {sizes:?}");
+}
+
+#[test]
+fn s04_sap_denies_unsupported_syntax_or_version() {
+    let (r, trace) = run(quiet(&["clients=3", "client.syntaxes={xml=1.0}", "sap.syntaxes=[\"wbxml\"]"]));
+    assert_eq!(count(&r, "logins_denied"), 3);
+    assert_eq!(count(&r, "active_sessions_peak"), 0);
+    assert!(trace.iter().all(|t| t.status == Status::SyntaxUnsupported));
+    let (r, _) = run(quiet(&["client.versions={\"1.1\"=1.0}", "sap.versions=[\"1.3\"]"]));
+    assert_eq!(count(&r, "logins_denied"), 1);
+    assert_eq!(count(&r, "logins_fresh"), 0);
+    let (r, _) = run(quiet(&["client.syntaxes={pts=1.0}", "sap.syntaxes=[\"pts\"]"]));
+    assert_eq!(count(&r, "logins_denied"), 0);
+}
+
+#[test]
+fn s05_session_ids_are_unique_per_run() {
+    let (r, trace) = run(quiet(&[
+        "clients=40",
+        "transport_break.every={dist=\"exponential\",mean=\"1h\"}",
+        "transport_break.duration={dist=\"exponential\",mean=\"20m\"}",
+        "sap.disconnect_every={dist=\"exponential\",mean=\"2h\"}",
+        "retention=5m",
+    ]));
+    let mut owner: BTreeMap<u64, u32> = BTreeMap::new();
+    for t in trace.iter().filter(|t| t.inband) {
+        assert_eq!(*owner.entry(t.session_id).or_insert(t.client), t.client, "Session-ID {} shared", t.session_id);
+    }
+    assert_eq!(owner.len() as u64, count(&r, "logins_fresh"), "one Session-ID per fresh login");
+}
+
+#[test]
+fn s06_a_session_ends_by_logout_or_by_sap_disconnect() {
+    let (r, trace) = run(quiet(&["client.logout_prob=1", "client.session_length=1h"]));
+    // Sessions start about 0h, 2h, 4h, 6h, 8h (an hour online, an hour offline).
+    assert_eq!(count(&r, "logouts"), 5);
+    assert!(rows(&trace, P::Logout).iter().all(|t| t.inband && t.session_id != 0));
+    let (r, trace) = run(quiet(&["sap.disconnect_every=121m"]));
+    assert_eq!(count(&r, "sap_disconnects"), 4);
+    assert_eq!(rows(&trace, P::Disconnect).len(), 4);
+    assert_eq!(count(&r, "logouts"), 0);
+    assert_eq!(r.outcome.census.sessions_ended, 4);
+}
+
+#[test]
+fn s07_rejected_version_leads_to_discovery_and_a_second_login() {
+    let (r, trace) = run(quiet(&["client.versions={\"1.3\"=1.0}", "sap.versions=[\"1.1\",\"1.2\"]", "sap.disconnect_every=3h"]));
+    let s = steps(&trace);
+    assert_eq!(s[0], (P::Login, false, 0, Status::VersionUnsupported));
+    assert_eq!(s[1], (P::VersionDiscovery, false, 0, Status::Ok));
+    assert_eq!((s[2].0, s[2].3), (P::Login, Status::Ok));
+    assert_eq!(count(&r, "logins_after_version_discovery"), 1);
+    // The negotiated version is remembered: later logins need no discovery.
+    assert_eq!(rows(&trace, P::VersionDiscovery).len(), 1);
+    assert!(count(&r, "recovery_successes") >= 2);
+    let (r, _) = run(quiet(&[
+        "client.versions={\"1.3\"=1.0}",
+        "sap.versions=[\"1.2\"]",
+        "client.version_discovery=false",
+    ]));
+    assert_eq!(count(&r, "logins_denied"), 1);
+}
+
+#[test]
+fn s08_after_a_sap_disconnect_the_client_logs_in_again_with_the_old_session_id() {
+    let (r, trace) = run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m"]));
+    let disconnects = rows(&trace, P::Disconnect);
+    assert_eq!(disconnects.len(), 4);
+    for d in disconnects {
+        let next_login = trace.iter().find(|t| t.time > d.time && t.primitive == P::Login).expect("a re-login");
+        assert!(next_login.inband, "a recovery login carries the Session-ID");
+        assert_eq!(next_login.session_id, d.session_id);
+        assert_eq!(next_login.status, Status::Ok);
+        // It comes a relogin delay (plus the network) after the disconnect.
+        assert_eq!(next_login.time - d.time, MIN + 50_000 + 50_000);
+    }
+    assert_eq!(count(&r, "recovery_successes"), 4);
+}
+
+#[test]
+fn s09_client_and_sap_keep_the_context_during_the_session() {
+    let (r, _) = run(quiet(&[]));
+    // base 256 + 2 services x 32 + 3 capabilities x 48 + 4 presence x 160 + 1 notification x 96 + 2 groups x 192
+    assert_eq!(count(&r, "active_bytes_peak"), 1584);
+    assert_eq!(count(&r, "active_sessions_peak"), 1);
+    assert!((r.get("active_bytes_mean") - 1584.0).abs() < 1.0);
+    assert_eq!(count(&r, "retained_contexts_peak"), 0);
+}
+
+#[test]
+fn s10_granted_ttl_is_obeyed_with_keepalives_and_enforced_by_auto_logout() {
+    let ka_gaps = |trace: &[impsim::model::Transaction]| -> BTreeSet<u64> {
+        let k = rows(trace, P::KeepAlive);
+        k.windows(2).map(|w| w[1].time - w[0].time).collect()
+    };
+    // The SAP grants what is asked within its bounds (SHOULD NOT lower it).
+    let (r, trace) = run(quiet(&[]));
+    assert_eq!(ka_gaps(&trace), BTreeSet::from([8 * MIN]));
+    assert_eq!(count(&r, "ttl_reduced"), 0);
+    assert_eq!(count(&r, "auto_logouts"), 0);
+    // Asked for more than ttl_max: granted 1h, and the client obeys it.
+    let (r, trace) = run(quiet(&["client.requested_ttl=2h"]));
+    assert_eq!(ka_gaps(&trace), BTreeSet::from([48 * MIN]));
+    assert_eq!(count(&r, "ttl_reduced"), 1);
+    // Infinite requested and allowed: no keep-alive at all.
+    let (_, trace) = run(quiet(&["client.requested_ttl=infinite", "sap.ttl_max=infinite"]));
+    assert!(rows(&trace, P::KeepAlive).is_empty());
+    // Walking away: no transaction within the TTL ends the session.
+    let (r, _) = run(quiet(&["client.session_length=1h", "client.offline=5h"]));
+    assert_eq!(count(&r, "auto_logouts"), 2);
+}
+
+#[test]
+fn s11_s16_retention_zero_period_or_infinite() {
+    let base = ["sap.disconnect_every=121m", "client.relogin_delay=40m"];
+    let with = |extra: &str| {
+        let mut o = base.to_vec();
+        o.push(extra);
+        run(quiet(&o)).0
+    };
+    let r = with("retention=0s");
+    assert_eq!(count(&r, "fail_not_stored"), count(&r, "recovery_attempts"));
+    assert_eq!(count(&r, "retained_contexts_peak"), 0);
+    let r = with("retention=30m");
+    assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
+    let r = with("retention=1h");
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+    assert!(count(&r, "recovery_attempts") >= 3);
+    let r = with("retention=infinite");
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+    // Infinite: kept until the same client sets up another session, which replaces it.
+    let (r, _) = run(quiet(&["retention=infinite", "client.recover_prob=0", "client.session_length=1h", "client.logout_prob=1"]));
+    assert_eq!(count(&r, "logins_fresh"), 5);
+    assert_eq!(count(&r, "contexts_replaced"), 4);
+    assert_eq!(count(&r, "retained_contexts_peak"), 1);
+}
+
+#[test]
+fn s12_fresh_login_is_followed_by_service_and_capability_negotiation() {
+    let (_, trace) = run(quiet(&[]));
+    let seq: Vec<P> = trace.iter().take(10).map(|t| t.primitive).collect();
+    use P::*;
+    assert_eq!(
+        seq,
+        vec![
+            Login,
+            Service,
+            ClientCapability,
+            SubscribePresence,
+            SubscribePresence,
+            SubscribePresence,
+            SubscribePresence,
+            SubscribeNotification,
+            JoinGroup,
+            JoinGroup
+        ]
+    );
+    // At least one service is always negotiated, even if the profile draws none.
+    let (r, _) = run(quiet(&["context.services=0"]));
+    assert_eq!(count(&r, "active_bytes_peak"), 1584 - 32);
+}
+
+#[test]
+fn s13_inband_transactions_carry_the_session_id_outband_ones_do_not() {
+    let (r, trace) = run(quiet(&[
+        "clients=50",
+        "client.versions={\"1.2\"=1.0,\"1.3\"=1.0}",
+        "sap.versions=[\"1.2\"]",
+        "sap.disconnect_every={dist=\"exponential\",mean=\"2h\"}",
+        "client.relogin_delay={dist=\"exponential\",mean=\"20m\"}",
+        "transport_break.every={dist=\"exponential\",mean=\"1h\"}",
+        "transport_break.duration={dist=\"exponential\",mean=\"15m\"}",
+    ]));
+    assert!(count(&r, "outband_transactions") > 0 && count(&r, "inband_transactions") > 0);
+    for t in &trace {
+        assert_eq!(t.inband, t.session_id != 0, "{t:?}");
+        if matches!(t.primitive, P::VersionDiscovery) {
+            assert!(!t.inband);
+        }
+    }
+    assert!(trace.iter().any(|t| t.primitive == P::Login && t.inband), "recovery logins are inband");
+    assert!(trace.iter().any(|t| t.primitive == P::Login && !t.inband), "fresh logins are outband");
+}
+
+#[test]
+fn s14_the_context_has_five_parts_each_with_its_memory_cost() {
+    let o = ["sap.disconnect_every=121m", "client.relogin_delay=5m"];
+    let (r, _) = run(quiet(&o));
+    assert_eq!(count(&r, "retained_bytes_peak"), 1584);
+    for (field, delta) in [
+        ("cost.context.base=356", 100),
+        ("cost.context.per_service=42", 2 * 10),
+        ("cost.context.per_capability=58", 3 * 10),
+        ("cost.context.per_presence_subscription=170", 4 * 10),
+        ("cost.context.per_notification_subscription=106", 10),
+        ("cost.context.per_joined_group=202", 2 * 10),
+    ] {
+        let mut with = o.to_vec();
+        with.push(field);
+        let (r, _) = run(quiet(&with));
+        assert_eq!(count(&r, "retained_bytes_peak"), 1584 + delta, "{field}");
+    }
+}
+
+#[test]
+fn s15_each_device_of_a_user_has_its_own_session_and_context() {
+    let (r, trace) = run(quiet(&["clients=2", "users.devices=[0.0, 1.0]"]));
+    assert_eq!(count(&r, "active_sessions_peak"), 2);
+    assert_eq!(count(&r, "active_bytes_peak"), 2 * 1584);
+    let ids: BTreeSet<(u32, u64)> = trace.iter().filter(|t| t.inband).map(|t| (t.client, t.session_id)).collect();
+    assert_eq!(ids.len(), 2);
+    // With the `user` replacement scope, one device's fresh login drops the other's retained context.
+    let scoped = |scope: &str| {
+        run(quiet(&[
+            "clients=2",
+            "users.devices=[0.0, 1.0]",
+            "startup={dist=\"uniform\",min=\"0s\",max=\"1h\"}",
+            "retention=infinite",
+            "client.logout_prob=1",
+            "client.session_length=5m",
+            "client.offline=5h",
+            &format!("store.replace_scope=\"{scope}\""),
+        ]))
+        .0
+    };
+    let r = scoped("user");
+    assert!(count(&r, "fail_replaced") >= 1, "a sibling's fresh login replaced the context");
+    let r = scoped("client");
+    assert_eq!(count(&r, "fail_replaced"), 0);
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+}
+
+#[test]
+fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
+    let churn = |retention: &str| {
+        run(quiet(&[
+            &format!("retention={retention}"),
+            "client.client_id_change_prob=1",
+            "client.logout_prob=1",
+            "client.session_length=1h",
+        ]))
+        .0
+    };
+    let r = churn("infinite");
+    assert_eq!(count(&r, "fail_client_changed"), 4);
+    assert_eq!(r.outcome.census.contexts_retained, 5, "every orphaned context is kept forever");
+    let r = churn("30m");
+    assert_eq!(count(&r, "retained_contexts_peak"), 1);
+    assert_eq!(r.outcome.census.contexts_retained, 0);
+    // A user who never comes back leaves the context behind for good.
+    let (r, _) = run(quiet(&[
+        "retention=infinite",
+        "client.abandon_prob=1",
+        "client.replace_abandoned=false",
+        "client.session_length=1h",
+        "client.logout_prob=1",
+    ]));
+    assert_eq!(count(&r, "abandoned"), 1);
+    assert_eq!(count(&r, "logins_fresh"), 1);
+    assert_eq!(r.outcome.census.contexts_retained, 1);
+}
+
+#[test]
+fn s18_recovery_is_a_normal_login_of_one_or_two_round_trips() {
+    for (share, rounds) in [("0", 1u64), ("1", 2)] {
+        let (r, trace) =
+            run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m", &format!("client.four_way_share={share}")]));
+        let recoveries = count(&r, "recovery_successes");
+        assert_eq!(recoveries, 4);
+        let recovery_logins = rows(&trace, P::Login).iter().filter(|t| t.inband).count() as u64;
+        assert_eq!(recovery_logins, recoveries * rounds);
+        // Restored after exactly `rounds` round trips of 100ms.
+        // (HDR histograms keep 3 significant digits.)
+        assert!((r.get("restore_recovered_ms_p50") - 100.0 * rounds as f64).abs() < 0.2);
+    }
+}
+
+#[test]
+fn s19_recovery_restores_the_whole_context_and_the_sap_redoes_its_subscriptions() {
+    let (r, trace) = run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m"]));
+    let first_disconnect = rows(&trace, P::Disconnect)[0].time;
+    assert!(
+        !trace.iter().any(|t| t.time > first_disconnect
+            && matches!(t.primitive, P::Service | P::ClientCapability | P::SubscribePresence | P::JoinGroup)),
+        "nothing is renegotiated or resubscribed by the client"
+    );
+    assert_eq!(count(&r, "resubscriptions"), 4 * 7);
+    // What a fresh login would have cost in WBXML: Service 700 + ClientCapability 620
+    // + 4 SubscribePresence x 300 + 1 SubscribeNotification x 220 + 2 JoinGroup x 280.
+    assert_eq!(count(&r, "recovery_bytes_saved"), 4 * 3300);
+    assert_eq!(count(&r, "recovery_transactions_saved"), 4 * 9);
+    assert_eq!(count(&r, "active_bytes_peak"), 1584, "the restored context is the same size");
+}
+
+#[test]
+fn s20_failed_recovery_answers_502_then_a_full_fresh_login_without_the_session_id() {
+    let (r, trace) = run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=45m", "retention=30m"]));
+    let fail = trace.iter().position(|t| t.status == Status::RecoveryFailed).expect("a 502");
+    let old = trace[fail].session_id;
+    assert!(trace[fail].inband && old != 0);
+    let s = steps(&trace[fail + 1..fail + 11]);
+    assert_eq!((s[0].0, s[0].1, s[0].2), (P::Login, false, 0), "logs in again without the Session-ID");
+    let new = s[1].2;
+    assert_ne!(new, old, "the user was not logged in to the old session");
+    let prims: Vec<P> = s.iter().map(|x| x.0).collect();
+    assert_eq!(&prims[1..3], &[P::Service, P::ClientCapability]);
+    assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
+    assert_eq!(count(&r, "logins_after_502"), count(&r, "fail_expired"));
+    // The 502 exchange, the login, two negotiations and seven rebuild transactions: 11 round trips.
+    assert!((r.get("restore_fresh_ms_p50") - 1100.0).abs() < 1.1, "{}", r.get("restore_fresh_ms_p50"));
+}
