@@ -103,7 +103,8 @@ fn s06_a_session_ends_by_logout_or_by_sap_disconnect() {
 
 #[test]
 fn s07_rejected_version_leads_to_discovery_and_a_second_login() {
-    let (r, trace) = run(quiet(&["client.versions={\"1.3\"=1.0}", "sap.versions=[\"1.1\",\"1.2\"]", "sap.disconnect_every=3h"]));
+    let (r, trace) =
+        run(quiet(&["client.versions={\"1.3\"=1.0}", "sap.versions=[\"1.1\",\"1.2\"]", "sap.disconnect_every=3h"]));
     let s = steps(&trace);
     assert_eq!(s[0], (P::Login, false, 0, Status::VersionUnsupported));
     assert_eq!(s[1], (P::VersionDiscovery, false, 0, Status::Ok));
@@ -112,11 +113,8 @@ fn s07_rejected_version_leads_to_discovery_and_a_second_login() {
     // The negotiated version is remembered: later logins need no discovery.
     assert_eq!(rows(&trace, P::VersionDiscovery).len(), 1);
     assert!(count(&r, "recovery_successes") >= 2);
-    let (r, _) = run(quiet(&[
-        "client.versions={\"1.3\"=1.0}",
-        "sap.versions=[\"1.2\"]",
-        "client.version_discovery=false",
-    ]));
+    let (r, _) =
+        run(quiet(&["client.versions={\"1.3\"=1.0}", "sap.versions=[\"1.2\"]", "client.version_discovery=false"]));
     assert_eq!(count(&r, "logins_denied"), 1);
 }
 
@@ -188,7 +186,12 @@ fn s11_s16_retention_zero_period_or_infinite() {
     let r = with("retention=infinite");
     assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
     // Infinite: kept until the same client sets up another session, which replaces it.
-    let (r, _) = run(quiet(&["retention=infinite", "client.recover_prob=0", "client.session_length=1h", "client.logout_prob=1"]));
+    let (r, _) = run(quiet(&[
+        "retention=infinite",
+        "client.recover_prob=0",
+        "client.session_length=1h",
+        "client.logout_prob=1",
+    ]));
     assert_eq!(count(&r, "logins_fresh"), 5);
     assert_eq!(count(&r, "contexts_replaced"), 4);
     assert_eq!(count(&r, "retained_contexts_peak"), 1);
@@ -322,8 +325,11 @@ fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
 #[test]
 fn s18_recovery_is_a_normal_login_of_one_or_two_round_trips() {
     for (share, rounds) in [("0", 1u64), ("1", 2)] {
-        let (r, trace) =
-            run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m", &format!("client.four_way_share={share}")]));
+        let (r, trace) = run(quiet(&[
+            "sap.disconnect_every=121m",
+            "client.relogin_delay=1m",
+            &format!("client.four_way_share={share}"),
+        ]));
         let recoveries = count(&r, "recovery_successes");
         assert_eq!(recoveries, 4);
         let recovery_logins = rows(&trace, P::Login).iter().filter(|t| t.inband).count() as u64;

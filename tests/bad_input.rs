@@ -1,0 +1,115 @@
+//! Bad input is refused with exit code 2 and a message naming the file and the field, and
+//! leaves no output folder behind.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+struct Case {
+    dir: PathBuf,
+}
+
+impl Case {
+    fn new(name: &str, scenario: &str) -> Case {
+        let dir = std::env::temp_dir().join(format!("impsim-bad-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("s.toml"), scenario).unwrap();
+        Case { dir }
+    }
+    fn run(&self, extra: &[&str]) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_impsim"))
+            .arg("run")
+            .arg(self.dir.join("s.toml"))
+            .arg("--out")
+            .arg(self.dir.join("out"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+    fn refused(&self, must_contain: &[&str]) {
+        let (code, err) = self.run(&[]);
+        assert_eq!(code, 2, "stderr: {err}");
+        assert!(err.contains("s.toml"), "names the file: {err}");
+        for m in must_contain {
+            assert!(err.contains(m), "expected {m:?} in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!self.dir.join("out").exists(), "no output folder on error");
+        let leftovers: Vec<_> = std::fs::read_dir(&self.dir).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "nothing half-written: {leftovers:?}");
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const OK: &str = "clients = 20\nduration = \"1h\"\n";
+
+#[test]
+fn typo_in_a_field_is_refused_with_the_field_named() {
+    Case::new("typo", "clients = 20\nretension = \"30m\"\n").refused(&["retension", "retention", "line 2"]);
+    Case::new("typo2", "clients = 20\n[sap]\nttl_maxx = \"1h\"\n").refused(&["ttl_maxx", "sap"]);
+}
+
+#[test]
+fn negative_duration_is_refused() {
+    Case::new("neg", "clients = 20\nduration = \"-5h\"\n").refused(&["duration", "negative"]);
+    Case::new("negd", "[client]\noffline = { dist = \"exponential\", mean = \"-1m\" }\n")
+        .refused(&["client.offline", "negative"]);
+}
+
+#[test]
+fn values_out_of_range_are_refused() {
+    Case::new("prob", "[client]\nlogout_prob = 1.5\n").refused(&["client.logout_prob", "[0, 1]"]);
+    Case::new("ttl", "[sap]\nttl_min = \"2h\"\nttl_max = \"1h\"\n").refused(&["sap.ttl_min"]);
+    Case::new("cap", "[store]\nmax_bytes = 10\n").refused(&["store.max_bytes", "one context"]);
+    Case::new("type", "clients = \"many\"\n").refused(&["clients"]);
+    Case::new("dist", "[network]\nrtt = { dist = \"gauss\", mean = \"1s\" }\n").refused(&["network.rtt", "allowed"]);
+}
+
+#[test]
+fn missing_files_are_refused() {
+    let c = Case::new("missing", OK);
+    std::fs::remove_file(c.dir.join("s.toml")).unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("s.toml") && err.contains("cannot read"), "{err}");
+    Case::new("csv", "[client]\noffline = { dist = \"empirical\", file = \"gaps.csv\" }\n")
+        .refused(&["client.offline", "gaps.csv"]);
+}
+
+#[test]
+fn empirical_csv_must_hold_non_negative_numbers() {
+    let c = Case::new("csvbad", "[client]\noffline = { dist = \"empirical\", file = \"gaps.csv\" }\n");
+    std::fs::write(c.dir.join("gaps.csv"), "10\nabc\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2") && err.contains("abc"), "{err}");
+    std::fs::write(c.dir.join("gaps.csv"), "10\n-3\n").unwrap();
+    assert!(c.run(&[]).1.contains("line 2"));
+    std::fs::write(c.dir.join("gaps.csv"), "# seconds\n10\n20\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_existing_output_folder_is_not_overwritten_without_force() {
+    let c = Case::new("exists", OK);
+    assert_eq!(c.run(&[]).0, 0);
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(c.run(&["--force"]).0, 0);
+}
+
+#[test]
+fn a_bad_override_is_refused() {
+    let c = Case::new("set", OK);
+    let (code, err) = c.run(&["--set", "sap.workerz=3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("workerz"), "{err}");
+}

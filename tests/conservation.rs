@@ -1,0 +1,88 @@
+//! Conservation on random populations: every session ends once or is still live; every
+//! context is live, retained or gone (never two); recoveries never exceed attempts.
+
+mod common;
+use common::*;
+use impsim::model::Params;
+use impsim::run::simulate;
+
+fn default_scenario(overrides: &[&str]) -> Params {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    impsim::scenario::load(&path, &o).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn check(p: Params) {
+    let label = format!("{:?}", (&p.retention, &p.store.max_contexts, &p.sap.restarts, p.seed));
+    let (r, trace) = simulate(p, Vec::new());
+    let c = &r.outcome.census;
+    assert_eq!(c.sessions_established, c.sessions_ended + c.sessions_live, "sessions: {label} {c:?}");
+    assert_eq!(c.contexts_live, c.sessions_live, "one context per live session (S15): {label}");
+    assert_eq!(c.contexts_created, c.contexts_live + c.contexts_retained + c.contexts_gone, "contexts: {label} {c:?}");
+    let attempts = r.get("recovery_attempts");
+    let ok = r.get("recovery_successes");
+    let fails: f64 = ["expired", "evicted", "not_stored", "client_changed", "restart", "replaced", "unknown"]
+        .iter()
+        .map(|k| r.get(&format!("fail_{k}")))
+        .sum();
+    assert!(ok <= attempts);
+    assert_eq!(ok + fails, attempts, "{label}");
+    assert_eq!(r.get("transactions") as usize, trace.len());
+    assert_eq!(r.get("bytes_total") as u64, trace.iter().map(|t| t.bytes as u64).sum::<u64>());
+    assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
+    assert!(r.get("retained_contexts_peak") >= c.contexts_retained as f64);
+    assert_eq!(r.get("fail_unknown"), 0.0, "every 502 has a known reason: {label}");
+}
+
+#[test]
+fn sessions_and_contexts_are_conserved_across_settings() {
+    let variants: &[&[&str]] = &[
+        &[],
+        &["retention=0s"],
+        &["retention=infinite", "client.client_id_change_prob=0.05", "client.abandon_prob=0.02"],
+        &["retention=2h", "store.max_contexts=40"],
+        &["retention=infinite", "store.max_bytes=50KiB"],
+        &["sap.restarts=[\"3h\",\"7h\"]", "sap.restart_downtime=2m"],
+        &["sap.restarts=[\"4h\"]", "sap.restart_keeps_retained=true", "sap.workers=1"],
+        &["store.replace_scope=\"user\"", "client.recover_prob=0.5", "client.four_way_share=1"],
+        &["client.versions={\"1.1\"=1.0,\"1.3\"=1.0}", "sap.versions=[\"1.2\",\"1.3\"]", "store.keep_on_logout=false"],
+        &["client.request_timeout=1s", "sap.workers=1", "sap.service.login=300ms"],
+    ];
+    for (i, v) in variants.iter().enumerate() {
+        let mut o = vec!["clients=300", "duration=12h"];
+        o.extend_from_slice(v);
+        let seed = format!("seed={}", 100 + i);
+        o.push(&seed);
+        check(default_scenario(&o));
+    }
+}
+
+#[test]
+fn caps_are_never_exceeded() {
+    let (r, _) =
+        simulate(default_scenario(&["clients=300", "duration=12h", "retention=infinite", "store.max_contexts=25"]), ());
+    assert_eq!(r.get("retained_contexts_peak"), 25.0);
+    assert!(r.get("fail_evicted") > 0.0);
+    let (r, _) =
+        simulate(default_scenario(&["clients=300", "duration=12h", "retention=infinite", "store.max_bytes=40000"]), ());
+    assert!(r.get("retained_bytes_peak") <= 40000.0);
+    assert!(r.get("contexts_evicted") > 0.0);
+}
+
+#[test]
+fn restart_drops_every_session_and_loses_or_keeps_retained_contexts() {
+    let lost = simulate(default_scenario(&["clients=400", "duration=8h", "sap.restarts=[\"4h\"]"]), ()).0;
+    let kept = simulate(
+        default_scenario(&["clients=400", "duration=8h", "sap.restarts=[\"4h\"]", "sap.restart_keeps_retained=true"]),
+        (),
+    )
+    .0;
+    for r in [&lost, &kept] {
+        assert!(r.get("restart_drops") > 300.0, "almost every client was online: {}", r.get("restart_drops"));
+        assert_eq!(r.get("restarts"), 1.0);
+    }
+    assert!(lost.get("fail_restart") > 300.0);
+    assert_eq!(kept.get("fail_restart"), 0.0);
+    assert!(kept.get("recovery_success_rate") > lost.get("recovery_success_rate"));
+    assert!(count(&lost, "contexts_lost_restart") > count(&kept, "contexts_lost_restart"));
+}
