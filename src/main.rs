@@ -57,7 +57,10 @@ fn main() -> ExitCode {
             match run_to_folder(params, &spec) {
                 Ok((report, dir)) => {
                     print!("{}", describe(&report));
-                    println!("  wrote          {}/{{summary.csv, timeseries.csv, manifest.json}}", dir.display());
+                    println!(
+                        "  wrote          {}/{{summary.csv, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
+                        dir.display()
+                    );
                     if let Some(t) = trace {
                         println!("  trace          {}", t.display());
                     }

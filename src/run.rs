@@ -2,6 +2,7 @@
 
 use crate::model::metrics::Cell;
 use crate::model::{Observer, Outcome, Params, Sim};
+use crate::output::plot::write_timeseries_plots;
 use crate::output::tables::{write_json, write_summary, write_timeseries};
 use crate::output::trace::TraceWriter;
 use crate::output::{OutputError, Staging};
@@ -58,6 +59,7 @@ pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf
         };
         write_summary(&staging.path("summary.csv"), &report.summary)?;
         write_timeseries(&staging.path("timeseries.csv"), &report.outcome.metrics.samples)?;
+        write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, &report.outcome.metrics.samples)?;
         write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
         Ok(report)
     })();
@@ -81,7 +83,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
         "wall_seconds": r.wall_seconds,
         "events_per_second": r.events_per_second(),
         "peak_rss_bytes": peak_rss_bytes(),
-        "files": ["summary.csv", "timeseries.csv", "manifest.json"],
+        "files": ["summary.csv", "timeseries.csv", "timeseries.svg", "timeseries.png", "manifest.json"],
         "note": "summary.csv and timeseries.csv are a pure function of (scenario, seed); wall time and memory here are not",
     })
 }
