@@ -70,9 +70,51 @@ pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Resul
 }
 
 /// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
-/// keep all of it, trimmed.
+/// keep all of it, and for an unknown field suggest the nearest known one.
 fn toml_message(e: &toml::de::Error) -> String {
-    e.to_string().trim_end().to_string()
+    let text = e.to_string().trim_end().to_string();
+    match suggestion(&text) {
+        Some(s) => format!("{text}\ndid you mean `{s}`?"),
+        None => text,
+    }
+}
+
+/// From "unknown field `x`, expected one of `a`, `b`": the allowed name closest to `x`.
+fn suggestion(message: &str) -> Option<String> {
+    let rest = &message[message.find("unknown field `")? + 15..];
+    let (unknown, rest) = rest.split_once('`')?;
+    let allowed: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = allowed.iter().min_by_key(|a| edit_distance(unknown, a))?;
+    (edit_distance(unknown, best) <= unknown.len().div_ceil(2)).then(|| best.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + (ca != *cb) as usize).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_get_the_nearest_known_name() {
+        let m = "unknown field `retension`, expected one of `seed`, `retention`, `clients`";
+        assert_eq!(suggestion(m).as_deref(), Some("retention"));
+        assert_eq!(suggestion("unknown field `zzzzzzzz`, expected one of `seed`, `clients`"), None);
+        assert_eq!(suggestion("invalid type"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 }
 
 /// `a.b.c=value`: the value is read as TOML, or as a plain string if it is not valid TOML

@@ -51,8 +51,16 @@ const OK: &str = "clients = 20\nduration = \"1h\"\n";
 
 #[test]
 fn typo_in_a_field_is_refused_with_the_field_named() {
-    Case::new("typo", "clients = 20\nretension = \"30m\"\n").refused(&["retension", "retention", "line 2"]);
-    Case::new("typo2", "clients = 20\n[sap]\nttl_maxx = \"1h\"\n").refused(&["ttl_maxx", "sap"]);
+    Case::new("typo", "clients = 20\nretension = \"30m\"\n").refused(&[
+        "retension",
+        "did you mean `retention`?",
+        "line 2",
+    ]);
+    Case::new("typo2", "clients = 20\n[sap]\nttl_maxx = \"1h\"\n").refused(&[
+        "ttl_maxx",
+        "sap",
+        "did you mean `ttl_max`?",
+    ]);
 }
 
 #[test]
