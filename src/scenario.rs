@@ -103,20 +103,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_fields_get_the_nearest_known_name() {
-        let m = "unknown field `retension`, expected one of `seed`, `retention`, `clients`";
-        assert_eq!(suggestion(m).as_deref(), Some("retention"));
-        assert_eq!(suggestion("unknown field `zzzzzzzz`, expected one of `seed`, `clients`"), None);
-        assert_eq!(suggestion("invalid type"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
-}
-
 /// `a.b.c=value`: the value is read as TOML, or as a plain string if it is not valid TOML
 /// (so `--set retention=5m` needs no quotes).
 pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String> {
@@ -252,4 +238,18 @@ pub fn read_samples(path: &Path, scale: f64) -> Result<Arc<[f64]>, String> {
     }
     v.sort_by(f64::total_cmp);
     Ok(Arc::from(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_get_the_nearest_known_name() {
+        let m = "unknown field `retension`, expected one of `seed`, `retention`, `clients`";
+        assert_eq!(suggestion(m).as_deref(), Some("retention"));
+        assert_eq!(suggestion("unknown field `zzzzzzzz`, expected one of `seed`, `clients`"), None);
+        assert_eq!(suggestion("invalid type"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 }
