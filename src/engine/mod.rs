@@ -6,5 +6,5 @@ pub mod rng;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use rng::{RngKey, Stream};
+pub use rng::RngKey;
 pub use time::{SimTime, format_duration, parse_duration, parse_size};

@@ -14,17 +14,15 @@ use std::collections::BinaryHeap;
 #[derive(Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<u128>>,
-    pushed: u64,
 }
 
 impl EventQueue {
     pub fn with_capacity(n: usize) -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(n), pushed: 0 }
+        EventQueue { heap: BinaryHeap::with_capacity(n) }
     }
 
     #[inline]
     pub fn push(&mut self, time: SimTime, payload: u64) {
-        self.pushed += 1;
         self.heap.push(Reverse(((time as u128) << 64) | payload as u128));
     }
 
@@ -33,22 +31,12 @@ impl EventQueue {
         self.heap.pop().map(|Reverse(k)| ((k >> 64) as u64, k as u64))
     }
 
-    #[inline]
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse(k)| (k >> 64) as u64)
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// Events ever scheduled (including ones later found stale).
-    pub fn pushed(&self) -> u64 {
-        self.pushed
     }
 }
 

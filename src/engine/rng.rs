@@ -35,29 +35,6 @@ impl RngKey {
     }
 }
 
-/// A stream with its own counter, for entities that are few (the SAP, the run itself).
-/// Per-client streams keep only their counter in the client's state and call `RngKey::draw`.
-#[derive(Clone, Debug)]
-pub struct Stream {
-    key: RngKey,
-    entity: u32,
-    purpose: u32,
-    n: u64,
-}
-
-impl Stream {
-    pub fn new(key: RngKey, entity: u32, purpose: u32) -> Self {
-        Stream { key, entity, purpose, n: 0 }
-    }
-
-    #[inline]
-    pub fn uniform(&mut self) -> f64 {
-        let u = self.key.uniform(self.entity, self.purpose, self.n);
-        self.n += 1;
-        u
-    }
-}
-
 /// 52 random bits mapped to the centres of 2^52 equal cells of (0, 1): never exactly 0 or 1,
 /// so logarithms stay finite.
 #[inline]

@@ -388,14 +388,8 @@ impl DurationDist {
     pub fn sample_us(&self, u: f64) -> u64 {
         from_secs_f64(self.0.sample(u))
     }
-    pub fn fixed_us(us: u64) -> Self {
-        DurationDist(Dist::Fixed(us as f64 / 1e6))
-    }
     pub fn exp(mean_us: u64) -> Self {
         DurationDist(Dist::Exponential { mean: mean_us as f64 / 1e6 })
-    }
-    pub fn mean_secs(&self) -> f64 {
-        self.0.mean()
     }
 }
 

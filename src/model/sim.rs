@@ -742,8 +742,8 @@ impl<O: Observer> Sim<O> {
             }
         };
         let finish = self.sap.serve(now, prim, extra);
-        let sid_now = self.clients[c].session_id;
-        self.transaction(c, prim, inband, if inband { sid_now.max(sid) } else { 0 }, status);
+        // The Session-ID the request carried: the old one for a recovery login (S13, S18).
+        self.transaction(c, prim, inband, sid, status);
         if fire_and_forget && status == Status::Ok {
             self.after_fire_and_forget(c);
         } else {
