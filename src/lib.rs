@@ -6,6 +6,7 @@
 //! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end).
 
 pub mod engine;
+pub mod experiment;
 pub mod model;
 pub mod output;
 pub mod run;

@@ -2,9 +2,12 @@
 //! (2 for bad input or an output that cannot be written, 1 for anything else).
 
 use clap::{Parser, Subcommand};
-use impsim::run::{RunOutput, describe, run_to_folder};
+use impsim::experiment::{self, Progress, Shard};
+use impsim::run::{RunOutput, describe, experiment_to_folder, merge_shards, run_to_folder};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 #[derive(Parser)]
 #[command(name = "impsim", version, about = "Deterministic simulator of OMA IMPS session retention and recovery")]
@@ -15,62 +18,166 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.csv, timeseries.csv and manifest.json.
+    /// Run a scenario, or an experiment (a sweep with replications).
     Run {
-        /// The scenario file (TOML).
-        scenario: PathBuf,
+        /// A scenario file or an experiment file (TOML).
+        file: PathBuf,
         /// Master seed (overrides the file's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Output folder (default: results/runs/<name>-seed<N>).
+        /// Output folder (default: results/runs/<name>-seed<N>, or results/<experiment name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override a field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
+        /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Also write every transaction to this CSV file.
+        /// Scenario only: also write every transaction to this CSV file.
         #[arg(long)]
         trace: Option<PathBuf>,
         /// Replace an existing output folder.
         #[arg(long)]
         force: bool,
+        /// Experiment only: worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Experiment only: run shard i of N of the (point, replication) list, e.g. 2/4.
+        #[arg(long)]
+        shard: Option<String>,
     },
+    /// Combine the folders of an experiment's shards into one result.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// A bar on a terminal; a plain line about every 10% of runs otherwise (logs, CI).
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    last_tenth: Mutex<usize>,
+}
+
+impl Bar {
+    fn new(total: usize) -> Bar {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {msg}  ETA {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Bar { bar, last_tenth: Mutex::new(0) }
+    }
+}
+
+impl Progress for Bar {
+    fn run_done(&self, done: usize, total: usize, events: u64, elapsed: f64) {
+        let rate = events as f64 / elapsed.max(1e-9) / 1e6;
+        match &self.bar {
+            Some(b) => {
+                b.set_position(done as u64);
+                b.set_message(format!("{rate:.1} M events/s"));
+            }
+            None => {
+                let tenth = done * 10 / total.max(1);
+                let mut last = self.last_tenth.lock().unwrap_or_else(|e| e.into_inner());
+                if tenth > *last || done == total {
+                    *last = tenth;
+                    eprintln!("  {done}/{total} runs, {rate:.1} M events/s, {elapsed:.1} s");
+                }
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn input_error(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, out, set, trace, force } => {
-            let mut params = match impsim::scenario::load(&scenario, &set) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
+        Command::Run { file, seed, out, set, trace, force, threads, shard } => {
+            if experiment::is_experiment(&file) {
+                let mut exp = match experiment::load(&file, &set) {
+                    Ok(e) => e,
+                    Err(e) => return input_error(e),
+                };
+                if let Some(s) = seed {
+                    exp.seed = s;
                 }
-            };
-            if let Some(s) = seed {
-                params.seed = s;
-            }
-            let dir = out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)));
-            let source = scenario.display().to_string();
-            let spec = RunOutput { dir: &dir, force, trace: trace.as_deref(), source: &source, overrides: &set };
-            match run_to_folder(params, &spec) {
-                Ok((report, dir)) => {
-                    print!("{}", describe(&report));
-                    println!(
-                        "  wrote          {}/{{summary.csv, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
-                        dir.display()
-                    );
-                    if let Some(t) = trace {
-                        println!("  trace          {}", t.display());
+                let shard = match shard.as_deref().map(Shard::parse).transpose() {
+                    Ok(s) => s.unwrap_or_else(Shard::all),
+                    Err(e) => return input_error(format!("--shard: {e}")),
+                };
+                let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let dir = out.unwrap_or_else(|| PathBuf::from(format!("results/{}", exp.name)));
+                let total = exp.points.len() * exp.replications as usize;
+                eprintln!(
+                    "impsim {}: experiment {} ({} points x {} replications{}, {threads} threads)",
+                    env!("CARGO_PKG_VERSION"),
+                    exp.name,
+                    exp.points.len(),
+                    exp.replications,
+                    if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() }
+                );
+                let bar = Bar::new(total.div_ceil(shard.count as usize));
+                match experiment_to_folder(&exp, &dir, force, threads, shard, &bar) {
+                    Ok((dir, _)) => {
+                        println!("  wrote {}", dir.display());
+                        ExitCode::SUCCESS
                     }
-                    ExitCode::SUCCESS
+                    Err(e) => input_error(e),
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
+            } else {
+                if threads.is_some() || shard.is_some() {
+                    return input_error(format!("{}: --threads and --shard apply to experiments only", file.display()));
+                }
+                let mut params = match impsim::scenario::load(&file, &set) {
+                    Ok(p) => p,
+                    Err(e) => return input_error(e),
+                };
+                if let Some(s) = seed {
+                    params.seed = s;
+                }
+                let dir =
+                    out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)));
+                let source = file.display().to_string();
+                let spec = RunOutput { dir: &dir, force, trace: trace.as_deref(), source: &source, overrides: &set };
+                match run_to_folder(params, &spec) {
+                    Ok((report, dir)) => {
+                        print!("{}", describe(&report));
+                        println!(
+                            "  wrote          {}/{{summary.csv, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
+                            dir.display()
+                        );
+                        if let Some(t) = trace {
+                            println!("  trace          {}", t.display());
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => input_error(e),
                 }
             }
         }
+        Command::Merge { shards, out, force } => match merge_shards(&shards, &out, force) {
+            Ok(dir) => {
+                println!("merged {} shards into {}", shards.len(), dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => input_error(e),
+        },
     }
 }

@@ -180,3 +180,84 @@ pub fn describe(r: &Report) -> String {
     );
     s
 }
+
+/// Run an experiment (or one shard of it) and write its folder.
+pub fn experiment_to_folder(
+    exp: &crate::experiment::Experiment,
+    dir: &Path,
+    force: bool,
+    threads: usize,
+    shard: crate::experiment::Shard,
+    progress: &dyn crate::experiment::Progress,
+) -> Result<(PathBuf, Vec<crate::experiment::results::RunRecord>), OutputError> {
+    use crate::experiment::results::{Meta, write_all, write_runs};
+    let staging = Staging::new(dir, force)?;
+    let started = Instant::now();
+    let records = crate::experiment::run(exp, shard, threads, progress);
+    let meta = Meta::of(exp);
+    let extra = serde_json::json!({
+        "shard": if shard.count > 1 { Some(format!("{}/{}", shard.index, shard.count)) } else { None },
+        "threads": threads,
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "note": "runs.csv, points.csv and timeseries.csv are a pure function of the experiment; threads and wall time here are not",
+    });
+    let written = if shard.count > 1 {
+        write_runs(staging.path("").as_path(), &meta, &records, extra)
+    } else {
+        write_all(staging.path("").as_path(), &meta, &records, extra)
+    };
+    match written {
+        Ok(()) => Ok((staging.commit()?, records)),
+        Err(e) => {
+            staging.abandon();
+            Err(e)
+        }
+    }
+}
+
+/// Combine shard folders into the folder a single-machine run would have written.
+pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf, OutputError> {
+    use crate::experiment::results::{read_runs, write_all};
+    let mut meta = None;
+    let mut records = Vec::new();
+    for d in dirs {
+        let (m, r) = read_runs(d)?;
+        match &meta {
+            None => meta = Some(m),
+            Some(first) if *first != m => {
+                return Err(crate::output::out_err(
+                    d,
+                    "this shard belongs to another experiment (its manifest differs)",
+                ));
+            }
+            Some(_) => {}
+        }
+        records.extend(r);
+    }
+    let meta = meta.ok_or_else(|| crate::output::out_err(out, "give at least one shard folder"))?;
+    records.sort_by_key(|r| (r.point, r.replication));
+    for w in records.windows(2) {
+        if (w[0].point, w[0].replication) == (w[1].point, w[1].replication) {
+            return Err(crate::output::out_err(
+                out,
+                format!("run {}/{} appears in two shards", w[0].point, w[0].replication),
+            ));
+        }
+    }
+    let expected = meta.points.len() * meta.replications as usize;
+    if records.len() != expected {
+        return Err(crate::output::out_err(
+            out,
+            format!("the shards hold {} of the experiment's {expected} runs; merge all shards together", records.len()),
+        ));
+    }
+    let staging = Staging::new(out, force)?;
+    let extra = serde_json::json!({ "merged_from": dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>() });
+    match write_all(staging.path("").as_path(), &meta, &records, extra) {
+        Ok(()) => staging.commit(),
+        Err(e) => {
+            staging.abandon();
+            Err(e)
+        }
+    }
+}

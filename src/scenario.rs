@@ -28,7 +28,7 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
+pub fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
     InputError { file: file.to_string(), field: field.to_string(), message: message.into() }
 }
 
@@ -43,7 +43,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Params, InputError> {
 
 /// Parse scenario text; `file` names it in errors and `base` resolves relative CSV paths.
 pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Result<Params, InputError> {
-    let mut params: Params = if overrides.is_empty() {
+    let params: Params = if overrides.is_empty() {
         // Straight from the text, so errors carry line and column.
         let de = toml::Deserializer::parse(text).map_err(|e| err(file, "", toml_message(&e)))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
@@ -55,23 +55,37 @@ pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Resul
         for o in overrides {
             apply_override(&mut table, o).map_err(|m| err("--set", o.split('=').next().unwrap_or(""), m))?;
         }
-        serde_path_to_error::deserialize(table).map_err(|e| {
-            let path = e.path().to_string();
-            err(
-                &format!("{file} (with --set overrides)"),
-                if path == "." { "" } else { &path },
-                toml_message(e.inner()),
-            )
-        })?
+        return from_table(table, &format!("{file} (with --set overrides)"), base);
     };
+    finish(params, file, base)
+}
+
+/// Params from a scenario table (after overrides or sweep values were applied to it).
+pub fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<Params, InputError> {
+    let params: Params = serde_path_to_error::deserialize(table).map_err(|e| {
+        let path = e.path().to_string();
+        err(file, if path == "." { "" } else { &path }, toml_message(e.inner()))
+    })?;
+    finish(params, file, base)
+}
+
+fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputError> {
     validate(&params).map_err(|(field, m)| err(file, &field, m))?;
     load_empirical(&mut params, file, base)?;
     Ok(params)
 }
 
+/// Read a scenario file as a TOML table (syntax errors carry line and column).
+pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the scenario file: {e}")))?;
+    toml::from_str(&text).map_err(|e| err(&file, "", toml_message(&e)))
+}
+
 /// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
 /// keep all of it, and for an unknown field suggest the nearest known one.
-fn toml_message(e: &toml::de::Error) -> String {
+pub fn toml_message(e: &toml::de::Error) -> String {
     let text = e.to_string().trim_end().to_string();
     match suggestion(&text) {
         Some(s) => format!("{text}\ndid you mean `{s}`?"),
@@ -112,6 +126,11 @@ pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String>
         Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
+    set_value(table, key, value)
+}
+
+/// Set the field at dotted path `key` (creating tables on the way).
+pub fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`{key}` is not a field path; write it like sap.ttl_max"));

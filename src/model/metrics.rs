@@ -169,6 +169,8 @@ impl std::fmt::Display for Cell {
         match self {
             Cell::Int(v) => write!(f, "{v}"),
             Cell::Real(v) if v.is_nan() => f.write_str(""),
+            // Values that round to zero print as 0, never as "-0.000000".
+            Cell::Real(v) if v.abs() < 5e-7 => f.write_str("0.000000"),
             Cell::Real(v) => write!(f, "{v:.6}"),
         }
     }

@@ -29,15 +29,7 @@ pub fn write_timeseries_plots(dir: &Path, stem: &str, title: &str, samples: &[Sa
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     draw(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), title, samples)
         .map_err(|e| out_err(&png_path, format!("cannot draw: {e}")))?;
-    let mut png = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(|e| out_err(&png_path, e))?;
-        w.write_image_data(&pixels).map_err(|e| out_err(&png_path, e))?;
-    }
-    write_atomic(&png_path, &png)
+    write_atomic(&png_path, &encode_png(&pixels).map_err(|e| out_err(&png_path, e))?)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -82,6 +74,154 @@ where
             .map(|x| (hours(x.time), x.recovery_successes as f64 / x.recovery_attempts as f64)),
         RGBColor(0, 140, 60).stroke_width(2),
     ))?;
+    root.present()?;
+    Ok(())
+}
+
+/// A line chart of one or more series, over numeric x or over categories (x = 0, 1, ...).
+pub struct Chart {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    /// Names of the x positions 0, 1, ... when the x axis is categorical.
+    pub categories: Option<Vec<String>>,
+    pub series: Vec<Series>,
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// (x, y, optional error bar (lo, hi)).
+pub type PlotPoint = (f64, f64, Option<(f64, f64)>);
+
+pub struct Series {
+    pub name: String,
+    /// (x, y, optional error bar (lo, hi)); points with a non-finite y are skipped.
+    pub points: Vec<PlotPoint>,
+    /// Optional text beside each point.
+    pub labels: Vec<String>,
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// Write `<stem>.svg` and `<stem>.png` of a chart into `dir`.
+pub fn save_chart(dir: &Path, stem: &str, chart: &Chart) -> Result<(), OutputError> {
+    register_font();
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let mut svg = String::new();
+    render(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), chart)
+        .map_err(|e| out_err(&svg_path, format!("cannot draw: {e}")))?;
+    write_atomic(&svg_path, svg.as_bytes())?;
+    let png_path = dir.join(format!("{stem}.png"));
+    let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    render(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), chart)
+        .map_err(|e| out_err(&png_path, format!("cannot draw: {e}")))?;
+    write_atomic(&png_path, &encode_png(&pixels).map_err(|e| out_err(&png_path, e))?)
+}
+
+fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut png = Vec::new();
+    let mut enc = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()?.write_image_data(pixels)?;
+    Ok(png)
+}
+
+fn render<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    chart: &Chart,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let pts = || chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite() && p.0.is_finite());
+    let (x0, x1) = match &chart.categories {
+        Some(c) => (-0.5, c.len() as f64 - 0.5),
+        None => {
+            let lo = pts().map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let hi = pts().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            if lo.is_finite() && hi > lo {
+                let pad = (hi - lo) * 0.05;
+                (lo - pad, hi + pad)
+            } else if lo.is_finite() {
+                (lo - 1.0, lo + 1.0)
+            } else {
+                (0.0, 1.0)
+            }
+        }
+    };
+    let (y0, y1) = chart.y_range.unwrap_or_else(|| {
+        let hi = pts().map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
+        (0.0, if hi > 0.0 { hi * 1.1 } else { 1.0 })
+    });
+    let mut c = ChartBuilder::on(&root)
+        .caption(&chart.title, ("sans-serif", 20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let cats = chart.categories.clone();
+    let x_fmt = move |x: &f64| match &cats {
+        Some(c) => {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < c.len() {
+                c[i as usize].clone()
+            } else {
+                String::new()
+            }
+        }
+        None => format!("{x:.1}"),
+    };
+    let mut mesh = c.configure_mesh();
+    mesh.x_desc(chart.x_desc.as_str()).y_desc(chart.y_desc.as_str()).x_label_formatter(&x_fmt);
+    if let Some(cats) = &chart.categories {
+        mesh.x_labels(cats.len() * 2 + 1);
+    }
+    mesh.draw()?;
+    for (i, s) in chart.series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let valid: Vec<&PlotPoint> = s.points.iter().filter(|p| p.1.is_finite()).collect();
+        let connect = s.labels.is_empty();
+        if connect {
+            c.draw_series(LineSeries::new(valid.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        }
+        if valid.len() <= 60 || !connect {
+            c.draw_series(valid.iter().map(|p| Circle::new((p.0, p.1), 4, color.filled())))?;
+        }
+        for p in &valid {
+            if let Some((lo, hi)) = p.2 {
+                let w = (x1 - x0) * 0.008;
+                for seg in
+                    [vec![(p.0, lo), (p.0, hi)], vec![(p.0 - w, lo), (p.0 + w, lo)], vec![(p.0 - w, hi), (p.0 + w, hi)]]
+                {
+                    c.draw_series(std::iter::once(PathElement::new(seg, color.stroke_width(1))))?;
+                }
+            }
+        }
+        for (p, label) in s.points.iter().zip(&s.labels) {
+            if p.1.is_finite() && p.0.is_finite() {
+                c.draw_series(std::iter::once(Text::new(label.clone(), (p.0, p.1), ("sans-serif", 13).into_font())))?;
+            }
+        }
+    }
+    if chart.series.iter().any(|s| s.labels.is_empty() && !s.name.is_empty()) {
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
     root.present()?;
     Ok(())
 }

@@ -1,0 +1,246 @@
+//! Experiments: a base scenario, sweep axes over any of its fields, and replications; run in
+//! parallel (rayon), deterministically, optionally one shard of many machines at a time.
+//!
+//! Replication r of a point runs with a seed derived from (experiment seed, the point's own
+//! values, r), so a result never depends on the thread count, the order runs finish in, or
+//! which other points the experiment has.
+
+pub mod results;
+pub mod stats;
+pub mod tune;
+
+use crate::engine::RngKey;
+use crate::model::Params;
+use crate::scenario::{InputError, err, from_table, read_table, set_value, toml_message};
+use rayon::prelude::*;
+use results::RunRecord;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// The experiment file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    name: Option<String>,
+    description: Option<String>,
+    seed: Option<u64>,
+    replications: Option<u32>,
+    /// A path to a scenario file (relative to the experiment file) or an inline table.
+    scenario: Option<toml::Value>,
+    /// Fixed overrides of the base scenario: dotted field paths to values.
+    set: Option<toml::Table>,
+    /// Axes: dotted field paths to lists of values; points are their cartesian product.
+    sweep: Option<toml::Table>,
+}
+
+/// A parsed experiment, ready to run.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub file: String,
+    pub axes: Vec<String>,
+    pub points: Vec<Point>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Display values, one per axis.
+    pub values: Vec<String>,
+    pub params: Params,
+}
+
+impl Point {
+    /// `axis=value;axis=value`: the point's identity, from which its seeds derive.
+    pub fn label(&self, axes: &[String]) -> String {
+        axes.iter().zip(&self.values).map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(";")
+    }
+}
+
+/// True if a TOML file is an experiment (rather than a plain scenario).
+pub fn is_experiment(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .is_some_and(|t| t.contains_key("sweep") || t.contains_key("replications") || t.contains_key("scenario"))
+}
+
+/// A value as it appears in labels and CSV columns.
+pub fn display_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Table(_) | toml::Value::Array(_) => v.to_string().replace('\n', " ").trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Read an experiment file and resolve every point's scenario (validated up front, so a bad
+/// value fails before any run starts).
+pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the experiment file: {e}")))?;
+    let de = toml::Deserializer::parse(&text).map_err(|e| err(&file, "", toml_message(&e)))?;
+    let spec: ExperimentFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let p = e.path().to_string();
+        err(&file, if p == "." { "" } else { &p }, toml_message(e.inner()))
+    })?;
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let (mut base, base_dir, base_name): (toml::Table, PathBuf, String) = match &spec.scenario {
+        None => (toml::Table::new(), dir.clone(), file.clone()),
+        Some(toml::Value::String(p)) => {
+            let sp = dir.join(p);
+            let t = read_table(&sp)?;
+            (t, sp.parent().unwrap_or(Path::new(".")).to_path_buf(), sp.display().to_string())
+        }
+        Some(toml::Value::Table(t)) => (t.clone(), dir.clone(), file.clone()),
+        Some(_) => return Err(err(&file, "scenario", "give a path to a scenario file or an inline table")),
+    };
+    for (k, v) in spec.set.iter().flatten() {
+        set_value(&mut base, k, v.clone()).map_err(|m| err(&file, &format!("set.{k}"), m))?;
+    }
+    for o in extra_set {
+        crate::scenario::apply_override(&mut base, o).map_err(|m| err("--set", o, m))?;
+    }
+    let replications = spec.replications.unwrap_or(1);
+    if replications == 0 {
+        return Err(err(&file, "replications", "must be at least 1"));
+    }
+    let mut axes = Vec::new();
+    let mut values: Vec<Vec<toml::Value>> = Vec::new();
+    for (k, v) in spec.sweep.iter().flatten() {
+        let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+            err(&file, &format!("sweep.{k}"), "give a non-empty list of values, e.g. [\"5m\", \"30m\"]")
+        })?;
+        axes.push(k.clone());
+        values.push(list.clone());
+    }
+    // Cartesian product, the last axis varying fastest.
+    let mut combos: Vec<Vec<usize>> = vec![vec![]];
+    for vals in &values {
+        combos = combos.into_iter().flat_map(|c| (0..vals.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
+    }
+    let mut points = Vec::with_capacity(combos.len());
+    for combo in combos {
+        let mut table = base.clone();
+        let mut shown = Vec::new();
+        for (a, &i) in combo.iter().enumerate() {
+            let v = values[a][i].clone();
+            shown.push(display_value(&v));
+            set_value(&mut table, &axes[a], v).map_err(|m| err(&file, &format!("sweep.{}", axes[a]), m))?;
+        }
+        let label = format!("{base_name} at {}", shown.join(", "));
+        let params = from_table(table, &label, &base_dir).map_err(|mut e| {
+            if axes
+                .iter()
+                .any(|a| a == &e.field || e.message.contains(&format!("`{}`", a.rsplit('.').next().unwrap_or(a))))
+            {
+                e.message = format!("(sweep axis) {}", e.message);
+            }
+            e
+        })?;
+        points.push(Point { values: shown, params });
+    }
+    let name = spec.name.unwrap_or_else(|| {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into())
+    });
+    Ok(Experiment {
+        name,
+        description: spec.description.unwrap_or_default(),
+        seed: spec.seed.unwrap_or(1),
+        replications,
+        file,
+        axes,
+        points,
+    })
+}
+
+/// FNV-1a: a stable 64-bit hash of a point's label.
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The seed of replication `r` of the point labelled `label`.
+pub fn run_seed(experiment_seed: u64, label: &str, r: u32) -> u64 {
+    let h = fnv1a(label);
+    RngKey::from_seed(experiment_seed).draw(h as u32, (h >> 32) as u32, r as u64)
+}
+
+/// Shard `i` of `n` (1-based) takes the runs whose index in the (point, replication) list is
+/// congruent to i-1 modulo n.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("write a shard as i/N, e.g. 1/4")?;
+        let (index, count): (u32, u32) =
+            (i.trim().parse().map_err(|_| "i must be a number")?, n.trim().parse().map_err(|_| "N must be a number")?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("shard {s}: need 1 <= i <= N"));
+        }
+        Ok(Shard { index, count })
+    }
+    pub fn all() -> Shard {
+        Shard { index: 1, count: 1 }
+    }
+    pub fn takes(&self, job: usize) -> bool {
+        job % self.count as usize == (self.index - 1) as usize
+    }
+}
+
+/// Progress of a sweep, for a person or a log.
+pub trait Progress: Sync {
+    fn run_done(&self, done: usize, total: usize, events: u64, elapsed: f64);
+    fn finish(&self) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {
+    fn run_done(&self, _: usize, _: usize, _: u64, _: f64) {}
+}
+
+/// Run this shard's (point, replication) runs on `threads` threads; records come back in
+/// (point, replication) order.
+pub fn run(exp: &Experiment, shard: Shard, threads: usize, progress: &dyn Progress) -> Vec<RunRecord> {
+    let jobs: Vec<(usize, u32)> = (0..exp.points.len())
+        .flat_map(|p| (0..exp.replications).map(move |r| (p, r)))
+        .enumerate()
+        .filter(|(j, _)| shard.takes(*j))
+        .map(|(_, pr)| pr)
+        .collect();
+    let total = jobs.len();
+    let done = AtomicUsize::new(0);
+    let events = AtomicU64::new(0);
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().expect("a thread pool");
+    let records = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(p, r)| {
+                let point = &exp.points[p];
+                let mut params = point.params.clone();
+                params.seed = run_seed(exp.seed, &point.label(&exp.axes), r);
+                let (report, _) = crate::run::simulate(params, ());
+                let ev = events.fetch_add(report.outcome.metrics.c.events, Ordering::Relaxed)
+                    + report.outcome.metrics.c.events;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.run_done(d, total, ev, started.elapsed().as_secs_f64());
+                RunRecord::from_report(p, r, &report)
+            })
+            .collect()
+    });
+    progress.finish();
+    records
+}

@@ -1,0 +1,511 @@
+//! An experiment's outputs: per-run rows (runs.csv, run_timeseries.csv), and from them the
+//! per-point statistics (points.csv), mean time series (timeseries.csv), plots and report.md.
+//! Everything downstream is computed from the rows' text, so a merge of shards, which reads the
+//! rows back, writes exactly the bytes a single-machine run writes.
+
+use super::Experiment;
+use super::stats::{Estimate, estimate};
+use crate::model::metrics::Cell;
+use crate::output::plot::{Chart, Series, save_chart};
+use crate::output::tables::{csv_text, write_json};
+use crate::output::{OutputError, out_err, write_atomic};
+use crate::run::Report;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What identifies an experiment's runs, carried by every shard's manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Meta {
+    pub name: String,
+    pub description: String,
+    pub file: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub axes: Vec<String>,
+    /// Display values per point, one per axis.
+    pub points: Vec<Vec<String>>,
+    /// The fully resolved scenario of each point.
+    pub scenarios: Vec<serde_json::Value>,
+    pub impsim_version: String,
+}
+
+impl Meta {
+    pub fn of(exp: &Experiment) -> Meta {
+        Meta {
+            name: exp.name.clone(),
+            description: exp.description.clone(),
+            file: exp.file.clone(),
+            seed: exp.seed,
+            replications: exp.replications,
+            axes: exp.axes.clone(),
+            points: exp.points.iter().map(|p| p.values.clone()).collect(),
+            scenarios: exp.points.iter().map(|p| serde_json::to_value(&p.params).unwrap_or_default()).collect(),
+            impsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+    fn point_label(&self, p: usize) -> String {
+        if self.axes.is_empty() {
+            return "base".into();
+        }
+        self.axes.iter().zip(&self.points[p]).map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub const SAMPLE_COLUMNS: [&str; 6] =
+    ["time_s", "active_sessions", "retained_contexts", "retained_bytes", "recovery_attempts", "recovery_successes"];
+
+/// One run's results as text, exactly as written to runs.csv and run_timeseries.csv.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub point: usize,
+    pub replication: u32,
+    pub columns: Vec<String>,
+    pub values: Vec<String>,
+    pub samples: Vec<Vec<String>>,
+}
+
+impl RunRecord {
+    pub fn from_report(point: usize, replication: u32, r: &Report) -> RunRecord {
+        RunRecord {
+            point,
+            replication,
+            columns: r.summary.iter().map(|(k, _)| k.clone()).collect(),
+            values: r.summary.iter().map(|(_, v)| v.to_string()).collect(),
+            samples: r
+                .outcome
+                .metrics
+                .samples
+                .iter()
+                .map(|s| {
+                    vec![
+                        Cell::Real(s.time as f64 / 1e6).to_string(),
+                        s.active_sessions.to_string(),
+                        s.retained_contexts.to_string(),
+                        s.retained_bytes.to_string(),
+                        s.recovery_attempts.to_string(),
+                        s.recovery_successes.to_string(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+    pub fn get(&self, column: &str) -> f64 {
+        self.columns.iter().position(|c| c == column).and_then(|i| self.values[i].parse().ok()).unwrap_or(f64::NAN)
+    }
+}
+
+fn runs_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
+    let columns = records.first().map(|r| r.columns.clone()).unwrap_or_default();
+    let mut header = vec!["point".to_string(), "replication".to_string()];
+    header.extend(meta.axes.iter().cloned());
+    header.extend(columns);
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.point.to_string(), r.replication.to_string()];
+            row.extend(meta.points[r.point].iter().cloned());
+            row.extend(r.values.iter().cloned());
+            row
+        })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+fn run_timeseries_csv(records: &[RunRecord]) -> Result<Vec<u8>, String> {
+    let mut header = vec!["point".to_string(), "replication".to_string()];
+    header.extend(SAMPLE_COLUMNS.iter().map(|s| s.to_string()));
+    let mut rows = Vec::new();
+    for r in records {
+        for s in &r.samples {
+            let mut row = vec![r.point.to_string(), r.replication.to_string()];
+            row.extend(s.iter().cloned());
+            rows.push(row);
+        }
+    }
+    csv_text(&header, &rows)
+}
+
+/// Write the per-run files and the manifest (what a shard writes).
+pub fn write_runs(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+    let p = dir.join("runs.csv");
+    write_atomic(&p, &runs_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
+    let p = dir.join("run_timeseries.csv");
+    write_atomic(&p, &run_timeseries_csv(records).map_err(|e| out_err(&p, e))?)?;
+    let mut m = serde_json::json!({ "experiment": meta, "runs": records.len() });
+    if let (Some(m), serde_json::Value::Object(x)) = (m.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    write_json(&dir.join("manifest.json"), &m)
+}
+
+/// Read a shard folder back: its meta and its records.
+pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
+    let mp = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&mp).map_err(|e| out_err(&mp, format!("cannot read: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| out_err(&mp, e))?;
+    let meta: Meta = serde_json::from_value(v["experiment"].clone())
+        .map_err(|e| out_err(&mp, format!("not an impsim experiment manifest: {e}")))?;
+    let rp = dir.join("runs.csv");
+    let mut rd = csv::Reader::from_path(&rp).map_err(|e| out_err(&rp, e))?;
+    let header: Vec<String> = rd.headers().map_err(|e| out_err(&rp, e))?.iter().map(String::from).collect();
+    let skip = 2 + meta.axes.len();
+    let columns: Vec<String> = header.get(skip..).unwrap_or_default().to_vec();
+    let mut records = Vec::new();
+    for row in rd.records() {
+        let row = row.map_err(|e| out_err(&rp, e))?;
+        let num = |i: usize| row.get(i).and_then(|s| s.parse::<usize>().ok());
+        let (Some(point), Some(rep)) = (num(0), num(1)) else {
+            return Err(out_err(&rp, "a row without point and replication"));
+        };
+        if point >= meta.points.len() {
+            return Err(out_err(&rp, format!("point {point} is not in the experiment")));
+        }
+        records.push(RunRecord {
+            point,
+            replication: rep as u32,
+            columns: columns.clone(),
+            values: row.iter().skip(skip).map(String::from).collect(),
+            samples: Vec::new(),
+        });
+    }
+    let tp = dir.join("run_timeseries.csv");
+    let mut rd = csv::Reader::from_path(&tp).map_err(|e| out_err(&tp, e))?;
+    let mut samples: BTreeMap<(usize, u32), Vec<Vec<String>>> = BTreeMap::new();
+    for row in rd.records() {
+        let row = row.map_err(|e| out_err(&tp, e))?;
+        let key = (row.get(0).and_then(|s| s.parse().ok()), row.get(1).and_then(|s| s.parse().ok()));
+        let (Some(p), Some(r)) = key else { return Err(out_err(&tp, "a row without point and replication")) };
+        samples.entry((p, r)).or_default().push(row.iter().skip(2).map(String::from).collect());
+    }
+    for r in &mut records {
+        r.samples = samples.remove(&(r.point, r.replication)).unwrap_or_default();
+    }
+    Ok((meta, records))
+}
+
+/// Metrics summarised per point (when the runs have them).
+pub const KEY_METRICS: [&str; 28] = [
+    "recovery_success_rate",
+    "recovery_attempts",
+    "recovery_successes",
+    "fail_expired",
+    "fail_evicted",
+    "fail_not_stored",
+    "fail_client_changed",
+    "fail_restart",
+    "retained_contexts_mean",
+    "retained_contexts_peak",
+    "retained_bytes_mean",
+    "retained_bytes_peak",
+    "retained_byte_hours",
+    "active_sessions_mean",
+    "active_sessions_peak",
+    "auto_logouts",
+    "sap_disconnects",
+    "logins_fresh",
+    "logins_after_502",
+    "logins_after_version_discovery",
+    "transactions",
+    "bytes_total",
+    "tx_keepalive",
+    "keepalive_share",
+    "restore_recovered_ms_p50",
+    "restore_recovered_ms_p99",
+    "restore_fresh_ms_p50",
+    "restore_fresh_ms_p99",
+];
+
+/// Per point, per metric: the estimate across replications.
+pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<BTreeMap<&'static str, Estimate>> {
+    (0..meta.points.len())
+        .map(|p| {
+            let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
+            KEY_METRICS.iter().map(|m| (*m, estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>()))).collect()
+        })
+        .collect()
+}
+
+fn real(v: f64) -> String {
+    Cell::Real(v).to_string()
+}
+
+fn points_csv(meta: &Meta, records: &[RunRecord], est: &[BTreeMap<&str, Estimate>]) -> Result<Vec<u8>, String> {
+    let present: Vec<&str> = KEY_METRICS
+        .iter()
+        .copied()
+        .filter(|m| records.first().is_some_and(|r| r.columns.iter().any(|c| c == m)))
+        .collect();
+    let mut header = vec!["point".to_string()];
+    header.extend(meta.axes.iter().cloned());
+    header.push("replications".into());
+    for m in &present {
+        for s in ["mean", "sd", "ci95_lo", "ci95_hi"] {
+            header.push(format!("{m}_{s}"));
+        }
+    }
+    let rows: Vec<Vec<String>> = (0..meta.points.len())
+        .map(|p| {
+            let mut row = vec![p.to_string()];
+            row.extend(meta.points[p].iter().cloned());
+            row.push(records.iter().filter(|r| r.point == p).count().to_string());
+            for m in &present {
+                let e = est[p][m];
+                row.extend([real(e.mean), real(e.sd), real(e.lo), real(e.hi)]);
+            }
+            row
+        })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+/// Mean over replications of each sample row, per point: (time_s, active, retained, bytes, pooled rate).
+pub fn mean_series(records: &[RunRecord], point: usize) -> Vec<[f64; 5]> {
+    let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
+    let len = runs.iter().map(|r| r.samples.len()).min().unwrap_or(0);
+    let f = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    (0..len)
+        .map(|i| {
+            let col = |c: usize| runs.iter().map(|r| f(&r.samples[i][c])).sum::<f64>();
+            let n = runs.len() as f64;
+            let attempts = col(4);
+            [col(0) / n, col(1) / n, col(2) / n, col(3) / n, if attempts > 0.0 { col(5) / attempts } else { f64::NAN }]
+        })
+        .collect()
+}
+
+fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
+    let mut header = vec!["point".to_string()];
+    header.extend(meta.axes.iter().cloned());
+    header.extend(
+        ["time_s", "active_sessions_mean", "retained_contexts_mean", "retained_bytes_mean", "recovery_rate_cum"]
+            .map(String::from),
+    );
+    let mut rows = Vec::new();
+    for p in 0..meta.points.len() {
+        for s in mean_series(records, p) {
+            let mut row = vec![p.to_string()];
+            row.extend(meta.points[p].iter().cloned());
+            row.extend(s.iter().map(|v| real(*v)));
+            rows.push(row);
+        }
+    }
+    csv_text(&header, &rows)
+}
+
+/// Everything an experiment writes, from its runs' rows.
+pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+    write_runs(dir, meta, records, extra)?;
+    let est = estimates(meta, records);
+    let p = dir.join("points.csv");
+    write_atomic(&p, &points_csv(meta, records, &est).map_err(|e| out_err(&p, e))?)?;
+    let p = dir.join("timeseries.csv");
+    write_atomic(&p, &timeseries_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
+    let plots = plots(dir, meta, records, &est)?;
+    let p = dir.join("report.md");
+    write_atomic(&p, report(meta, &est, &plots).as_bytes())
+}
+
+/// The x axis of the plots: the first swept field, as categories.
+fn categories(meta: &Meta) -> (String, Vec<usize>, Vec<String>, Vec<Vec<usize>>) {
+    if meta.axes.is_empty() {
+        return ("scenario".into(), vec![0], vec!["base".into()], vec![vec![0]]);
+    }
+    // Points grouped by the values of the other axes: one series each, x = first axis value.
+    let mut x_labels: Vec<String> = Vec::new();
+    let mut xs = Vec::new();
+    for v in &meta.points {
+        let i = x_labels.iter().position(|l| l == &v[0]).unwrap_or_else(|| {
+            x_labels.push(v[0].clone());
+            x_labels.len() - 1
+        });
+        xs.push(i);
+    }
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (p, v) in meta.points.iter().enumerate() {
+        let rest = v[1..].to_vec();
+        match groups.iter_mut().find(|g| g.0 == rest) {
+            Some(g) => g.1.push(p),
+            None => groups.push((rest, vec![p])),
+        }
+    }
+    (meta.axes[0].clone(), xs, x_labels, groups.into_iter().map(|g| g.1).collect())
+}
+
+fn series_name(meta: &Meta, p: usize, what: &str) -> String {
+    let rest: Vec<String> = meta.axes.iter().zip(&meta.points[p]).skip(1).map(|(a, v)| format!("{a}={v}")).collect();
+    match (rest.is_empty(), what.is_empty()) {
+        (true, _) => what.to_string(),
+        (false, true) => rest.join(", "),
+        (false, false) => format!("{what} ({})", rest.join(", ")),
+    }
+}
+
+fn plots(
+    dir: &Path,
+    meta: &Meta,
+    records: &[RunRecord],
+    est: &[BTreeMap<&str, Estimate>],
+) -> Result<Vec<(String, String)>, OutputError> {
+    let (axis, xs, labels, groups) = categories(meta);
+    let mib = 1024.0 * 1024.0;
+    let mut made = Vec::new();
+    let by_metric = |metric: &str, what: &str, scale: f64, bars: bool| -> Vec<Series> {
+        groups
+            .iter()
+            .map(|g| Series {
+                name: series_name(meta, g[0], what),
+                points: g
+                    .iter()
+                    .map(|&p| {
+                        let e = est[p][metric];
+                        let bar = if bars && e.lo.is_finite() { Some((e.lo / scale, e.hi / scale)) } else { None };
+                        (xs[p] as f64, e.mean / scale, bar)
+                    })
+                    .collect(),
+                labels: vec![],
+            })
+            .collect()
+    };
+    let cat = Some(labels.clone());
+    let chart = Chart {
+        title: format!("{}: recovery success rate (95% CI)", meta.name),
+        x_desc: axis.clone(),
+        y_desc: "recovery successes / attempts".into(),
+        categories: cat.clone(),
+        series: by_metric("recovery_success_rate", "", 1.0, true),
+        y_range: Some((0.0, 1.0)),
+    };
+    save_chart(dir, "recovery", &chart)?;
+    made.push(("recovery".into(), "Recovery success rate with 95% confidence intervals".into()));
+    let mut mem = by_metric("retained_bytes_mean", "mean", mib, true);
+    mem.extend(by_metric("retained_bytes_peak", "peak", mib, true));
+    let chart = Chart {
+        title: format!("{}: retained context memory", meta.name),
+        x_desc: axis.clone(),
+        y_desc: "retained contexts (MiB)".into(),
+        categories: cat.clone(),
+        series: mem,
+        y_range: None,
+    };
+    save_chart(dir, "memory", &chart)?;
+    made.push(("memory".into(), "Memory held by retained contexts: time-weighted mean and peak".into()));
+    let trade = Chart {
+        title: format!("{}: memory against recovery", meta.name),
+        x_desc: "mean retained memory (MiB)".into(),
+        y_desc: "recovery success rate".into(),
+        categories: None,
+        series: vec![Series {
+            name: "points".into(),
+            points: (0..meta.points.len())
+                .map(|p| (est[p]["retained_bytes_mean"].mean / mib, est[p]["recovery_success_rate"].mean, None))
+                .collect(),
+            labels: (0..meta.points.len()).map(|p| meta.points[p].join(", ")).collect(),
+        }],
+        y_range: Some((0.0, 1.0)),
+    };
+    save_chart(dir, "tradeoff", &trade)?;
+    made.push(("tradeoff".into(), "The trade-off: each point's mean retained memory and recovery rate".into()));
+    let ts = Chart {
+        title: format!("{}: retained memory over time (mean of replications)", meta.name),
+        x_desc: "simulated time (h)".into(),
+        y_desc: "retained contexts (MiB)".into(),
+        categories: None,
+        series: (0..meta.points.len())
+            .map(|p| Series {
+                name: meta.point_label(p),
+                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[3] / mib, None)).collect(),
+                labels: vec![],
+            })
+            .collect(),
+        y_range: None,
+    };
+    save_chart(dir, "retained_timeseries", &ts)?;
+    made.push(("retained_timeseries".into(), "Retained memory over simulated time, per point".into()));
+    let mut restore = Vec::new();
+    for (m, what) in [
+        ("restore_recovered_ms_p50", "recovered p50"),
+        ("restore_recovered_ms_p99", "recovered p99"),
+        ("restore_fresh_ms_p50", "fresh p50"),
+        ("restore_fresh_ms_p99", "fresh p99"),
+    ] {
+        restore.extend(by_metric(m, what, 1000.0, false));
+    }
+    let chart = Chart {
+        title: format!("{}: time to restore a full context", meta.name),
+        x_desc: axis,
+        y_desc: "time to restore (s)".into(),
+        categories: cat,
+        series: restore,
+        y_range: None,
+    };
+    save_chart(dir, "restore", &chart)?;
+    made.push(("restore".into(), "Time to restore: recovered sessions against fresh logins".into()));
+    Ok(made)
+}
+
+fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
+    if !e.mean.is_finite() {
+        return "-".into();
+    }
+    let z = |v: f64| if (v / scale).abs() < 0.5 * 10f64.powi(-(digits as i32)) { 0.0 } else { v / scale };
+    let e = Estimate { mean: z(e.mean) * scale, lo: z(e.lo) * scale, hi: z(e.hi) * scale, ..*e };
+    if e.lo.is_finite() {
+        format!("{:.*} ({:.*} to {:.*})", digits, e.mean / scale, digits, e.lo / scale, digits, e.hi / scale)
+    } else {
+        format!("{:.*}", digits, e.mean / scale)
+    }
+}
+
+fn report(meta: &Meta, est: &[BTreeMap<&str, Estimate>], plots: &[(String, String)]) -> String {
+    let mut s = format!("# {}\n\n", meta.name);
+    if !meta.description.is_empty() {
+        s += &format!("{}\n\n", meta.description.trim());
+    }
+    s += &format!(
+        "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Each cell is the mean \
+         over replications with its 95% confidence interval. Reproduce with `impsim run {} --out DIR`.\n\n",
+        meta.file,
+        meta.points.len(),
+        meta.replications,
+        meta.seed,
+        meta.impsim_version,
+        meta.file
+    );
+    let mut header: Vec<String> = meta.axes.clone();
+    header.extend(
+        [
+            "recovery rate",
+            "retained MiB (mean)",
+            "retained MiB (peak)",
+            "transactions",
+            "restore p50 recovered (s)",
+            "restore p50 fresh (s)",
+        ]
+        .map(String::from),
+    );
+    if meta.axes.is_empty() {
+        header.insert(0, "point".into());
+    }
+    s += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
+    let mib = 1024.0 * 1024.0;
+    for (p, e) in est.iter().enumerate() {
+        let mut row: Vec<String> = meta.points[p].clone();
+        if meta.axes.is_empty() {
+            row.insert(0, "base".into());
+        }
+        row.push(fmt_ci(&e["recovery_success_rate"], 1.0, 3));
+        row.push(fmt_ci(&e["retained_bytes_mean"], mib, 2));
+        row.push(fmt_ci(&e["retained_bytes_peak"], mib, 2));
+        row.push(fmt_ci(&e["transactions"], 1.0, 0));
+        row.push(fmt_ci(&e["restore_recovered_ms_p50"], 1000.0, 2));
+        row.push(fmt_ci(&e["restore_fresh_ms_p50"], 1000.0, 2));
+        s += &format!("| {} |\n", row.join(" | "));
+    }
+    s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \
+          (per point, mean over replications), `run_timeseries.csv` (per run).\n\n";
+    for (stem, caption) in plots {
+        s += &format!("## {caption}\n\n![{caption}]({stem}.png)\n\n");
+    }
+    s
+}

@@ -1,0 +1,95 @@
+//! Experiments: results never depend on threads, sharding or the other points.
+
+use impsim::experiment::{self, NoProgress, Shard};
+use impsim::run::{experiment_to_folder, merge_shards};
+use std::path::{Path, PathBuf};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("impsim-exp-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn write_experiment(dir: &Path, sweep: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let text = format!(
+        "name = \"t\"\nscenario = {:?}\nreplications = 2\nseed = 5\n[set]\nclients = 200\nduration = \"6h\"\n[sweep]\n{sweep}\n",
+        default.display().to_string()
+    );
+    let p = dir.join("exp.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(exp: &Path, out: &Path, threads: usize, shard: Shard) {
+    let e = experiment::load(exp, &[]).unwrap_or_else(|e| panic!("{e}"));
+    experiment_to_folder(&e, out, true, threads, shard, &NoProgress).unwrap();
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
+}
+
+const OUTPUTS: [&str; 5] = ["runs.csv", "points.csv", "timeseries.csv", "run_timeseries.csv", "report.md"];
+
+#[test]
+fn thread_count_and_sharding_do_not_change_a_byte() {
+    let base = tmp("shards");
+    let exp = write_experiment(&base, "retention = [\"0s\", \"30m\", \"infinite\"]");
+    run(&exp, &base.join("one"), 1, Shard::all());
+    run(&exp, &base.join("two"), 2, Shard::all());
+    for f in OUTPUTS {
+        assert_eq!(read(&base.join("one"), f), read(&base.join("two"), f), "{f} differs with 2 threads");
+    }
+    for i in 1..=3 {
+        run(&exp, &base.join(format!("s{i}")), 2, Shard { index: i, count: 3 });
+        assert!(!base.join(format!("s{i}/points.csv")).exists(), "a shard writes only its runs");
+    }
+    let shards: Vec<PathBuf> = (1..=3).map(|i| base.join(format!("s{i}"))).collect();
+    merge_shards(&shards, &base.join("merged"), true).unwrap();
+    for f in OUTPUTS {
+        assert_eq!(read(&base.join("one"), f), read(&base.join("merged"), f), "{f} differs after merge");
+    }
+    // Incomplete or duplicated shards are refused.
+    assert!(merge_shards(&shards[..2], &base.join("bad"), true).unwrap_err().message.contains("runs"));
+    let dup = vec![shards[0].clone(), shards[0].clone(), shards[1].clone(), shards[2].clone()];
+    assert!(merge_shards(&dup, &base.join("bad"), true).unwrap_err().message.contains("two shards"));
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_points_results_do_not_depend_on_the_other_points() {
+    let base = tmp("points");
+    let both = write_experiment(&base.join("a"), "retention = [\"5m\", \"2h\"]");
+    let alone = write_experiment(&base.join("b"), "retention = [\"2h\"]");
+    run(&both, &base.join("both"), 2, Shard::all());
+    run(&alone, &base.join("alone"), 2, Shard::all());
+    let rows = |d: &Path| -> Vec<String> {
+        String::from_utf8(read(d, "runs.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.splitn(3, ',').nth(2).unwrap().to_string())
+            .collect()
+    };
+    let both_rows = rows(&base.join("both"));
+    let alone_rows = rows(&base.join("alone"));
+    assert_eq!(&both_rows[2..], &alone_rows[..], "the 2h point's runs are the same with or without the 5m point");
+    assert_ne!(both_rows[0], both_rows[1], "replications differ");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_sweep_axis_that_names_no_field_is_refused() {
+    let base = tmp("badaxis");
+    let exp = write_experiment(&base, "retension = [\"5m\"]");
+    let e = experiment::load(&exp, &[]).unwrap_err().to_string();
+    assert!(e.contains("retension") && e.contains("sweep axis"), "{e}");
+    let exp = write_experiment(&base, "retention = []");
+    let e = experiment::load(&exp, &[]).unwrap_err().to_string();
+    assert!(e.contains("sweep.retention") && e.contains("non-empty"), "{e}");
+    let exp = write_experiment(&base, "retention = [\"-5m\"]");
+    assert!(experiment::load(&exp, &[]).unwrap_err().to_string().contains("negative"));
+    let _ = std::fs::remove_dir_all(&base);
+}
