@@ -44,6 +44,32 @@ enum Command {
         #[arg(long)]
         shard: Option<String>,
     },
+    /// Find the smallest knob value (default: retention) that meets a target within budgets.
+    Tune {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The field to tune (a dotted path).
+        #[arg(long, default_value = "retention")]
+        knob: String,
+        /// Candidate values in ascending order, comma-separated (default for retention: 0s..infinite).
+        #[arg(long, value_delimiter = ',')]
+        values: Vec<String>,
+        /// What must hold, e.g. recovery_success_rate>=0.95.
+        #[arg(long, default_value = "recovery_success_rate>=0.95")]
+        target: String,
+        /// A limit, e.g. retained_bytes_peak<=2GiB (repeatable).
+        #[arg(long)]
+        budget: Vec<String>,
+        /// Runs per candidate value.
+        #[arg(long, default_value_t = 5)]
+        replications: u32,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Combine the folders of an experiment's shards into one result.
     Merge {
         /// Shard folders.
@@ -172,6 +198,9 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads } => {
+            tune(scenario, knob, values, target, budget, replications, seed, set, threads)
+        }
         Command::Merge { shards, out, force } => match merge_shards(&shards, &out, force) {
             Ok(dir) => {
                 println!("merged {} shards into {}", shards.len(), dir.display());
@@ -179,5 +208,83 @@ fn main() -> ExitCode {
             }
             Err(e) => input_error(e),
         },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tune(
+    scenario: PathBuf,
+    knob: String,
+    values: Vec<String>,
+    target: String,
+    budget: Vec<String>,
+    replications: u32,
+    seed: Option<u64>,
+    set: Vec<String>,
+    threads: Option<usize>,
+) -> ExitCode {
+    use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, describe};
+    let mut base = match impsim::scenario::read_table(&scenario) {
+        Ok(t) => t,
+        Err(e) => return input_error(e),
+    };
+    for o in &set {
+        if let Err(m) = impsim::scenario::apply_override(&mut base, o) {
+            return input_error(format!("--set {o}: {m}"));
+        }
+    }
+    let target = match Condition::parse(&target) {
+        Ok(c) => c,
+        Err(e) => return input_error(format!("--target {e}")),
+    };
+    let mut budgets = Vec::new();
+    for b in &budget {
+        match Condition::parse(b) {
+            Ok(c) => budgets.push(c),
+            Err(e) => return input_error(format!("--budget {e}")),
+        }
+    }
+    let ladder: Vec<String> = if !values.is_empty() {
+        values
+    } else if knob == "retention" {
+        RETENTION_LADDER.iter().map(|s| s.to_string()).collect()
+    } else {
+        return input_error(format!("--values: give the candidate values of {knob} in ascending order"));
+    };
+    if replications == 0 {
+        return input_error("--replications must be at least 1");
+    }
+    let values = ladder
+        .iter()
+        .map(|v| {
+            toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(v.trim().to_string()))
+        })
+        .collect();
+    let seed = seed.unwrap_or_else(|| base.get("seed").and_then(|s| s.as_integer()).unwrap_or(1) as u64);
+    let file = scenario.display().to_string();
+    let dir = scenario.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let search = Search {
+        base,
+        file: &file,
+        base_dir: &dir,
+        knob,
+        values,
+        target,
+        budgets,
+        replications,
+        seed,
+        threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    };
+    let started = std::time::Instant::now();
+    match search.run() {
+        Ok(outcome) => {
+            print!("{}", describe(&outcome, replications));
+            println!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
     }
 }

@@ -113,6 +113,16 @@ fn s07_rejected_version_leads_to_discovery_and_a_second_login() {
     // The negotiated version is remembered: later logins need no discovery.
     assert_eq!(rows(&trace, P::VersionDiscovery).len(), 1);
     assert!(count(&r, "recovery_successes") >= 2);
+    // A client that does not remember pays for discovery at every login.
+    let (r, trace) = run(quiet(&[
+        r#"client.versions={"1.3"=1.0}"#,
+        r#"sap.versions=["1.1","1.2"]"#,
+        "sap.disconnect_every=3h",
+        "client.remember_version=false",
+    ]));
+    let logins = count(&r, "logins_fresh") + count(&r, "recovery_successes");
+    assert!(logins >= 3);
+    assert_eq!(rows(&trace, P::VersionDiscovery).len() as u64, logins);
     let (r, _) =
         run(quiet(&["client.versions={\"1.3\"=1.0}", "sap.versions=[\"1.2\"]", "client.version_discovery=false"]));
     assert_eq!(count(&r, "logins_denied"), 1);

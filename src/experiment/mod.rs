@@ -33,6 +33,8 @@ struct ExperimentFile {
     set: Option<toml::Table>,
     /// Axes: dotted field paths to lists of values; points are their cartesian product.
     sweep: Option<toml::Table>,
+    /// summary.csv columns to plot and tabulate beyond the standard ones.
+    metrics: Option<Vec<String>>,
 }
 
 /// A parsed experiment, ready to run.
@@ -45,6 +47,7 @@ pub struct Experiment {
     pub file: String,
     pub axes: Vec<String>,
     pub points: Vec<Point>,
+    pub metrics: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +148,13 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
         })?;
         points.push(Point { values: shown, params });
     }
+    let known = crate::model::metrics::Metrics::default().summary(0, 0, 1);
+    let metrics = spec.metrics.unwrap_or_default();
+    for (i, m) in metrics.iter().enumerate() {
+        if !known.iter().any(|(k, _)| k == m) {
+            return Err(err(&file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
+        }
+    }
     let name = spec.name.unwrap_or_else(|| {
         path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into())
     });
@@ -156,6 +166,7 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
         file,
         axes,
         points,
+        metrics,
     })
 }
 

@@ -25,6 +25,9 @@ pub struct Meta {
     pub axes: Vec<String>,
     /// Display values per point, one per axis.
     pub points: Vec<Vec<String>>,
+    /// Summary columns the experiment asks to plot and tabulate beyond the standard ones.
+    #[serde(default)]
+    pub metrics: Vec<String>,
     /// The fully resolved scenario of each point.
     pub scenarios: Vec<serde_json::Value>,
     pub impsim_version: String,
@@ -40,6 +43,7 @@ impl Meta {
             replications: exp.replications,
             axes: exp.axes.clone(),
             points: exp.points.iter().map(|p| p.values.clone()).collect(),
+            metrics: exp.metrics.clone(),
             scenarios: exp.points.iter().map(|p| serde_json::to_value(&p.params).unwrap_or_default()).collect(),
             impsim_version: env!("CARGO_PKG_VERSION").to_string(),
         }
@@ -216,12 +220,26 @@ pub const KEY_METRICS: [&str; 28] = [
     "restore_fresh_ms_p99",
 ];
 
+type Estimates = BTreeMap<String, Estimate>;
+
+/// The standard metrics and the experiment's own, without repeats.
+fn metric_names(meta: &Meta) -> Vec<String> {
+    let mut names: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
+    for m in &meta.metrics {
+        if !names.contains(m) {
+            names.push(m.clone());
+        }
+    }
+    names
+}
+
 /// Per point, per metric: the estimate across replications.
-pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<BTreeMap<&'static str, Estimate>> {
+pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
+    let names = metric_names(meta);
     (0..meta.points.len())
         .map(|p| {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
-            KEY_METRICS.iter().map(|m| (*m, estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>()))).collect()
+            names.iter().map(|m| (m.clone(), estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>()))).collect()
         })
         .collect()
 }
@@ -230,10 +248,11 @@ fn real(v: f64) -> String {
     Cell::Real(v).to_string()
 }
 
-fn points_csv(meta: &Meta, records: &[RunRecord], est: &[BTreeMap<&str, Estimate>]) -> Result<Vec<u8>, String> {
-    let present: Vec<&str> = KEY_METRICS
+fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> Result<Vec<u8>, String> {
+    let names = metric_names(meta);
+    let present: Vec<&str> = names
         .iter()
-        .copied()
+        .map(|m| m.as_str())
         .filter(|m| records.first().is_some_and(|r| r.columns.iter().any(|c| c == m)))
         .collect();
     let mut header = vec!["point".to_string()];
@@ -250,7 +269,7 @@ fn points_csv(meta: &Meta, records: &[RunRecord], est: &[BTreeMap<&str, Estimate
             row.extend(meta.points[p].iter().cloned());
             row.push(records.iter().filter(|r| r.point == p).count().to_string());
             for m in &present {
-                let e = est[p][m];
+                let e = est[p][*m];
                 row.extend([real(e.mean), real(e.sd), real(e.lo), real(e.hi)]);
             }
             row
@@ -345,7 +364,7 @@ fn plots(
     dir: &Path,
     meta: &Meta,
     records: &[RunRecord],
-    est: &[BTreeMap<&str, Estimate>],
+    est: &[Estimates],
 ) -> Result<Vec<(String, String)>, OutputError> {
     let (axis, xs, labels, groups) = categories(meta);
     let mib = 1024.0 * 1024.0;
@@ -433,14 +452,42 @@ fn plots(
     }
     let chart = Chart {
         title: format!("{}: time to restore a full context", meta.name),
-        x_desc: axis,
+        x_desc: axis.clone(),
         y_desc: "time to restore (s)".into(),
-        categories: cat,
+        categories: cat.clone(),
         series: restore,
         y_range: None,
     };
     save_chart(dir, "restore", &chart)?;
     made.push(("restore".into(), "Time to restore: recovered sessions against fresh logins".into()));
+    let active = Chart {
+        title: format!("{}: active sessions over time (mean of replications)", meta.name),
+        x_desc: "simulated time (h)".into(),
+        y_desc: "active sessions".into(),
+        categories: None,
+        series: (0..meta.points.len())
+            .map(|p| Series {
+                name: meta.point_label(p),
+                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[1], None)).collect(),
+                labels: vec![],
+            })
+            .collect(),
+        y_range: None,
+    };
+    save_chart(dir, "active_timeseries", &active)?;
+    made.push(("active_timeseries".into(), "Active sessions over simulated time, per point".into()));
+    for m in &meta.metrics {
+        let chart = Chart {
+            title: format!("{}: {m} (95% CI)", meta.name),
+            x_desc: axis.clone(),
+            y_desc: m.clone(),
+            categories: Some(labels.clone()),
+            series: by_metric(m, "", 1.0, true),
+            y_range: None,
+        };
+        save_chart(dir, &format!("metric_{m}"), &chart)?;
+        made.push((format!("metric_{m}"), format!("{m} per point, with 95% confidence intervals")));
+    }
     Ok(made)
 }
 
@@ -457,7 +504,7 @@ fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
     }
 }
 
-fn report(meta: &Meta, est: &[BTreeMap<&str, Estimate>], plots: &[(String, String)]) -> String {
+fn report(meta: &Meta, est: &[Estimates], plots: &[(String, String)]) -> String {
     let mut s = format!("# {}\n\n", meta.name);
     if !meta.description.is_empty() {
         s += &format!("{}\n\n", meta.description.trim());
@@ -484,6 +531,7 @@ fn report(meta: &Meta, est: &[BTreeMap<&str, Estimate>], plots: &[(String, Strin
         ]
         .map(String::from),
     );
+    header.extend(meta.metrics.iter().cloned());
     if meta.axes.is_empty() {
         header.insert(0, "point".into());
     }
@@ -500,6 +548,9 @@ fn report(meta: &Meta, est: &[BTreeMap<&str, Estimate>], plots: &[(String, Strin
         row.push(fmt_ci(&e["transactions"], 1.0, 0));
         row.push(fmt_ci(&e["restore_recovered_ms_p50"], 1000.0, 2));
         row.push(fmt_ci(&e["restore_fresh_ms_p50"], 1000.0, 2));
+        for m in &meta.metrics {
+            row.push(fmt_ci(&e[m.as_str()], 1.0, 3));
+        }
         s += &format!("| {} |\n", row.join(" | "));
     }
     s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \

@@ -1,1 +1,230 @@
-//! placeholder
+//! `impsim tune`: the smallest value of a knob (default: retention) that meets a target with
+//! 95% confidence, within budgets. Candidates are tried by binary search along an ascending
+//! ladder of values, assuming the target metric does not fall as the knob grows; each
+//! candidate rests on `replications` runs, and a candidate counts as meeting a bound only if
+//! its 95% confidence interval lies on the right side of it.
+
+use super::run_seed;
+use super::stats::{Estimate, estimate};
+use crate::scenario::{InputError, err, from_table, set_value};
+use rayon::prelude::*;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    AtLeast,
+    AtMost,
+}
+
+/// `metric>=value` or `metric<=value`; values may carry a size unit (2GiB).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub metric: String,
+    pub op: Op,
+    pub value: f64,
+}
+
+impl Condition {
+    pub fn parse(s: &str) -> Result<Condition, String> {
+        let (metric, op, v) = if let Some((m, v)) = s.split_once(">=") {
+            (m, Op::AtLeast, v)
+        } else if let Some((m, v)) = s.split_once("<=") {
+            (m, Op::AtMost, v)
+        } else {
+            return Err(format!("\"{s}\": write metric>=value or metric<=value, e.g. recovery_success_rate>=0.95"));
+        };
+        let metric = metric.trim().to_string();
+        let known = crate::model::metrics::Metrics::default().summary(0, 0, 1);
+        if !known.iter().any(|(k, _)| *k == metric) {
+            return Err(format!("\"{metric}\" is not a summary.csv column (see README, summary.csv columns)"));
+        }
+        let v = v.trim();
+        let value = v
+            .parse::<f64>()
+            .ok()
+            .or_else(|| crate::engine::parse_size(v).ok().map(|b| b as f64))
+            .ok_or_else(|| format!("\"{v}\" is not a number or a size like 2GiB"))?;
+        Ok(Condition { metric, op, value })
+    }
+
+    /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
+    pub fn met(&self, e: &Estimate) -> bool {
+        let (lo, hi) = if e.lo.is_finite() { (e.lo, e.hi) } else { (e.mean, e.mean) };
+        match self.op {
+            Op::AtLeast => lo >= self.value,
+            Op::AtMost => hi <= self.value,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
+    }
+}
+
+pub const RETENTION_LADDER: [&str; 24] = [
+    "0s", "1m", "2m", "5m", "10m", "15m", "20m", "30m", "45m", "1h", "90m", "2h", "3h", "4h", "6h", "8h", "12h", "16h",
+    "24h", "36h", "48h", "72h", "168h", "infinite",
+];
+
+/// One evaluated knob value.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub value: String,
+    pub seeds: Vec<u64>,
+    /// Estimates of the target and budget metrics, in that order.
+    pub estimates: Vec<Estimate>,
+    pub meets_target: bool,
+    pub within_budgets: bool,
+}
+
+pub struct Outcome {
+    pub knob: String,
+    pub target: Condition,
+    pub budgets: Vec<Condition>,
+    /// Every candidate evaluated, in ladder order.
+    pub evaluated: Vec<Candidate>,
+    /// The smallest value meeting target and budgets.
+    pub recommended: Option<Candidate>,
+    /// When nothing meets both: the best target value within budgets (or the closest overall).
+    pub compromise: Option<Candidate>,
+}
+
+pub struct Search<'a> {
+    pub base: toml::Table,
+    pub file: &'a str,
+    pub base_dir: &'a Path,
+    pub knob: String,
+    pub values: Vec<toml::Value>,
+    pub target: Condition,
+    pub budgets: Vec<Condition>,
+    pub replications: u32,
+    pub seed: u64,
+    pub threads: usize,
+}
+
+impl Search<'_> {
+    fn evaluate(&self, i: usize, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
+        let value = super::display_value(&self.values[i]);
+        let mut table = self.base.clone();
+        set_value(&mut table, &self.knob, self.values[i].clone()).map_err(|m| err(self.file, &self.knob, m))?;
+        let params = from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)?;
+        let label = format!("{}={value}", self.knob);
+        let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r)).collect();
+        let reports: Vec<_> = pool.install(|| {
+            seeds
+                .par_iter()
+                .map(|&s| {
+                    let mut p = params.clone();
+                    p.seed = s;
+                    crate::run::simulate(p, ()).0
+                })
+                .collect()
+        });
+        let estimates: Vec<Estimate> = std::iter::once(&self.target)
+            .chain(&self.budgets)
+            .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric)).collect::<Vec<_>>()))
+            .collect();
+        let meets_target = self.target.met(&estimates[0]);
+        let within_budgets = self.budgets.iter().zip(&estimates[1..]).all(|(c, e)| c.met(e));
+        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets })
+    }
+
+    fn get(
+        &self,
+        cache: &mut [Option<Candidate>],
+        i: usize,
+        pool: &rayon::ThreadPool,
+    ) -> Result<Candidate, InputError> {
+        if cache[i].is_none() {
+            cache[i] = Some(self.evaluate(i, pool)?);
+        }
+        Ok(cache[i].clone().expect("just evaluated"))
+    }
+
+    /// The first ladder index whose candidate satisfies `pred`, by binary search (pred monotone).
+    fn first(
+        &self,
+        cache: &mut [Option<Candidate>],
+        pool: &rayon::ThreadPool,
+        pred: fn(&Candidate) -> bool,
+    ) -> Result<Option<usize>, InputError> {
+        let n = self.values.len();
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(&self.get(cache, mid, pool)?) { hi = mid } else { lo = mid + 1 }
+        }
+        Ok((lo < n).then_some(lo))
+    }
+
+    pub fn run(&self) -> Result<Outcome, InputError> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
+        let n = self.values.len();
+        let mut cache: Vec<Option<Candidate>> = vec![None; n];
+        let mut recommended = None;
+        let mut compromise = None;
+        if let Some(i) = self.first(&mut cache, &pool, |c| c.meets_target)? {
+            let c = self.get(&mut cache, i, &pool)?;
+            if c.within_budgets {
+                recommended = Some(c);
+            }
+        }
+        if recommended.is_none() {
+            // Budgets are assumed to bind from above: the last value within them is the best compromise.
+            let best = match self.first(&mut cache, &pool, |c| !c.within_budgets)? {
+                Some(0) => 0,
+                Some(i) => i - 1,
+                None => n - 1,
+            };
+            compromise = Some(self.get(&mut cache, best, &pool)?);
+        }
+        Ok(Outcome {
+            knob: self.knob.clone(),
+            target: self.target.clone(),
+            budgets: self.budgets.clone(),
+            evaluated: cache.into_iter().flatten().collect(),
+            recommended,
+            compromise,
+        })
+    }
+}
+
+fn show(e: &Estimate) -> String {
+    if e.lo.is_finite() { format!("{:.4} [{:.4}, {:.4}]", e.mean, e.lo, e.hi) } else { format!("{:.4}", e.mean) }
+}
+
+/// The answer, for a person.
+pub fn describe(o: &Outcome, replications: u32) -> String {
+    let mut s = String::new();
+    let conds: Vec<String> = std::iter::once(&o.target).chain(&o.budgets).map(|c| c.describe()).collect();
+    match (&o.recommended, &o.compromise) {
+        (Some(c), _) => {
+            s += &format!("recommendation: {} = {}\n", o.knob, c.value);
+            for (cond, e) in conds.iter().zip(&c.estimates) {
+                s += &format!("  {cond}: {} (mean [95% CI])\n", show(e));
+            }
+        }
+        (None, Some(c)) => {
+            s += &format!("no value of {} meets {} within the budgets.\n", o.knob, o.target.describe());
+            s += &format!("best compromise: {} = {}\n", o.knob, c.value);
+            for (cond, e) in conds.iter().zip(&c.estimates) {
+                s += &format!("  {cond}: {} (mean [95% CI])\n", show(e));
+            }
+        }
+        (None, None) => s += "no candidate could be evaluated\n",
+    }
+    s += &format!("\nevaluated ({replications} runs each; a bound counts as met only if the 95% CI clears it):\n");
+    s += &format!("  {:<10} {}\n", o.knob.rsplit('.').next().unwrap_or(&o.knob), conds.join(" | "));
+    for c in &o.evaluated {
+        let marks = format!(
+            "{}{}",
+            if c.meets_target { " target met" } else { "" },
+            if c.within_budgets { "" } else { " over budget" }
+        );
+        s += &format!("  {:<10} {}{}\n", c.value, c.estimates.iter().map(show).collect::<Vec<_>>().join(" | "), marks);
+    }
+    if let Some(c) = o.recommended.as_ref().or(o.compromise.as_ref()) {
+        s += &format!("  seeds of {} = {}: {:?}\n", o.knob, c.value, c.seeds);
+    }
+    s
+}

@@ -72,7 +72,9 @@ pub struct Client {
     pub after_502: bool,
     pub after_discovery: bool,
     pub four_way: bool,
+    /// Version used at login (index into the known versions), and the one the client prefers.
     pub version: u8,
+    pub preferred_version: u8,
     pub syntax: Syntax,
     pub shape: ContextShape,
     pub rebuild_done: u16,
@@ -129,6 +131,7 @@ impl Client {
             after_discovery: false,
             four_way: false,
             version: 0,
+            preferred_version: 0,
             syntax: Syntax::Xml,
             shape: ContextShape::default(),
             rebuild_done: 0,

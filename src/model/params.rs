@@ -209,6 +209,9 @@ pub struct ClientParams {
     pub syntaxes: BTreeMap<String, f64>,
     /// Whether a client whose version is refused runs version discovery and retries (S7, MAY).
     pub version_discovery: bool,
+    /// Whether a client keeps the version found by discovery for later logins, or tries its
+    /// preferred version again every time.
+    pub remember_version: bool,
     /// The TimeToLive the client requests at login, or "infinite" (S10).
     pub requested_ttl: Span,
     /// A KeepAlive is sent when this fraction of the granted TTL has passed with no transaction (S10).
@@ -244,6 +247,7 @@ impl Default for ClientParams {
             versions: [("1.1".to_string(), 0.05), ("1.2".to_string(), 0.25), ("1.3".to_string(), 0.7)].into(),
             syntaxes: [("xml".to_string(), 0.2), ("wbxml".to_string(), 0.7), ("pts".to_string(), 0.1)].into(),
             version_discovery: true,
+            remember_version: true,
             requested_ttl: Span::Finite(30 * MINUTE),
             keepalive_ratio: 0.8,
             activity: Every(Some(DurationDist::exp(20 * MINUTE))),
@@ -304,6 +308,9 @@ pub struct SapParams {
     pub restart_downtime: Dur,
     /// Whether retained contexts (and those of the dropped sessions) survive a restart.
     pub restart_keeps_retained: bool,
+    /// How long after the SAP is back an online client notices the restart (its transport was
+    /// reset) and logs in again; "never": it notices at its next transaction.
+    pub restart_detect: Every,
     pub service: ServiceTimes,
 }
 impl Default for SapParams {
@@ -318,6 +325,7 @@ impl Default for SapParams {
             restarts: vec![],
             restart_downtime: Dur(MINUTE),
             restart_keeps_retained: false,
+            restart_detect: Every(None),
             service: ServiceTimes::default(),
         }
     }
@@ -478,6 +486,7 @@ impl Params {
             ("transport_break.every", &mut self.transport_break.every),
             ("device_off.every", &mut self.device_off.every),
             ("sap.disconnect_every", &mut self.sap.disconnect_every),
+            ("sap.restart_detect", &mut self.sap.restart_detect),
         ] {
             if let Some(d) = e.0.as_mut() {
                 v.push((name.into(), &mut d.0));

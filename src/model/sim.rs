@@ -273,6 +273,7 @@ impl<O: Observer> Sim<O> {
         let cl = &mut self.clients[c];
         cl.shape = shape;
         cl.version = version;
+        cl.preferred_version = version;
         cl.syntax = syntax;
         cl.four_way = four_way;
         cl.ctx_bytes = bytes;
@@ -540,6 +541,14 @@ impl<O: Observer> Sim<O> {
             if self.sap.sessions[c].live {
                 self.end_session(c, EndReason::Restart);
             }
+            // Clients whose transport the restart reset notice at once, all together: the storm.
+            if self.clients[c].state == State::Online && self.p.sap.restart_detect.0.is_some() {
+                let delay = self.draw_after(c, Purpose::Behaviour, |p| p.sap.restart_detect.0.as_ref()) - self.now;
+                let cl = &mut self.clients[c];
+                cl.believes_live = false;
+                cl.state = State::WaitRelogin;
+                self.schedule_client(c, after(back, delay));
+            }
         }
         if !self.p.sap.restart_keeps_retained {
             for idx in self.sap.store.indices() {
@@ -614,7 +623,11 @@ impl<O: Observer> Sim<O> {
 
     /// S18: recovery is a normal login carrying the old Session-ID; a fresh login carries none (S20).
     fn start_login(&mut self, c: usize, recover: bool) {
+        let remember = self.p.client.remember_version;
         let cl = &mut self.clients[c];
+        if !remember {
+            cl.version = cl.preferred_version;
+        }
         cl.recovering = recover;
         cl.attempt_open = recover;
         cl.restored = false;

@@ -131,6 +131,8 @@ fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     let mut enc = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
+    enc.set_filter(png::FilterType::Paeth);
     enc.write_header()?.write_image_data(pixels)?;
     Ok(png)
 }
@@ -181,8 +183,21 @@ where
         }
         None => format!("{x:.1}"),
     };
+    let span = y1 - y0;
+    let y_fmt = move |y: &f64| {
+        if span >= 50.0 {
+            format!("{y:.0}")
+        } else if span >= 5.0 {
+            format!("{y:.1}")
+        } else {
+            format!("{y:.2}")
+        }
+    };
     let mut mesh = c.configure_mesh();
-    mesh.x_desc(chart.x_desc.as_str()).y_desc(chart.y_desc.as_str()).x_label_formatter(&x_fmt);
+    mesh.x_desc(chart.x_desc.as_str())
+        .y_desc(chart.y_desc.as_str())
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt);
     if let Some(cats) = &chart.categories {
         mesh.x_labels(cats.len() * 2 + 1);
     }
