@@ -64,17 +64,13 @@ for _ in $(seq 1 30); do
 done
 sinfo -h -o %t 2>/dev/null | grep -q idle || skip "the node never became idle: $(sinfo 2>&1 | tail -2)"
 
-# The job array: shard i of N per task, exactly as experiments/slurm_array.sbatch does.
-cat > "$WORK/job.sh" <<JOB
-#!/usr/bin/env bash
-cd "$ROOT"
-exec "$BIN" run "$EXP" --shard "\${SLURM_ARRAY_TASK_ID}/\${SLURM_ARRAY_TASK_COUNT}" --threads 1 --out "$WORK/shard-\${SLURM_ARRAY_TASK_ID}"
-JOB
-chmod +x "$WORK/job.sh"
-timeout 600 sbatch --wait --array=1-$SHARDS --output="$WORK/slurm-%A_%a.out" "$WORK/job.sh" \
+# The job array, with the ready script users run (experiments/slurm_array.sbatch).
+timeout 600 sbatch --wait --array=1-$SHARDS --output="$WORK/slurm-%A_%a.out" \
+  experiments/slurm_array.sbatch "$EXP" "$WORK/shards" \
   || fail "sbatch --wait: $(cat "$WORK"/slurm-*.out 2>/dev/null | tail -5)"
+[ "$(ls -d "$WORK"/shards/shard-* 2>/dev/null | wc -l)" = "$SHARDS" ] || fail "expected $SHARDS shard folders"
 
-"$BIN" merge "$WORK"/shard-* --out "$WORK/merged" || fail "impsim merge"
+"$BIN" merge "$WORK"/shards/shard-* --out "$WORK/merged" || fail "impsim merge"
 "$BIN" run "$EXP" --out "$WORK/single" 2>/dev/null || fail "single-machine run"
 for f in runs.csv points.csv timeseries.csv run_timeseries.csv report.md; do
   cmp "$WORK/merged/$f" "$WORK/single/$f" || fail "$f of the merged Slurm shards differs from a single-machine run"
