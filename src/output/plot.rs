@@ -161,10 +161,17 @@ where
             }
         }
     };
-    let (y0, y1) = chart.y_range.unwrap_or_else(|| {
-        let hi = pts().map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
-        (0.0, if hi > 0.0 { hi * 1.1 } else { 1.0 })
-    });
+    // Head room above the data for the legend box, which sits in the upper left.
+    let legend_rows = chart.series.iter().filter(|s| s.labels.is_empty() && !s.name.is_empty()).count();
+    let headroom = if legend_rows > 0 { 1.12 + 0.06 * legend_rows.min(10) as f64 } else { 1.1 };
+    let (y0, y1) = match chart.y_range {
+        Some((lo, hi)) if legend_rows > 1 => (lo, lo + (hi - lo) * (headroom - 0.1)),
+        Some(r) => r,
+        None => {
+            let hi = pts().map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
+            (0.0, if hi > 0.0 { hi * headroom } else { 1.0 })
+        }
+    };
     let mut c = ChartBuilder::on(&root)
         .caption(&chart.title, ("sans-serif", 20))
         .margin(14)
