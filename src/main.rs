@@ -3,11 +3,14 @@
 
 use clap::{Parser, Subcommand};
 use impsim::experiment::{self, Progress, Shard};
-use impsim::run::{RunOutput, describe, experiment_to_folder, merge_shards, run_to_folder};
+use impsim::run::{RunOutput, SweepEnd, describe, experiment_to_folder, merge_shards, run_to_folder};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STOP: AtomicBool = AtomicBool::new(false);
 
 #[derive(Parser)]
 #[command(name = "impsim", version, about = "Deterministic simulator of OMA IMPS session retention and recovery")]
@@ -43,6 +46,9 @@ enum Command {
         /// Experiment only: run shard i of N of the (point, replication) list, e.g. 2/4.
         #[arg(long)]
         shard: Option<String>,
+        /// Experiment only: finish an interrupted run in --out (same experiment, same shard).
+        #[arg(long)]
+        resume: bool,
     },
     /// Find the smallest knob value (default: retention) that meets a target within budgets.
     Tune {
@@ -135,7 +141,7 @@ fn input_error(e: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { file, seed, out, set, trace, force, threads, shard } => {
+        Command::Run { file, seed, out, set, trace, force, threads, shard, resume } => {
             if experiment::is_experiment(&file) {
                 let mut exp = match experiment::load(&file, &set) {
                     Ok(e) => e,
@@ -160,16 +166,38 @@ fn main() -> ExitCode {
                     if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() }
                 );
                 let bar = Bar::new(total.div_ceil(shard.count as usize));
-                match experiment_to_folder(&exp, &dir, force, threads, shard, &bar) {
-                    Ok((dir, _)) => {
+                // Ctrl-C: runs in progress finish, no new one starts, and the completed runs are
+                // written with the manifest marked partial. A second Ctrl-C aborts at once.
+                let _ = ctrlc::set_handler(|| {
+                    if STOP.swap(true, Ordering::SeqCst) {
+                        std::process::exit(130);
+                    }
+                    eprintln!(
+                        "\ninterrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)"
+                    );
+                });
+                match experiment_to_folder(&exp, &dir, force, threads, shard, &bar, &STOP, resume) {
+                    Ok(SweepEnd::Complete(dir)) => {
                         println!("  wrote {}", dir.display());
                         ExitCode::SUCCESS
+                    }
+                    Ok(SweepEnd::Partial { dir, done, total }) => {
+                        println!(
+                            "  partial: {done} of {total} runs written to {} (manifest.json says partial); finish with: impsim run {} --out {} --resume",
+                            dir.display(),
+                            file.display(),
+                            dir.display()
+                        );
+                        ExitCode::from(130)
                     }
                     Err(e) => input_error(e),
                 }
             } else {
-                if threads.is_some() || shard.is_some() {
-                    return input_error(format!("{}: --threads and --shard apply to experiments only", file.display()));
+                if threads.is_some() || shard.is_some() || resume {
+                    return input_error(format!(
+                        "{}: --threads, --shard and --resume apply to experiments only",
+                        file.display()
+                    ));
                 }
                 let mut params = match impsim::scenario::load(&file, &set) {
                     Ok(p) => p,

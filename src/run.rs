@@ -35,6 +35,15 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
     (Report { params, outcome, summary, wall_seconds }, observer)
 }
 
+/// Why a stalled run is refused.
+pub fn stalled_message(t: u64) -> String {
+    format!(
+        "simulated time stopped advancing at {} (a process with zero delays loops forever); \
+         no result was written. Check distributions that can be 0 (every, offline, rtt, service times).",
+        crate::engine::format_duration(t)
+    )
+}
+
 /// Where a run writes, and what it records about its origin.
 pub struct RunOutput<'a> {
     pub dir: &'a Path,
@@ -57,6 +66,9 @@ pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf
             }
             None => simulate(params, ()).0,
         };
+        if let Some(t) = report.outcome.stalled_at {
+            return Err(crate::output::out_err(Path::new(out.source), stalled_message(t)));
+        }
         write_summary(&staging.path("summary.csv"), &report.summary)?;
         write_timeseries(&staging.path("timeseries.csv"), &report.outcome.metrics.samples)?;
         write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, &report.outcome.metrics.samples)?;
@@ -181,7 +193,18 @@ pub fn describe(r: &Report) -> String {
     s
 }
 
-/// Run an experiment (or one shard of it) and write its folder.
+/// How an experiment run ended.
+pub enum SweepEnd {
+    /// Every run of the shard is done; the folder is complete.
+    Complete(PathBuf),
+    /// Interrupted: the folder holds the completed runs and a manifest marked partial;
+    /// `--resume` finishes it.
+    Partial { dir: PathBuf, done: usize, total: usize },
+}
+
+/// Run an experiment (or one shard of it) and write its folder. With `resume`, the runs already
+/// in `dir` (a partial folder of the same experiment) are kept and only the rest are run.
+#[allow(clippy::too_many_arguments)]
 pub fn experiment_to_folder(
     exp: &crate::experiment::Experiment,
     dir: &Path,
@@ -189,25 +212,67 @@ pub fn experiment_to_folder(
     threads: usize,
     shard: crate::experiment::Shard,
     progress: &dyn crate::experiment::Progress,
-) -> Result<(PathBuf, Vec<crate::experiment::results::RunRecord>), OutputError> {
-    use crate::experiment::results::{Meta, write_all, write_runs};
-    let staging = Staging::new(dir, force)?;
-    let started = Instant::now();
-    let records = crate::experiment::run(exp, shard, threads, progress);
+    stop: &std::sync::atomic::AtomicBool,
+    resume: bool,
+) -> Result<SweepEnd, OutputError> {
+    use crate::experiment::results::{Meta, read_runs, write_all, write_runs};
     let meta = Meta::of(exp);
+    let shard_text = (shard.count > 1).then(|| format!("{}/{}", shard.index, shard.count));
+    let mut previous = Vec::new();
+    if resume {
+        let (m, recs) = read_runs(dir)?;
+        let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if m != meta || manifest["shard"].as_str().map(String::from) != shard_text {
+            return Err(crate::output::out_err(
+                dir,
+                "this folder holds another experiment (or shard); --resume needs the same one",
+            ));
+        }
+        if manifest["partial"] != serde_json::Value::Bool(true) {
+            return Err(crate::output::out_err(dir, "this folder is complete; nothing to resume"));
+        }
+        previous = recs;
+    }
+    let staging = Staging::new(dir, force || resume)?;
+    let started = Instant::now();
+    let done_before: std::collections::BTreeSet<(usize, u32)> =
+        previous.iter().map(|r| (r.point, r.replication)).collect();
+    let ran = match crate::experiment::run(exp, shard, threads, progress, stop, &done_before) {
+        Ok(r) => r,
+        Err(message) => {
+            staging.abandon();
+            return Err(crate::output::out_err(dir, message));
+        }
+    };
+    let mut records = previous;
+    records.extend(ran.records);
+    records.sort_by_key(|r| (r.point, r.replication));
+    let total = (0..exp.points.len() * exp.replications as usize).filter(|j| shard.takes(*j)).count();
     let extra = serde_json::json!({
-        "shard": if shard.count > 1 { Some(format!("{}/{}", shard.index, shard.count)) } else { None },
+        "shard": shard_text,
+        "partial": ran.interrupted,
         "threads": threads,
         "wall_seconds": started.elapsed().as_secs_f64(),
         "note": "runs.csv, points.csv and timeseries.csv are a pure function of the experiment; threads and wall time here are not",
     });
-    let written = if shard.count > 1 {
-        write_runs(staging.path("").as_path(), &meta, &records, extra)
+    let folder = staging.path("");
+    let written = if shard.count > 1 || ran.interrupted {
+        write_runs(&folder, &meta, &records, extra)
     } else {
-        write_all(staging.path("").as_path(), &meta, &records, extra)
+        write_all(&folder, &meta, &records, extra)
     };
     match written {
-        Ok(()) => Ok((staging.commit()?, records)),
+        Ok(()) => {
+            let dir = staging.commit()?;
+            Ok(if ran.interrupted {
+                SweepEnd::Partial { dir, done: records.len(), total }
+            } else {
+                SweepEnd::Complete(dir)
+            })
+        }
         Err(e) => {
             staging.abandon();
             Err(e)

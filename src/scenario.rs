@@ -72,6 +72,18 @@ pub fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<Params,
 fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputError> {
     validate(&params).map_err(|(field, m)| err(file, &field, m))?;
     load_empirical(&mut params, file, base)?;
+    // Recurring processes must take time, or a client would loop at one instant forever.
+    for (field, d) in params.dists_mut() {
+        let recurring = field.ends_with(".every") || field.ends_with("every") || field == "client.activity";
+        let gap = recurring || field == "client.offline" || field == "client.session_length";
+        if gap && !(d.mean() > 0.0) {
+            return Err(err(
+                file,
+                &field,
+                "must have a mean longer than 0s (a process with no delay would repeat forever)",
+            ));
+        }
+    }
     Ok(params)
 }
 

@@ -3,6 +3,7 @@
 use impsim::experiment::{self, NoProgress, Shard};
 use impsim::run::{experiment_to_folder, merge_shards};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("impsim-exp-{}-{name}", std::process::id()));
@@ -24,7 +25,7 @@ fn write_experiment(dir: &Path, sweep: &str) -> PathBuf {
 
 fn run(exp: &Path, out: &Path, threads: usize, shard: Shard) {
     let e = experiment::load(exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    experiment_to_folder(&e, out, true, threads, shard, &NoProgress).unwrap();
+    experiment_to_folder(&e, out, true, threads, shard, &NoProgress, &AtomicBool::new(false), false).unwrap();
 }
 
 fn read(dir: &Path, f: &str) -> Vec<u8> {

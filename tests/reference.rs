@@ -5,6 +5,7 @@
 use impsim::experiment::{self, NoProgress, Shard};
 use impsim::run::{RunOutput, experiment_to_folder, run_to_folder};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 fn same(a: &Path, b: &Path, files: &[&str]) {
     for f in files {
@@ -22,7 +23,7 @@ fn same(a: &Path, b: &Path, files: &[&str]) {
 fn login_modes_reference_experiment_reproduces() {
     let out = std::env::temp_dir().join(format!("impsim-ref-{}", std::process::id()));
     let exp = experiment::load(Path::new("experiments/login_modes.toml"), &[]).unwrap();
-    experiment_to_folder(&exp, &out, true, 2, Shard::all(), &NoProgress).unwrap();
+    experiment_to_folder(&exp, &out, true, 2, Shard::all(), &NoProgress, &AtomicBool::new(false), false).unwrap();
     same(
         &out,
         Path::new("results/login_modes"),

@@ -15,8 +15,9 @@ use crate::scenario::{InputError, err, from_table, read_table, set_value, toml_m
 use rayon::prelude::*;
 use results::RunRecord;
 use serde::Deserialize;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// The experiment file as written.
@@ -223,13 +224,29 @@ impl Progress for NoProgress {
     fn run_done(&self, _: usize, _: usize, _: u64, _: f64) {}
 }
 
-/// Run this shard's (point, replication) runs on `threads` threads; records come back in
-/// (point, replication) order.
-pub fn run(exp: &Experiment, shard: Shard, threads: usize, progress: &dyn Progress) -> Vec<RunRecord> {
+/// What a sweep produced: its records in (point, replication) order, and whether it was
+/// interrupted before every run of the shard was done.
+pub struct Ran {
+    pub records: Vec<RunRecord>,
+    pub interrupted: bool,
+}
+
+/// Run this shard's (point, replication) runs on `threads` threads, skipping those in `done`.
+/// Runs not yet started when `stop` is set are left out (the sweep is then `interrupted`).
+/// Records come back in (point, replication) order. A run whose simulated time stalls fails the
+/// whole sweep with the message to show.
+pub fn run(
+    exp: &Experiment,
+    shard: Shard,
+    threads: usize,
+    progress: &dyn Progress,
+    stop: &AtomicBool,
+    done_before: &BTreeSet<(usize, u32)>,
+) -> Result<Ran, String> {
     let jobs: Vec<(usize, u32)> = (0..exp.points.len())
         .flat_map(|p| (0..exp.replications).map(move |r| (p, r)))
         .enumerate()
-        .filter(|(j, _)| shard.takes(*j))
+        .filter(|(j, pr)| shard.takes(*j) && !done_before.contains(pr))
         .map(|(_, pr)| pr)
         .collect();
     let total = jobs.len();
@@ -237,21 +254,38 @@ pub fn run(exp: &Experiment, shard: Shard, threads: usize, progress: &dyn Progre
     let events = AtomicU64::new(0);
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().expect("a thread pool");
-    let records = pool.install(|| {
+    let results: Vec<Option<Result<RunRecord, String>>> = pool.install(|| {
         jobs.par_iter()
             .map(|&(p, r)| {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
                 let point = &exp.points[p];
                 let mut params = point.params.clone();
                 params.seed = run_seed(exp.seed, &point.label(&exp.axes), r);
                 let (report, _) = crate::run::simulate(params, ());
-                let ev = events.fetch_add(report.outcome.metrics.c.events, Ordering::Relaxed)
-                    + report.outcome.metrics.c.events;
+                if let Some(t) = report.outcome.stalled_at {
+                    stop.store(true, Ordering::Relaxed);
+                    return Some(Err(format!(
+                        "point {} ({}), replication {r}: {}",
+                        p,
+                        point.label(&exp.axes),
+                        crate::run::stalled_message(t)
+                    )));
+                }
+                let n = report.outcome.metrics.c.events;
+                let ev = events.fetch_add(n, Ordering::Relaxed) + n;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress.run_done(d, total, ev, started.elapsed().as_secs_f64());
-                RunRecord::from_report(p, r, &report)
+                Some(Ok(RunRecord::from_report(p, r, &report)))
             })
             .collect()
     });
     progress.finish();
-    records
+    let interrupted = results.iter().any(|r| r.is_none());
+    let mut records = Vec::with_capacity(results.len());
+    for r in results.into_iter().flatten() {
+        records.push(r?);
+    }
+    Ok(Ran { records, interrupted })
 }

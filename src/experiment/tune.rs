@@ -120,6 +120,9 @@ impl Search<'_> {
                 })
                 .collect()
         });
+        if let Some(t) = reports.iter().find_map(|r| r.outcome.stalled_at) {
+            return Err(err(self.file, &self.knob, format!("at {value}: {}", crate::run::stalled_message(t))));
+        }
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
             .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric)).collect::<Vec<_>>()))

@@ -63,6 +63,9 @@ pub struct Outcome {
     pub metrics: Metrics,
     pub end: SimTime,
     pub census: Census,
+    /// Set when simulated time stopped advancing (a zero-delay loop in the scenario): the run
+    /// was cut short at this time and its numbers must not be used.
+    pub stalled_at: Option<SimTime>,
 }
 
 /// Where every session and context stands at the end: the conservation laws.
@@ -172,14 +175,29 @@ impl<O: Observer> Sim<O> {
     /// Run to the end and return what was measured.
     pub fn run(mut self) -> (Outcome, O) {
         self.start();
+        // No scenario needs more events at one instant than this; more means time has stopped.
+        let stall_limit = 1_000_000 + 1_000 * self.clients.len() as u64;
+        let mut same_instant = 0u64;
+        let mut stalled_at = None;
         while let Some((t, payload)) = self.q.pop() {
             if t > self.end {
                 break;
             }
+            if t == self.now {
+                same_instant += 1;
+                if same_instant > stall_limit {
+                    stalled_at = Some(t);
+                    break;
+                }
+            } else {
+                same_instant = 0;
+            }
             self.now = t;
             self.dispatch(payload);
         }
-        self.finish()
+        let (mut outcome, obs) = self.finish();
+        outcome.stalled_at = stalled_at;
+        (outcome, obs)
     }
 
     fn start(&mut self) {
@@ -211,7 +229,7 @@ impl<O: Observer> Sim<O> {
             contexts_gone: c.gone.iter().sum(),
             retained_bytes: self.sap.store.bytes(),
         };
-        (Outcome { metrics: self.m, end, census }, self.obs)
+        (Outcome { metrics: self.m, end, census, stalled_at: None }, self.obs)
     }
 
     fn dispatch(&mut self, payload: u64) {

@@ -1,0 +1,72 @@
+//! Ctrl-C during a sweep stops it cleanly: the completed runs are kept, the manifest says
+//! partial, and `--resume` finishes it with the bytes of an uninterrupted run.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("impsim-int-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn impsim(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_impsim"));
+    c.args(args);
+    c
+}
+
+#[test]
+fn sigint_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
+    let base = tmp("sweep");
+    std::fs::create_dir_all(&base).unwrap();
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let exp = base.join("exp.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "name = \"int\"\nscenario = {:?}\nreplications = 3\n[set]\nclients = 2000\n[sweep]\nretention = [\"0s\", \"5m\", \"15m\", \"30m\", \"1h\", \"2h\", \"6h\", \"24h\"]\n",
+            default.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (exp_s, out, whole) = (exp.to_str().unwrap(), base.join("out"), base.join("whole"));
+    let out_s = out.to_str().unwrap();
+
+    let mut child = impsim(&["run", exp_s, "--out", out_s, "--threads", "1"]).stderr(Stdio::piped()).spawn().unwrap();
+    // Wait for the first progress line (some runs are done), then interrupt.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.find(|l| l.as_ref().is_ok_and(|l| l.contains(" runs, "))).expect("a progress line").unwrap();
+    assert!(first.contains("/24 runs"), "{first}");
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "an interrupted sweep exits with 130");
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["partial"], serde_json::Value::Bool(true));
+    let rows = std::fs::read_to_string(out.join("runs.csv")).unwrap().lines().count() - 1;
+    assert!(rows > 0 && rows < 24, "{rows} runs kept");
+    assert!(!out.join("points.csv").exists(), "no statistics from a partial sweep");
+
+    // A plain rerun into the partial folder is refused; --resume finishes it.
+    assert_eq!(impsim(&["run", exp_s, "--out", out_s]).output().unwrap().status.code(), Some(2));
+    let st = impsim(&["run", exp_s, "--out", out_s, "--resume", "--threads", "2"]).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let st = impsim(&["run", exp_s, "--out", whole.to_str().unwrap()]).output().unwrap();
+    assert!(st.status.success());
+    for f in ["runs.csv", "points.csv", "timeseries.csv", "run_timeseries.csv", "report.md"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(whole.join(f)).unwrap(),
+            "{f} differs after resume"
+        );
+    }
+    // Resuming a complete folder is refused.
+    let st = impsim(&["run", exp_s, "--out", out_s, "--resume"]).output().unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("nothing to resume"));
+    let _ = std::fs::remove_dir_all(&base);
+}
