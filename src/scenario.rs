@@ -74,9 +74,9 @@ fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputEr
     load_empirical(&mut params, file, base)?;
     // Recurring processes must take time, or a client would loop at one instant forever.
     for (field, d) in params.dists_mut() {
-        let recurring = field.ends_with(".every") || field.ends_with("every") || field == "client.activity";
+        let recurring = field.ends_with("every") || field == "client.activity";
         let gap = recurring || field == "client.offline" || field == "client.session_length";
-        if gap && !(d.mean() > 0.0) {
+        if gap && d.mean().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(err(
                 file,
                 &field,
