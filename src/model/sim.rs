@@ -302,6 +302,7 @@ impl<O: Observer> Sim<O> {
     /// Replace the client's pending timer with one at `t` (older ones become stale).
     #[inline]
     fn schedule_client(&mut self, c: usize, t: SimTime) {
+        debug_assert!(t >= self.now, "a client timer in the past");
         let cl = &mut self.clients[c];
         cl.timer_gen = cl.timer_gen.wrapping_add(1);
         if t <= self.end {
@@ -311,6 +312,7 @@ impl<O: Observer> Sim<O> {
 
     #[inline]
     fn push(&mut self, t: SimTime, payload: u64) {
+        debug_assert!(t >= self.now, "an event in the past");
         if t <= self.end {
             self.q.push(t, payload);
         }
@@ -676,8 +678,13 @@ impl<O: Observer> Sim<O> {
         let timeout = self.p.client.request_timeout.0;
         let cl = &mut self.clients[c];
         let back = after(finish, cl.back_delay as u64);
-        let (at, status) =
-            if back - cl.send_at > timeout { (after(cl.send_at, timeout), Status::Timeout) } else { (back, status) };
+        // A client whose one-way delay alone exceeds its timeout gave up before the request
+        // arrived; its retry cannot come before this arrival is handled.
+        let (at, status) = if back - cl.send_at > timeout {
+            (after(cl.send_at, timeout).max(self.now), Status::Timeout)
+        } else {
+            (back, status)
+        };
         cl.returning_leg = true;
         cl.status = status as u8;
         self.schedule_client(c, at);
@@ -714,7 +721,7 @@ impl<O: Observer> Sim<O> {
             if fire_and_forget {
                 self.after_fire_and_forget(c);
             } else {
-                let t = after(self.clients[c].send_at, self.p.client.request_timeout.0);
+                let t = after(self.clients[c].send_at, self.p.client.request_timeout.0).max(now);
                 self.clients[c].returning_leg = true;
                 self.clients[c].status = Status::Timeout as u8;
                 self.schedule_client(c, t);
