@@ -49,6 +49,9 @@ enum Command {
         /// Experiment only: finish an interrupted run in --out (same experiment, same shard).
         #[arg(long)]
         resume: bool,
+        /// Run even if the memory estimate exceeds what the machine has available.
+        #[arg(long)]
+        force_memory: bool,
     },
     /// Find the smallest knob value (default: retention) that meets a target within budgets.
     Tune {
@@ -141,7 +144,7 @@ fn input_error(e: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { file, seed, out, set, trace, force, threads, shard, resume } => {
+        Command::Run { file, seed, out, set, trace, force, threads, shard, resume, force_memory } => {
             if experiment::is_experiment(&file) {
                 let mut exp = match experiment::load(&file, &set) {
                     Ok(e) => e,
@@ -157,6 +160,14 @@ fn main() -> ExitCode {
                 let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 let dir = out.unwrap_or_else(|| PathBuf::from(format!("results/{}", exp.name)));
                 let total = exp.points.len() * exp.replications as usize;
+                let biggest = exp.points.iter().map(|p| impsim::run::memory_estimate(&p.params)).max().unwrap_or(0);
+                if !force_memory {
+                    if let Err(e) =
+                        impsim::run::check_memory(&file.display().to_string(), biggest, threads.min(total.max(1)))
+                    {
+                        return input_error(e);
+                    }
+                }
                 eprintln!(
                     "impsim {}: experiment {} ({} points x {} replications{}, {threads} threads)",
                     env!("CARGO_PKG_VERSION"),
@@ -205,6 +216,12 @@ fn main() -> ExitCode {
                 };
                 if let Some(s) = seed {
                     params.seed = s;
+                }
+                if !force_memory {
+                    let estimate = impsim::run::memory_estimate(&params);
+                    if let Err(e) = impsim::run::check_memory(&file.display().to_string(), estimate, 1) {
+                        return input_error(e);
+                    }
                 }
                 let dir =
                     out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)));

@@ -326,3 +326,38 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
         }
     }
 }
+
+/// Bytes a run of `p` is expected to hold at its peak: per client its state, its session at
+/// the SAP, a retained context and the timers it has pending; plus the samples kept.
+pub fn memory_estimate(p: &Params) -> u64 {
+    use crate::model::client::Client;
+    use crate::model::context::Retained;
+    use crate::model::sap::SapSession;
+    let per_client =
+        std::mem::size_of::<Client>() + std::mem::size_of::<SapSession>() + std::mem::size_of::<Retained>() + 8 * 16;
+    let samples = p.duration.0 / p.sample_every.0.max(1) * 48;
+    (p.clients as u64).saturating_mul(per_client as u64).saturating_add(samples).saturating_add(16 << 20)
+}
+
+/// Memory this machine can still give (MemAvailable), if known.
+pub fn available_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+/// Refuse a run that would not fit in memory (`parallel` runs at once), with the estimate.
+pub fn check_memory(what: &str, estimate_one: u64, parallel: usize) -> Result<(), String> {
+    let need = estimate_one.saturating_mul(parallel as u64);
+    match available_memory() {
+        Some(avail) if need > avail / 10 * 9 => Err(format!(
+            "{what}: needs about {:.1} GiB ({} run(s) at once, {:.1} GiB each) but this machine has {:.1} GiB available; \
+             use fewer clients or --threads, or pass --force-memory to run anyway",
+            need as f64 / (1u64 << 30) as f64,
+            parallel,
+            estimate_one as f64 / (1u64 << 30) as f64,
+            avail as f64 / (1u64 << 30) as f64
+        )),
+        _ => Ok(()),
+    }
+}

@@ -121,3 +121,27 @@ fn a_bad_override_is_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("workerz"), "{err}");
 }
+
+#[test]
+fn a_run_too_large_for_the_machine_is_refused_with_the_estimate() {
+    let c = Case::new("huge", "clients = 2000000000\n");
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs about") && err.contains("GiB") && err.contains("--force-memory"), "{err}");
+}
+
+#[test]
+fn zero_delay_processes_are_refused() {
+    Case::new("zero", "[client]\nactivity = \"0s\"\n").refused(&["client.activity", "longer than 0s"]);
+    Case::new("zero2", "[client]\noffline = { dist = \"uniform\", min = \"0s\", max = \"0s\" }\n")
+        .refused(&["client.offline"]);
+}
+
+#[test]
+fn an_empty_empirical_csv_is_refused() {
+    let c = Case::new("csvempty", "[client]\noffline = { dist = \"empirical\", file = \"gaps.csv\" }\n");
+    std::fs::write(c.dir.join("gaps.csv"), "# nothing\n\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no values"), "{err}");
+}
