@@ -161,12 +161,11 @@ fn main() -> ExitCode {
                 let dir = out.unwrap_or_else(|| PathBuf::from(format!("results/{}", exp.name)));
                 let total = exp.points.len() * exp.replications as usize;
                 let biggest = exp.points.iter().map(|p| impsim::run::memory_estimate(&p.params)).max().unwrap_or(0);
-                if !force_memory {
-                    if let Err(e) =
-                        impsim::run::check_memory(&file.display().to_string(), biggest, threads.min(total.max(1)))
-                    {
-                        return input_error(e);
-                    }
+                if let (false, Err(e)) = (
+                    force_memory,
+                    impsim::run::check_memory(&file.display().to_string(), biggest, threads.min(total.max(1))),
+                ) {
+                    return input_error(e);
                 }
                 eprintln!(
                     "impsim {}: experiment {} ({} points x {} replications{}, {threads} threads)",
@@ -217,11 +216,11 @@ fn main() -> ExitCode {
                 if let Some(s) = seed {
                     params.seed = s;
                 }
-                if !force_memory {
-                    let estimate = impsim::run::memory_estimate(&params);
-                    if let Err(e) = impsim::run::check_memory(&file.display().to_string(), estimate, 1) {
-                        return input_error(e);
-                    }
+                let estimate = impsim::run::memory_estimate(&params);
+                if let (false, Err(e)) =
+                    (force_memory, impsim::run::check_memory(&file.display().to_string(), estimate, 1))
+                {
+                    return input_error(e);
                 }
                 let dir =
                     out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)));

@@ -183,6 +183,10 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
     })?;
     check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
     check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
+    let rows = p.duration.0 / p.sample_every.0.max(1);
+    check(rows <= 10_000_000, "sample_every", || {
+        format!("would write {rows} timeseries rows; choose an interval of at least duration / 10000000")
+    })?;
     let c = &p.client;
     probability(c.four_way_share, "client.four_way_share")?;
     probability(c.logout_prob, "client.logout_prob")?;
@@ -215,7 +219,7 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
     }
     check(p.users.devices.iter().sum::<f64>() > 0.0, "users.devices", || "give at least one positive weight".into())?;
     let s = &p.sap;
-    check(s.workers >= 1, "sap.workers", || "must be at least 1".into())?;
+    check(s.workers >= 1 && s.workers <= 1_000_000, "sap.workers", || "must be between 1 and 1000000".into())?;
     check(Span::Finite(s.ttl_min.0) <= s.ttl_max, "sap.ttl_min", || "must not exceed sap.ttl_max".into())?;
     check(s.ttl_min.0 > 0, "sap.ttl_min", || {
         "must be longer than 0s: a TTL of 0 would log out every session at once".into()
