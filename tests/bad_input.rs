@@ -145,3 +145,39 @@ fn an_empty_empirical_csv_is_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("no values"), "{err}");
 }
+
+#[test]
+fn every_case_of_the_bad_input_table_is_refused_with_its_field() {
+    // (scenario text, words the message must hold): the cases of docs/bad_input.md.
+    let cases: &[(&str, &[&str])] = &[
+        ("[client]\noffline = { dist = \"exponential\", mean = 5 }\n", &["client.offline", "with a unit"]),
+        ("duration = \"0s\"\n", &["duration", "longer than 0s"]),
+        ("[client]\nsyntaxes = { xml = 0.0 }\n", &["client.syntaxes", "positive share"]),
+        ("[sap]\nsyntaxes = [\"json\"]\n", &["sap.syntaxes[0]", "allowed: xml, wbxml, pts"]),
+        ("[network]\nrtt = { dist = \"uniform\", min = \"2s\", max = \"1s\" }\n", &["network.rtt", "must not exceed"]),
+        (
+            "[client]\noffline = { dist = \"exponential\", mean = \"1h\", sigma = 2 }\n",
+            &["client.offline", "does not belong"],
+        ),
+        ("sample_every = \"1us\"\n", &["sample_every", "timeseries rows"]),
+        ("[sap]\nworkers = 0\n", &["sap.workers"]),
+        ("[users]\ndevices = []\n", &["users.devices"]),
+        ("[client]\nkeepalive_ratio = 1.5\n", &["client.keepalive_ratio", "S10"]),
+        ("[store]\nreplace_scope = \"galaxy\"\n", &["store.replace_scope", "client", "user"]),
+    ];
+    for (i, (text, words)) in cases.iter().enumerate() {
+        Case::new(&format!("table{i}"), text).refused(words);
+    }
+}
+
+#[test]
+fn an_unwritable_output_folder_is_refused_naming_it() {
+    let c = Case::new("unwritable", OK);
+    let out = Command::new(env!("CARGO_BIN_EXE_impsim"))
+        .args(["run", c.dir.join("s.toml").to_str().unwrap(), "--out", "/proc/impsim-out"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/proc/impsim-out") && err.contains("cannot create"), "{err}");
+}

@@ -137,12 +137,10 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
             shown.push(display_value(&v));
             set_value(&mut table, &axes[a], v).map_err(|m| err(&file, &format!("sweep.{}", axes[a]), m))?;
         }
-        let label = format!("{base_name} at {}", shown.join(", "));
+        let label = format!("{file} (scenario {base_name} at {})", shown.join(", "));
         let params = from_table(table, &label, &base_dir).map_err(|mut e| {
-            if axes
-                .iter()
-                .any(|a| a == &e.field || e.message.contains(&format!("`{}`", a.rsplit('.').next().unwrap_or(a))))
-            {
+            if let Some(a) = axes.iter().find(|a| **a == e.field) {
+                e.field = format!("sweep.{a}");
                 e.message = format!("(sweep axis) {}", e.message);
             }
             e

@@ -51,11 +51,12 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|e| out_err(&parent, format!("cannot create the folder: {e}")))?;
+        std::fs::create_dir_all(&parent)
+            .map_err(|e| out_err(target, format!("cannot create its parent folder {}: {e}", parent.display())))?;
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir(&tmp).map_err(|e| out_err(&tmp, format!("cannot create the output folder: {e}")))?;
+        std::fs::create_dir(&tmp).map_err(|e| out_err(target, format!("cannot create the output folder here: {e}")))?;
         Ok(Staging { target: target.to_path_buf(), tmp, force })
     }
 
