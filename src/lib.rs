@@ -5,6 +5,7 @@
 //! `model` (the protocol: clients, SAP, context store; knows nothing of files), and the edge:
 //! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end).
 
+pub mod bench;
 pub mod engine;
 pub mod experiment;
 pub mod model;

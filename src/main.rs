@@ -79,6 +79,34 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Measure the simulator: events/s, wall time, peak memory and bytes per client, per
+    /// population size, each run in a fresh process; writes results/bench/bench.csv.
+    Bench {
+        /// The workload scenario.
+        #[arg(long, default_value = "experiments/bench_1m.toml")]
+        workload: PathBuf,
+        /// Population sizes to run (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        clients: Vec<u32>,
+        /// Override the workload's simulated duration (e.g. 1h for a 10M-client run).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Runs per size (the figures are medians).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        /// Where to write the table.
+        #[arg(long, default_value = "results/bench/bench.csv")]
+        out: PathBuf,
+    },
+    /// One measured run in memory, printed as JSON (used by `bench` and by the CI instruction count).
+    #[command(hide = true)]
+    BenchOne {
+        workload: PathBuf,
+        #[arg(long)]
+        clients: u32,
+        #[arg(long)]
+        duration: Option<String>,
+    },
     /// Combine the folders of an experiment's shards into one result.
     Merge {
         /// Shard folders.
@@ -245,6 +273,20 @@ fn main() -> ExitCode {
         Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads } => {
             tune(scenario, knob, values, target, budget, replications, seed, set, threads)
         }
+        Command::Bench { workload, clients, duration, repeat, out } => bench(workload, clients, duration, repeat, out),
+        Command::BenchOne { workload, clients, duration } => {
+            let mut set = vec![format!("clients={clients}")];
+            if let Some(d) = duration {
+                set.push(format!("duration={d}"));
+            }
+            match impsim::scenario::load(&workload, &set) {
+                Ok(p) => {
+                    println!("{}", impsim::bench::measure(&workload.display().to_string(), p).to_json());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => input_error(e),
+            }
+        }
         Command::Merge { shards, out, force } => match merge_shards(&shards, &out, force) {
             Ok(dir) => {
                 println!("merged {} shards into {}", shards.len(), dir.display());
@@ -327,6 +369,117 @@ fn tune(
         Ok(outcome) => {
             print!("{}", describe(&outcome, replications));
             println!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
+    }
+}
+
+fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat: u32, out: PathBuf) -> ExitCode {
+    use impsim::bench::{BenchRow, median};
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return input_error(format!("cannot find the impsim executable: {e}")),
+    };
+    let one = |n: u32| -> Result<BenchRow, String> {
+        let mut c = std::process::Command::new(&exe);
+        c.arg("bench-one").arg(&workload).arg("--clients").arg(n.to_string());
+        if let Some(d) = &duration {
+            c.arg("--duration").arg(d);
+        }
+        let o = c.output().map_err(|e| e.to_string())?;
+        if !o.status.success() {
+            return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+        }
+        BenchRow::from_json(String::from_utf8_lossy(&o.stdout).trim()).ok_or_else(|| "bad bench-one output".to_string())
+    };
+    // The fixed cost of a process that simulates (almost) nothing.
+    let baseline = match one(1) {
+        Ok(r) => r.peak_rss_bytes,
+        Err(e) => return input_error(e),
+    };
+    println!(
+        "impsim bench: {} ({} runs per size, medians; baseline RSS {:.1} MiB)",
+        workload.display(),
+        repeat,
+        baseline as f64 / 1048576.0
+    );
+    println!(
+        "{:>10} {:>8} {:>13} {:>9} {:>10} {:>11} {:>12} {:>14}",
+        "clients", "sim h", "events", "wall s", "M ev/s", "peak MiB", "bytes/client", "ev/client/day"
+    );
+    let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
+    for &n in &clients {
+        let mut runs = Vec::new();
+        for _ in 0..repeat.max(1) {
+            match one(n) {
+                Ok(r) => runs.push(r),
+                Err(e) => return input_error(e),
+            }
+        }
+        let wall = median(runs.iter().map(|r| r.wall_seconds).collect());
+        let rate = median(runs.iter().map(|r| r.events_per_second()).collect());
+        let rss = median(runs.iter().map(|r| r.peak_rss_bytes as f64).collect());
+        let per_client = (rss - baseline as f64).max(0.0) / n as f64;
+        let r = &runs[0];
+        println!(
+            "{:>10} {:>8.1} {:>13} {:>9.2} {:>10.2} {:>11.1} {:>12.0} {:>14.0}",
+            n,
+            r.sim_hours,
+            r.events,
+            wall,
+            rate / 1e6,
+            rss / 1048576.0,
+            per_client,
+            r.events_per_client_day()
+        );
+        for (i, x) in runs.iter().enumerate() {
+            csv_rows.push(vec![
+                x.workload.clone(),
+                n.to_string(),
+                format!("{:.3}", x.sim_hours),
+                i.to_string(),
+                x.events.to_string(),
+                format!("{:.3}", x.wall_seconds),
+                format!("{:.0}", x.events_per_second()),
+                x.peak_rss_bytes.to_string(),
+                format!("{:.1}", (x.peak_rss_bytes as f64 - baseline as f64).max(0.0) / n as f64),
+                format!("{:.1}", x.events_per_client_day()),
+            ]);
+        }
+        rows.push((n, rate, per_client));
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        println!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1);
+    }
+    let header: Vec<String> = [
+        "workload",
+        "clients",
+        "sim_hours",
+        "repeat",
+        "events",
+        "wall_seconds",
+        "events_per_second",
+        "peak_rss_bytes",
+        "bytes_per_client",
+        "events_per_client_day",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let text = match impsim::output::tables::csv_text(&header, &csv_rows) {
+        Ok(t) => t,
+        Err(e) => return input_error(e),
+    };
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return input_error(format!("{}: {e}", parent.display()));
+    }
+    match impsim::output::write_atomic(&out, &text) {
+        Ok(()) => {
+            println!("wrote {}", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => input_error(e),

@@ -92,6 +92,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
         "seed": r.params.seed,
         "scenario": serde_json::to_value(&r.params).unwrap_or(serde_json::Value::Null),
         "events": r.outcome.metrics.c.events,
+        "events_popped": r.outcome.metrics.c.popped,
         "wall_seconds": r.wall_seconds,
         "events_per_second": r.events_per_second(),
         "peak_rss_bytes": peak_rss_bytes(),

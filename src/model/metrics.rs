@@ -64,6 +64,8 @@ pub enum LoginKind {
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub events: u64,
+    /// Events popped, stale ones included.
+    pub popped: u64,
     pub logins_fresh: u64,
     pub logins_initial: u64,
     pub logins_after_502: u64,

@@ -193,6 +193,7 @@ impl<O: Observer> Sim<O> {
                 same_instant = 0;
             }
             self.now = t;
+            self.m.c.popped += 1;
             self.dispatch(payload);
         }
         let (mut outcome, obs) = self.finish();
