@@ -7,7 +7,7 @@ use super::Experiment;
 use super::stats::{Estimate, estimate};
 use crate::model::metrics::Cell;
 use crate::output::plot::{Chart, Series, save_chart};
-use crate::output::tables::{csv_text, write_json};
+use crate::output::tables::{csv_text, sample_cells, write_json};
 use crate::output::{OutputError, out_err, write_atomic};
 use crate::run::Report;
 use serde::{Deserialize, Serialize};
@@ -76,22 +76,7 @@ impl RunRecord {
             replication,
             columns: r.summary.iter().map(|(k, _)| k.clone()).collect(),
             values: r.summary.iter().map(|(_, v)| v.to_string()).collect(),
-            samples: r
-                .outcome
-                .metrics
-                .samples
-                .iter()
-                .map(|s| {
-                    vec![
-                        Cell::Real(s.time as f64 / 1e6).to_string(),
-                        s.active_sessions.to_string(),
-                        s.retained_contexts.to_string(),
-                        s.retained_bytes.to_string(),
-                        s.recovery_attempts.to_string(),
-                        s.recovery_successes.to_string(),
-                    ]
-                })
-                .collect(),
+            samples: r.outcome.metrics.samples.iter().map(sample_cells).collect(),
         }
     }
     pub fn get(&self, column: &str) -> f64 {
@@ -425,18 +410,22 @@ fn plots(
     };
     save_chart(dir, "tradeoff", &trade)?;
     made.push(("tradeoff".into(), "The trade-off: each point's mean retained memory and recovery rate".into()));
+    // One line per point over simulated time, from column `col` of the mean series.
+    let over_time = |col: usize, scale: f64| -> Vec<Series> {
+        (0..meta.points.len())
+            .map(|p| Series {
+                name: meta.point_label(p),
+                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[col] / scale, None)).collect(),
+                labels: vec![],
+            })
+            .collect()
+    };
     let ts = Chart {
         title: format!("{}: retained memory over time (mean of replications)", meta.name),
         x_desc: "simulated time (h)".into(),
         y_desc: "retained contexts (MiB)".into(),
         categories: None,
-        series: (0..meta.points.len())
-            .map(|p| Series {
-                name: meta.point_label(p),
-                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[3] / mib, None)).collect(),
-                labels: vec![],
-            })
-            .collect(),
+        series: over_time(3, mib),
         y_range: None,
     };
     save_chart(dir, "retained_timeseries", &ts)?;
@@ -465,13 +454,7 @@ fn plots(
         x_desc: "simulated time (h)".into(),
         y_desc: "active sessions".into(),
         categories: None,
-        series: (0..meta.points.len())
-            .map(|p| Series {
-                name: meta.point_label(p),
-                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[1], None)).collect(),
-                labels: vec![],
-            })
-            .collect(),
+        series: over_time(1, 1.0),
         y_range: None,
     };
     save_chart(dir, "active_timeseries", &active)?;

@@ -31,6 +31,18 @@ pub const TIMESERIES_COLUMNS: [&str; 7] = [
     "recovery_rate_cum",
 ];
 
+/// The first six timeseries columns of a sample, as written.
+pub fn sample_cells(s: &Sample) -> Vec<String> {
+    vec![
+        Cell::Real(s.time as f64 / 1e6).to_string(),
+        s.active_sessions.to_string(),
+        s.retained_contexts.to_string(),
+        s.retained_bytes.to_string(),
+        s.recovery_attempts.to_string(),
+        s.recovery_successes.to_string(),
+    ]
+}
+
 pub fn write_timeseries(path: &Path, samples: &[Sample]) -> Result<(), OutputError> {
     let header: Vec<String> = TIMESERIES_COLUMNS.iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = samples
@@ -41,15 +53,9 @@ pub fn write_timeseries(path: &Path, samples: &[Sample]) -> Result<(), OutputErr
             } else {
                 format!("{:.6}", s.recovery_successes as f64 / s.recovery_attempts as f64)
             };
-            vec![
-                Cell::Real(s.time as f64 / 1e6).to_string(),
-                s.active_sessions.to_string(),
-                s.retained_contexts.to_string(),
-                s.retained_bytes.to_string(),
-                s.recovery_attempts.to_string(),
-                s.recovery_successes.to_string(),
-                rate,
-            ]
+            let mut row = sample_cells(s);
+            row.push(rate);
+            row
         })
         .collect();
     let bytes = csv_text(&header, &rows).map_err(|e| out_err(path, e))?;
