@@ -16,8 +16,9 @@ if ! command -v valgrind >/dev/null; then
 fi
 command -v valgrind >/dev/null || { echo "callgrind guard: FAILED: valgrind is not installed and could not be"; exit 1; }
 cargo build --release --quiet
+BIN="${CARGO_TARGET_DIR:-target}/release/impsim"
 out=$(mktemp -d)
-valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" ./target/release/impsim "${WORKLOAD[@]}" > "$out/run.json" 2> "$out/valgrind.log"
+valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" "$BIN" "${WORKLOAD[@]}" > "$out/run.json" 2> "$out/valgrind.log"
 ir=$(awk '/^summary:/ { print $2 }' "$out/cg.out")
 events=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$out/run.json")
 rm -rf "$out"

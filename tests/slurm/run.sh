@@ -23,7 +23,8 @@ if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || ! comm
 fi
 
 cargo build --release --quiet || fail "cargo build --release"
-BIN="$ROOT/target/release/impsim"
+BIN=$(cd "$ROOT" && realpath "${CARGO_TARGET_DIR:-target}/release/impsim")
+export IMPSIM="$BIN"
 
 # munge: a key and the daemon.
 mkdir -p /etc/munge /var/run/munge /var/log/munge /var/lib/munge
