@@ -104,9 +104,13 @@ pub struct Search<'a> {
 
 impl Search<'_> {
     fn evaluate(&self, i: usize, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
-        let value = super::display_value(&self.values[i]);
+        self.evaluate_value(&self.values[i], pool)
+    }
+
+    fn evaluate_value(&self, knob_value: &toml::Value, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
+        let value = super::display_value(knob_value);
         let mut table = self.base.clone();
-        set_value(&mut table, &self.knob, self.values[i].clone()).map_err(|m| err(self.file, &self.knob, m))?;
+        set_value(&mut table, &self.knob, knob_value.clone()).map_err(|m| err(self.file, &self.knob, m))?;
         let params = from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)?;
         let label = format!("{}={value}", self.knob);
         let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r)).collect();
@@ -166,10 +170,31 @@ impl Search<'_> {
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
         let mut recommended = None;
         let mut compromise = None;
+        let mut refined = Vec::new();
         if let Some(i) = self.first(&mut cache, &pool, |c| c.meets_target)? {
             let c = self.get(&mut cache, i, &pool)?;
             if c.within_budgets {
                 recommended = Some(c);
+                // Between two durations of the ladder, bisect a few times for a finer answer.
+                if let (Some(lo), Some(hi)) = (i.checked_sub(1).and_then(|j| self.duration_of(j)), self.duration_of(i))
+                {
+                    let (mut lo, mut hi) = (lo, hi);
+                    for _ in 0..REFINE_STEPS {
+                        let mid = round_duration(lo + (hi - lo) / 2);
+                        if mid <= lo || mid >= hi {
+                            break;
+                        }
+                        let c =
+                            self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), &pool)?;
+                        if c.meets_target && c.within_budgets {
+                            hi = mid;
+                            recommended = Some(c.clone());
+                        } else {
+                            lo = mid;
+                        }
+                        refined.push((mid, c));
+                    }
+                }
             }
         }
         if recommended.is_none() {
@@ -181,19 +206,47 @@ impl Search<'_> {
             };
             compromise = Some(self.get(&mut cache, best, &pool)?);
         }
+        // Every candidate, in ascending knob order (ladder values and refinements interleaved).
+        let mut evaluated: Vec<(u64, usize, Candidate)> = cache
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|c| (self.duration_of(i).unwrap_or(u64::MAX), i, c)))
+            .collect();
+        evaluated.extend(refined.into_iter().map(|(d, c)| (d, usize::MAX, c)));
+        evaluated.sort_by_key(|(d, i, _)| (*d, *i));
         Ok(Outcome {
             knob: self.knob.clone(),
             target: self.target.clone(),
             budgets: self.budgets.clone(),
-            evaluated: cache.into_iter().flatten().collect(),
+            evaluated: evaluated.into_iter().map(|(_, _, c)| c).collect(),
             recommended,
             compromise,
         })
     }
+
+    /// The i-th ladder value as a finite duration, if it is one.
+    fn duration_of(&self, i: usize) -> Option<u64> {
+        self.values.get(i)?.as_str().and_then(|s| crate::engine::parse_duration(s).ok())
+    }
+}
+
+/// Bisection steps between two ladder durations (an eighth of the gap).
+const REFINE_STEPS: usize = 3;
+
+/// Durations refined by bisection are rounded to whole minutes (whole seconds below 10 min).
+fn round_duration(us: u64) -> u64 {
+    let unit = if us >= 600_000_000 { 60_000_000 } else { 1_000_000 };
+    (us + unit / 2) / unit * unit
 }
 
 fn show(e: &Estimate) -> String {
-    if e.lo.is_finite() { format!("{:.4} [{:.4}, {:.4}]", e.mean, e.lo, e.hi) } else { format!("{:.4}", e.mean) }
+    // Rates with 4 decimals; counts and bytes as whole numbers.
+    let d = if e.mean.abs() < 1000.0 { 4 } else { 0 };
+    if e.lo.is_finite() {
+        format!("{:.*} [{:.*}, {:.*}]", d, e.mean, d, e.lo, d, e.hi)
+    } else {
+        format!("{:.*}", d, e.mean)
+    }
 }
 
 /// The answer, for a person.
