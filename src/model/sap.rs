@@ -190,7 +190,12 @@ impl Sap {
         let Some(sid) = recover else { return LoginVerdict::Fresh };
         let s = &self.sessions[client as usize];
         if s.live && s.id == sid {
-            return LoginVerdict::StillLive;
+            // A live session is only this client's if the Client-ID is the one it was set up with.
+            return if s.identity == identity {
+                LoginVerdict::StillLive
+            } else {
+                LoginVerdict::Failed(Gone::ClientChanged)
+            };
         }
         if let Some(e) = self.store.get(retained).filter(|e| retained != NONE && e.session_id == sid) {
             if e.identity != identity {

@@ -458,7 +458,9 @@ impl<O: Observer> Sim<O> {
         self.active_bytes -= bytes as u64;
         self.m.c.ended[reason as usize] += 1;
         let fate = match reason {
-            EndReason::Relogin => Some(Gone::Replaced),
+            // The same client logging in afresh replaces its context (S16); a new Client-ID is
+            // another client, so the old one's context is retained, orphaned (S17).
+            EndReason::Relogin if identity == self.clients[c].identity => Some(Gone::Replaced),
             EndReason::Restart if !self.p.sap.restart_keeps_retained => Some(Gone::Restart),
             EndReason::Logout if !self.p.store.keep_on_logout => Some(Gone::NotStored),
             _ if self.retention == Some(0) => Some(Gone::NotStored),
@@ -584,9 +586,9 @@ impl<O: Observer> Sim<O> {
     /// case the auto-logout deadline moves (S10).
     fn touch(&mut self, c: usize) -> bool {
         let now = self.now;
-        let sid = self.clients[c].session_id;
+        let (sid, identity) = (self.clients[c].session_id, self.clients[c].identity);
         let s = &mut self.sap.sessions[c];
-        if s.live && s.id == sid && now < s.deadline {
+        if s.live && s.id == sid && s.identity == identity && now < s.deadline {
             s.deadline = after(now, s.ttl);
             true
         } else {
@@ -622,6 +624,8 @@ impl<O: Observer> Sim<O> {
         if from_offline && self.clients[c].had_context {
             // S17: the client may come back under another Client-ID, still holding the old Session-ID.
             if self.u(c, Purpose::Decision) < self.p.client.client_id_change_prob {
+                // A new Client-ID cannot continue the old session; it can only try to recover it.
+                self.clients[c].believes_live = false;
                 self.clients[c].identity += 1;
                 self.m.c.client_id_changes += 1;
                 self.load_profile(c);
