@@ -319,6 +319,20 @@ fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
     let r = churn("30m");
     assert_eq!(count(&r, "retained_contexts_peak"), 1);
     assert_eq!(r.outcome.census.contexts_retained, 0);
+    // Back within the TTL under a new Client-ID: the old session is another client's. It is
+    // neither continued nor recovered, and its context is left behind as an orphan.
+    let (r, _) = run(quiet(&[
+        "retention=infinite",
+        "client.client_id_change_prob=1",
+        "client.session_length=1h",
+        "client.offline=2m",
+    ]));
+    assert_eq!(count(&r, "session_continuations"), 0);
+    assert_eq!(count(&r, "recovery_successes"), 0);
+    assert_eq!(count(&r, "fail_client_changed"), count(&r, "recovery_attempts"));
+    assert!(count(&r, "recovery_attempts") >= 4);
+    assert_eq!(count(&r, "contexts_replaced"), 0, "another client's context is not replaced");
+    assert_eq!(r.outcome.census.contexts_retained, count(&r, "recovery_attempts"), "each old context is kept");
     // A user who never comes back leaves the context behind for good.
     let (r, _) = run(quiet(&[
         "retention=infinite",
