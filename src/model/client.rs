@@ -3,6 +3,7 @@
 
 use super::context::{Gone, NONE};
 use super::cost::{ContextShape, Syntax};
+use super::sap::SapSession;
 
 /// What the client is doing; decides what its pending timer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +94,8 @@ pub struct Client {
     pub session_end: u64,
     /// Draw counters of this client's random streams, by `Purpose`.
     pub draws: [u32; 4],
+    /// The SAP's record of this client's session, kept beside the client for memory locality.
+    pub sap: SapSession,
 }
 
 /// Per-client random streams (the entity is the client slot).
@@ -147,6 +150,7 @@ impl Client {
             next_off: 0,
             session_end: 0,
             draws: [0; 4],
+            sap: SapSession::default(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The SAP (Server Access Point): its sessions, its finite capacity, the TimeToLive it
-//! grants, what it accepts at login, and its recovery decision.
+//! grants, what it accepts at login, and its recovery decision. The SAP's record of each
+//! client's session (`SapSession`) is stored in that client's slot, beside the client's own
+//! state, because nearly every event touches both: one cache miss instead of two.
 
 use super::context::{ContextStore, Gone, NONE};
 use super::cost::{Primitive, Syntax};
@@ -67,7 +69,6 @@ pub enum LoginVerdict {
 }
 
 pub struct Sap {
-    pub sessions: Vec<SapSession>,
     pub store: ContextStore,
     workers: BinaryHeap<Reverse<SimTime>>,
     pub down_until: SimTime,
@@ -111,7 +112,6 @@ impl Sap {
             }
         }
         Sap {
-            sessions: vec![SapSession::default(); p.clients as usize],
             store: ContextStore::new(p.store.max_contexts, p.store.max_bytes.0),
             workers: (0..p.sap.workers).map(|_| Reverse(0)).collect(),
             down_until: 0,
@@ -172,7 +172,7 @@ impl Sap {
     #[allow(clippy::too_many_arguments)]
     pub fn judge_login(
         &self,
-        client: u32,
+        session: &SapSession,
         identity: u32,
         version: u8,
         syntax: Syntax,
@@ -188,7 +188,7 @@ impl Sap {
             return LoginVerdict::SyntaxRejected;
         }
         let Some(sid) = recover else { return LoginVerdict::Fresh };
-        let s = &self.sessions[client as usize];
+        let s = session;
         if s.live && s.id == sid {
             // A live session is only this client's if the Client-ID is the one it was set up with.
             return if s.identity == identity {

@@ -225,7 +225,7 @@ impl<O: Observer> Sim<O> {
             sessions_ended: c.ended.iter().sum(),
             sessions_live: self.live,
             contexts_created: c.contexts_created,
-            contexts_live: self.sap.sessions.iter().filter(|s| s.live).count() as u64,
+            contexts_live: self.clients.iter().filter(|c| c.sap.live).count() as u64,
             contexts_retained: self.sap.store.count(),
             contexts_gone: c.gone.iter().sum(),
             retained_bytes: self.sap.store.bytes(),
@@ -375,7 +375,7 @@ impl<O: Observer> Sim<O> {
                 e.session_id
             }
             None => {
-                if self.sap.sessions[c].live {
+                if self.clients[c].sap.live {
                     self.end_session(c, EndReason::Relogin);
                 }
                 self.replace_retained(c);
@@ -402,7 +402,7 @@ impl<O: Observer> Sim<O> {
             self.m.c.ttl_reduced += 1;
         }
         let (identity, bytes) = (self.clients[c].identity, self.clients[c].ctx_bytes);
-        let s = &mut self.sap.sessions[c];
+        let s = &mut self.clients[c].sap;
         s.live = true;
         s.id = sid;
         s.ttl = ttl;
@@ -450,7 +450,7 @@ impl<O: Observer> Sim<O> {
 
     /// End client `c`'s session at the SAP (S6) and keep or drop its context (S16).
     fn end_session(&mut self, c: usize, reason: EndReason) {
-        let s = &mut self.sap.sessions[c];
+        let s = &mut self.clients[c].sap;
         debug_assert!(s.live);
         s.live = false;
         let (sid, identity, bytes) = (s.id, s.identity, s.bytes);
@@ -522,7 +522,7 @@ impl<O: Observer> Sim<O> {
     }
 
     fn on_auto_logout(&mut self, c: usize, epoch: u32) {
-        let s = self.sap.sessions[c];
+        let s = self.clients[c].sap;
         if !s.live || s.epoch & LOW24 != epoch {
             return;
         }
@@ -538,7 +538,7 @@ impl<O: Observer> Sim<O> {
     /// S8: the SAP disconnects a session; a reachable client hears of it and logs in again
     /// with its old Session-ID after a delay.
     fn on_disconnect(&mut self, c: usize, epoch: u32) {
-        let s = self.sap.sessions[c];
+        let s = self.clients[c].sap;
         if !s.live || s.epoch & LOW24 != epoch {
             return;
         }
@@ -561,7 +561,7 @@ impl<O: Observer> Sim<O> {
         let back = after(self.now, self.p.sap.restart_downtime.0);
         self.sap.restart(back);
         for c in 0..self.clients.len() {
-            if self.sap.sessions[c].live {
+            if self.clients[c].sap.live {
                 self.end_session(c, EndReason::Restart);
             }
             // Clients whose transport the restart reset notice at once, all together: the storm.
@@ -587,7 +587,7 @@ impl<O: Observer> Sim<O> {
     fn touch(&mut self, c: usize) -> bool {
         let now = self.now;
         let (sid, identity) = (self.clients[c].session_id, self.clients[c].identity);
-        let s = &mut self.sap.sessions[c];
+        let s = &mut self.clients[c].sap;
         if s.live && s.id == sid && s.identity == identity && now < s.deadline {
             s.deadline = after(now, s.ttl);
             true
@@ -739,7 +739,7 @@ impl<O: Observer> Sim<O> {
                 if self.touch(c) { Status::Ok } else { Status::SessionInvalid }
             }
             Step::Logout => {
-                let s = self.sap.sessions[c];
+                let s = self.clients[c].sap;
                 if s.live && s.id == sid {
                     self.end_session(c, EndReason::Logout);
                 }
@@ -750,7 +750,7 @@ impl<O: Observer> Sim<O> {
             Step::Login => {
                 let cl = &self.clients[c];
                 let verdict = self.sap.judge_login(
-                    c as u32,
+                    &cl.sap,
                     cl.identity,
                     cl.version,
                     cl.syntax,
