@@ -84,7 +84,6 @@ pub struct Client {
     pub back_delay: u32,
     /// Session-ID the client holds (0 = none).
     pub session_id: u64,
-    pub granted_ttl: u64,
     pub last_send: u64,
     pub send_at: u64,
     pub restore_start: u64,
@@ -141,7 +140,6 @@ impl Client {
             ctx_bytes: 0,
             back_delay: 0,
             session_id: 0,
-            granted_ttl: 0,
             last_send: 0,
             send_at: 0,
             restore_start: 0,

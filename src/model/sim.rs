@@ -412,7 +412,6 @@ impl<O: Observer> Sim<O> {
         s.bytes = bytes;
         let (epoch, deadline) = (s.epoch, s.deadline);
         self.clients[c].session_id = sid;
-        self.clients[c].granted_ttl = ttl;
         self.live += 1;
         self.active_bytes += bytes as u64;
         if deadline != NEVER {
@@ -633,7 +632,7 @@ impl<O: Observer> Sim<O> {
         }
         let cl = &mut self.clients[c];
         cl.restore_start = now;
-        if cl.session_id != 0 && cl.believes_live && now < after(cl.last_send, cl.granted_ttl) {
+        if cl.session_id != 0 && cl.believes_live && now < after(cl.last_send, cl.sap.ttl) {
             // S1, S2: the session may have survived; a KeepAlive tells.
             self.send(c, now, Step::Probe);
         } else {
@@ -979,10 +978,11 @@ impl<O: Observer> Sim<O> {
 
     fn next_keepalive(&self, c: usize) -> SimTime {
         let cl = &self.clients[c];
-        if cl.granted_ttl == NEVER {
+        // The granted TTL (S10) is on the SAP's record of the session, which the client learnt at login.
+        if cl.sap.ttl == NEVER {
             return NEVER;
         }
-        let interval = (cl.granted_ttl as f64 * self.p.client.keepalive_ratio) as u64;
+        let interval = (cl.sap.ttl as f64 * self.p.client.keepalive_ratio) as u64;
         after(cl.last_send, interval.max(1))
     }
 
