@@ -75,13 +75,7 @@ pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf
         write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
         Ok(report)
     })();
-    match result {
-        Ok(report) => Ok((report, staging.commit()?)),
-        Err(e) => {
-            staging.abandon();
-            Err(e)
-        }
-    }
+    staging.finish(result)
 }
 
 fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
@@ -265,20 +259,8 @@ pub fn experiment_to_folder(
     } else {
         write_all(&folder, &meta, &records, extra)
     };
-    match written {
-        Ok(()) => {
-            let dir = staging.commit()?;
-            Ok(if ran.interrupted {
-                SweepEnd::Partial { dir, done: records.len(), total }
-            } else {
-                SweepEnd::Complete(dir)
-            })
-        }
-        Err(e) => {
-            staging.abandon();
-            Err(e)
-        }
-    }
+    let ((), dir) = staging.finish(written)?;
+    Ok(if ran.interrupted { SweepEnd::Partial { dir, done: records.len(), total } } else { SweepEnd::Complete(dir) })
 }
 
 /// Combine shard folders into the folder a single-machine run would have written.
@@ -319,13 +301,8 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
     }
     let staging = Staging::new(out, force)?;
     let extra = serde_json::json!({ "merged_from": dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>() });
-    match write_all(staging.path("").as_path(), &meta, &records, extra) {
-        Ok(()) => staging.commit(),
-        Err(e) => {
-            staging.abandon();
-            Err(e)
-        }
-    }
+    let written = write_all(staging.path("").as_path(), &meta, &records, extra);
+    staging.finish(written).map(|((), dir)| dir)
 }
 
 /// Bytes a run of `p` is expected to hold at its peak: per client its state, its session at

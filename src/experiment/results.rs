@@ -353,7 +353,13 @@ fn plots(
 ) -> Result<Vec<(String, String)>, OutputError> {
     let (axis, xs, labels, groups) = categories(meta);
     let mib = 1024.0 * 1024.0;
-    let mut made = Vec::new();
+    let mut made: Vec<(String, String)> = Vec::new();
+    // Save a chart as SVG and PNG and list it, with its caption, for report.md.
+    let mut emit = |stem: &str, caption: &str, chart: &Chart| -> Result<(), OutputError> {
+        save_chart(dir, stem, chart)?;
+        made.push((stem.to_string(), caption.to_string()));
+        Ok(())
+    };
     let by_metric = |metric: &str, what: &str, scale: f64, bars: bool| -> Vec<Series> {
         groups
             .iter()
@@ -380,8 +386,7 @@ fn plots(
         series: by_metric("recovery_success_rate", "", 1.0, true),
         y_range: Some((0.0, 1.0)),
     };
-    save_chart(dir, "recovery", &chart)?;
-    made.push(("recovery".into(), "Recovery success rate with 95% confidence intervals".into()));
+    emit("recovery", "Recovery success rate with 95% confidence intervals", &chart)?;
     let mut mem = by_metric("retained_bytes_mean", "mean", mib, true);
     mem.extend(by_metric("retained_bytes_peak", "peak", mib, true));
     let chart = Chart {
@@ -392,8 +397,7 @@ fn plots(
         series: mem,
         y_range: None,
     };
-    save_chart(dir, "memory", &chart)?;
-    made.push(("memory".into(), "Memory held by retained contexts: time-weighted mean and peak".into()));
+    emit("memory", "Memory held by retained contexts: time-weighted mean and peak", &chart)?;
     let trade = Chart {
         title: format!("{}: memory against recovery", meta.name),
         x_desc: "mean retained memory (MiB)".into(),
@@ -408,8 +412,7 @@ fn plots(
         }],
         y_range: Some((0.0, 1.0)),
     };
-    save_chart(dir, "tradeoff", &trade)?;
-    made.push(("tradeoff".into(), "The trade-off: each point's mean retained memory and recovery rate".into()));
+    emit("tradeoff", "The trade-off: each point's mean retained memory and recovery rate", &trade)?;
     // One line per point over simulated time, from column `col` of the mean series.
     let over_time = |col: usize, scale: f64| -> Vec<Series> {
         (0..meta.points.len())
@@ -428,8 +431,7 @@ fn plots(
         series: over_time(3, mib),
         y_range: None,
     };
-    save_chart(dir, "retained_timeseries", &ts)?;
-    made.push(("retained_timeseries".into(), "Retained memory over simulated time, per point".into()));
+    emit("retained_timeseries", "Retained memory over simulated time, per point", &ts)?;
     let mut restore = Vec::new();
     for (m, what) in [
         ("restore_recovered_ms_p50", "recovered p50"),
@@ -447,8 +449,7 @@ fn plots(
         series: restore,
         y_range: None,
     };
-    save_chart(dir, "restore", &chart)?;
-    made.push(("restore".into(), "Time to restore: recovered sessions against fresh logins".into()));
+    emit("restore", "Time to restore: recovered sessions against fresh logins", &chart)?;
     let active = Chart {
         title: format!("{}: active sessions over time (mean of replications)", meta.name),
         x_desc: "simulated time (h)".into(),
@@ -457,8 +458,7 @@ fn plots(
         series: over_time(1, 1.0),
         y_range: None,
     };
-    save_chart(dir, "active_timeseries", &active)?;
-    made.push(("active_timeseries".into(), "Active sessions over simulated time, per point".into()));
+    emit("active_timeseries", "Active sessions over simulated time, per point", &active)?;
     for m in &meta.metrics {
         let chart = Chart {
             title: format!("{}: {m} (95% CI)", meta.name),
@@ -468,8 +468,7 @@ fn plots(
             series: by_metric(m, "", 1.0, true),
             y_range: None,
         };
-        save_chart(dir, &format!("metric_{m}"), &chart)?;
-        made.push((format!("metric_{m}"), format!("{m} per point, with 95% confidence intervals")));
+        emit(&format!("metric_{m}"), &format!("{m} per point, with 95% confidence intervals"), &chart)?;
     }
     Ok(made)
 }

@@ -81,6 +81,17 @@ impl Staging {
     pub fn abandon(self) {
         let _ = std::fs::remove_dir_all(&self.tmp);
     }
+
+    /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
+    pub fn finish<T>(self, written: Result<T, OutputError>) -> Result<(T, PathBuf), OutputError> {
+        match written {
+            Ok(v) => Ok((v, self.commit()?)),
+            Err(e) => {
+                self.abandon();
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Write a whole file atomically: to `<name>.partial`, then rename.
