@@ -178,8 +178,9 @@ fn shares<'a>(it: impl Iterator<Item = (&'a String, &'a f64)> + Clone, field: &s
 
 /// Rules serde cannot express.
 pub fn validate(p: &Params) -> Result<(), Invalid> {
-    check(p.clients >= 1 && p.clients <= 1 << 31, "clients", || {
-        format!("must be between 1 and 2147483648 (got {})", p.clients)
+    let max = crate::model::sim::MAX_CLIENTS;
+    check(p.clients >= 1 && p.clients <= max, "clients", || {
+        format!("must be between 1 and {max} (got {})", p.clients)
     })?;
     check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
     check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;

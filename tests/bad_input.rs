@@ -124,7 +124,7 @@ fn a_bad_override_is_refused() {
 
 #[test]
 fn a_run_too_large_for_the_machine_is_refused_with_the_estimate() {
-    let c = Case::new("huge", "clients = 2000000000\n");
+    let c = Case::new("huge", "clients = 500000000\n");
     let (code, err) = c.run(&[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs about") && err.contains("GiB") && err.contains("--force-memory"), "{err}");

@@ -1,6 +1,7 @@
 //! The discrete-event engine: simulated time, the pending-event queue and the random streams.
 //! It knows nothing of IMPS; the model in `crate::model` gives meaning to event payloads.
 
+pub mod memory;
 pub mod queue;
 pub mod rng;
 pub mod time;
@@ -8,3 +9,16 @@ pub mod time;
 pub use queue::EventQueue;
 pub use rng::RngKey;
 pub use time::{SimTime, format_duration, parse_duration, parse_size};
+
+/// Ask the CPU to start loading what `r` points at: the model calls it for the state the
+/// next events will touch, so their cache misses overlap instead of queueing one by one.
+#[inline(always)]
+pub fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults and has no effect on program state.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(r as *const T as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = r;
+}

@@ -1,128 +1,347 @@
-//! The pending-event set: a radix heap.
+//! The pending-event set: a two-level timing wheel.
 //!
-//! An event is a time and a 64-bit payload that only the model interprets; events pop in
+//! An event is a time and a payload below 2^48 that only the model interprets; events pop in
 //! ascending (time, payload) order, so simultaneous events come out in an order fixed by their
-//! payloads, never by insertion order. Simulated time never runs backwards, which is what a
-//! radix heap needs: a key is filed in the bucket of the highest bit in which it differs from
-//! the last key popped, so a push is an append, and a bucket is only sorted out (into lower
-//! buckets) when the earliest events are in it. Most events here are timers minutes or hours
-//! ahead; they wait in a few large buckets and move a handful of times, in sequential memory,
-//! instead of sifting through a binary heap on every push and pop.
+//! payloads, never by insertion order.
+//!
+//! Most events here are timers seconds to hours ahead, and simulated time never runs backwards,
+//! so a timing wheel fits: time is cut into slots of 2^16 us (65.5 ms). Level 0 is a ring of
+//! slots for the current block of `2^b0` slots; an event is appended to its slot unsorted, as
+//! one `u64` (its offset in the slot in the top 16 bits, the payload below), so the set costs
+//! 8 bytes per event. When the wheel reaches a slot it sorts it once and hands the events out
+//! in order; events pushed for the slot being handed out go to a small heap merged with it.
+//! Level 1 is a coarser ring of 256 blocks; a block's events move to level 0 once, when the
+//! wheel enters it; events beyond level 1 wait in an overflow heap (rare: days ahead).
+//!
+//! Because the current slot is sorted, the next events are known in advance: `upcoming` lets
+//! the model prefetch the state they will touch, which is what keeps millions of clients fast.
 //!
 //! Cancellation is lazy: the model stamps payloads with a generation and ignores stale ones
-//! when they pop. Buckets keep their storage, so steady-state scheduling allocates nothing.
+//! when they pop. Slots keep their storage, so steady-state scheduling allocates nothing.
 
 use super::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-type Key = u128;
+/// Payloads must be below this.
+pub const PAYLOAD_LIMIT: u64 = 1 << PAYLOAD_BITS;
+const PAYLOAD_BITS: u32 = 48;
+const SLOT_BITS: u32 = 64 - PAYLOAD_BITS;
+const PAYLOAD_MASK: u64 = PAYLOAD_LIMIT - 1;
+/// Level-1 slots (blocks); a power of two.
+const L1: u64 = 256;
 
+/// An event inside a known slot: offset in the slot, then payload; sorts like (time, payload).
 #[inline]
-fn key(time: SimTime, payload: u64) -> Key {
-    ((time as u128) << 64) | payload as u128
+fn entry(time: SimTime, payload: u64) -> u64 {
+    debug_assert!(payload < PAYLOAD_LIMIT, "payload {payload:#x} beyond 48 bits");
+    (time << PAYLOAD_BITS) | payload
 }
 
-#[inline]
-fn split(k: Key) -> (SimTime, u64) {
-    ((k >> 64) as u64, k as u64)
+/// Entries per level-0 chunk: one cache line.
+const CHUNK: usize = 8;
+const NIL: u32 = u32::MAX;
+
+/// Level-0 storage: slots are chains of 8-entry chunks from one shared arena, so memory follows
+/// the events pending (plus at most one part-filled chunk per slot), not each slot's busiest day.
+#[derive(Default)]
+struct Chunks {
+    data: Vec<u64>,
+    /// Next chunk of the same slot, or of the free list.
+    next: Vec<u32>,
+    free: u32,
 }
+
+impl Chunks {
+    #[inline]
+    fn take(&mut self) -> u32 {
+        if self.free != NIL {
+            let c = self.free;
+            self.free = self.next[c as usize];
+            self.next[c as usize] = NIL;
+            return c;
+        }
+        let c = self.next.len();
+        if c == self.next.capacity() {
+            // Grow by a quarter, not double: this is most of the queue's memory.
+            let more = (c / 4).max(64);
+            self.next.reserve_exact(more);
+            self.data.reserve_exact(more * CHUNK);
+        }
+        self.next.push(NIL);
+        self.data.resize((c + 1) * CHUNK, 0);
+        c as u32
+    }
+
+    #[inline]
+    fn give_back(&mut self, c: u32) {
+        self.next[c as usize] = self.free;
+        self.free = c;
+    }
+}
+
+/// A level-0 slot: its chain of chunks and how many events it holds.
+#[derive(Clone, Copy)]
+struct Slot {
+    head: u32,
+    tail: u32,
+    len: u32,
+}
+
+const EMPTY: Slot = Slot { head: NIL, tail: NIL, len: 0 };
 
 pub struct EventQueue {
-    /// Bucket 0 holds the events at `last_time`, sorted descending (the next is at the end);
-    /// bucket i (1..=64) holds events whose time differs from `last_time` first in bit i-1.
-    buckets: Vec<Vec<Key>>,
-    /// Bit i set when bucket i is not empty.
-    occupied: u128,
-    last_time: SimTime,
-    /// The last key popped: a later push below it belongs in `early`.
-    last_key: Key,
+    /// log2 of the slots per block.
+    b0: u32,
+    /// Level-0 positions minus one: two blocks' worth.
+    mask0: u64,
+    /// Level 0: the slots of the current block; `occupied0` has a bit per non-empty slot.
+    ring0: Vec<Slot>,
+    chunks: Chunks,
+    occupied0: Vec<u64>,
+    /// Level 1: (time, payload) of events in the next blocks, by block; bit per non-empty.
+    ring1: Vec<Vec<(SimTime, u64)>>,
+    occupied1: [u64; (L1 / 64) as usize],
+    /// Events at or beyond `cur1 + L1` blocks.
+    overflow: BinaryHeap<Reverse<(SimTime, u64)>>,
+    /// Slot being handed out (absolute slot number: time >> SLOT_BITS), and its block.
+    cur0: u64,
+    cur1: u64,
+    /// The current slot, sorted, handed out from `next`.
+    batch: Vec<u64>,
+    next: usize,
+    /// Events pushed for the current slot while it is handed out.
+    side: BinaryHeap<Reverse<u64>>,
     len: usize,
-    /// Keys below the last one popped (an event for the current instant whose payload sorts
-    /// before the one being handled): rare, kept apart; they are the smallest keys of all.
-    early: BinaryHeap<Reverse<Key>>,
 }
 
 impl Default for EventQueue {
     fn default() -> Self {
-        EventQueue {
-            buckets: (0..=64).map(|_| Vec::new()).collect(),
-            occupied: 0,
-            last_time: 0,
-            last_key: 0,
-            len: 0,
-            early: BinaryHeap::new(),
-        }
+        EventQueue::with_capacity(0)
     }
 }
 
-#[inline]
-fn bucket_of(t: SimTime, last: SimTime) -> usize {
-    (64 - (t ^ last).leading_zeros()) as usize
-}
-
 impl EventQueue {
-    pub fn with_capacity(_n: usize) -> Self {
-        EventQueue::default()
+    /// `n`: the expected number of pending events; it sizes the level-0 ring (a block of
+    /// 2^10..2^16 slots: about 4 events per slot, so empty slots are few and cheap to skip).
+    pub fn with_capacity(n: usize) -> Self {
+        let b0 = (n / 4).max(1).next_power_of_two().trailing_zeros().clamp(10, 16);
+        EventQueue {
+            b0,
+            mask0: (2 << b0) - 1,
+            ring0: vec![EMPTY; 2 << b0],
+            chunks: Chunks { free: NIL, ..Default::default() },
+            occupied0: vec![0; (2usize << b0) / 64],
+            ring1: (0..L1).map(|_| Vec::new()).collect(),
+            occupied1: [0; (L1 / 64) as usize],
+            overflow: BinaryHeap::new(),
+            cur0: 0,
+            cur1: 0,
+            batch: Vec::new(),
+            next: 0,
+            side: BinaryHeap::new(),
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn block_of(&self, slot: u64) -> u64 {
+        slot >> self.b0
     }
 
     #[inline]
     pub fn push(&mut self, time: SimTime, payload: u64) {
-        let k = key(time, payload);
         self.len += 1;
-        if k < self.last_key {
-            self.early.push(Reverse(k));
+        let slot = time >> SLOT_BITS;
+        if slot <= self.cur0 {
+            // The slot being handed out (earlier cannot happen: time does not run backwards).
+            debug_assert!(slot == self.cur0, "an event before the current slot");
+            self.side.push(Reverse(entry(time, payload)));
             return;
         }
-        let b = bucket_of(time, self.last_time);
-        if b == 0 {
-            // Same instant as the events being handled: keep bucket 0 sorted, next at the end.
-            let v = &mut self.buckets[0];
-            let at = v.partition_point(|&x| x > k);
-            v.insert(at, k);
+        self.file(time, payload);
+    }
+
+    /// File an event of a later slot than the current one.
+    #[inline]
+    fn file(&mut self, time: SimTime, payload: u64) {
+        let slot = time >> SLOT_BITS;
+        let block = self.block_of(slot);
+        if block - self.cur1 < 2 {
+            self.file0((slot & self.mask0) as usize, entry(time, payload));
+        } else if block - self.cur1 < L1 {
+            let i = (block % L1) as usize;
+            self.ring1[i].push((time, payload));
+            self.occupied1[i / 64] |= 1 << (i % 64);
         } else {
-            self.buckets[b].push(k);
+            self.overflow.push(Reverse((time, payload)));
         }
-        self.occupied |= 1 << b;
+    }
+
+    #[inline]
+    fn file0(&mut self, i: usize, e: u64) {
+        let s = self.ring0[i];
+        let at = s.len as usize % CHUNK;
+        let tail = if at == 0 {
+            let c = self.chunks.take();
+            if s.len == 0 {
+                self.ring0[i].head = c;
+                self.occupied0[i / 64] |= 1 << (i % 64);
+            } else {
+                self.chunks.next[s.tail as usize] = c;
+            }
+            self.ring0[i].tail = c;
+            c
+        } else {
+            s.tail
+        };
+        self.chunks.data[tail as usize * CHUNK + at] = e;
+        self.ring0[i].len += 1;
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, u64)> {
-        if self.len == 0 {
-            return None;
+        loop {
+            let from_batch = self.batch.get(self.next).copied();
+            let e = match (from_batch, self.side.peek()) {
+                (Some(b), Some(&Reverse(s))) if s < b => self.side.pop().map(|r| r.0),
+                (Some(b), _) => {
+                    self.next += 1;
+                    Some(b)
+                }
+                (None, Some(_)) => self.side.pop().map(|r| r.0),
+                (None, None) => None,
+            };
+            if let Some(e) = e {
+                self.len -= 1;
+                let time = (self.cur0 << SLOT_BITS) | (e >> PAYLOAD_BITS);
+                return Some((time, e & PAYLOAD_MASK));
+            }
+            if self.len == 0 || !self.advance() {
+                return None;
+            }
         }
-        self.len -= 1;
-        if let Some(Reverse(k)) = self.early.pop() {
-            return Some(split(k));
-        }
-        if self.occupied & 1 == 0 {
-            self.refill();
-        }
-        let v = &mut self.buckets[0];
-        let k = v.pop().expect("refill leaves the next events in bucket 0");
-        if v.is_empty() {
-            self.occupied &= !1;
-        }
-        self.last_key = k;
-        Some(split(k))
     }
 
-    /// Move the earliest events into bucket 0: the first non-empty bucket holds them; its
-    /// smallest time becomes `last_time` and the rest of it is refiled into lower buckets.
-    fn refill(&mut self) {
-        let i = self.occupied.trailing_zeros() as usize;
-        let mut b = std::mem::take(&mut self.buckets[i]);
-        self.occupied &= !(1 << i);
-        let min = b.iter().map(|&k| (k >> 64) as u64).min().expect("occupied bucket");
-        self.last_time = min;
-        for &k in &b {
-            let j = bucket_of((k >> 64) as u64, min);
-            self.buckets[j].push(k);
-            self.occupied |= 1 << j;
+    /// Payload of the `k`-th event after the next one in the current slot (events pushed since
+    /// the slot was sorted are not counted): what the model will handle soon.
+    #[inline]
+    pub fn upcoming(&self, k: usize) -> Option<u64> {
+        self.batch.get(self.next + k).map(|e| e & PAYLOAD_MASK)
+    }
+
+    /// The current slot is used up: move to the next non-empty slot and sort it into `batch`.
+    /// False when nothing is pending.
+    fn advance(&mut self) -> bool {
+        self.batch.clear();
+        self.next = 0;
+        let n = 1usize << self.b0;
+        loop {
+            // The next non-empty slot of the current block (its half of level 0).
+            let half = (self.cur1 & 1) as usize * n;
+            let from = if self.block_of(self.cur0) == self.cur1 { (self.cur0 as usize & (n - 1)) + 1 } else { 0 };
+            if let Some(i) = self.next_occupied0(half + from, half + n) {
+                self.cur0 = (self.cur1 << self.b0) | (i - half) as u64;
+                self.load(i);
+                return true;
+            }
+            if !self.enter_next_block() {
+                return false;
+            }
         }
-        b.clear();
-        self.buckets[i] = b; // keep its storage
-        self.buckets[0].sort_unstable_by(|a, b| b.cmp(a));
+    }
+
+    /// Sort level-0 position `i` into `batch`, giving its chunks back.
+    fn load(&mut self, i: usize) {
+        self.occupied0[i / 64] &= !(1 << (i % 64));
+        let s = std::mem::replace(&mut self.ring0[i], EMPTY);
+        let (mut c, mut left) = (s.head, s.len as usize);
+        while left > 0 {
+            let k = left.min(CHUNK);
+            let at = c as usize * CHUNK;
+            self.batch.extend_from_slice(&self.chunks.data[at..at + k]);
+            left -= k;
+            let after = self.chunks.next[c as usize];
+            self.chunks.give_back(c);
+            c = after;
+        }
+        self.batch.sort_unstable();
+    }
+
+    /// The current block is done. Level 0 holds it and the next block; make the next block
+    /// current and bring the one after it into level 0 (skipping blocks with no events).
+    fn enter_next_block(&mut self) -> bool {
+        let n = 1usize << self.b0;
+        let next = self.cur1 + 1;
+        let half = (next & 1) as usize * n;
+        if self.next_occupied0(half, half + n).is_none() {
+            // The next block is empty: jump to just before the first block with events.
+            let Some(b) = self.next_block() else { return false };
+            self.cur1 = b - 1;
+            self.pull_overflow();
+            self.cascade(b);
+        }
+        self.cur1 += 1;
+        self.pull_overflow();
+        self.cascade(self.cur1 + 1);
+        // Just before the block's first slot, so the search starts at slot 0.
+        self.cur0 = (self.cur1 << self.b0) - 1;
+        true
+    }
+
+    /// Move level-1 block `b` (now within the two blocks of level 0) into level 0.
+    fn cascade(&mut self, b: u64) {
+        let j = (b % L1) as usize;
+        if self.occupied1[j / 64] & (1 << (j % 64)) == 0 {
+            return;
+        }
+        self.occupied1[j / 64] &= !(1 << (j % 64));
+        // Freed, not kept: this position is next used a ring revolution (256 blocks) later.
+        for (t, p) in std::mem::take(&mut self.ring1[j]) {
+            self.file(t, p);
+        }
+    }
+
+    /// Overflow events that level 1 now reaches move there.
+    fn pull_overflow(&mut self) {
+        while let Some(&Reverse((t, _))) = self.overflow.peek() {
+            if self.block_of(t >> SLOT_BITS) - self.cur1 >= L1 {
+                break;
+            }
+            let Reverse((t, p)) = self.overflow.pop().expect("peeked");
+            self.file(t, p);
+        }
+    }
+
+    /// First occupied level-0 position in [from, to).
+    fn next_occupied0(&self, from: usize, to: usize) -> Option<usize> {
+        if from >= to {
+            return None;
+        }
+        let mut w = from / 64;
+        let mut bits = self.occupied0[w] & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                return (i < to).then_some(i);
+            }
+            w += 1;
+            if w * 64 >= to {
+                return None;
+            }
+            bits = self.occupied0[w];
+        }
+    }
+
+    /// The first block beyond level 0 holding events (level 1, else the overflow).
+    fn next_block(&self) -> Option<u64> {
+        for d in 2..L1 {
+            let j = ((self.cur1 + d) % L1) as usize;
+            if self.occupied1[j / 64] & (1 << (j % 64)) != 0 {
+                return Some(self.cur1 + d);
+            }
+        }
+        self.overflow.peek().map(|Reverse((t, _))| self.block_of(t >> SLOT_BITS))
     }
 
     pub fn len(&self) -> usize {
@@ -156,21 +375,24 @@ mod tests {
     }
 
     #[test]
-    fn handles_extreme_times() {
+    fn handles_extreme_times_and_payloads() {
         let mut q = EventQueue::default();
-        q.push(u64::MAX, u64::MAX);
+        q.push(u64::MAX, PAYLOAD_LIMIT - 1);
+        q.push(1 << 40, 3);
         q.push(0, 0);
         assert_eq!(q.pop(), Some((0, 0)));
-        assert_eq!(q.pop(), Some((u64::MAX, u64::MAX)));
+        assert_eq!(q.pop(), Some((1 << 40, 3)));
+        assert_eq!(q.pop(), Some((u64::MAX, PAYLOAD_LIMIT - 1)));
         assert_eq!(q.pop(), None);
+        assert!(q.is_empty());
     }
 
-    #[test]
-    fn matches_a_binary_heap_under_a_simulation_like_load() {
-        // Interleaved pops and pushes at or after the current time, including pushes for the
-        // current instant that sort before the event being handled.
+    /// Interleaved pops and pushes at or after the current time, including pushes for the
+    /// current instant that sort before the event being handled, at every distance from
+    /// the same slot to beyond level 1; `upcoming` must name the events that follow.
+    fn matches_a_binary_heap(capacity: usize, spread: [u64; 4]) {
         let key = crate::engine::RngKey::from_seed(9);
-        let mut q = EventQueue::default();
+        let mut q = EventQueue::with_capacity(capacity);
         let mut reference = BinaryHeap::new();
         let mut n = 0u64;
         let mut draw = |m: u64| {
@@ -178,25 +400,44 @@ mod tests {
             key.draw(0, 0, n) % m
         };
         for _ in 0..1000 {
-            let (t, p) = (draw(1_000_000), draw(1 << 40));
+            let (t, p) = (draw(spread[3]), draw(1 << 40));
             q.push(t, p);
             reference.push(Reverse((t, p)));
         }
         let mut popped = 0;
+        let mut expect_next = None;
         while let Some(got) = q.pop() {
             let Reverse(want) = reference.pop().unwrap();
             assert_eq!(got, want);
+            if let Some(p) = expect_next.take() {
+                assert_eq!(got.1, p, "upcoming(0) named the next event");
+            }
             popped += 1;
             if popped < 50_000 {
                 for _ in 0..draw(3) {
-                    let t = got.0 + [0, 1, draw(5_000_000)][draw(3) as usize];
+                    let t = got.0 + [0, 1, draw(spread[0]), draw(spread[1]), draw(spread[2])][draw(5) as usize];
                     let p = draw(1 << 40);
                     q.push(t, p);
                     reference.push(Reverse((t, p)));
                 }
+            } else {
+                // No pushes from here on: what `upcoming` names comes next.
+                expect_next = q.upcoming(0).filter(|_| q.side.is_empty());
             }
         }
         assert!(reference.is_empty());
         assert!(popped > 50_000);
+    }
+
+    #[test]
+    fn matches_a_binary_heap_under_a_simulation_like_load() {
+        matches_a_binary_heap(0, [70_000, 5_000_000, 3_600_000_000, 1_000_000]);
+    }
+
+    #[test]
+    fn matches_a_binary_heap_across_blocks_and_the_overflow() {
+        // A small ring (2^10 slots = 67 s per block, 4.8 h in level 1) and timers of days.
+        matches_a_binary_heap(0, [65_536 * 3, 100_000_000, 30 * 86_400_000_000, 86_400_000_000]);
+        matches_a_binary_heap(1 << 20, [1_000, 65_536 * 1024 * 300, 1 << 50, 1 << 45]);
     }
 }
