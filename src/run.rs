@@ -310,9 +310,9 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
 pub fn memory_estimate(p: &Params) -> u64 {
     use crate::model::client::Client;
     use crate::model::context::Retained;
-    use crate::model::sap::SapSession;
-    let per_client =
-        std::mem::size_of::<Client>() + std::mem::size_of::<SapSession>() + std::mem::size_of::<Retained>() + 8 * 16;
+    // The client record (the SAP's session record inside it), a retained context, and a few
+    // pending events of 8 bytes with their share of the queue's storage.
+    let per_client = std::mem::size_of::<Client>() + std::mem::size_of::<Retained>() + 4 * 8;
     let samples = p.duration.0 / p.sample_every.0.max(1) * 48;
     (p.clients as u64).saturating_mul(per_client as u64).saturating_add(samples).saturating_add(16 << 20)
 }

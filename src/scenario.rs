@@ -183,6 +183,8 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
         format!("must be between 1 and {max} (got {})", p.clients)
     })?;
     check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
+    // Client records keep times in 48 bits of microseconds (8.9 years).
+    check(p.duration.0 <= 8 * 365 * crate::engine::time::DAY, "duration", || "must be at most 2920d (8 years)".into())?;
     check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
     let rows = p.duration.0 / p.sample_every.0.max(1);
     check(rows <= 10_000_000, "sample_every", || {

@@ -64,6 +64,13 @@ fn typo_in_a_field_is_refused_with_the_field_named() {
 }
 
 #[test]
+fn limits_of_the_compact_state_are_refused() {
+    // Client records keep times in 48 bits and events name a client in 29 bits.
+    Case::new("long", "clients = 20\nduration = \"3000d\"\n").refused(&["duration", "2920d"]);
+    Case::new("many", "clients = 600000000\n").refused(&["clients", "536870912"]);
+}
+
+#[test]
 fn negative_duration_is_refused() {
     Case::new("neg", "clients = 20\nduration = \"-5h\"\n").refused(&["duration", "negative"]);
     Case::new("negd", "[client]\noffline = { dist = \"exponential\", mean = \"-1m\" }\n")

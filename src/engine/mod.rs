@@ -10,14 +10,14 @@ pub use queue::EventQueue;
 pub use rng::RngKey;
 pub use time::{SimTime, format_duration, parse_duration, parse_size};
 
-/// Ask the CPU to start loading what `r` points at: the model calls it for the state the
+/// Ask the CPU to start loading the cache line at `r` (any address: a prefetch never faults): the model calls it for the state the
 /// next events will touch, so their cache misses overlap instead of queueing one by one.
 #[inline(always)]
-pub fn prefetch<T>(r: &T) {
+pub fn prefetch<T>(r: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it never faults and has no effect on program state.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(r as *const T as *const i8);
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(r as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = r;

@@ -38,6 +38,8 @@ fn entry(time: SimTime, payload: u64) -> u64 {
     (time << PAYLOAD_BITS) | payload
 }
 
+/// Pushes filed together (see `file_staged`).
+const STAGE: usize = 32;
 /// Entries per level-0 chunk: one cache line.
 const CHUNK: usize = 8;
 const NIL: u32 = u32::MAX;
@@ -112,6 +114,8 @@ pub struct EventQueue {
     next: usize,
     /// Events pushed for the current slot while it is handed out.
     side: BinaryHeap<Reverse<u64>>,
+    /// Events for later slots, not yet filed (see `file_staged`).
+    staged: Vec<(SimTime, u64)>,
     len: usize,
 }
 
@@ -140,6 +144,7 @@ impl EventQueue {
             batch: Vec::new(),
             next: 0,
             side: BinaryHeap::new(),
+            staged: Vec::with_capacity(STAGE),
             len: 0,
         }
     }
@@ -159,7 +164,37 @@ impl EventQueue {
             self.side.push(Reverse(entry(time, payload)));
             return;
         }
-        self.file(time, payload);
+        self.staged.push((time, payload));
+        if self.staged.len() == STAGE {
+            self.file_staged();
+        }
+    }
+
+    /// File the staged events. With a million clients the slot an event goes to is rarely in
+    /// cache; touching the slots of a whole group first (prefetch) lets those misses overlap.
+    fn file_staged(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        let mask = self.mask0;
+        for &(t, _) in &staged {
+            let slot = t >> SLOT_BITS;
+            if self.block_of(slot) - self.cur1 < 2 {
+                super::prefetch(&self.ring0[(slot & mask) as usize]);
+            }
+        }
+        for &(t, _) in &staged {
+            let slot = t >> SLOT_BITS;
+            if self.block_of(slot) - self.cur1 < 2 {
+                let s = self.ring0[(slot & mask) as usize];
+                if !(s.len as usize).is_multiple_of(CHUNK) {
+                    super::prefetch(&self.chunks.data[s.tail as usize * CHUNK + s.len as usize % CHUNK]);
+                }
+            }
+        }
+        for &(t, p) in &staged {
+            self.file(t, p);
+        }
+        staged.clear();
+        self.staged = staged;
     }
 
     /// File an event of a later slot than the current one.
@@ -233,6 +268,7 @@ impl EventQueue {
     /// The current slot is used up: move to the next non-empty slot and sort it into `batch`.
     /// False when nothing is pending.
     fn advance(&mut self) -> bool {
+        self.file_staged();
         self.batch.clear();
         self.next = 0;
         let n = 1usize << self.b0;

@@ -2,8 +2,9 @@
 //! believes about its session, and where it is in a login or rebuild exchange.
 
 use super::context::{Gone, NONE};
-use super::cost::{ContextShape, Syntax};
+use super::cost::{Rebuild, Syntax};
 use super::sap::SapSession;
+use crate::engine::time::NEVER;
 
 /// What the client is doing; decides what its pending timer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,60 +42,112 @@ pub enum Step {
     Rebuild,
 }
 
-/// Everything one client slot needs. Kept flat and small: there may be millions.
+/// A time (microseconds) or Session-ID kept in 48 bits, so a client record stays small:
+/// 2^48 us is 8.9 years, beyond any run (`scenario` limits `duration`), so a time past the
+/// run's end may be stored as "never" without changing what the run does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct U48([u16; 3]);
+
+impl U48 {
+    const MAX: u64 = (1 << 48) - 1;
+
+    /// Values from 2^48 - 1 up (such as `NEVER`) are kept as 2^48 - 1 and read back as `NEVER`.
+    #[inline]
+    pub fn new(v: u64) -> U48 {
+        let v = v.min(Self::MAX);
+        U48([v as u16, (v >> 16) as u16, (v >> 32) as u16])
+    }
+
+    #[inline]
+    pub fn get(self) -> u64 {
+        let v = self.0[0] as u64 | (self.0[1] as u64) << 16 | (self.0[2] as u64) << 32;
+        if v == Self::MAX { NEVER } else { v }
+    }
+}
+
+/// The longest run whose times all fit a `U48`.
+pub const MAX_RUN: u64 = U48::MAX - 1;
+// `scenario` refuses runs longer than 8 years, so every time up to the end fits a `U48`.
+const _: () = assert!(8 * 365 * crate::engine::time::DAY < MAX_RUN);
+
+macro_rules! flags {
+    ($($(#[$doc:meta])* $get:ident, $set:ident = $bit:expr;)*) => {
+        impl Client {
+            $(
+                $(#[$doc])*
+                #[inline]
+                pub fn $get(&self) -> bool {
+                    self.flags & (1 << $bit) != 0
+                }
+                #[inline]
+                pub fn $set(&mut self, v: bool) {
+                    self.flags = (self.flags & !(1 << $bit)) | ((v as u16) << $bit);
+                }
+            )*
+        }
+    };
+}
+
+/// Everything one client slot needs. Kept flat and small (116 bytes): there may be millions,
+/// and every event reads one at random, so its size is the simulator's memory and speed.
 #[derive(Clone, Debug)]
 pub struct Client {
-    pub user: u32,
     /// Client-ID generation: a change (S17) makes the slot a different client to the SAP.
     pub identity: u32,
-    /// Generation of the pending client timer; older timers are stale.
-    pub timer_gen: u32,
     /// Store index of this slot's retained context, if any.
     pub retained: u32,
-    pub state: State,
-    pub step: Step,
-    /// The in-flight request is on its way back (response or timeout) rather than out.
-    pub returning_leg: bool,
-    pub status: u8,
-    pub login_round: u8,
-    pub retries: u8,
-    /// Why this slot's last context left the store (the 502 reason if it tries to recover).
-    pub fate: Gone,
-    /// This login carries the old Session-ID (S18).
-    pub recovering: bool,
-    /// A recovery attempt is waiting for the SAP's verdict (counted once, whatever the retries).
-    pub attempt_open: bool,
-    /// The SAP re-established the session on the last login (so no negotiation follows).
-    pub restored: bool,
-    /// The client believes its session may still be live.
-    pub believes_live: bool,
-    /// The client had a context before: its next full login is a restore, and is timed.
-    pub had_context: bool,
-    pub after_502: bool,
-    pub after_discovery: bool,
-    pub four_way: bool,
-    /// Version used at login (index into the known versions), and the one the client prefers.
-    pub version: u8,
-    pub preferred_version: u8,
-    pub syntax: Syntax,
-    pub shape: ContextShape,
-    pub rebuild_done: u16,
-    pub ctx_bytes: u32,
     /// One-way delay of the in-flight request's way back, in microseconds.
     pub back_delay: u32,
-    /// Session-ID the client holds (0 = none).
-    pub session_id: u64,
-    pub last_send: u64,
-    pub send_at: u64,
-    pub restore_start: u64,
-    pub next_activity: u64,
-    pub next_break: u64,
-    pub next_off: u64,
-    pub session_end: u64,
     /// Draw counters of this client's random streams, by `Purpose`.
     pub draws: [u32; 4],
     /// The SAP's record of this client's session, kept beside the client for memory locality.
     pub sap: SapSession,
+    /// Session-ID the client holds (0 = none).
+    pub session_id: U48,
+    /// When the client last sent a request (the in-flight one, during an exchange).
+    pub last_send: U48,
+    pub restore_start: U48,
+    pub next_activity: U48,
+    pub next_break: U48,
+    pub next_off: U48,
+    pub session_end: U48,
+    /// Generation of the pending client timer (16 bits, as events carry it); older timers are stale.
+    pub timer_gen: u16,
+    pub rebuild_done: u16,
+    /// The booleans below, one bit each.
+    flags: u16,
+    /// Subscriptions and groups of the current identity's context (the rest is recomputed).
+    pub shape: Rebuild,
+    pub state: State,
+    pub step: Step,
+    pub status: u8,
+    pub retries: u8,
+    /// Why this slot's last context left the store (the 502 reason if it tries to recover).
+    pub fate: Gone,
+    /// Version used at login (index into the known versions), and the one the client prefers.
+    pub version: u8,
+    pub preferred_version: u8,
+    pub syntax: Syntax,
+}
+
+flags! {
+    /// The in-flight request is on its way back (response or timeout) rather than out.
+    returning_leg, set_returning_leg = 0;
+    /// This login carries the old Session-ID (S18).
+    recovering, set_recovering = 1;
+    /// A recovery attempt is waiting for the SAP's verdict (counted once, whatever the retries).
+    attempt_open, set_attempt_open = 2;
+    /// The SAP re-established the session on the last login (so no negotiation follows).
+    restored, set_restored = 3;
+    /// The client believes its session may still be live.
+    believes_live, set_believes_live = 4;
+    /// The client had a context before: its next full login is a restore, and is timed.
+    had_context, set_had_context = 5;
+    after_502, set_after_502 = 6;
+    after_discovery, set_after_discovery = 7;
+    four_way, set_four_way = 8;
+    /// The second LoginRequest of a 4-way login (S18).
+    second_round, set_second_round = 9;
 }
 
 /// Per-client random streams (the entity is the client slot).
@@ -111,44 +164,67 @@ pub enum Purpose {
 }
 
 impl Client {
-    pub fn new(user: u32) -> Self {
+    pub fn new() -> Self {
         Client {
-            user,
             identity: 0,
-            timer_gen: 0,
             retained: NONE,
+            back_delay: 0,
+            draws: [0; 4],
+            sap: SapSession::default(),
+            session_id: U48::new(0),
+            last_send: U48::new(0),
+            restore_start: U48::new(0),
+            next_activity: U48::new(0),
+            next_break: U48::new(0),
+            next_off: U48::new(0),
+            session_end: U48::new(0),
+            timer_gen: 0,
+            rebuild_done: 0,
+            flags: 0,
+            shape: Rebuild::default(),
             state: State::Offline,
             step: Step::Login,
-            returning_leg: false,
             status: 0,
-            login_round: 0,
             retries: 0,
             fate: Gone::Unknown,
-            recovering: false,
-            attempt_open: false,
-            restored: false,
-            believes_live: false,
-            had_context: false,
-            after_502: false,
-            after_discovery: false,
-            four_way: false,
             version: 0,
             preferred_version: 0,
             syntax: Syntax::Xml,
-            shape: ContextShape::default(),
-            rebuild_done: 0,
-            ctx_bytes: 0,
-            back_delay: 0,
-            session_id: 0,
-            last_send: 0,
-            send_at: 0,
-            restore_start: 0,
-            next_activity: 0,
-            next_break: 0,
-            next_off: 0,
-            session_end: 0,
-            draws: [0; 4],
-            sap: SapSession::default(),
         }
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_stays_small() {
+        assert!(std::mem::size_of::<Client>() <= 116, "{}", std::mem::size_of::<Client>());
+    }
+
+    #[test]
+    fn u48_round_trips_and_saturates_to_never() {
+        for v in [0, 1, 65_535, 65_536, 1 << 32, MAX_RUN] {
+            assert_eq!(U48::new(v).get(), v);
+        }
+        assert_eq!(U48::new(MAX_RUN + 1).get(), NEVER);
+        assert_eq!(U48::new(NEVER).get(), NEVER);
+    }
+
+    #[test]
+    fn flags_are_independent() {
+        let mut c = Client::new();
+        c.set_believes_live(true);
+        c.set_second_round(true);
+        assert!(c.believes_live() && c.second_round() && !c.had_context() && !c.returning_leg());
+        c.set_believes_live(false);
+        assert!(!c.believes_live() && c.second_round());
     }
 }

@@ -132,11 +132,18 @@ pub struct ContextShape {
     pub groups: u16,
 }
 
+/// The parts of a context rebuilt one transaction each after a fresh login: what a client
+/// keeps of its shape (the rest is recomputed from its profile when a session starts or ends).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rebuild {
+    pub presence: u16,
+    pub notifications: u16,
+    pub groups: u16,
+}
+
 impl ContextShape {
-    /// Transactions needed to rebuild the subscriptions and groups after a fresh login,
-    /// and the items the SAP re-establishes on a recovery (S19).
-    pub fn rebuild_items(&self) -> u32 {
-        self.presence as u32 + self.notifications as u32 + self.groups as u32
+    pub fn rebuild(&self) -> Rebuild {
+        Rebuild { presence: self.presence, notifications: self.notifications, groups: self.groups }
     }
 
     pub fn memory(&self, c: &ContextBytes) -> u32 {
@@ -146,6 +153,14 @@ impl ContextShape {
             .saturating_add(self.presence as u32 * c.per_presence_subscription)
             .saturating_add(self.notifications as u32 * c.per_notification_subscription)
             .saturating_add(self.groups as u32 * c.per_joined_group)
+    }
+}
+
+impl Rebuild {
+    /// Transactions needed to rebuild the subscriptions and groups after a fresh login,
+    /// and the items the SAP re-establishes on a recovery (S19).
+    pub fn rebuild_items(&self) -> u32 {
+        self.presence as u32 + self.notifications as u32 + self.groups as u32
     }
 
     /// The primitive of the i-th rebuild transaction: presence first, then notifications, then groups.

@@ -3,6 +3,7 @@
 //! client's session (`SapSession`) is stored in that client's slot, beside the client's own
 //! state, because nearly every event touches both: one cache miss instead of two.
 
+use super::client::U48;
 use super::context::{ContextStore, Gone, NONE};
 use super::cost::{Primitive, Syntax};
 use super::params::{Params, Span};
@@ -11,18 +12,23 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// The SAP's view of one client's current session (at most one per client, S15).
+/// The granted TimeToLive is the same for every session (one requested TTL, one SAP
+/// policy), so it is kept once, by the simulator; the context's size is recomputed
+/// from the profile of `identity`. Packed to 2-byte alignment: 26 bytes instead of 28
+/// in every client record.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, packed(2))]
 pub struct SapSession {
-    pub id: u64,
+    pub id: U48,
     /// Auto-logout fires if no transaction arrives before this time (S10).
-    pub deadline: SimTime,
-    /// Granted TimeToLive in microseconds (`NEVER` for infinite).
-    pub ttl: u64,
-    /// Bumped at every establishment, so timers of an earlier session are recognised as stale.
-    pub epoch: u32,
-    /// Client-ID generation and context bytes of the session, fixed at establishment.
+    pub deadline: U48,
+    /// When the SAP will disconnect the session (S8), if it is still live then.
+    pub disconnect_at: U48,
+    /// Bumped at every establishment, so timers of an earlier session are recognised as stale
+    /// (16 bits, as events carry it).
+    pub epoch: u16,
+    /// Client-ID generation of the session, fixed at establishment.
     pub identity: u32,
-    pub bytes: u32,
     pub live: bool,
 }
 
@@ -134,6 +140,8 @@ impl Sap {
 
     pub fn new_session_id(&mut self) -> u64 {
         let id = self.next_session_id;
+        // Kept in 48 bits (`U48`): 2^48 sessions are beyond any run.
+        assert!(id < 1 << 47, "Session-IDs exhausted");
         self.next_session_id += 1;
         id
     }
@@ -189,7 +197,7 @@ impl Sap {
         }
         let Some(sid) = recover else { return LoginVerdict::Fresh };
         let s = session;
-        if s.live && s.id == sid {
+        if s.live && s.id.get() == sid {
             // A live session is only this client's if the Client-ID is the one it was set up with.
             return if s.identity == identity {
                 LoginVerdict::StillLive

@@ -3,7 +3,7 @@
 //! it stands for. A request's effect on the SAP happens when it *arrives* (send time plus
 //! half the round trip); the client reacts when the response (or its timeout) reaches it.
 
-use super::client::{Client, Purpose, State, Step};
+use super::client::{Client, Purpose, State, Step, U48};
 use super::context::{Gone, NONE};
 use super::cost::{ContextShape, Primitive, Syntax, TrafficCost};
 use super::dist::DurationDist;
@@ -52,16 +52,15 @@ const K_CLIENT: u64 = 5;
 /// index (29 bits: hence the limit on clients), then 16 bits of a timer generation or session
 /// epoch. A stale timer is mistaken for the current one only if its client rescheduled a
 /// multiple of 65,536 times while it waited.
-const GEN: u32 = 0xFFFF;
 pub const MAX_CLIENTS: u32 = 1 << 29;
 /// How many events ahead the client record is prefetched: far enough to hide a memory
 /// access (~100 ns) behind the events handled meanwhile.
 const PREFETCH_DISTANCE: usize = 12;
 
 #[inline]
-fn event(kind: u64, a: u32, b: u32) -> u64 {
+fn event(kind: u64, a: u32, b: u16) -> u64 {
     debug_assert!(a < MAX_CLIENTS);
-    (kind << 45) | ((a as u64) << 16) | (b & GEN) as u64
+    (kind << 45) | ((a as u64) << 16) | b as u64
 }
 
 /// Stream purposes not tied to a client's counters.
@@ -97,7 +96,7 @@ pub struct Sim<O: Observer = ()> {
     now: SimTime,
     end: SimTime,
     clients: Vec<Client>,
-    /// Slots of user u are user_first[u]..user_first[u+1].
+    /// Slots of user u are user_first[u]..user_first[u+1] (empty unless the replace scope is `user`).
     user_first: Vec<u32>,
     sap: Sap,
     m: Metrics,
@@ -107,6 +106,8 @@ pub struct Sim<O: Observer = ()> {
     traffic: TrafficCost,
     retention: Option<u64>,
     requested_ttl: u64,
+    /// The TimeToLive the SAP grants every session (S10): one request, one policy.
+    ttl: u64,
     live: u64,
     active_bytes: u64,
 }
@@ -148,18 +149,20 @@ impl<O: Observer> Sim<O> {
         }
         let n = p.clients as usize;
         let mut clients = crate::engine::memory::huge_vec(n);
+        clients.resize(n, Client::new());
+        // Which slots belong to which user matters only to the `user` replace scope.
         let mut user_first = Vec::new();
-        let mut user = 0u32;
-        while clients.len() < n {
-            user_first.push(clients.len() as u32);
-            let k = pick(&p.users.devices, key.uniform(user, P_USERS, 0)) + 1;
-            for _ in 0..k.min(n - clients.len()) {
-                clients.push(Client::new(user));
+        if p.store.replace_scope == ReplaceScope::User {
+            let (mut first, mut user) = (0usize, 0u32);
+            while first < n {
+                user_first.push(first as u32);
+                first += pick(&p.users.devices, key.uniform(user, P_USERS, 0)) + 1;
+                user += 1;
             }
-            user += 1;
+            user_first.push(n as u32);
         }
-        user_first.push(n as u32);
         let sap = Sap::new(&p, &versions);
+        let ttl = sap.grant_ttl(span_us(p.client.requested_ttl)).0;
         Sim {
             key,
             q: EventQueue::with_capacity(n * 3 + 16),
@@ -175,6 +178,7 @@ impl<O: Observer> Sim<O> {
             traffic: TrafficCost::new(&p.cost.messages),
             retention: p.retention.micros(),
             requested_ttl: span_us(p.client.requested_ttl),
+            ttl,
             live: 0,
             active_bytes: 0,
             p,
@@ -251,8 +255,12 @@ impl<O: Observer> Sim<O> {
         if payload >> 45 >= K_AUTO_LOGOUT {
             let a = (payload >> 16) as usize & (MAX_CLIENTS as usize - 1);
             if let Some(cl) = self.clients.get(a) {
-                crate::engine::prefetch(cl);
-                crate::engine::prefetch(&cl.sap);
+                // A record spans two or three cache lines: ask for each.
+                let at = cl as *const Client as *const u8;
+                let size = std::mem::size_of::<Client>();
+                for off in [0, 64.min(size - 1), size - 1] {
+                    crate::engine::prefetch(at.wrapping_add(off));
+                }
             }
         }
     }
@@ -260,7 +268,7 @@ impl<O: Observer> Sim<O> {
     fn dispatch(&mut self, payload: u64) {
         let kind = payload >> 45;
         let a = (payload >> 16) as u32 & (MAX_CLIENTS - 1);
-        let b = payload as u32 & GEN;
+        let b = payload as u16;
         match kind {
             K_SAMPLE => self.on_sample(),
             K_RESTART => self.on_restart(),
@@ -269,7 +277,7 @@ impl<O: Observer> Sim<O> {
             K_DISCONNECT => self.on_disconnect(a as usize, b),
             _ => {
                 let c = a as usize;
-                if self.clients[c].timer_gen & GEN != b {
+                if self.clients[c].timer_gen != b {
                     return; // superseded timer
                 }
                 self.m.c.events += 1;
@@ -295,31 +303,48 @@ impl<O: Observer> Sim<O> {
         which(&self.p).sample_us(u)
     }
 
-    /// Draw the profile of the client's current identity: version, syntax, login mode and
-    /// the sizes of its context parts (S3, S14, S18). Pure in (seed, slot, identity).
-    fn load_profile(&mut self, c: usize) {
-        let id = self.clients[c].identity as u64;
+    /// The profile of Client-ID generation `identity` in slot `c`: its context shape, version,
+    /// syntax and login mode (S3, S14, S18). Pure in (seed, slot, identity), so what a client
+    /// record does not keep is recomputed rather than stored.
+    fn profile(&self, c: usize, identity: u32) -> (ContextShape, u8, Syntax, bool) {
+        let id = identity as u64;
+        let u = |k: u64| self.key.uniform(c as u32, Purpose::Profile as u32, id * 16 + k);
+        let shape = self.shape(c, identity);
+        let version = pick(&self.version_weights, u(0)) as u8;
+        let syntax = Syntax::from_index(pick(&self.syntax_weights, u(1)) as u8);
+        let four_way = u(2) < self.p.client.four_way_share;
+        (shape, version, syntax, four_way)
+    }
+
+    /// Memory the context of (slot, Client-ID generation) takes at the SAP (S14): the
+    /// shape part of `profile`, drawn alone.
+    fn context_bytes(&self, c: usize, identity: u32) -> u32 {
+        self.shape(c, identity).memory(&self.p.cost.context)
+    }
+
+    fn shape(&self, c: usize, identity: u32) -> ContextShape {
+        let id = identity as u64;
         let u = |k: u64| self.key.uniform(c as u32, Purpose::Profile as u32, id * 16 + k);
         let cx = &self.p.context;
-        let shape = ContextShape {
+        ContextShape {
             // S12: at least one service is always negotiated.
             services: cx.services.sample_count(u(3)).max(1) as u16,
             capabilities: cx.capabilities.sample_count(u(4)) as u16,
             presence: cx.presence_subscriptions.sample_count(u(5)) as u16,
             notifications: cx.notification_subscriptions.sample_count(u(6)) as u16,
             groups: cx.joined_groups.sample_count(u(7)) as u16,
-        };
-        let version = pick(&self.version_weights, u(0)) as u8;
-        let syntax = Syntax::from_index(pick(&self.syntax_weights, u(1)) as u8);
-        let four_way = u(2) < self.p.client.four_way_share;
-        let bytes = shape.memory(&self.p.cost.context);
+        }
+    }
+
+    /// Take on the profile of the client's current identity.
+    fn load_profile(&mut self, c: usize) {
+        let (shape, version, syntax, four_way) = self.profile(c, self.clients[c].identity);
         let cl = &mut self.clients[c];
-        cl.shape = shape;
+        cl.shape = shape.rebuild();
         cl.version = version;
         cl.preferred_version = version;
         cl.syntax = syntax;
-        cl.four_way = four_way;
-        cl.ctx_bytes = bytes;
+        cl.set_four_way(four_way);
     }
 
     // ---- scheduling ------------------------------------------------------------------
@@ -404,9 +429,9 @@ impl<O: Observer> Sim<O> {
                 }
                 self.replace_retained(c);
                 let cl = &self.clients[c];
-                let kind_502 = cl.after_502;
-                let initial = !cl.had_context;
-                let after_vd = cl.after_discovery;
+                let kind_502 = cl.after_502();
+                let initial = !cl.had_context();
+                let after_vd = cl.after_discovery();
                 self.m.c.logins_fresh += 1;
                 self.m.c.contexts_created += 1;
                 if kind_502 {
@@ -425,34 +450,42 @@ impl<O: Observer> Sim<O> {
         if reduced {
             self.m.c.ttl_reduced += 1;
         }
-        let (identity, bytes) = (self.clients[c].identity, self.clients[c].ctx_bytes);
+        let identity = self.clients[c].identity;
+        let bytes = self.context_bytes(c, identity);
         let s = &mut self.clients[c].sap;
         s.live = true;
-        s.id = sid;
-        s.ttl = ttl;
-        s.deadline = after(now, ttl);
+        s.id = U48::new(sid);
+        s.deadline = U48::new(after(now, ttl));
         s.epoch = s.epoch.wrapping_add(1);
         s.identity = identity;
-        s.bytes = bytes;
-        let (epoch, deadline) = (s.epoch, s.deadline);
-        self.clients[c].session_id = sid;
+        let (epoch, deadline) = (s.epoch, s.deadline.get());
+        self.clients[c].session_id = U48::new(sid);
         self.live += 1;
         self.active_bytes += bytes as u64;
         if deadline != NEVER {
             self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
         }
+        // S8's Disconnect is drawn now but only scheduled once the auto-logout check before
+        // it has passed (see `on_auto_logout`): most sessions end well before it, and a day
+        // of pending timers for ended sessions would be most of the event set.
         let at = self.draw_after(c, Purpose::SapDisconnect, |p| p.sap.disconnect_every.0.as_ref());
-        self.push(at, event(K_DISCONNECT, c as u32, epoch));
+        self.clients[c].sap.disconnect_at = U48::new(at);
+        if at <= deadline {
+            self.push(at, event(K_DISCONNECT, c as u32, epoch));
+        }
         self.update_gauges();
     }
 
     /// S16: a new session of a client replaces the context it left behind; with the `user`
     /// scope, also those of the user's other clients.
     fn replace_retained(&mut self, c: usize) {
-        let user = self.clients[c].user as usize;
-        let slots: Vec<usize> = match self.p.store.replace_scope {
-            ReplaceScope::Client => vec![c],
-            ReplaceScope::User => (self.user_first[user] as usize..self.user_first[user + 1] as usize).collect(),
+        let slots = match self.p.store.replace_scope {
+            ReplaceScope::Client => c..c + 1,
+            ReplaceScope::User => {
+                // The user owning slot c: user_first is ascending.
+                let user = self.user_first.partition_point(|&first| first as usize <= c) - 1;
+                self.user_first[user] as usize..self.user_first[user + 1] as usize
+            }
         };
         for s in slots {
             let idx = self.clients[s].retained;
@@ -476,7 +509,8 @@ impl<O: Observer> Sim<O> {
         let s = &mut self.clients[c].sap;
         debug_assert!(s.live);
         s.live = false;
-        let (sid, identity, bytes) = (s.id, s.identity, s.bytes);
+        let (sid, identity) = (s.id.get(), s.identity);
+        let bytes = self.context_bytes(c, identity);
         self.live -= 1;
         self.active_bytes -= bytes as u64;
         self.m.c.ended[reason as usize] += 1;
@@ -546,35 +580,41 @@ impl<O: Observer> Sim<O> {
         }
     }
 
-    fn on_auto_logout(&mut self, c: usize, epoch: u32) {
+    fn on_auto_logout(&mut self, c: usize, epoch: u16) {
         let s = self.clients[c].sap;
-        if !s.live || s.epoch & GEN != epoch {
+        if !s.live || s.epoch != epoch {
             return;
         }
         self.m.c.events += 1;
-        if s.deadline <= self.now {
+        if s.deadline.get() <= self.now {
             self.end_session(c, EndReason::AutoLogout);
         } else {
-            // A transaction arrived meanwhile: look again at the new deadline.
-            self.push(s.deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+            // A transaction arrived meanwhile: look again at the new deadline, and schedule
+            // the Disconnect if it falls before that look.
+            let deadline = s.deadline.get();
+            self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+            let at = s.disconnect_at.get();
+            if self.now < at && at <= deadline {
+                self.push(at, event(K_DISCONNECT, c as u32, epoch));
+            }
         }
     }
 
     /// S8: the SAP disconnects a session; a reachable client hears of it and logs in again
     /// with its old Session-ID after a delay.
-    fn on_disconnect(&mut self, c: usize, epoch: u32) {
+    fn on_disconnect(&mut self, c: usize, epoch: u16) {
         let s = self.clients[c].sap;
-        if !s.live || s.epoch & GEN != epoch {
+        if !s.live || s.epoch != epoch {
             return;
         }
         self.m.c.events += 1;
         self.end_session(c, EndReason::SapDisconnect);
-        self.transaction(c, Primitive::Disconnect, true, s.id, Status::Ok);
+        self.transaction(c, Primitive::Disconnect, true, s.id.get(), Status::Ok);
         if self.clients[c].state == State::Online {
             let way = self.draw_us(c, Purpose::Network, |p| &p.network.rtt) / 2;
             let delay = self.draw_us(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
             let cl = &mut self.clients[c];
-            cl.believes_live = false;
+            cl.set_believes_live(false);
             cl.state = State::WaitRelogin;
             self.schedule_client(c, after(after(self.now, way), delay));
         }
@@ -593,7 +633,7 @@ impl<O: Observer> Sim<O> {
             if self.clients[c].state == State::Online && self.p.sap.restart_detect.0.is_some() {
                 let delay = self.draw_after(c, Purpose::Behaviour, |p| p.sap.restart_detect.0.as_ref()) - self.now;
                 let cl = &mut self.clients[c];
-                cl.believes_live = false;
+                cl.set_believes_live(false);
                 cl.state = State::WaitRelogin;
                 self.schedule_client(c, after(back, delay));
             }
@@ -611,10 +651,10 @@ impl<O: Observer> Sim<O> {
     /// case the auto-logout deadline moves (S10).
     fn touch(&mut self, c: usize) -> bool {
         let now = self.now;
-        let (sid, identity) = (self.clients[c].session_id, self.clients[c].identity);
+        let (sid, identity) = (self.clients[c].session_id.get(), self.clients[c].identity);
         let s = &mut self.clients[c].sap;
-        if s.live && s.id == sid && s.identity == identity && now < s.deadline {
-            s.deadline = after(now, s.ttl);
+        if s.live && s.id.get() == sid && s.identity == identity && now < s.deadline.get() {
+            s.deadline = U48::new(after(now, self.ttl));
             true
         } else {
             false
@@ -628,12 +668,12 @@ impl<O: Observer> Sim<O> {
             State::Offline => self.come_back(c, true),
             State::Outage => self.come_back(c, false),
             State::WaitRelogin => {
-                self.clients[c].restore_start = self.now;
+                self.clients[c].restore_start = U48::new(self.now);
                 self.login_or_recover(c);
             }
             State::Online => self.online_due(c),
             State::Exchange => {
-                if self.clients[c].returning_leg {
+                if self.clients[c].returning_leg() {
                     self.on_response(c)
                 } else {
                     self.on_arrival(c)
@@ -646,19 +686,19 @@ impl<O: Observer> Sim<O> {
     /// The client is reachable again, or its user is back.
     fn come_back(&mut self, c: usize, from_offline: bool) {
         let now = self.now;
-        if from_offline && self.clients[c].had_context {
+        if from_offline && self.clients[c].had_context() {
             // S17: the client may come back under another Client-ID, still holding the old Session-ID.
             if self.u(c, Purpose::Decision) < self.p.client.client_id_change_prob {
                 // A new Client-ID cannot continue the old session; it can only try to recover it.
-                self.clients[c].believes_live = false;
+                self.clients[c].set_believes_live(false);
                 self.clients[c].identity += 1;
                 self.m.c.client_id_changes += 1;
                 self.load_profile(c);
             }
         }
         let cl = &mut self.clients[c];
-        cl.restore_start = now;
-        if cl.session_id != 0 && cl.believes_live && now < after(cl.last_send, cl.sap.ttl) {
+        cl.restore_start = U48::new(now);
+        if cl.session_id.get() != 0 && cl.believes_live() && now < after(cl.last_send.get(), self.ttl) {
             // S1, S2: the session may have survived; a KeepAlive tells.
             self.send(c, now, Step::Probe);
         } else {
@@ -667,7 +707,8 @@ impl<O: Observer> Sim<O> {
     }
 
     fn login_or_recover(&mut self, c: usize) {
-        let recover = self.clients[c].session_id != 0 && self.u(c, Purpose::Decision) < self.p.client.recover_prob;
+        let recover =
+            self.clients[c].session_id.get() != 0 && self.u(c, Purpose::Decision) < self.p.client.recover_prob;
         self.start_login(c, recover);
     }
 
@@ -678,13 +719,13 @@ impl<O: Observer> Sim<O> {
         if !remember {
             cl.version = cl.preferred_version;
         }
-        cl.recovering = recover;
-        cl.attempt_open = recover;
-        cl.restored = false;
-        cl.login_round = 1;
+        cl.set_recovering(recover);
+        cl.set_attempt_open(recover);
+        cl.set_restored(false);
+        cl.set_second_round(false);
         if !recover {
-            cl.session_id = 0;
-            cl.believes_live = false;
+            cl.session_id = U48::new(0);
+            cl.set_believes_live(false);
         }
         self.send(c, self.now, Step::Login);
     }
@@ -696,9 +737,8 @@ impl<O: Observer> Sim<O> {
         let cl = &mut self.clients[c];
         cl.state = State::Exchange;
         cl.step = step;
-        cl.returning_leg = false;
-        cl.send_at = t;
-        cl.last_send = t;
+        cl.set_returning_leg(false);
+        cl.last_send = U48::new(t);
         cl.back_delay = (rtt - out).min(u32::MAX as u64) as u32;
         self.schedule_client(c, after(t, out));
     }
@@ -710,12 +750,12 @@ impl<O: Observer> Sim<O> {
         let back = after(finish, cl.back_delay as u64);
         // A client whose one-way delay alone exceeds its timeout gave up before the request
         // arrived; its retry cannot come before this arrival is handled.
-        let (at, status) = if back - cl.send_at > timeout {
-            (after(cl.send_at, timeout).max(self.now), Status::Timeout)
+        let (at, status) = if back - cl.last_send.get() > timeout {
+            (after(cl.last_send.get(), timeout).max(self.now), Status::Timeout)
         } else {
             (back, status)
         };
-        cl.returning_leg = true;
+        cl.set_returning_leg(true);
         cl.status = status as u8;
         self.schedule_client(c, at);
     }
@@ -724,7 +764,7 @@ impl<O: Observer> Sim<O> {
     fn on_arrival(&mut self, c: usize) {
         let now = self.now;
         let step = self.clients[c].step;
-        let sid = self.clients[c].session_id;
+        let sid = self.clients[c].session_id.get();
         let prim = match step {
             Step::Probe | Step::KeepAlive => Primitive::KeepAlive,
             Step::Activity => Primitive::Activity,
@@ -742,7 +782,7 @@ impl<O: Observer> Sim<O> {
         // S13: fresh logins and version discovery are outband; a recovery login carries the old Session-ID.
         let inband = match step {
             Step::VersionDiscovery => false,
-            Step::Login => self.clients[c].recovering,
+            Step::Login => self.clients[c].recovering(),
             _ => true,
         };
         if self.sap.is_down(now) {
@@ -751,8 +791,8 @@ impl<O: Observer> Sim<O> {
             if fire_and_forget {
                 self.after_fire_and_forget(c);
             } else {
-                let t = after(self.clients[c].send_at, self.p.client.request_timeout.0).max(now);
-                self.clients[c].returning_leg = true;
+                let t = after(self.clients[c].last_send.get(), self.p.client.request_timeout.0).max(now);
+                self.clients[c].set_returning_leg(true);
                 self.clients[c].status = Status::Timeout as u8;
                 self.schedule_client(c, t);
             }
@@ -765,13 +805,13 @@ impl<O: Observer> Sim<O> {
             }
             Step::Logout => {
                 let s = self.clients[c].sap;
-                if s.live && s.id == sid {
+                if s.live && s.id.get() == sid {
                     self.end_session(c, EndReason::Logout);
                 }
                 Status::Ok
             }
             Step::VersionDiscovery => Status::Ok,
-            Step::Login if self.clients[c].login_round > 1 => Status::Ok,
+            Step::Login if self.clients[c].second_round() => Status::Ok,
             Step::Login => {
                 let cl = &self.clients[c];
                 let verdict = self.sap.judge_login(
@@ -779,7 +819,7 @@ impl<O: Observer> Sim<O> {
                     cl.identity,
                     cl.version,
                     cl.syntax,
-                    cl.recovering.then_some(sid),
+                    cl.recovering().then_some(sid),
                     cl.retained,
                     cl.fate,
                     now,
@@ -823,12 +863,12 @@ impl<O: Observer> Sim<O> {
     fn recovery_verdict(&mut self, c: usize, failure: Option<Gone>) {
         let cl = &mut self.clients[c];
         if failure.is_none() {
-            cl.restored = true;
+            cl.set_restored(true);
         }
-        if !cl.attempt_open {
+        if !cl.attempt_open() {
             return;
         }
-        cl.attempt_open = false;
+        cl.set_attempt_open(false);
         match failure {
             None => {
                 self.m.c.recovery_successes += 1;
@@ -881,11 +921,11 @@ impl<O: Observer> Sim<O> {
                 Step::VersionDiscovery => self.after_discovery(c),
                 Step::Login => {
                     let cl = &self.clients[c];
-                    if cl.four_way && cl.login_round == 1 {
+                    if cl.four_way() && !cl.second_round() {
                         // 4-way access control: a second LoginRequest answers the challenge (S18).
-                        self.clients[c].login_round = 2;
+                        self.clients[c].set_second_round(true);
                         self.send(c, now, Step::Login);
-                    } else if cl.restored {
+                    } else if cl.restored() {
                         self.record_restore(c, true);
                         self.go_online(c, true);
                     } else {
@@ -913,7 +953,7 @@ impl<O: Observer> Sim<O> {
             },
             s if s == Status::RecoveryFailed as u8 => {
                 // S20: not logged in; log in again without the Session-ID.
-                self.clients[c].after_502 = true;
+                self.clients[c].set_after_502(true);
                 self.start_login(c, false);
             }
             s if s == Status::VersionUnsupported as u8 => {
@@ -927,9 +967,9 @@ impl<O: Observer> Sim<O> {
             _ => {
                 // 604: the session is gone. A client that was using it comes back now.
                 let cl = &mut self.clients[c];
-                cl.believes_live = false;
+                cl.set_believes_live(false);
                 if matches!(step, Step::KeepAlive | Step::Activity) {
-                    cl.restore_start = now;
+                    cl.restore_start = U48::new(now);
                 }
                 self.login_or_recover(c);
             }
@@ -943,8 +983,8 @@ impl<O: Observer> Sim<O> {
             Some(v) => {
                 let cl = &mut self.clients[c];
                 cl.version = v as u8;
-                cl.after_discovery = true;
-                cl.login_round = 1;
+                cl.set_after_discovery(true);
+                cl.set_second_round(false);
                 self.send(c, self.now, Step::Login);
             }
             None => self.deny(c),
@@ -960,10 +1000,10 @@ impl<O: Observer> Sim<O> {
 
     fn record_restore(&mut self, c: usize, recovered: bool) {
         let cl = &self.clients[c];
-        if !cl.had_context {
+        if !cl.had_context() {
             return; // a first login restores nothing
         }
-        let d = self.now - cl.restore_start;
+        let d = self.now - cl.restore_start.get();
         let h = if recovered { &mut self.m.restore_recovered } else { &mut self.m.restore_fresh };
         h.saturating_record(d.max(1));
     }
@@ -976,18 +1016,18 @@ impl<O: Observer> Sim<O> {
         let session_end = if new_session {
             self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length))
         } else {
-            self.clients[c].session_end
+            self.clients[c].session_end.get()
         };
         let cl = &mut self.clients[c];
         cl.state = State::Online;
-        cl.believes_live = true;
-        cl.had_context = true;
-        cl.after_502 = false;
-        cl.after_discovery = false;
-        cl.next_break = next_break;
-        cl.next_off = next_off;
-        cl.next_activity = next_activity;
-        cl.session_end = session_end;
+        cl.set_believes_live(true);
+        cl.set_had_context(true);
+        cl.set_after_502(false);
+        cl.set_after_discovery(false);
+        cl.next_break = U48::new(next_break);
+        cl.next_off = U48::new(next_off);
+        cl.next_activity = U48::new(next_activity);
+        cl.session_end = U48::new(session_end);
         self.schedule_online(c);
     }
 
@@ -1005,17 +1045,18 @@ impl<O: Observer> Sim<O> {
     fn next_keepalive(&self, c: usize) -> SimTime {
         let cl = &self.clients[c];
         // The granted TTL (S10) is on the SAP's record of the session, which the client learnt at login.
-        if cl.sap.ttl == NEVER {
+        if self.ttl == NEVER {
             return NEVER;
         }
-        let interval = (cl.sap.ttl as f64 * self.p.client.keepalive_ratio) as u64;
-        after(cl.last_send, interval.max(1))
+        let interval = (self.ttl as f64 * self.p.client.keepalive_ratio) as u64;
+        after(cl.last_send.get(), interval.max(1))
     }
 
     fn schedule_online(&mut self, c: usize) {
         let ka = self.next_keepalive(c);
         let cl = &self.clients[c];
-        let t = ka.min(cl.next_activity).min(cl.next_break).min(cl.next_off).min(cl.session_end);
+        let t =
+            ka.min(cl.next_activity.get()).min(cl.next_break.get()).min(cl.next_off.get()).min(cl.session_end.get());
         self.schedule_client(c, t.max(self.now));
     }
 
@@ -1023,17 +1064,17 @@ impl<O: Observer> Sim<O> {
     fn online_due(&mut self, c: usize) {
         let now = self.now;
         let cl = &self.clients[c];
-        if now >= cl.session_end {
+        if now >= cl.session_end.get() {
             self.end_of_use(c);
-        } else if now >= cl.next_off {
+        } else if now >= cl.next_off.get() {
             self.m.c.device_offs += 1;
             self.outage(c, |p| Some(&p.device_off.duration));
-        } else if now >= cl.next_break {
+        } else if now >= cl.next_break.get() {
             self.m.c.transport_breaks += 1;
             self.outage(c, |p| Some(&p.transport_break.duration));
-        } else if now >= cl.next_activity {
+        } else if now >= cl.next_activity.get() {
             let next = self.draw_after(c, Purpose::Behaviour, |p| p.client.activity.0.as_ref());
-            self.clients[c].next_activity = next;
+            self.clients[c].next_activity = U48::new(next);
             self.send(c, now, Step::Activity);
         } else {
             self.send(c, now, Step::KeepAlive); // S10: in time, before the TTL runs out
@@ -1050,7 +1091,7 @@ impl<O: Observer> Sim<O> {
     /// The user is done with this session: Logout (S6), or walk away and let auto-logout end it.
     fn end_of_use(&mut self, c: usize) {
         if self.u(c, Purpose::Decision) < self.p.client.logout_prob {
-            self.clients[c].believes_live = false;
+            self.clients[c].set_believes_live(false);
             self.send(c, self.now, Step::Logout);
         } else {
             self.go_offline(c);
@@ -1069,9 +1110,9 @@ impl<O: Observer> Sim<O> {
             // A new client (new Client-ID, no Session-ID) takes the slot.
             let cl = &mut self.clients[c];
             cl.identity += 1;
-            cl.session_id = 0;
-            cl.believes_live = false;
-            cl.had_context = false;
+            cl.session_id = U48::new(0);
+            cl.set_believes_live(false);
+            cl.set_had_context(false);
             self.load_profile(c);
         }
         let back = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.offline));
