@@ -76,7 +76,11 @@ pub enum LoginVerdict {
 
 pub struct Sap {
     pub store: ContextStore,
-    workers: BinaryHeap<Reverse<SimTime>>,
+    /// When each busy worker finishes (a min-heap); `idle` workers have nothing to do.
+    /// Arrivals come in time order, so workers free by an arrival are alike for every later
+    /// one: counting them beats keeping their old finish times in the heap.
+    busy: BinaryHeap<Reverse<SimTime>>,
+    idle: u32,
     pub down_until: SimTime,
     next_session_id: u64,
     ttl_min: u64,
@@ -119,7 +123,8 @@ impl Sap {
         }
         Sap {
             store: ContextStore::new(p.store.max_contexts, p.store.max_bytes.0),
-            workers: (0..p.sap.workers).map(|_| Reverse(0)).collect(),
+            busy: BinaryHeap::with_capacity(p.sap.workers as usize),
+            idle: p.sap.workers,
             down_until: 0,
             next_session_id: 1,
             ttl_min: p.sap.ttl_min.0,
@@ -152,15 +157,28 @@ impl Sap {
 
     /// Queue a request arriving at `arrival` needing `extra` work beyond its primitive's
     /// service time; returns when a worker finishes it. First-come first-served over
-    /// `workers` identical servers: the request takes the earliest free worker.
+    /// `workers` identical servers: the request takes the earliest free worker. Arrivals
+    /// must come in time order (they do: the SAP acts at `now`).
     pub fn serve(&mut self, arrival: SimTime, p: Primitive, extra: u64) -> SimTime {
         let work = self.service[p as usize] + extra;
-        match self.workers.peek_mut() {
+        while let Some(&Reverse(done)) = self.busy.peek() {
+            if done > arrival {
+                break;
+            }
+            self.busy.pop();
+            self.idle += 1;
+        }
+        if self.idle > 0 {
+            self.idle -= 1;
+            let done = after(arrival, work);
+            self.busy.push(Reverse(done));
+            return done;
+        }
+        match self.busy.peek_mut() {
             None => after(arrival, work), // no workers configured: validated away; answer at once
-            Some(mut free) => {
-                let start = free.0.max(arrival);
-                let done = after(start, work);
-                free.0 = done;
+            Some(mut earliest) => {
+                let done = after(earliest.0, work);
+                earliest.0 = done;
                 done
             }
         }
@@ -169,9 +187,10 @@ impl Sap {
     /// A restart loses all queued work: workers are free again when the SAP is back.
     pub fn restart(&mut self, back_at: SimTime) {
         self.down_until = back_at;
-        let n = self.workers.len();
-        self.workers.clear();
-        self.workers.extend((0..n).map(|_| Reverse(back_at)));
+        let n = self.busy.len() + self.idle as usize;
+        self.busy.clear();
+        self.busy.extend((0..n).map(|_| Reverse(back_at)));
+        self.idle = 0;
     }
 
     /// Decide on the first LoginRequest (S4, S18, S20). `recover` is the Session-ID carried,
@@ -235,6 +254,29 @@ mod tests {
         assert_eq!(s.grant_ttl(30 * m), (30 * m, false));
         assert_eq!(s.grant_ttl(1), (m, false), "raised to ttl_min");
         assert_eq!(s.grant_ttl(NEVER), (60 * m, true), "infinite capped at ttl_max is a reduction");
+    }
+
+    #[test]
+    fn idle_counting_matches_a_heap_of_every_worker() {
+        // The reference: each worker's finish time in a heap; a request takes the earliest.
+        let key = crate::engine::RngKey::from_seed(3);
+        for workers in [1, 2, 7] {
+            let mut s = sap(workers);
+            let mut all: BinaryHeap<Reverse<SimTime>> = (0..workers).map(|_| Reverse(0)).collect();
+            let mut t = 0;
+            for n in 0..20_000u64 {
+                t += key.draw(workers, 0, n) % 5_000; // bursts and gaps around the 1-4 ms services
+                if n % 5_000 == 4_999 {
+                    s.restart(t + 10_000);
+                    all = (0..workers).map(|_| Reverse(t + 10_000)).collect();
+                }
+                let mut free = all.peek_mut().unwrap();
+                let want = free.0.max(t) + 4_000;
+                free.0 = want;
+                drop(free);
+                assert_eq!(s.serve(t, Primitive::Login, 0), want, "workers {workers}, request {n}");
+            }
+        }
     }
 
     #[test]

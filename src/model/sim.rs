@@ -6,7 +6,7 @@
 use super::client::{Client, Purpose, State, Step, U48};
 use super::context::{Gone, NONE};
 use super::cost::{ContextShape, Primitive, Syntax, TrafficCost};
-use super::dist::DurationDist;
+use super::dist::{CountDist, Dist, DurationDist};
 use super::metrics::{EndReason, Metrics, Sample};
 use super::params::{Params, ReplaceScope};
 use super::sap::{LoginVerdict, Sap, Status, span_us};
@@ -318,21 +318,47 @@ impl<O: Observer> Sim<O> {
 
     /// Memory the context of (slot, Client-ID generation) takes at the SAP (S14): the
     /// shape part of `profile`, drawn alone.
+    /// For the client's current identity the rebuilt parts are in its record; only the two
+    /// negotiated counts are drawn again.
     fn context_bytes(&self, c: usize, identity: u32) -> u32 {
-        self.shape(c, identity).memory(&self.p.cost.context)
+        let shape = if identity == self.clients[c].identity {
+            let r = self.clients[c].shape;
+            ContextShape {
+                services: self.services(c, identity),
+                capabilities: self.count(c, identity, 4, &self.p.context.capabilities),
+                presence: r.presence,
+                notifications: r.notifications,
+                groups: r.groups,
+            }
+        } else {
+            self.shape(c, identity)
+        };
+        shape.memory(&self.p.cost.context)
+    }
+
+    /// Count `k` of the profile of (slot, identity); a fixed count needs no draw (the draw
+    /// is addressed by k, so skipping it shifts nothing).
+    #[inline]
+    fn count(&self, c: usize, identity: u32, k: u64, d: &CountDist) -> u16 {
+        match d.0 {
+            Dist::Fixed(_) => d.sample_count(0.5) as u16,
+            _ => d.sample_count(self.key.uniform(c as u32, Purpose::Profile as u32, identity as u64 * 16 + k)) as u16,
+        }
+    }
+
+    /// S12: at least one service is always negotiated.
+    fn services(&self, c: usize, identity: u32) -> u16 {
+        self.count(c, identity, 3, &self.p.context.services).max(1)
     }
 
     fn shape(&self, c: usize, identity: u32) -> ContextShape {
-        let id = identity as u64;
-        let u = |k: u64| self.key.uniform(c as u32, Purpose::Profile as u32, id * 16 + k);
         let cx = &self.p.context;
         ContextShape {
-            // S12: at least one service is always negotiated.
-            services: cx.services.sample_count(u(3)).max(1) as u16,
-            capabilities: cx.capabilities.sample_count(u(4)) as u16,
-            presence: cx.presence_subscriptions.sample_count(u(5)) as u16,
-            notifications: cx.notification_subscriptions.sample_count(u(6)) as u16,
-            groups: cx.joined_groups.sample_count(u(7)) as u16,
+            services: self.services(c, identity),
+            capabilities: self.count(c, identity, 4, &cx.capabilities),
+            presence: self.count(c, identity, 5, &cx.presence_subscriptions),
+            notifications: self.count(c, identity, 6, &cx.notification_subscriptions),
+            groups: self.count(c, identity, 7, &cx.joined_groups),
         }
     }
 
