@@ -9,6 +9,7 @@ use std::time::Instant;
 pub struct BenchRow {
     pub workload: String,
     pub clients: u32,
+    pub sap_workers: u32,
     pub sim_hours: f64,
     pub events: u64,
     pub wall_seconds: f64,
@@ -24,7 +25,7 @@ impl BenchRow {
     }
     pub fn to_json(&self) -> String {
         serde_json::json!({
-            "workload": self.workload, "clients": self.clients, "sim_hours": self.sim_hours,
+            "workload": self.workload, "clients": self.clients, "sap_workers": self.sap_workers, "sim_hours": self.sim_hours,
             "events": self.events, "wall_seconds": self.wall_seconds, "peak_rss_bytes": self.peak_rss_bytes,
         })
         .to_string()
@@ -34,6 +35,7 @@ impl BenchRow {
         Some(BenchRow {
             workload: v["workload"].as_str()?.to_string(),
             clients: v["clients"].as_u64()? as u32,
+            sap_workers: v["sap_workers"].as_u64()? as u32,
             sim_hours: v["sim_hours"].as_f64()?,
             events: v["events"].as_u64()?,
             wall_seconds: v["wall_seconds"].as_f64()?,
@@ -44,7 +46,7 @@ impl BenchRow {
 
 /// Simulate in memory (no output files) and measure.
 pub fn measure(workload: &str, params: Params) -> BenchRow {
-    let clients = params.clients;
+    let (clients, sap_workers) = (params.clients, params.sap.workers);
     let sim_hours = params.duration.0 as f64 / 3.6e9;
     let started = Instant::now();
     let (outcome, ()) = crate::model::Sim::new(params).run();
@@ -52,6 +54,7 @@ pub fn measure(workload: &str, params: Params) -> BenchRow {
     BenchRow {
         workload: workload.to_string(),
         clients,
+        sap_workers,
         sim_hours,
         events: outcome.metrics.c.events,
         wall_seconds,

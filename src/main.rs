@@ -97,6 +97,10 @@ enum Command {
         /// Where to write the table.
         #[arg(long, default_value = "results/bench/bench.csv")]
         out: PathBuf,
+        /// Keep the workload's SAP workers at every size (by default they scale with the
+        /// population, so every size runs the SAP at the same load).
+        #[arg(long)]
+        fixed_sap: bool,
     },
     /// One measured run in memory, printed as JSON (used by `bench` and by the CI instruction count).
     #[command(hide = true)]
@@ -106,6 +110,9 @@ enum Command {
         clients: u32,
         #[arg(long)]
         duration: Option<String>,
+        /// Scale sap.workers by clients / the workload's clients (at least 1).
+        #[arg(long)]
+        scale_sap: bool,
     },
     /// Combine the folders of an experiment's shards into one result.
     Merge {
@@ -273,11 +280,22 @@ fn main() -> ExitCode {
         Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads } => {
             tune(scenario, knob, values, target, budget, replications, seed, set, threads)
         }
-        Command::Bench { workload, clients, duration, repeat, out } => bench(workload, clients, duration, repeat, out),
-        Command::BenchOne { workload, clients, duration } => {
+        Command::Bench { workload, clients, duration, repeat, out, fixed_sap } => {
+            bench(workload, clients, duration, repeat, out, !fixed_sap)
+        }
+        Command::BenchOne { workload, clients, duration, scale_sap } => {
             let mut set = vec![format!("clients={clients}")];
             if let Some(d) = duration {
                 set.push(format!("duration={d}"));
+            }
+            if scale_sap {
+                match impsim::scenario::load(&workload, &[]) {
+                    Ok(w) => {
+                        let workers = (w.sap.workers as f64 * clients as f64 / w.clients as f64).round().max(1.0);
+                        set.push(format!("sap.workers={workers}"));
+                    }
+                    Err(e) => return input_error(e),
+                }
             }
             match impsim::scenario::load(&workload, &set) {
                 Ok(p) => {
@@ -375,7 +393,14 @@ fn tune(
     }
 }
 
-fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat: u32, out: PathBuf) -> ExitCode {
+fn bench(
+    workload: PathBuf,
+    clients: Vec<u32>,
+    duration: Option<String>,
+    repeat: u32,
+    out: PathBuf,
+    scale_sap: bool,
+) -> ExitCode {
     use impsim::bench::{BenchRow, median};
     let exe = match std::env::current_exe() {
         Ok(e) => e,
@@ -386,6 +411,9 @@ fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat:
         c.arg("bench-one").arg(&workload).arg("--clients").arg(n.to_string());
         if let Some(d) = &duration {
             c.arg("--duration").arg(d);
+        }
+        if scale_sap {
+            c.arg("--scale-sap");
         }
         let o = c.output().map_err(|e| e.to_string())?;
         if !o.status.success() {
@@ -399,9 +427,10 @@ fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat:
         Err(e) => return input_error(e),
     };
     println!(
-        "impsim bench: {} ({} runs per size, medians; baseline RSS {:.1} MiB)",
+        "impsim bench: {} ({} runs per size, medians; SAP workers {}; baseline RSS {:.1} MiB)",
         workload.display(),
         repeat,
+        if scale_sap { "scaled with the population" } else { "as in the workload" },
         baseline as f64 / 1048576.0
     );
     println!(
@@ -438,6 +467,7 @@ fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat:
             csv_rows.push(vec![
                 x.workload.clone(),
                 n.to_string(),
+                x.sap_workers.to_string(),
                 format!("{:.3}", x.sim_hours),
                 i.to_string(),
                 x.events.to_string(),
@@ -456,6 +486,7 @@ fn bench(workload: PathBuf, clients: Vec<u32>, duration: Option<String>, repeat:
     let header: Vec<String> = [
         "workload",
         "clients",
+        "sap_workers",
         "sim_hours",
         "repeat",
         "events",
