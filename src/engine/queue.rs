@@ -38,8 +38,9 @@ fn entry(time: SimTime, payload: u64) -> u64 {
     (time << PAYLOAD_BITS) | payload
 }
 
-/// Pushes filed together (see `file_staged`).
+/// Pushes filed together (see `file_staged`), from this many expected pending events up.
 const STAGE: usize = 32;
+const STAGE_FROM: usize = 1 << 16;
 /// Entries per level-0 chunk: one cache line.
 const CHUNK: usize = 8;
 const NIL: u32 = u32::MAX;
@@ -114,8 +115,10 @@ pub struct EventQueue {
     next: usize,
     /// Events pushed for the current slot while it is handed out.
     side: BinaryHeap<Reverse<u64>>,
-    /// Events for later slots, not yet filed (see `file_staged`).
+    /// Events for later slots, not yet filed (see `file_staged`): only for large event sets,
+    /// where the slots are not in cache; below that, staging would only add work.
     staged: Vec<(SimTime, u64)>,
+    stage: bool,
     len: usize,
 }
 
@@ -145,6 +148,7 @@ impl EventQueue {
             next: 0,
             side: BinaryHeap::new(),
             staged: Vec::with_capacity(STAGE),
+            stage: n >= STAGE_FROM,
             len: 0,
         }
     }
@@ -164,6 +168,10 @@ impl EventQueue {
             self.side.push(Reverse(entry(time, payload)));
             return;
         }
+        if !self.stage {
+            self.file(time, payload);
+            return;
+        }
         self.staged.push((time, payload));
         if self.staged.len() == STAGE {
             self.file_staged();
@@ -174,24 +182,26 @@ impl EventQueue {
     /// cache; touching the slots of a whole group first (prefetch) lets those misses overlap.
     fn file_staged(&mut self) {
         let mut staged = std::mem::take(&mut self.staged);
-        let mask = self.mask0;
-        for &(t, _) in &staged {
+        // Level-0 position of each staged event (NIL: it goes to level 1 or the overflow).
+        let mut pos = [NIL; STAGE];
+        for (k, &(t, _)) in staged.iter().enumerate() {
             let slot = t >> SLOT_BITS;
             if self.block_of(slot) - self.cur1 < 2 {
-                super::prefetch(&self.ring0[(slot & mask) as usize]);
+                pos[k] = (slot & self.mask0) as u32;
+                super::prefetch(&self.ring0[pos[k] as usize]);
             }
         }
-        for &(t, _) in &staged {
-            let slot = t >> SLOT_BITS;
-            if self.block_of(slot) - self.cur1 < 2 {
-                let s = self.ring0[(slot & mask) as usize];
-                if !(s.len as usize).is_multiple_of(CHUNK) {
-                    super::prefetch(&self.chunks.data[s.tail as usize * CHUNK + s.len as usize % CHUNK]);
-                }
+        for &i in pos.iter().take(staged.len()).filter(|&&i| i != NIL) {
+            let s = self.ring0[i as usize];
+            if !(s.len as usize).is_multiple_of(CHUNK) {
+                super::prefetch(&self.chunks.data[s.tail as usize * CHUNK + s.len as usize % CHUNK]);
             }
         }
-        for &(t, p) in &staged {
-            self.file(t, p);
+        for (k, &(t, p)) in staged.iter().enumerate() {
+            match pos[k] {
+                NIL => self.file(t, p),
+                i => self.file0(i as usize, entry(t, p)),
+            }
         }
         staged.clear();
         self.staged = staged;
