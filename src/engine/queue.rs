@@ -5,13 +5,14 @@
 //! payloads, never by insertion order.
 //!
 //! Most events here are timers seconds to hours ahead, and simulated time never runs backwards,
-//! so a timing wheel fits: time is cut into slots of 2^16 us (65.5 ms). Level 0 is a ring of
-//! slots for the current block of `2^b0` slots; an event is appended to its slot unsorted, as
-//! one `u64` (its offset in the slot in the top 16 bits, the payload below), so the set costs
-//! 8 bytes per event. When the wheel reaches a slot it sorts it once and hands the events out
-//! in order; events pushed for the slot being handed out go to a small heap merged with it.
-//! Level 1 is a coarser ring of 256 blocks; a block's events move to level 0 once, when the
-//! wheel enters it; events beyond level 1 wait in an overflow heap (rare: days ahead).
+//! so a timing wheel fits: time is cut into slots of 2^16 us (65.5 ms), grouped in blocks of
+//! `2^b0` slots. Level 0 holds the slots of the current block and the next one; an event is
+//! appended to its slot unsorted, as one `u64` (its offset in the slot in the top 16 bits, the
+//! payload below), so the set costs 8 bytes per event. When the wheel reaches a slot it sorts
+//! it once and hands the events out in order; events pushed for the slot being handed out go
+//! to a small heap merged with it. Level 1 is a coarser ring of 256 blocks; a block's events
+//! move to level 0 once, when it becomes the next block; events beyond level 1 wait in an
+//! overflow heap (rare: days ahead).
 //!
 //! Because the current slot is sorted, the next events are known in advance: `upcoming` lets
 //! the model prefetch the state they will touch, which is what keeps millions of clients fast.
@@ -41,6 +42,22 @@ fn entry(time: SimTime, payload: u64) -> u64 {
 /// Pushes filed together (see `file_staged`), from this many expected pending events up.
 const STAGE: usize = 32;
 const STAGE_FROM: usize = 1 << 16;
+/// Bit `i` of a bit set kept in words.
+#[inline]
+fn bit(words: &[u64], i: usize) -> bool {
+    words[i / 64] & (1 << (i % 64)) != 0
+}
+
+#[inline]
+fn set_bit(words: &mut [u64], i: usize) {
+    words[i / 64] |= 1 << (i % 64);
+}
+
+#[inline]
+fn clear_bit(words: &mut [u64], i: usize) {
+    words[i / 64] &= !(1 << (i % 64));
+}
+
 /// Entries per level-0 chunk: one cache line.
 const CHUNK: usize = 8;
 const NIL: u32 = u32::MAX;
@@ -98,7 +115,8 @@ pub struct EventQueue {
     b0: u32,
     /// Level-0 positions minus one: two blocks' worth.
     mask0: u64,
-    /// Level 0: the slots of the current block; `occupied0` has a bit per non-empty slot.
+    /// Level 0: the slots of the current and the next block (the block's parity picks the
+    /// half); `occupied0` has a bit per non-empty slot.
     ring0: Vec<Slot>,
     chunks: Chunks,
     occupied0: Vec<u64>,
@@ -185,10 +203,9 @@ impl EventQueue {
         // Level-0 position of each staged event (NIL: it goes to level 1 or the overflow).
         let mut pos = [NIL; STAGE];
         for (k, &(t, _)) in staged.iter().enumerate() {
-            let slot = t >> SLOT_BITS;
-            if self.block_of(slot) - self.cur1 < 2 {
-                pos[k] = (slot & self.mask0) as u32;
-                super::prefetch(&self.ring0[pos[k] as usize]);
+            if let Some(i) = self.level0(t) {
+                pos[k] = i as u32;
+                super::prefetch(&self.ring0[i]);
             }
         }
         for &i in pos.iter().take(staged.len()).filter(|&&i| i != NIL) {
@@ -207,17 +224,24 @@ impl EventQueue {
         self.staged = staged;
     }
 
+    /// The level-0 position of an event of a later slot than the current one, if level 0 holds
+    /// its block (the current or the next).
+    #[inline]
+    fn level0(&self, time: SimTime) -> Option<usize> {
+        let slot = time >> SLOT_BITS;
+        (self.block_of(slot) - self.cur1 < 2).then_some((slot & self.mask0) as usize)
+    }
+
     /// File an event of a later slot than the current one.
     #[inline]
     fn file(&mut self, time: SimTime, payload: u64) {
-        let slot = time >> SLOT_BITS;
-        let block = self.block_of(slot);
-        if block - self.cur1 < 2 {
-            self.file0((slot & self.mask0) as usize, entry(time, payload));
+        let block = self.block_of(time >> SLOT_BITS);
+        if let Some(i) = self.level0(time) {
+            self.file0(i, entry(time, payload));
         } else if block - self.cur1 < L1 {
             let i = (block % L1) as usize;
             self.ring1[i].push((time, payload));
-            self.occupied1[i / 64] |= 1 << (i % 64);
+            set_bit(&mut self.occupied1, i);
         } else {
             self.overflow.push(Reverse((time, payload)));
         }
@@ -231,7 +255,7 @@ impl EventQueue {
             let c = self.chunks.take();
             if s.len == 0 {
                 self.ring0[i].head = c;
-                self.occupied0[i / 64] |= 1 << (i % 64);
+                set_bit(&mut self.occupied0, i);
             } else {
                 self.chunks.next[s.tail as usize] = c;
             }
@@ -299,7 +323,7 @@ impl EventQueue {
 
     /// Sort level-0 position `i` into `batch`, giving its chunks back.
     fn load(&mut self, i: usize) {
-        self.occupied0[i / 64] &= !(1 << (i % 64));
+        clear_bit(&mut self.occupied0, i);
         let s = std::mem::replace(&mut self.ring0[i], EMPTY);
         let (mut c, mut left) = (s.head, s.len as usize);
         while left > 0 {
@@ -338,10 +362,10 @@ impl EventQueue {
     /// Move level-1 block `b` (now within the two blocks of level 0) into level 0.
     fn cascade(&mut self, b: u64) {
         let j = (b % L1) as usize;
-        if self.occupied1[j / 64] & (1 << (j % 64)) == 0 {
+        if !bit(&self.occupied1, j) {
             return;
         }
-        self.occupied1[j / 64] &= !(1 << (j % 64));
+        clear_bit(&mut self.occupied1, j);
         // Freed, not kept: this position is next used a ring revolution (256 blocks) later.
         for (t, p) in std::mem::take(&mut self.ring1[j]) {
             self.file(t, p);
@@ -382,8 +406,7 @@ impl EventQueue {
     /// The first block beyond level 0 holding events (level 1, else the overflow).
     fn next_block(&self) -> Option<u64> {
         for d in 2..L1 {
-            let j = ((self.cur1 + d) % L1) as usize;
-            if self.occupied1[j / 64] & (1 << (j % 64)) != 0 {
+            if bit(&self.occupied1, ((self.cur1 + d) % L1) as usize) {
                 return Some(self.cur1 + d);
             }
         }

@@ -63,6 +63,12 @@ fn event(kind: u64, a: u32, b: u16) -> u64 {
     (kind << 45) | ((a as u64) << 16) | b as u64
 }
 
+/// The (kind, entity, generation) an `event` payload packs.
+#[inline]
+fn decode(payload: u64) -> (u64, u32, u16) {
+    (payload >> 45, (payload >> 16) as u32 & (MAX_CLIENTS - 1), payload as u16)
+}
+
 /// Stream purposes not tied to a client's counters.
 const P_USERS: u32 = 18;
 
@@ -249,26 +255,25 @@ impl<O: Observer> Sim<O> {
         (Outcome { metrics: self.m, end, census, stalled_at: None }, self.obs)
     }
 
-    /// Start loading the client record an upcoming event will touch (both of its cache lines).
+    /// Start loading the client record an upcoming event will touch (every cache line of it).
     #[inline]
     fn prefetch(&self, payload: u64) {
-        if payload >> 45 >= K_AUTO_LOGOUT {
-            let a = (payload >> 16) as usize & (MAX_CLIENTS as usize - 1);
-            if let Some(cl) = self.clients.get(a) {
-                // A record spans two or three cache lines: ask for each.
-                let at = cl as *const Client as *const u8;
-                let size = std::mem::size_of::<Client>();
-                for off in [0, 64.min(size - 1), size - 1] {
-                    crate::engine::prefetch(at.wrapping_add(off));
-                }
+        let (kind, a, _) = decode(payload);
+        if kind < K_AUTO_LOGOUT {
+            return; // not a client's event
+        }
+        if let Some(cl) = self.clients.get(a as usize) {
+            // A record spans two or three cache lines: ask for each.
+            let at = cl as *const Client as *const u8;
+            let size = std::mem::size_of::<Client>();
+            for off in [0, 64.min(size - 1), size - 1] {
+                crate::engine::prefetch(at.wrapping_add(off));
             }
         }
     }
 
     fn dispatch(&mut self, payload: u64) {
-        let kind = payload >> 45;
-        let a = (payload >> 16) as u32 & (MAX_CLIENTS - 1);
-        let b = payload as u16;
+        let (kind, a, b) = decode(payload);
         match kind {
             K_SAMPLE => self.on_sample(),
             K_RESTART => self.on_restart(),
