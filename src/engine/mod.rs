@@ -1,6 +1,7 @@
 //! The discrete-event engine: simulated time, the pending-event queue and the random streams.
 //! It knows nothing of IMPS; the model in `crate::model` gives meaning to event payloads.
 
+pub mod math;
 pub mod memory;
 pub mod queue;
 pub mod rng;

@@ -33,7 +33,7 @@ pub fn from_secs_f64(s: f64) -> u64 {
     } else if s >= (MAX_DURATION / SECOND) as f64 {
         MAX_DURATION
     } else {
-        libm::round(s * SECOND as f64) as u64
+        super::math::round_positive(s * SECOND as f64)
     }
 }
 

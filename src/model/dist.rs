@@ -4,6 +4,7 @@
 //! and `libm` (a pure-Rust libm) makes `ln`, `exp` and `pow` give the same bits on every
 //! platform, so a seed reproduces a run anywhere.
 
+use crate::engine::math;
 use crate::engine::time::{format_duration, from_secs_f64, parse_duration};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -50,9 +51,9 @@ impl Dist {
     pub fn sample(&self, u: f64) -> f64 {
         match *self {
             Dist::Fixed(v) => v,
-            Dist::Exponential { mean } => -mean * libm::log(u),
-            Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * inverse_normal_cdf(u)),
-            Dist::Weibull { shape, scale } => scale * libm::pow(-libm::log(u), 1.0 / shape),
+            Dist::Exponential { mean } => -mean * math::log(u),
+            Dist::LogNormal { mu, sigma } => math::exp(mu + sigma * inverse_normal_cdf(u)),
+            Dist::Weibull { shape, scale } => scale * libm::pow(-math::log(u), 1.0 / shape),
             Dist::Pareto { shape, scale } => scale * libm::pow(u, -1.0 / shape),
             Dist::Uniform { min, max } => min + (max - min) * u,
             Dist::Empirical { ref samples, .. } => {
@@ -115,7 +116,7 @@ pub fn inverse_normal_cdf(p: f64) -> f64 {
     const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996e0, 3.754408661907416e0];
     const P_LOW: f64 = 0.02425;
     if p < P_LOW {
-        let q = libm::sqrt(-2.0 * libm::log(p));
+        let q = libm::sqrt(-2.0 * math::log(p));
         (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
             / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else if p <= 1.0 - P_LOW {
@@ -400,13 +401,14 @@ pub struct CountDist(pub Dist);
 impl CountDist {
     #[inline]
     pub fn sample_count(&self, u: f64) -> u32 {
-        let v = libm::round(self.0.sample(u));
-        if v.is_nan() || v <= 0.0 {
+        // The sample rounded half away from zero, clamped to 0..=65535 (NaN: 0).
+        let v = self.0.sample(u);
+        if v.is_nan() || v < 0.5 {
             0
-        } else if v >= 65_535.0 {
+        } else if v >= 65_534.5 {
             65_535
         } else {
-            v as u32
+            math::round_positive(v) as u32
         }
     }
     pub fn fixed(n: u32) -> Self {
@@ -477,6 +479,44 @@ mod tests {
     #[derive(Deserialize)]
     struct Probe {
         d: DurationDist,
+    }
+
+    /// Counts round half away from zero and clamp to 0..=65535, exactly as libm's `round`
+    /// followed by the clamp would (the rule context sizes were always drawn with).
+    #[test]
+    fn counts_round_half_away_from_zero_and_clamp() {
+        let reference = |v: f64| {
+            let r = libm::round(v);
+            if r.is_nan() || r <= 0.0 {
+                0
+            } else if r >= 65_535.0 {
+                65_535
+            } else {
+                r as u32
+            }
+        };
+        let half = 0.5f64;
+        for v in [
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.5,
+            -0.0,
+            0.0,
+            half.next_down(),
+            half,
+            1.49,
+            1.5,
+            2.5,
+            12.0,
+            65_534.5f64.next_down(),
+            65_534.5,
+            65_535.0,
+            1e12,
+            f64::INFINITY,
+        ] {
+            assert_eq!(CountDist(Dist::Fixed(v)).sample_count(0.5), reference(v), "count from {v}");
+        }
     }
 
     fn parse(s: &str) -> Result<DurationDist, String> {
