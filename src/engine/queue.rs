@@ -167,6 +167,10 @@ pub struct EventQueue {
     /// The current slot, sorted, handed out from `next`.
     batch: Vec<u64>,
     next: usize,
+    /// The next chunk of the following slot to load, and how many of its chunks are left to
+    /// load (see `walk_ahead`).
+    ahead: u32,
+    ahead_left: u32,
     /// Bucket bounds of the counting sort in `load` (kept to reuse its storage).
     counts: Vec<u32>,
     /// Events pushed for the current slot while it is handed out.
@@ -203,6 +207,8 @@ impl EventQueue {
             batch: Vec::new(),
             next: 0,
             counts: Vec::new(),
+            ahead: NIL,
+            ahead_left: 0,
             side: BinaryHeap::new(),
             staged: Vec::with_capacity(STAGE),
             stage: n >= STAGE_FROM,
@@ -315,6 +321,9 @@ impl EventQueue {
                 (Some(b), Some(&Reverse(s))) if s < b => self.side.pop().map(|r| r.0),
                 (Some(b), _) => {
                     self.next += 1;
+                    if self.ahead_left > 0 && self.next + self.ahead_left as usize + 32 >= self.batch.len() {
+                        self.walk_ahead();
+                    }
                     Some(b)
                 }
                 (None, Some(_)) => self.side.pop().map(|r| r.0),
@@ -338,6 +347,21 @@ impl EventQueue {
         self.batch.get(self.next + k).map(|e| e & PAYLOAD_MASK)
     }
 
+    /// One step along the chain of the next slot, loading its next chunk: the slot's chunks
+    /// are scattered through the arena and each is found from the one before, so `load`
+    /// would wait for them one by one. Walked one chunk per event over the last events of
+    /// the current slot (late enough that they are still in cache), they arrive together.
+    #[inline]
+    fn walk_ahead(&mut self) {
+        let c = self.ahead;
+        super::prefetch(self.chunks.data.as_ptr().wrapping_add(c as usize * CHUNK));
+        self.ahead_left -= 1;
+        if self.ahead_left > 0 {
+            self.ahead = self.chunks.next[c as usize];
+            super::prefetch(self.chunks.next.as_ptr().wrapping_add(self.ahead as usize));
+        }
+    }
+
     /// The current slot is used up: move to the next non-empty slot and sort it into `batch`.
     /// False when nothing is pending.
     fn advance(&mut self) -> bool {
@@ -352,6 +376,14 @@ impl EventQueue {
             if let Some(i) = self.next_occupied0(half + from, half + n) {
                 self.cur0 = (self.cur1 << self.b0) | (i - half) as u64;
                 self.load(i);
+                self.ahead_left = 0;
+                if self.stage
+                    && let Some(j) = self.next_occupied0(i + 1, half + n)
+                {
+                    let s = self.ring0[j];
+                    self.ahead = s.head;
+                    self.ahead_left = (s.len as usize).div_ceil(CHUNK) as u32;
+                }
                 return true;
             }
             if !self.enter_next_block() {
