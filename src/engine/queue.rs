@@ -99,22 +99,28 @@ impl Chunks {
         self.free = c;
     }
 
-    /// Call `f` on each of the `n` entries of the chain starting at chunk `c`.
+    /// Call `f` on the entries of each chunk of the chain of `n` entries starting at chunk `c`.
     #[inline]
-    fn each(&self, mut c: u32, n: usize, mut f: impl FnMut(u64)) {
+    fn each(&self, mut c: u32, n: usize, mut f: impl FnMut(&[u64])) {
         let mut left = n;
         while left > 0 {
             let k = left.min(CHUNK);
             let at = c as usize * CHUNK;
-            self.data[at..at + k].iter().for_each(|&e| f(e));
+            f(&self.data[at..at + k]);
             left -= k;
             c = self.next[c as usize];
         }
     }
 
-    /// Give back the chain of chunks holding `n` entries, starting at chunk `c`.
-    fn give_back_chain(&mut self, mut c: u32, n: usize) {
-        for _ in 0..n.div_ceil(CHUNK) {
+    /// Like `each`, giving each chunk back once read.
+    #[inline]
+    fn drain(&mut self, mut c: u32, n: usize, mut f: impl FnMut(&[u64])) {
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(CHUNK);
+            let at = c as usize * CHUNK;
+            f(&self.data[at..at + k]);
+            left -= k;
             let after = self.next[c as usize];
             self.give_back(c);
             c = after;
@@ -407,17 +413,9 @@ impl EventQueue {
         self.batch.clear();
         if n <= 32 {
             // Few events (small populations): a plain sort is cheaper than the buckets.
-            let (mut c, mut left) = (s.head, n);
-            while left > 0 {
-                let k = left.min(CHUNK);
-                let at = c as usize * CHUNK;
-                self.batch.extend_from_slice(&self.chunks.data[at..at + k]);
-                left -= k;
-                let after = self.chunks.next[c as usize];
-                self.chunks.give_back(c);
-                c = after;
-            }
-            self.batch.sort_unstable();
+            let batch = &mut self.batch;
+            self.chunks.drain(s.head, n, |part| batch.extend_from_slice(part));
+            batch.sort_unstable();
             return;
         }
         let bits = n.next_power_of_two().trailing_zeros().min(16);
@@ -425,17 +423,19 @@ impl EventQueue {
         let counts = &mut self.counts;
         counts.clear();
         counts.resize((1 << bits) + 1, 0);
-        self.chunks.each(s.head, n, |e| counts[(e >> shift) as usize + 1] += 1);
+        self.chunks.each(s.head, n, |part| part.iter().for_each(|&e| counts[(e >> shift) as usize + 1] += 1));
         for b in 1..counts.len() {
             counts[b] += counts[b - 1];
         }
         // `counts[b]` is now where bucket b starts; it walks to where b ends as it fills.
         self.batch.resize(n, 0);
         let batch = &mut self.batch;
-        self.chunks.each(s.head, n, |e| {
-            let at = &mut counts[(e >> shift) as usize];
-            batch[*at as usize] = e;
-            *at += 1;
+        self.chunks.drain(s.head, n, |part| {
+            for &e in part {
+                let at = &mut counts[(e >> shift) as usize];
+                batch[*at as usize] = e;
+                *at += 1;
+            }
         });
         let mut start = 0;
         for &end in &counts[..1 << bits] {
@@ -447,7 +447,6 @@ impl EventQueue {
             }
             start = end as usize;
         }
-        self.chunks.give_back_chain(s.head, n);
     }
 
     /// The current block is done. Level 0 holds it and the next block; make the next block
