@@ -99,22 +99,10 @@ impl Chunks {
         self.free = c;
     }
 
-    /// Call `f` on the entries of each chunk of the chain of `n` entries starting at chunk `c`.
+    /// Call `f` on the entries of each chunk of the chain of `n` entries starting at chunk `c`,
+    /// giving each chunk back once read if `give_back` (the chain's last pass).
     #[inline]
-    fn each(&self, mut c: u32, n: usize, mut f: impl FnMut(&[u64])) {
-        let mut left = n;
-        while left > 0 {
-            let k = left.min(CHUNK);
-            let at = c as usize * CHUNK;
-            f(&self.data[at..at + k]);
-            left -= k;
-            c = self.next[c as usize];
-        }
-    }
-
-    /// Like `each`, giving each chunk back once read.
-    #[inline]
-    fn drain(&mut self, mut c: u32, n: usize, mut f: impl FnMut(&[u64])) {
+    fn walk(&mut self, mut c: u32, n: usize, give_back: bool, mut f: impl FnMut(&[u64])) {
         let mut left = n;
         while left > 0 {
             let k = left.min(CHUNK);
@@ -122,7 +110,9 @@ impl Chunks {
             f(&self.data[at..at + k]);
             left -= k;
             let after = self.next[c as usize];
-            self.give_back(c);
+            if give_back {
+                self.give_back(c);
+            }
             c = after;
         }
     }
@@ -414,7 +404,7 @@ impl EventQueue {
         if n <= 32 {
             // Few events (small populations): a plain sort is cheaper than the buckets.
             let batch = &mut self.batch;
-            self.chunks.drain(s.head, n, |part| batch.extend_from_slice(part));
+            self.chunks.walk(s.head, n, true, |part| batch.extend_from_slice(part));
             batch.sort_unstable();
             return;
         }
@@ -423,14 +413,14 @@ impl EventQueue {
         let counts = &mut self.counts;
         counts.clear();
         counts.resize((1 << bits) + 1, 0);
-        self.chunks.each(s.head, n, |part| part.iter().for_each(|&e| counts[(e >> shift) as usize + 1] += 1));
+        self.chunks.walk(s.head, n, false, |part| part.iter().for_each(|&e| counts[(e >> shift) as usize + 1] += 1));
         for b in 1..counts.len() {
             counts[b] += counts[b - 1];
         }
         // `counts[b]` is now where bucket b starts; it walks to where b ends as it fills.
         self.batch.resize(n, 0);
         let batch = &mut self.batch;
-        self.chunks.drain(s.head, n, |part| {
+        self.chunks.walk(s.head, n, true, |part| {
             for &e in part {
                 let at = &mut counts[(e >> shift) as usize];
                 batch[*at as usize] = e;
