@@ -111,9 +111,10 @@ pub struct Sim<O: Observer = ()> {
     syntax_weights: [f64; 3],
     traffic: TrafficCost,
     retention: Option<u64>,
-    requested_ttl: u64,
-    /// The TimeToLive the SAP grants every session (S10): one request, one policy.
+    /// The TimeToLive the SAP grants every session (S10): one request, one policy; and whether
+    /// it is less than the client asked for.
     ttl: u64,
+    ttl_reduced: bool,
     live: u64,
     active_bytes: u64,
 }
@@ -168,7 +169,7 @@ impl<O: Observer> Sim<O> {
             user_first.push(n as u32);
         }
         let sap = Sap::new(&p, &versions);
-        let ttl = sap.grant_ttl(span_us(p.client.requested_ttl)).0;
+        let (ttl, ttl_reduced) = sap.grant_ttl(span_us(p.client.requested_ttl));
         Sim {
             key,
             q: EventQueue::with_capacity(n * 3 + 16),
@@ -183,8 +184,8 @@ impl<O: Observer> Sim<O> {
             syntax_weights,
             traffic: TrafficCost::new(&p.cost.messages),
             retention: p.retention.micros(),
-            requested_ttl: span_us(p.client.requested_ttl),
             ttl,
+            ttl_reduced,
             live: 0,
             active_bytes: 0,
             p,
@@ -312,8 +313,7 @@ impl<O: Observer> Sim<O> {
     /// syntax and login mode (S3, S14, S18). Pure in (seed, slot, identity), so what a client
     /// record does not keep is recomputed rather than stored.
     fn profile(&self, c: usize, identity: u32) -> (ContextShape, u8, Syntax, bool) {
-        let id = identity as u64;
-        let u = |k: u64| self.key.uniform(c as u32, Purpose::Profile as u32, id * 16 + k);
+        let u = |k: u64| self.profile_u(c, identity, k);
         let shape = self.shape(c, identity);
         let version = pick(&self.version_weights, u(0)) as u8;
         let syntax = Syntax::from_index(pick(&self.syntax_weights, u(1)) as u8);
@@ -347,8 +347,15 @@ impl<O: Observer> Sim<O> {
     fn count(&self, c: usize, identity: u32, k: u64, d: &CountDist) -> u16 {
         match d.0 {
             Dist::Fixed(_) => d.sample_count(0.5) as u16,
-            _ => d.sample_count(self.key.uniform(c as u32, Purpose::Profile as u32, identity as u64 * 16 + k)) as u16,
+            _ => d.sample_count(self.profile_u(c, identity, k)) as u16,
         }
+    }
+
+    /// Uniform `k` of the profile of (slot, Client-ID generation): its own stream position,
+    /// so the profile never depends on what else the client drew.
+    #[inline]
+    fn profile_u(&self, c: usize, identity: u32, k: u64) -> f64 {
+        self.key.uniform(c as u32, Purpose::Profile as u32, identity as u64 * 16 + k)
     }
 
     /// S12: at least one service is always negotiated.
@@ -477,8 +484,8 @@ impl<O: Observer> Sim<O> {
                 self.sap.new_session_id()
             }
         };
-        let (ttl, reduced) = self.sap.grant_ttl(self.requested_ttl);
-        if reduced {
+        let ttl = self.ttl;
+        if self.ttl_reduced {
             self.m.c.ttl_reduced += 1;
         }
         let identity = self.clients[c].identity;
@@ -1075,7 +1082,7 @@ impl<O: Observer> Sim<O> {
 
     fn next_keepalive(&self, c: usize) -> SimTime {
         let cl = &self.clients[c];
-        // The granted TTL (S10) is on the SAP's record of the session, which the client learnt at login.
+        // The granted TTL (S10), which the client learnt at login: the same for every session.
         if self.ttl == NEVER {
             return NEVER;
         }
