@@ -58,6 +58,12 @@ fn clear_bit(words: &mut [u64], i: usize) {
     words[i / 64] &= !(1 << (i % 64));
 }
 
+/// Slots of at most this many events are sorted whole; larger ones by buckets (see `load`).
+const SMALL_SLOT: usize = 32;
+/// The next slot's chain is walked over this many events, plus one per chunk, before the
+/// current slot ends (see `walk_ahead`).
+const WALK_MARGIN: usize = 32;
+
 /// Entries per level-0 chunk: one cache line.
 const CHUNK: usize = 8;
 const NIL: u32 = u32::MAX;
@@ -172,7 +178,8 @@ pub struct EventQueue {
     /// Events pushed for the current slot while it is handed out.
     side: BinaryHeap<Reverse<u64>>,
     /// Events for later slots, not yet filed (see `file_staged`): only for large event sets,
-    /// where the slots are not in cache; below that, staging would only add work.
+    /// where the slots are not in cache; below that, staging (and `walk_ahead`) would only
+    /// add work.
     staged: Vec<(SimTime, u64)>,
     stage: bool,
     len: usize,
@@ -317,7 +324,7 @@ impl EventQueue {
                 (Some(b), Some(&Reverse(s))) if s < b => self.side.pop().map(|r| r.0),
                 (Some(b), _) => {
                     self.next += 1;
-                    if self.ahead_left > 0 && self.next + self.ahead_left as usize + 32 >= self.batch.len() {
+                    if self.ahead_left > 0 && self.next + self.ahead_left as usize + WALK_MARGIN >= self.batch.len() {
                         self.walk_ahead();
                     }
                     Some(b)
@@ -400,8 +407,8 @@ impl EventQueue {
         clear_bit(&mut self.occupied0, i);
         let s = std::mem::replace(&mut self.ring0[i], EMPTY);
         let n = s.len as usize;
-        self.batch.clear();
-        if n <= 32 {
+        debug_assert!(self.batch.is_empty(), "advance empties the batch");
+        if n <= SMALL_SLOT {
             // Few events (small populations): a plain sort is cheaper than the buckets.
             let batch = &mut self.batch;
             self.chunks.walk(s.head, n, true, |part| batch.extend_from_slice(part));
