@@ -260,7 +260,7 @@ mod tests {
     fn idle_counting_matches_a_heap_of_every_worker() {
         // The reference: each worker's finish time in a heap; a request takes the earliest.
         let key = crate::engine::RngKey::from_seed(3);
-        for workers in [1, 2, 7] {
+        for workers in [1, 2, 7, 64] {
             let mut s = sap(workers);
             let mut all: BinaryHeap<Reverse<SimTime>> = (0..workers).map(|_| Reverse(0)).collect();
             let mut t = 0;
