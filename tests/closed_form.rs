@@ -1,6 +1,8 @@
 //! Agreement with closed-form results. Setting: SAP disconnects at rate 1/m per session,
 //! the client comes back after an exponential delay D of mean mu, retention R, and nothing
 //! else happens (no network delay, no service time, infinite TTL).
+//!   The SAP does not hold disconnected sessions beyond the retention period (S8's MAY off),
+//!   so retention alone decides.
 //!   - A recovery succeeds iff D < R:  P = 1 - exp(-R/mu).
 //!   - Little's law: each cycle (online Exp(m), then away D) puts one context in the store
 //!     for min(D, R), so the mean retained count is L = N * mu * (1 - exp(-R/mu)) / (m + mu).
@@ -17,6 +19,7 @@ fn scenario(retention: &str, clients: u32, hours: u32) -> impsim::model::Params 
         "client.requested_ttl=infinite",
         "sap.ttl_max=infinite",
         "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
+        "sap.reestablish_after_disconnect=false",
         "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
     ])
 }

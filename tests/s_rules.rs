@@ -144,6 +144,77 @@ fn s08_after_a_sap_disconnect_the_client_logs_in_again_with_the_old_session_id()
     assert_eq!(count(&r, "recovery_successes"), 4);
 }
 
+/// A Disconnect reaches a client in an outage too: it re-logs in a relogin delay after it is
+/// reachable again, as an online client does, not at once after a 604.
+#[test]
+fn s08_a_disconnect_during_an_outage_is_acted_on_when_the_client_is_back() {
+    // Online at 0; a 5 min transport break at 1h; the SAP disconnects at 62 min, during it.
+    let (r, trace) = run(quiet(&[
+        "transport_break.every=1h",
+        "transport_break.duration=5m",
+        "sap.disconnect_every=62m",
+        "client.relogin_delay=1m",
+    ]));
+    let d = rows(&trace, P::Disconnect)[0];
+    assert!(d.time > 60 * MIN && d.time < 65 * MIN, "the Disconnect falls in the outage");
+    let next = trace.iter().find(|t| t.time > d.time).expect("the client logs in again");
+    assert_eq!((next.primitive, next.inband, next.session_id), (P::Login, true, d.session_id), "{next:?}");
+    // Back at 1h05 (plus the ~1 s the first login and negotiation took), then the relogin delay.
+    assert!(next.time >= 66 * MIN && next.time < 66 * MIN + 2 * SEC, "re-login at {} ms", next.time / 1000);
+    assert!(!trace.iter().any(|t| t.status == Status::SessionInvalid), "no 604: the client knew");
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "sap_disconnects"));
+}
+
+/// Whatever the client was doing (online, in an exchange, in an outage), its re-login after a
+/// Disconnect comes at least a relogin delay after the Disconnect.
+#[test]
+fn s08_every_client_waits_the_relogin_delay_after_a_disconnect() {
+    let (r, trace) = run(quiet(&[
+        "clients=200",
+        "sap.disconnect_every={dist=\"exponential\",mean=\"30m\"}",
+        "client.activity={dist=\"exponential\",mean=\"3m\"}",
+        "transport_break.every={dist=\"exponential\",mean=\"30m\"}",
+        "transport_break.duration={dist=\"exponential\",mean=\"3m\"}",
+        "network.rtt={dist=\"uniform\",min=\"0s\",max=\"20s\"}",
+        "client.relogin_delay=1m",
+    ]));
+    let disconnects = rows(&trace, P::Disconnect);
+    assert!(disconnects.len() > 2_000, "{}", disconnects.len());
+    for d in disconnects {
+        if let Some(l) = trace.iter().find(|t| t.client == d.client && t.time > d.time && t.primitive == P::Login) {
+            assert!(
+                l.time >= d.time + MIN,
+                "client {} logged in {} ms after a Disconnect",
+                d.client,
+                (l.time - d.time) / 1000
+            );
+        }
+    }
+    assert!(count(&r, "recovery_successes") > 0);
+}
+
+/// S8's "the SAP MAY re-establish the old session" is a setting of its own, not the retention
+/// period: with retention 0 the re-login after a Disconnect still recovers, unless it is off.
+#[test]
+fn s08_the_sap_may_reestablish_a_disconnected_session_whatever_the_retention() {
+    let base = ["sap.disconnect_every=121m", "client.relogin_delay=1m", "retention=0s"];
+    let with = |extra: &[&str]| run(quiet(&[&base[..], extra].concat())).0;
+    let r = with(&[]);
+    assert_eq!(count(&r, "sap_disconnects"), 4);
+    assert_eq!(count(&r, "recovery_successes"), 4, "re-established although retention is 0");
+    assert_eq!(count(&r, "fail_not_stored"), 0);
+    let r = with(&["sap.reestablish_after_disconnect=false"]);
+    assert_eq!(count(&r, "recovery_successes"), 0);
+    assert_eq!(count(&r, "fail_not_stored"), 4);
+    // The SAP holds the context for the granted TTL (10 min) for the re-login it asked for ...
+    let r = with(&["client.relogin_delay=15m"]);
+    assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
+    // ... or for the retention period if that is longer.
+    let r = with(&["client.relogin_delay=15m", "retention=20m"]);
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+    assert!(count(&r, "recovery_attempts") >= 3);
+}
+
 #[test]
 fn s09_client_and_sap_keep_the_context_during_the_session() {
     let (r, _) = run(quiet(&[]));
@@ -179,7 +250,8 @@ fn s10_granted_ttl_is_obeyed_with_keepalives_and_enforced_by_auto_logout() {
 
 #[test]
 fn s11_s16_retention_zero_period_or_infinite() {
-    let base = ["sap.disconnect_every=121m", "client.relogin_delay=40m"];
+    // Retention alone decides: the SAP does not hold disconnected sessions for S8 (tested in s08).
+    let base = ["sap.disconnect_every=121m", "client.relogin_delay=40m", "sap.reestablish_after_disconnect=false"];
     let with = |extra: &str| {
         let mut o = base.to_vec();
         o.push(extra);
@@ -302,6 +374,38 @@ fn s15_each_device_of_a_user_has_its_own_session_and_context() {
     assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
 }
 
+/// S15/S16: replacement is per client ("until the user sets up another session with the same
+/// client"), so how many devices a user has changes nothing under the `client` scope; it matters
+/// only under the `user` scope, where one device's new session replaces its siblings' contexts.
+#[test]
+fn s15_devices_per_user_matter_only_where_a_user_scope_replaces_contexts() {
+    let summary = |devices: &str, scope: &str| {
+        let p = quiet(&[
+            "clients=300",
+            &format!("users.devices={devices}"),
+            &format!("store.replace_scope=\"{scope}\""),
+            "retention=infinite",
+            "startup={dist=\"uniform\",min=\"0s\",max=\"2h\"}",
+            "client.session_length={dist=\"exponential\",mean=\"1h\"}",
+            "client.offline={dist=\"exponential\",mean=\"1h\"}",
+            "client.logout_prob=0.5",
+        ]);
+        // As printed (a NaN cell equals itself only as text).
+        run(p).0.summary.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()
+    };
+    let (one, three) = ("[1.0]", "[0.2, 0.3, 0.5]");
+    assert_eq!(summary(one, "client"), summary(three, "client"), "devices changed a client-scope run");
+    let (a, b) = (summary(one, "user"), summary(three, "user"));
+    let replaced =
+        |s: &[String]| -> u64 { s.iter().find_map(|c| c.strip_prefix("contexts_replaced=")).unwrap().parse().unwrap() };
+    assert!(
+        replaced(&b) > replaced(&a),
+        "siblings' new sessions replace contexts: {} vs {}",
+        replaced(&b),
+        replaced(&a)
+    );
+}
+
 #[test]
 fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
     let churn = |retention: &str| {
@@ -362,6 +466,42 @@ fn s18_recovery_is_a_normal_login_of_one_or_two_round_trips() {
         // (HDR histograms keep 3 significant digits.)
         assert!((r.get("restore_recovered_ms_p50") - 100.0 * rounds as f64).abs() < 0.2);
     }
+}
+
+/// A login whose response comes too late is sent again; the SAP recognises the retransmission
+/// and answers it with the session it already set up: one session per login, never two.
+#[test]
+fn s18_a_retransmitted_login_sets_up_one_session() {
+    // 20 logins at once on one worker of 3 s each: the later ones time out and are retried.
+    let (r, trace) = run(quiet(&["clients=20", "sap.workers=1", "sap.service.login=3s", "client.request_timeout=20s"]));
+    assert!(count(&r, "retries") >= 5, "logins were retried");
+    assert_eq!(count(&r, "logins_fresh"), 20);
+    assert_eq!(count(&r, "contexts_created"), 20);
+    assert_eq!(count(&r, "relogin_drops"), 0, "no session was replaced by its own login's retry");
+    let sessions: BTreeSet<u64> = trace.iter().filter(|t| t.inband).map(|t| t.session_id).collect();
+    assert_eq!(sessions.len(), 20);
+}
+
+/// A recovery login that finds its session still live (the client judged liveness by its last
+/// send, the SAP by the last arrival) is a continuation: never counted as a recovery.
+#[test]
+fn s18_a_login_that_finds_its_session_live_continues_it_and_is_no_recovery() {
+    // Retention 0 and no Disconnects: nothing can be recovered. Outages end around the TTL
+    // and round trips are long, so many clients come back just inside the SAP's deadline.
+    let (r, trace) = run(quiet(&[
+        "clients=300",
+        "retention=0s",
+        "network.rtt={dist=\"uniform\",min=\"0s\",max=\"60s\"}",
+        "client.request_timeout=5m",
+        "transport_break.every={dist=\"exponential\",mean=\"20m\"}",
+        "transport_break.duration={dist=\"uniform\",min=\"9m\",max=\"11m\"}",
+    ]));
+    assert!(count(&r, "recovery_attempts") > 500);
+    assert_eq!(count(&r, "recovery_successes"), 0, "a live session was counted as recovered");
+    assert_eq!(count(&r, "fail_not_stored"), count(&r, "recovery_attempts"));
+    // The case happened: recovery logins answered 200 (with retention 0, only a live session).
+    let live_found = trace.iter().filter(|t| t.primitive == P::Login && t.inband && t.status == Status::Ok).count();
+    assert!(live_found >= 5, "{live_found} logins found their session live");
 }
 
 #[test]

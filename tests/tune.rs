@@ -15,6 +15,7 @@ fn search(budget: Option<&str>) -> impsim::experiment::tune::Outcome {
         "client.requested_ttl=infinite",
         "sap.ttl_max=infinite",
         "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
+        "sap.reestablish_after_disconnect=false",
         "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
     ] {
         impsim::scenario::apply_override(&mut base, o).unwrap();

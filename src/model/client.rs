@@ -110,7 +110,10 @@ pub struct Client {
     pub next_activity: U48,
     pub next_break: U48,
     pub next_off: U48,
-    pub session_end: U48,
+    /// When the user's current period of use ends: behaviour, drawn when the user starts
+    /// using the client and moved by nothing the protocol does (a forced re-login, a 502 and
+    /// a fresh login all happen inside it).
+    pub use_end: U48,
     /// Generation of the pending client timer (16 bits, as events carry it); older timers are stale.
     pub timer_gen: u16,
     pub rebuild_done: u16,
@@ -148,6 +151,14 @@ flags! {
     four_way, set_four_way = 8;
     /// The second LoginRequest of a 4-way login (S18).
     second_round, set_second_round = 9;
+    /// The recovery login found the session still live: the SAP continued it (no recovery).
+    continued, set_continued = 10;
+    /// The SAP already set up a session for the login in flight: a retransmission of that
+    /// request gets the same answer, not a second session.
+    login_answered, set_login_answered = 11;
+    /// A SAP Disconnect (S8) came while the client was in an exchange or an outage; it acts
+    /// on it (a re-login after `relogin_delay`) as soon as it can, as an online client does.
+    relogin_asked, set_relogin_asked = 12;
 }
 
 /// Per-client random streams (the entity is the client slot).
@@ -177,7 +188,7 @@ impl Client {
             next_activity: U48::new(0),
             next_break: U48::new(0),
             next_off: U48::new(0),
-            session_end: U48::new(0),
+            use_end: U48::new(0),
             timer_gen: 0,
             rebuild_done: 0,
             flags: 0,

@@ -302,6 +302,11 @@ pub struct SapParams {
     pub syntaxes: Vec<String>,
     /// Time from session establishment to a SAP-initiated Disconnect (S8); "never" turns it off.
     pub disconnect_every: Every,
+    /// Whether the SAP re-establishes a session it disconnected when the client logs in again
+    /// with the old Session-ID (S8, MAY; default: it does). The context is then held for the
+    /// re-login for the granted TimeToLive, or the retention period if that is longer, whatever
+    /// the retention setting; when false, it follows the retention period like any other.
+    pub reestablish_after_disconnect: bool,
     /// Simulated times at which the SAP restarts, dropping every session.
     pub restarts: Vec<Dur>,
     /// How long a restart keeps the SAP from answering.
@@ -322,6 +327,7 @@ impl Default for SapParams {
             versions: vec!["1.1".into(), "1.2".into(), "1.3".into()],
             syntaxes: vec!["xml".into(), "wbxml".into(), "pts".into()],
             disconnect_every: Every(Some(DurationDist::exp(DAY))),
+            reestablish_after_disconnect: true,
             restarts: vec![],
             restart_downtime: Dur(MINUTE),
             restart_keeps_retained: false,

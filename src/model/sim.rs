@@ -497,7 +497,10 @@ impl<O: Observer> Sim<O> {
         s.epoch = s.epoch.wrapping_add(1);
         s.identity = identity;
         let (epoch, deadline) = (s.epoch, s.deadline.get());
-        self.clients[c].session_id = U48::new(sid);
+        let cl = &mut self.clients[c];
+        cl.session_id = U48::new(sid);
+        cl.set_login_answered(true);
+        cl.set_relogin_asked(false);
         self.live += 1;
         self.active_bytes += bytes as u64;
         if deadline != NEVER {
@@ -558,21 +561,31 @@ impl<O: Observer> Sim<O> {
             EndReason::Relogin if identity == self.clients[c].identity => Some(Gone::Replaced),
             EndReason::Restart if !self.p.sap.restart_keeps_retained => Some(Gone::Restart),
             EndReason::Logout if !self.p.store.keep_on_logout => Some(Gone::NotStored),
+            EndReason::SapDisconnect if self.p.sap.reestablish_after_disconnect => None,
             _ if self.retention == Some(0) => Some(Gone::NotStored),
             _ => None,
+        };
+        // S8: a session the SAP disconnected is held for the re-login it asked for, for as long
+        // as the client may take to act (the TTL), or the retention period if longer.
+        let hold = match (reason, self.retention) {
+            (EndReason::SapDisconnect, Some(r)) if self.p.sap.reestablish_after_disconnect => {
+                Some(r.max(self.ttl)).filter(|&h| h != NEVER)
+            }
+            (_, r) => r,
         };
         match fate {
             Some(g) => {
                 self.m.c.gone[g as usize] += 1;
                 self.clients[c].fate = g;
             }
-            None => self.retain(c, sid, identity, bytes),
+            None => self.retain(c, sid, identity, bytes, hold),
         }
         self.update_gauges();
     }
 
-    /// Put a context in the store, evicting the oldest while a cap would be exceeded.
-    fn retain(&mut self, c: usize, sid: u64, identity: u32, bytes: u32) {
+    /// Put a context in the store for `hold` (None: until replaced), evicting the oldest while
+    /// a cap would be exceeded.
+    fn retain(&mut self, c: usize, sid: u64, identity: u32, bytes: u32, hold: Option<u64>) {
         if !self.sap.store.fits_at_all(bytes) {
             self.m.c.gone[Gone::Evicted as usize] += 1;
             self.clients[c].fate = Gone::Evicted;
@@ -582,7 +595,7 @@ impl<O: Observer> Sim<O> {
             let e = self.sap.store.remove(v);
             self.forget(e.client as usize, v, Gone::Evicted);
         }
-        let expires = match self.retention {
+        let expires = match hold {
             Some(r) => after(self.now, r),
             None => NEVER,
         };
@@ -648,13 +661,18 @@ impl<O: Observer> Sim<O> {
         self.m.c.events += 1;
         self.end_session(c, EndReason::SapDisconnect);
         self.transaction(c, Primitive::Disconnect, true, s.id.get(), Status::Ok);
-        if self.clients[c].state == State::Online {
-            let way = self.draw_us(c, Purpose::Network, |p| &p.network.rtt) / 2;
-            let delay = self.draw_us(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
-            let cl = &mut self.clients[c];
-            cl.set_believes_live(false);
-            cl.state = State::WaitRelogin;
-            self.schedule_client(c, after(after(self.now, way), delay));
+        // The client reacts the same way in every state, as soon as it can hear it: online at
+        // once (half a round trip later), in an exchange when it ends, in an outage when the
+        // client is reachable again. A user who is away logs in again on coming back.
+        let cl = &mut self.clients[c];
+        cl.set_believes_live(false);
+        match cl.state {
+            State::Online => {
+                let way = self.draw_us(c, Purpose::Network, |p| &p.network.rtt) / 2;
+                self.wait_relogin(c, after(self.now, way));
+            }
+            State::Exchange | State::Outage => cl.set_relogin_asked(true),
+            State::Offline | State::WaitRelogin | State::Dormant => {}
         }
     }
 
@@ -705,6 +723,7 @@ impl<O: Observer> Sim<O> {
         match self.clients[c].state {
             State::Offline => self.come_back(c, true),
             State::Outage => self.come_back(c, false),
+            State::WaitRelogin if self.use_over(c) => self.go_offline(c),
             State::WaitRelogin => {
                 self.clients[c].restore_start = U48::new(self.now);
                 self.login_or_recover(c);
@@ -724,6 +743,21 @@ impl<O: Observer> Sim<O> {
     /// The client is reachable again, or its user is back.
     fn come_back(&mut self, c: usize, from_offline: bool) {
         let now = self.now;
+        if from_offline {
+            // The user starts a period of use: only the user ends it (`online_due`).
+            let end = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length));
+            self.clients[c].use_end = U48::new(end);
+        } else if self.clients[c].relogin_asked() {
+            // S8: the Disconnect that came during the outage is heard now, as an online client hears it.
+            self.clients[c].set_relogin_asked(false);
+            self.wait_relogin(c, now);
+            return;
+        } else if self.use_over(c) {
+            // The period of use ended while the client was unreachable: the user is done.
+            self.end_of_use(c);
+            return;
+        }
+        self.clients[c].set_relogin_asked(false);
         if from_offline && self.clients[c].had_context() {
             // S17: the client may come back under another Client-ID, still holding the old Session-ID.
             if self.u(c, Purpose::Decision) < self.p.client.client_id_change_prob {
@@ -744,6 +778,22 @@ impl<O: Observer> Sim<O> {
         }
     }
 
+    /// The user's period of use is over (a client can only notice it when it acts).
+    #[inline]
+    fn use_over(&self, c: usize) -> bool {
+        self.now >= self.clients[c].use_end.get()
+    }
+
+    /// S8: log in again (with the old Session-ID) `relogin_delay` after hearing at `heard`
+    /// that the SAP disconnected the session, whatever the client was doing when it came.
+    fn wait_relogin(&mut self, c: usize, heard: SimTime) {
+        let delay = self.draw_us(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
+        let cl = &mut self.clients[c];
+        cl.set_believes_live(false);
+        cl.state = State::WaitRelogin;
+        self.schedule_client(c, after(heard, delay));
+    }
+
     fn login_or_recover(&mut self, c: usize) {
         let recover =
             self.clients[c].session_id.get() != 0 && self.u(c, Purpose::Decision) < self.p.client.recover_prob;
@@ -760,6 +810,8 @@ impl<O: Observer> Sim<O> {
         cl.set_recovering(recover);
         cl.set_attempt_open(recover);
         cl.set_restored(false);
+        cl.set_continued(false);
+        cl.set_login_answered(false);
         cl.set_second_round(false);
         if !recover {
             cl.session_id = U48::new(0);
@@ -850,6 +902,9 @@ impl<O: Observer> Sim<O> {
             }
             Step::VersionDiscovery => Status::Ok,
             Step::Login if self.clients[c].second_round() => Status::Ok,
+            // A retransmission of a login the SAP already answered with a session (the
+            // response was late): the same answer again, never a second session.
+            Step::Login if self.clients[c].login_answered() && self.touch(c) => Status::Ok,
             Step::Login => {
                 let cl = &self.clients[c];
                 let verdict = self.sap.judge_login(
@@ -876,8 +931,16 @@ impl<O: Observer> Sim<O> {
                         Status::Ok
                     }
                     LoginVerdict::StillLive => {
+                        // The session never ended: the SAP continues it (S1). This is not a
+                        // recovery, and no recovery attempt is counted for it.
                         self.touch(c);
-                        self.recovery_verdict(c, None);
+                        let cl = &mut self.clients[c];
+                        cl.set_restored(true);
+                        if cl.attempt_open() {
+                            cl.set_attempt_open(false);
+                            cl.set_continued(true);
+                            self.m.c.continuations += 1;
+                        }
                         Status::Ok
                     }
                     LoginVerdict::Failed(why) => {
@@ -939,6 +1002,15 @@ impl<O: Observer> Sim<O> {
         let now = self.now;
         let status = self.clients[c].status;
         let step = self.clients[c].step;
+        if self.clients[c].relogin_asked() {
+            // S8: the SAP disconnected the session during this exchange; whatever the response,
+            // the client does what a Disconnect asks, as an online client does.
+            let cl = &mut self.clients[c];
+            cl.set_relogin_asked(false);
+            cl.retries = 0;
+            self.wait_relogin(c, now);
+            return;
+        }
         if status == Status::Timeout as u8 {
             let cl = &mut self.clients[c];
             cl.retries = cl.retries.saturating_add(1);
@@ -954,7 +1026,7 @@ impl<O: Observer> Sim<O> {
             s if s == Status::Ok as u8 => match step {
                 Step::Probe => {
                     self.m.c.continuations += 1;
-                    self.go_online(c, false);
+                    self.go_online(c);
                 }
                 Step::VersionDiscovery => self.after_discovery(c),
                 Step::Login => {
@@ -964,8 +1036,11 @@ impl<O: Observer> Sim<O> {
                         self.clients[c].set_second_round(true);
                         self.send(c, now, Step::Login);
                     } else if cl.restored() {
-                        self.record_restore(c, true);
-                        self.go_online(c, true);
+                        // A continuation restored nothing: only a recovery is timed as one.
+                        if !cl.continued() {
+                            self.record_restore(c, true);
+                        }
+                        self.go_online(c);
                     } else {
                         self.send(c, now, Step::Service); // S12
                     }
@@ -982,7 +1057,7 @@ impl<O: Observer> Sim<O> {
                         self.send(c, now, Step::Rebuild);
                     } else {
                         self.record_restore(c, false);
-                        self.go_online(c, true);
+                        self.go_online(c);
                     }
                 }
                 Step::KeepAlive | Step::Activity | Step::Logout => {
@@ -1003,13 +1078,18 @@ impl<O: Observer> Sim<O> {
             }
             s if s == Status::SyntaxUnsupported as u8 => self.deny(c),
             _ => {
-                // 604: the session is gone. A client that was using it comes back now.
+                // 604: the session is gone. A client that was using it comes back now, unless
+                // its user is done.
                 let cl = &mut self.clients[c];
                 cl.set_believes_live(false);
                 if matches!(step, Step::KeepAlive | Step::Activity) {
                     cl.restore_start = U48::new(now);
                 }
-                self.login_or_recover(c);
+                if self.use_over(c) {
+                    self.go_offline(c);
+                } else {
+                    self.login_or_recover(c);
+                }
             }
         }
     }
@@ -1046,16 +1126,12 @@ impl<O: Observer> Sim<O> {
         h.saturating_record(d.max(1));
     }
 
-    /// The session is up on the client's side: plan the next KeepAlive, activity and outages.
-    fn go_online(&mut self, c: usize, new_session: bool) {
+    /// The session is up on the client's side (a login, a recovery or a continuation): plan
+    /// the next KeepAlive, activity and outages. The user's period of use goes on unchanged.
+    fn go_online(&mut self, c: usize) {
         let next_break = self.draw_after(c, Purpose::Behaviour, |p| p.transport_break.every.0.as_ref());
         let next_off = self.draw_after(c, Purpose::Behaviour, |p| p.device_off.every.0.as_ref());
         let next_activity = self.draw_after(c, Purpose::Behaviour, |p| p.client.activity.0.as_ref());
-        let session_end = if new_session {
-            self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length))
-        } else {
-            self.clients[c].session_end.get()
-        };
         let cl = &mut self.clients[c];
         cl.state = State::Online;
         cl.set_believes_live(true);
@@ -1065,7 +1141,6 @@ impl<O: Observer> Sim<O> {
         cl.next_break = U48::new(next_break);
         cl.next_off = U48::new(next_off);
         cl.next_activity = U48::new(next_activity);
-        cl.session_end = U48::new(session_end);
         self.schedule_online(c);
     }
 
@@ -1093,8 +1168,7 @@ impl<O: Observer> Sim<O> {
     fn schedule_online(&mut self, c: usize) {
         let ka = self.next_keepalive(c);
         let cl = &self.clients[c];
-        let t =
-            ka.min(cl.next_activity.get()).min(cl.next_break.get()).min(cl.next_off.get()).min(cl.session_end.get());
+        let t = ka.min(cl.next_activity.get()).min(cl.next_break.get()).min(cl.next_off.get()).min(cl.use_end.get());
         self.schedule_client(c, t.max(self.now));
     }
 
@@ -1102,7 +1176,7 @@ impl<O: Observer> Sim<O> {
     fn online_due(&mut self, c: usize) {
         let now = self.now;
         let cl = &self.clients[c];
-        if now >= cl.session_end.get() {
+        if now >= cl.use_end.get() {
             self.end_of_use(c);
         } else if now >= cl.next_off.get() {
             self.m.c.device_offs += 1;
@@ -1126,7 +1200,7 @@ impl<O: Observer> Sim<O> {
         self.schedule_client(c, back);
     }
 
-    /// The user is done with this session: Logout (S6), or walk away and let auto-logout end it.
+    /// The user's period of use is over: Logout (S6), or walk away and let auto-logout end it.
     fn end_of_use(&mut self, c: usize) {
         if self.u(c, Purpose::Decision) < self.p.client.logout_prob {
             self.clients[c].set_believes_live(false);
