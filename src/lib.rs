@@ -3,7 +3,8 @@
 //!
 //! Layers, inner to outer: `engine` (time, events, random streams; knows nothing of IMPS),
 //! `model` (the protocol: clients, SAP, context store; knows nothing of files), and the edge:
-//! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end).
+//! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end). `stats` is
+//! output analysis (intervals, warm-up detection), knowing nothing of IMPS either.
 
 pub mod bench;
 pub mod engine;
@@ -12,3 +13,4 @@ pub mod model;
 pub mod output;
 pub mod run;
 pub mod scenario;
+pub mod stats;

@@ -13,6 +13,7 @@ use std::time::Instant;
 pub struct Report {
     pub params: Params,
     pub outcome: Outcome,
+    pub steady: SteadyState,
     pub summary: Vec<(String, Cell)>,
     pub wall_seconds: f64,
 }
@@ -31,8 +32,109 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
     let started = Instant::now();
     let (outcome, observer) = Sim::with_observer(params.clone(), observer).run();
     let wall_seconds = started.elapsed().as_secs_f64();
-    let summary = outcome.metrics.summary(params.seed, params.clients, outcome.end);
-    (Report { params, outcome, summary, wall_seconds }, observer)
+    let mut summary = outcome.metrics.summary(params.seed, params.clients, outcome.end);
+    let steady = SteadyState::of(
+        params.warmup.0,
+        params.sample_every.0,
+        !params.sap.restarts.is_empty(),
+        &outcome.metrics.samples,
+    );
+    summary.extend(steady.columns());
+    (Report { params, outcome, steady, summary, wall_seconds }, observer)
+}
+
+/// Batches of the measured window behind a single run's interval on its recovery rate.
+pub const RATE_BATCHES: usize = 10;
+
+/// The steady-state check of one run (MSER-5 on its timeseries, see `stats::steady_state`)
+/// and the batch-means interval of its recovery rate over the measured window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteadyState {
+    pub warmup: u64,
+    /// Per key series: where MSER-5 would truncate (microseconds), None if it cannot tell
+    /// (too few samples, or no recovery attempts in some batch).
+    pub truncation: Vec<(&'static str, Option<u64>)>,
+    /// Whether every series' truncation falls within the warm-up (to the batch).
+    pub ok: bool,
+    /// False for a run with SAP restarts: a transient study, where no steady state is sought.
+    pub applies: bool,
+    pub rate: crate::stats::steady_state::RatioInterval,
+}
+
+impl SteadyState {
+    /// The check of a timeseries sampled every `sample_every` after a warm-up of `warmup`
+    /// (microseconds); `transient`: the run has SAP restarts, so no steady state is sought.
+    /// The samples may be one run's or the sums over replications (a steadier series).
+    pub fn of(
+        warmup: u64,
+        sample_every: u64,
+        transient: bool,
+        samples: &[crate::model::metrics::Sample],
+    ) -> SteadyState {
+        use crate::stats::steady_state::{MSER_BATCH, batch_means, batch_ratios, mser, ratio_interval};
+        let col =
+            |f: fn(&crate::model::metrics::Sample) -> u64| samples.iter().map(|s| f(s) as f64).collect::<Vec<_>>();
+        // Per-interval recovery counts (sample i to i + 1).
+        let delta = |v: Vec<f64>| v.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+        let attempts = delta(col(|s| s.recovery_attempts));
+        let successes = delta(col(|s| s.recovery_successes));
+        let series = [
+            ("active_sessions", batch_means(&col(|s| s.active_sessions))),
+            ("retained_bytes", batch_means(&col(|s| s.retained_bytes))),
+            ("recovery_rate", batch_ratios(&successes, &attempts)),
+        ];
+        // A truncation at batch d keeps samples from index MSER_BATCH * d on.
+        let truncation: Vec<(&'static str, Option<u64>)> = series
+            .iter()
+            .map(|(name, y)| {
+                let t = mser(y).filter(|t| !t.at_limit).map(|t| samples[MSER_BATCH * t.batches].time);
+                (*name, t)
+            })
+            .collect();
+        // Accepted when MSER would cut no later than the batch boundary at or after the warm-up.
+        let batch = MSER_BATCH as u64 * sample_every;
+        let allowed = warmup.div_ceil(batch.max(1)) * batch;
+        let ok = truncation.iter().all(|(_, t)| t.is_some_and(|t| t <= allowed));
+        let applies = !transient;
+        let first = samples.iter().position(|s| s.time >= warmup).unwrap_or(samples.len());
+        let from = first.min(attempts.len());
+        let rate = ratio_interval(&successes[from..], &attempts[from..], RATE_BATCHES);
+        SteadyState { warmup, truncation, ok, applies, rate }
+    }
+
+    /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
+    pub fn columns(&self) -> Vec<(String, Cell)> {
+        let latest = self.truncation.iter().filter_map(|(_, t)| *t).max();
+        let hours = |us: u64| Cell::Real(us as f64 / 3.6e9);
+        vec![
+            ("recovery_success_rate_ci95_lo".into(), Cell::Real(self.rate.lo)),
+            ("recovery_success_rate_ci95_hi".into(), Cell::Real(self.rate.hi)),
+            ("steady_state_truncation_hours".into(), latest.map_or(Cell::Real(f64::NAN), hours)),
+            // Empty where the check does not apply (a transient study).
+            ("steady_state_ok".into(), if self.applies { Cell::Int(self.ok as u64) } else { Cell::Real(f64::NAN) }),
+        ]
+    }
+
+    /// What a person should know, or None when the check accepts the warm-up.
+    pub fn warning(&self) -> Option<String> {
+        if self.ok || !self.applies {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .truncation
+            .iter()
+            .map(|(name, t)| match t {
+                Some(t) => format!("{name} settles at {}", crate::engine::format_duration(*t)),
+                None => format!("{name}: run too short (or too few samples) to tell"),
+            })
+            .collect();
+        Some(format!(
+            "the warm-up ({}) looks too short for a steady-state estimate (MSER-5: {}); set `warmup` at least \
+             that long, or run longer",
+            crate::engine::format_duration(self.warmup),
+            parts.join(", ")
+        ))
+    }
 }
 
 /// Why a stalled run is refused.
@@ -70,8 +172,9 @@ pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf
             return Err(crate::output::out_err(Path::new(out.source), stalled_message(t)));
         }
         write_summary(&staging.path("summary.csv"), &report.summary)?;
-        write_timeseries(&staging.path("timeseries.csv"), &report.outcome.metrics.samples)?;
-        write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, &report.outcome.metrics.samples)?;
+        let (samples, warmup) = (&report.outcome.metrics.samples, report.params.warmup.0);
+        write_timeseries(&staging.path("timeseries.csv"), samples, warmup)?;
+        write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup)?;
         write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
         Ok(report)
     })();
@@ -90,6 +193,12 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
         "wall_seconds": r.wall_seconds,
         "events_per_second": r.events_per_second(),
         "peak_rss_bytes": peak_rss_bytes(),
+        "steady_state": {
+            "warmup_s": r.steady.warmup as f64 / 1e6,
+            "mser5_truncation_s": r.steady.truncation.iter().map(|(k, t)| (k.to_string(), serde_json::json!(t.map(|t| t as f64 / 1e6)))).collect::<serde_json::Map<_, _>>(),
+            "accepted": r.steady.applies.then_some(r.steady.ok),
+            "warning": r.steady.warning(),
+        },
         "files": ["summary.csv", "timeseries.csv", "timeseries.svg", "timeseries.png", "manifest.json"],
         "note": "summary.csv and timeseries.csv are a pure function of (scenario, seed); wall time and memory here are not",
     })
@@ -143,11 +252,29 @@ pub fn describe(r: &Report) -> String {
         r.wall_seconds,
         r.events_per_second() / 1e6
     );
+    let window = g("sim_hours") - g("warmup_hours");
     s += &format!(
-        "  recovery       {} attempts, {} recovered ({}); 502 by reason: expired {}, evicted {}, not stored {}, client changed {}, restart {}, replaced {}, unknown {}\n",
+        "  measured       the last {window:.1} h after a warm-up of {:.1} h; steady state: {}\n",
+        g("warmup_hours"),
+        match r.steady.warning() {
+            None if !r.steady.applies => "not checked (SAP restarts: a transient study)".to_string(),
+            None => "accepted (MSER-5)".to_string(),
+            Some(w) => format!("WARNING: {w}"),
+        }
+    );
+    let ci = |lo: f64, hi: f64| {
+        if lo.is_finite() {
+            format!(", 95% CI {:.1}% to {:.1}% (batch means)", lo * 100.0, hi * 100.0)
+        } else {
+            String::new()
+        }
+    };
+    s += &format!(
+        "  recovery       {} attempts, {} recovered ({}{}); 502 by reason: expired {}, evicted {}, not stored {}, client changed {}, restart {}, replaced {}, unknown {}\n",
         g("recovery_attempts"),
         g("recovery_successes"),
         if rate.is_nan() { "-".to_string() } else { format!("{:.1}%", rate * 100.0) },
+        ci(g("recovery_success_rate_ci95_lo"), g("recovery_success_rate_ci95_hi")),
         g("fail_expired"),
         g("fail_evicted"),
         g("fail_not_stored"),

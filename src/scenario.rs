@@ -185,6 +185,12 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
     check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
     // Client records keep times in 48 bits of microseconds (8.9 years).
     check(p.duration.0 <= 8 * 365 * crate::engine::time::DAY, "duration", || "must be at most 2920d (8 years)".into())?;
+    check(p.warmup < p.duration, "warmup", || {
+        format!(
+            "must be shorter than duration ({}): nothing would be measured",
+            crate::engine::format_duration(p.duration.0)
+        )
+    })?;
     check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
     let rows = p.duration.0 / p.sample_every.0.max(1);
     check(rows <= 10_000_000, "sample_every", || {

@@ -71,6 +71,13 @@ fn limits_of_the_compact_state_are_refused() {
 }
 
 #[test]
+fn a_warm_up_as_long_as_the_run_is_refused() {
+    Case::new("warm", "clients = 20\nduration = \"1h\"\nwarmup = \"1h\"\n")
+        .refused(&["warmup", "shorter than duration"]);
+    Case::new("warm2", "clients = 20\nduration = \"1h\"\nwarmup = \"-5m\"\n").refused(&["warmup", "negative"]);
+}
+
+#[test]
 fn negative_duration_is_refused() {
     Case::new("neg", "clients = 20\nduration = \"-5h\"\n").refused(&["duration", "negative"]);
     Case::new("negd", "[client]\noffline = { dist = \"exponential\", mean = \"-1m\" }\n")

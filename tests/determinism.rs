@@ -12,7 +12,8 @@ fn tmp(name: &str) -> PathBuf {
 
 fn run_once(dir: &Path, seed: u64) -> Vec<Vec<u8>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-    let mut p = impsim::scenario::load(&path, &["clients=800".into(), "duration=8h".into()]).unwrap();
+    let mut p =
+        impsim::scenario::load(&path, &["clients=800".into(), "duration=8h".into(), "warmup=2h".into()]).unwrap();
     p.seed = seed;
     let trace = dir.with_extension("trace.csv");
     let spec = RunOutput { dir, force: true, trace: Some(&trace), source: "default.toml", overrides: &[] };
@@ -51,7 +52,8 @@ fn adding_clients_leaves_the_draws_of_the_others_unchanged() {
     // transaction of client 0 is the same in a population of 10 and of 20.
     let load = |n: u32| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-        let p = impsim::scenario::load(&path, &[format!("clients={n}"), "duration=2h".into()]).unwrap();
+        let p =
+            impsim::scenario::load(&path, &[format!("clients={n}"), "duration=2h".into(), "warmup=0s".into()]).unwrap();
         let (_, trace) = impsim::run::simulate(p, Vec::new());
         trace.into_iter().filter(|t| t.client == 0).take(3).collect::<Vec<_>>()
     };

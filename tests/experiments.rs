@@ -15,7 +15,7 @@ fn write_experiment(dir: &Path, sweep: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
     let text = format!(
-        "name = \"t\"\nscenario = {:?}\nreplications = 2\nseed = 5\n[set]\nclients = 200\nduration = \"6h\"\n[sweep]\n{sweep}\n",
+        "name = \"t\"\nscenario = {:?}\nreplications = 2\nseed = 5\n[set]\nclients = 200\nduration = \"6h\"\nwarmup = \"1h\"\n[sweep]\n{sweep}\n",
         default.display().to_string()
     );
     let p = dir.join("exp.toml");

@@ -2,6 +2,7 @@
 //! and random valid scenarios keep the model's invariants. CI runs a bounded, seeded number of
 //! cases; for a longer search: FUZZ_CASES=20000 FUZZ_SEED=7 cargo test --test fuzz -- --nocapture
 
+mod common;
 use impsim::model::Params;
 use impsim::run::simulate;
 use proptest::prelude::*;
@@ -22,6 +23,7 @@ fn runner(default_cases: u32) -> TestRunner {
 fn shrink(mut p: Params) -> Params {
     p.clients = p.clients.min(40);
     p.duration.0 = p.duration.0.min(6 * 3_600_000_000);
+    p.warmup.0 = p.warmup.0.min(p.duration.0 / 2);
     p
 }
 
@@ -40,7 +42,7 @@ fn check_invariants(p: Params) -> Result<(), TestCaseError> {
     let attempts = r.get("recovery_attempts");
     prop_assert!(r.get("recovery_successes") <= attempts);
     prop_assert_eq!(r.get("fail_unknown"), 0.0);
-    prop_assert_eq!(r.get("transactions") as usize, trace.len());
+    prop_assert_eq!(common::whole_run(&r, |c| c.tx.iter().sum()) as usize, trace.len());
     prop_assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
     prop_assert!(trace.windows(2).all(|w| w[0].time <= w[1].time), "time never runs backwards");
     prop_assert!(trace.last().is_none_or(|t| t.time <= r.outcome.end));
@@ -180,6 +182,7 @@ fn random_valid_scenarios_keep_the_invariants() {
             let o = [
                 format!("clients={clients}"),
                 format!("duration=\"{hours}h\""),
+                format!("warmup=\"{}m\"", hours * 15),
                 format!("retention={retention}"),
                 format!("sap.ttl_max={ttl_max}"),
                 format!("store.max_contexts={max_contexts}"),

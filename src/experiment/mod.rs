@@ -6,7 +6,7 @@
 //! which other points the experiment has.
 
 pub mod results;
-pub mod stats;
+
 pub mod tune;
 
 use crate::engine::RngKey;

@@ -4,12 +4,12 @@
 //! rows back, writes exactly the bytes a single-machine run writes.
 
 use super::Experiment;
-use super::stats::{Estimate, estimate};
 use crate::model::metrics::Cell;
 use crate::output::plot::{Chart, Series, save_chart};
 use crate::output::tables::{csv_text, sample_cells, write_json};
 use crate::output::{OutputError, out_err, write_atomic};
 use crate::run::Report;
+use crate::stats::{Estimate, estimate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -174,7 +174,7 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
 }
 
 /// Metrics summarised per point (when the runs have them).
-pub const KEY_METRICS: [&str; 28] = [
+pub const KEY_METRICS: [&str; 29] = [
     "recovery_success_rate",
     "recovery_attempts",
     "recovery_successes",
@@ -203,6 +203,8 @@ pub const KEY_METRICS: [&str; 28] = [
     "restore_recovered_ms_p99",
     "restore_fresh_ms_p50",
     "restore_fresh_ms_p99",
+    // The share of runs whose warm-up MSER-5 accepts.
+    "steady_state_ok",
 ];
 
 type Estimates = BTreeMap<String, Estimate>;
@@ -297,6 +299,35 @@ fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String>
     csv_text(&header, &rows)
 }
 
+/// The steady-state check of a point on the sums of its replications' timeseries (steadier
+/// than any one run's, as in Welch's method), with the point's warm-up and sampling interval.
+pub fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usize) -> crate::run::SteadyState {
+    use crate::model::metrics::Sample;
+    let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
+    let len = runs.iter().map(|r| r.samples.len()).min().unwrap_or(0);
+    let int = |s: &str| s.parse::<u64>().unwrap_or(0);
+    let summed: Vec<Sample> = (0..len)
+        .map(|i| {
+            let sum = |c: usize| runs.iter().map(|r| int(&r.samples[i][c])).sum::<u64>();
+            let time = runs.first().and_then(|r| r.samples[i][0].parse::<f64>().ok()).unwrap_or(0.0);
+            Sample {
+                time: (time * 1e6).round() as u64,
+                active_sessions: sum(1),
+                retained_contexts: sum(2),
+                retained_bytes: sum(3),
+                recovery_attempts: sum(4),
+                recovery_successes: sum(5),
+            }
+        })
+        .collect();
+    let scenario = meta.scenarios.get(point);
+    let duration = |key: &str| {
+        scenario.and_then(|v| v[key].as_str()).and_then(|d| crate::engine::parse_duration(d).ok()).unwrap_or(0)
+    };
+    let transient = scenario.and_then(|v| v["sap"]["restarts"].as_array()).is_some_and(|a| !a.is_empty());
+    crate::run::SteadyState::of(duration("warmup"), duration("sample_every"), transient, &summed)
+}
+
 /// Everything an experiment writes, from its runs' rows.
 pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
     write_runs(dir, meta, records, extra)?;
@@ -306,8 +337,9 @@ pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_js
     let p = dir.join("timeseries.csv");
     write_atomic(&p, &timeseries_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
     let plots = plots(dir, meta, records, &est)?;
+    let steady: Vec<_> = (0..meta.points.len()).map(|p| point_steady_state(meta, records, p)).collect();
     let p = dir.join("report.md");
-    write_atomic(&p, report(meta, &est, &plots).as_bytes())
+    write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())
 }
 
 /// The x axis of the plots: the first swept field, as categories.
@@ -480,20 +512,41 @@ fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
     let z = |v: f64| if (v / scale).abs() < 0.5 * 10f64.powi(-(digits as i32)) { 0.0 } else { v / scale };
     let e = Estimate { mean: z(e.mean) * scale, lo: z(e.lo) * scale, hi: z(e.hi) * scale, ..*e };
     if e.lo.is_finite() {
-        format!("{:.*} ({:.*} to {:.*})", digits, e.mean / scale, digits, e.lo / scale, digits, e.hi / scale)
+        format!("{:.*} ({:.*} to {:.*}, n={})", digits, e.mean / scale, digits, e.lo / scale, digits, e.hi / scale, e.n)
     } else {
-        format!("{:.*}", digits, e.mean / scale)
+        format!("{:.*} (n={}, no interval)", digits, e.mean / scale, e.n)
     }
 }
 
-fn report(meta: &Meta, est: &[Estimates], plots: &[(String, String)]) -> String {
+/// Which points' warm-up the steady-state check accepts, on the sums of their replications.
+fn steady_state_section(meta: &Meta, steady: &[crate::run::SteadyState]) -> String {
+    let mut s = String::from("\n## Steady state\n\n");
+    if steady.iter().all(|st| !st.applies) {
+        s += "Not checked: the runs have SAP restarts, a transient study; the measured window covers the \
+              restart and what follows it.\n";
+        return s;
+    }
+    let flagged: Vec<(usize, String)> =
+        steady.iter().enumerate().filter_map(|(p, st)| st.warning().map(|w| (p, w))).collect();
+    if flagged.is_empty() {
+        s += "MSER-5 on each point's timeseries (summed over replications) accepts every point's warm-up.\n";
+    }
+    for (p, w) in flagged {
+        s += &format!("- **{}**: {w}\n", meta.point_label(p));
+    }
+    s
+}
+
+fn report(meta: &Meta, est: &[Estimates], steady: &[crate::run::SteadyState], plots: &[(String, String)]) -> String {
     let mut s = format!("# {}\n\n", meta.name);
     if !meta.description.is_empty() {
         s += &format!("{}\n\n", meta.description.trim());
     }
     s += &format!(
         "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Each cell is the mean \
-         over replications with its 95% confidence interval. Reproduce with `impsim run {} --out DIR`.\n\n",
+         over replications with its 95% Student-t confidence interval and the number of runs n it rests on. \
+         Every run is measured after its warm-up; the recovery rate of a point is the mean of its runs' rates, \
+         and a restore percentile is the mean of its runs' percentiles. Reproduce with `impsim run {} --out DIR`.\n\n",
         meta.file,
         meta.points.len(),
         meta.replications,
@@ -508,8 +561,8 @@ fn report(meta: &Meta, est: &[Estimates], plots: &[(String, String)]) -> String 
             "retained MiB (mean)",
             "retained MiB (peak)",
             "transactions",
-            "restore p50 recovered (s)",
-            "restore p50 fresh (s)",
+            "restore p50 recovered (s, mean of run p50s)",
+            "restore p50 fresh (s, mean of run p50s)",
         ]
         .map(String::from),
     );
@@ -535,6 +588,7 @@ fn report(meta: &Meta, est: &[Estimates], plots: &[(String, String)]) -> String 
         }
         s += &format!("| {} |\n", row.join(" | "));
     }
+    s += &steady_state_section(meta, steady);
     s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \
           (per point, mean over replications), `run_timeseries.csv` (per run).\n\n";
     for (stem, caption) in plots {

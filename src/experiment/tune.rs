@@ -5,8 +5,8 @@
 //! its 95% confidence interval lies on the right side of it.
 
 use super::run_seed;
-use super::stats::{Estimate, estimate};
 use crate::scenario::{InputError, err, from_table, set_value};
+use crate::stats::{Estimate, estimate};
 use rayon::prelude::*;
 use std::path::Path;
 

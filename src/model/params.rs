@@ -116,6 +116,10 @@ pub struct Params {
     pub clients: u32,
     /// Simulated time to run.
     pub duration: Dur,
+    /// Start-up transient left out of every counter, gauge and histogram: the summary covers
+    /// [warmup, duration] (every client logs in at the start and the store starts empty). The
+    /// timeseries still covers the whole run, with the warm-up marked.
+    pub warmup: Dur,
     /// Interval of timeseries.csv rows.
     pub sample_every: Dur,
     /// When each client first comes online (drawn per client).
@@ -140,6 +144,7 @@ impl Default for Params {
             seed: 1,
             clients: 5_000,
             duration: Dur(DAY),
+            warmup: Dur(0),
             sample_every: Dur(5 * MINUTE),
             startup: DurationDist(Dist::Uniform { min: 0.0, max: 1800.0 }),
             retention: Span::Finite(30 * MINUTE),

@@ -40,14 +40,16 @@ impl Observer for Vec<Transaction> {
     }
 }
 
-// Event kinds, in the order simultaneous events are handled. Retention expiry and auto-logout
-// come before client events, so a request arriving exactly at a deadline finds it passed.
-const K_SAMPLE: u64 = 0;
-const K_RESTART: u64 = 1;
-const K_EXPIRY: u64 = 2;
-const K_AUTO_LOGOUT: u64 = 3;
-const K_DISCONNECT: u64 = 4;
-const K_CLIENT: u64 = 5;
+// Event kinds, in the order simultaneous events are handled. The warm-up ends before anything
+// else at its instant (which is measured); retention expiry and auto-logout come before client
+// events, so a request arriving exactly at a deadline finds it passed.
+const K_WARMUP_END: u64 = 0;
+const K_SAMPLE: u64 = 1;
+const K_RESTART: u64 = 2;
+const K_EXPIRY: u64 = 3;
+const K_AUTO_LOGOUT: u64 = 4;
+const K_DISCONNECT: u64 = 5;
+const K_CLIENT: u64 = 6;
 /// Event payloads (48 bits, see `EventQueue`): kind (3 bits), then a client slot or store
 /// index (29 bits: hence the limit on clients), then 16 bits of a timer generation or session
 /// epoch. A stale timer is mistaken for the current one only if its client rescheduled a
@@ -231,6 +233,9 @@ impl<O: Observer> Sim<O> {
             self.schedule_client(c, t);
         }
         self.q.push(0, event(K_SAMPLE, 0, 0));
+        if self.p.warmup.0 > 0 {
+            self.q.push(self.p.warmup.0, event(K_WARMUP_END, 0, 0));
+        }
         for (i, t) in self.p.sap.restarts.iter().enumerate() {
             if t.0 <= self.end {
                 self.q.push(t.0, event(K_RESTART, i as u32, 0));
@@ -242,15 +247,16 @@ impl<O: Observer> Sim<O> {
         let end = self.end;
         self.now = end;
         self.update_gauges();
-        let c = &self.m.c;
+        // The laws hold over the whole run: what the warm-up counted, plus the measured window.
+        let (w, c) = (&self.m.warmup, &self.m.c);
         let census = Census {
-            sessions_established: c.logins_fresh + c.sessions_recovered,
-            sessions_ended: c.ended.iter().sum(),
+            sessions_established: w.logins_fresh + w.sessions_recovered + c.logins_fresh + c.sessions_recovered,
+            sessions_ended: w.ended.iter().chain(&c.ended).sum(),
             sessions_live: self.live,
-            contexts_created: c.contexts_created,
+            contexts_created: w.contexts_created + c.contexts_created,
             contexts_live: self.clients.iter().filter(|c| c.sap.live).count() as u64,
             contexts_retained: self.sap.store.count(),
-            contexts_gone: c.gone.iter().sum(),
+            contexts_gone: w.gone.iter().chain(&c.gone).sum(),
             retained_bytes: self.sap.store.bytes(),
         };
         (Outcome { metrics: self.m, end, census, stalled_at: None }, self.obs)
@@ -276,6 +282,10 @@ impl<O: Observer> Sim<O> {
     fn dispatch(&mut self, payload: u64) {
         let (kind, a, b) = decode(payload);
         match kind {
+            K_WARMUP_END => {
+                self.update_gauges();
+                self.m.begin_measuring(self.now);
+            }
             K_SAMPLE => self.on_sample(),
             K_RESTART => self.on_restart(),
             K_EXPIRY => self.on_expiry(a),
@@ -410,13 +420,14 @@ impl<O: Observer> Sim<O> {
 
     fn on_sample(&mut self) {
         self.m.c.events += 1;
+        let (recovery_attempts, recovery_successes) = self.m.recoveries_so_far();
         self.m.samples.push(Sample {
             time: self.now,
             active_sessions: self.live,
             retained_contexts: self.sap.store.count(),
             retained_bytes: self.sap.store.bytes(),
-            recovery_attempts: self.m.c.recovery_attempts(),
-            recovery_successes: self.m.c.recovery_successes,
+            recovery_attempts,
+            recovery_successes,
         });
         let next = after(self.now, self.p.sample_every.0.max(1));
         self.push(next, event(K_SAMPLE, 0, 0));

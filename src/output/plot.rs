@@ -18,16 +18,23 @@ fn register_font() {
 const SIZE: (u32, u32) = (900, 620);
 
 /// Write `<stem>.svg` and `<stem>.png` into `dir`.
-pub fn write_timeseries_plots(dir: &Path, stem: &str, title: &str, samples: &[Sample]) -> Result<(), OutputError> {
+/// The run's timeseries, with the warm-up (before `warmup`, left out of the summary) shaded.
+pub fn write_timeseries_plots(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    samples: &[Sample],
+    warmup: u64,
+) -> Result<(), OutputError> {
     register_font();
     let svg_path = dir.join(format!("{stem}.svg"));
     let mut svg = String::new();
-    draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), title, samples)
+    draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), title, samples, warmup)
         .map_err(|e| out_err(&svg_path, format!("cannot draw: {e}")))?;
     write_atomic(&svg_path, svg.as_bytes())?;
     let png_path = dir.join(format!("{stem}.png"));
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    draw(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), title, samples)
+    draw(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), title, samples, warmup)
         .map_err(|e| out_err(&png_path, format!("cannot draw: {e}")))?;
     write_atomic(&png_path, &encode_png(&pixels).map_err(|e| out_err(&png_path, e))?)
 }
@@ -36,6 +43,7 @@ fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     s: &[Sample],
+    warmup: u64,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
@@ -53,6 +61,13 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..end, 0.0..peak * 1.05)?;
     c.configure_mesh().x_desc("simulated time (h)").y_desc("count").y_label_formatter(&|v| format!("{v:.0}")).draw()?;
+    let shade = RGBColor(120, 120, 120).mix(0.15).filled();
+    let warm = hours(warmup).min(end);
+    if warmup > 0 {
+        c.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, peak * 1.05)], shade)))?
+            .label("warm-up (not in the summary)")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade));
+    }
     c.draw_series(LineSeries::new(s.iter().map(|x| (hours(x.time), x.active_sessions as f64)), BLUE.stroke_width(2)))?
         .label("active sessions")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
@@ -68,6 +83,9 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..end, 0.0..1.0)?;
     r.configure_mesh().x_desc("simulated time (h)").y_desc("successes / attempts").draw()?;
+    if warmup > 0 {
+        r.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], shade)))?;
+    }
     r.draw_series(LineSeries::new(
         s.iter()
             .filter(|x| x.recovery_attempts > 0)

@@ -21,7 +21,7 @@ pub fn write_summary(path: &Path, row: &[(String, Cell)]) -> Result<(), OutputEr
     write_atomic(path, &bytes)
 }
 
-pub const TIMESERIES_COLUMNS: [&str; 7] = [
+pub const TIMESERIES_COLUMNS: [&str; 8] = [
     "time_s",
     "active_sessions",
     "retained_contexts",
@@ -29,6 +29,7 @@ pub const TIMESERIES_COLUMNS: [&str; 7] = [
     "recovery_attempts",
     "recovery_successes",
     "recovery_rate_cum",
+    "in_warmup",
 ];
 
 /// The first six timeseries columns of a sample, as written.
@@ -43,7 +44,8 @@ pub fn sample_cells(s: &Sample) -> Vec<String> {
     ]
 }
 
-pub fn write_timeseries(path: &Path, samples: &[Sample]) -> Result<(), OutputError> {
+/// Every sample of the run; `in_warmup` is 1 for samples before `warmup` (not in the summary).
+pub fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> Result<(), OutputError> {
     let header: Vec<String> = TIMESERIES_COLUMNS.iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = samples
         .iter()
@@ -55,6 +57,7 @@ pub fn write_timeseries(path: &Path, samples: &[Sample]) -> Result<(), OutputErr
             };
             let mut row = sample_cells(s);
             row.push(rate);
+            row.push(((s.time < warmup) as u8).to_string());
             row
         })
         .collect();

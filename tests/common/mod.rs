@@ -82,5 +82,11 @@ pub fn steps(trace: &[Transaction]) -> Vec<(Primitive, bool, u64, Status)> {
     trace.iter().map(|t| (t.primitive, t.inband, t.session_id, t.status)).collect()
 }
 
+/// A counter over the whole run: the warm-up's count plus the measured window's (the trace
+/// covers the whole run; the summary only the window).
+pub fn whole_run(r: &Report, f: impl Fn(&impsim::model::metrics::Counters) -> u64) -> u64 {
+    f(&r.outcome.metrics.warmup) + f(&r.outcome.metrics.c)
+}
+
 pub const MIN: u64 = 60_000_000;
 pub const SEC: u64 = 1_000_000;
