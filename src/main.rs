@@ -78,6 +78,10 @@ enum Command {
         set: Vec<String>,
         #[arg(long)]
         threads: Option<usize>,
+        /// Independent seeds per candidate instead of common random numbers (replication r of
+        /// every candidate using the same seed, the default).
+        #[arg(long)]
+        independent: bool,
     },
     /// Measure the simulator: events/s, wall time, peak memory and bytes per client, per
     /// population size, each run in a fresh process; writes results/bench/bench.csv.
@@ -170,6 +174,9 @@ impl Progress for Bar {
         }
     }
 }
+
+/// `tune`'s exit code when no candidate meets the target within the budgets.
+const NOTHING_MEETS: u8 = 3;
 
 fn input_error(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
@@ -277,8 +284,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads } => {
-            tune(scenario, knob, values, target, budget, replications, seed, set, threads)
+        Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads, independent } => {
+            tune(scenario, knob, values, target, budget, replications, seed, set, threads, !independent)
         }
         Command::Bench { workload, clients, duration, repeat, out, fixed_sap } => {
             bench(workload, clients, duration, repeat, out, !fixed_sap)
@@ -326,8 +333,9 @@ fn tune(
     seed: Option<u64>,
     set: Vec<String>,
     threads: Option<usize>,
+    crn: bool,
 ) -> ExitCode {
-    use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, describe};
+    use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, check_ascending, describe};
     let mut base = match impsim::scenario::read_table(&scenario) {
         Ok(t) => t,
         Err(e) => return input_error(e),
@@ -366,7 +374,10 @@ fn tune(
                 .and_then(|mut t| t.remove("v"))
                 .unwrap_or_else(|| toml::Value::String(v.trim().to_string()))
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if let Err(e) = check_ascending(&values) {
+        return input_error(e);
+    }
     let seed = seed.unwrap_or_else(|| base.get("seed").and_then(|s| s.as_integer()).unwrap_or(1) as u64);
     let file = scenario.display().to_string();
     let dir = scenario.parent().map(|p| p.to_path_buf()).unwrap_or_default();
@@ -381,13 +392,15 @@ fn tune(
         replications,
         seed,
         threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        crn,
     };
     let started = std::time::Instant::now();
     match search.run() {
         Ok(outcome) => {
             print!("{}", describe(&outcome, replications));
             println!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
-            ExitCode::SUCCESS
+            // Like a failed threshold: a pipeline must not read "no answer" as success.
+            if outcome.recommended.is_some() { ExitCode::SUCCESS } else { ExitCode::from(NOTHING_MEETS) }
         }
         Err(e) => input_error(e),
     }

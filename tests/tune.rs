@@ -7,6 +7,10 @@ use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search};
 use std::path::Path;
 
 fn search(budget: Option<&str>) -> impsim::experiment::tune::Outcome {
+    search_for("recovery_success_rate>=0.95", budget, 4)
+}
+
+fn search_for(target: &str, budget: Option<&str>, replications: u32) -> impsim::experiment::tune::Outcome {
     let mut base: toml::Table = toml::from_str(common::QUIET).unwrap();
     for o in [
         "clients=300",
@@ -26,11 +30,12 @@ fn search(budget: Option<&str>) -> impsim::experiment::tune::Outcome {
         base_dir: Path::new("."),
         knob: "retention".into(),
         values: RETENTION_LADDER.iter().map(|v| toml::Value::String(v.to_string())).collect(),
-        target: Condition::parse("recovery_success_rate>=0.95").unwrap(),
+        target: Condition::parse(target).unwrap(),
         budgets: budget.map(|b| Condition::parse(b).unwrap()).into_iter().collect(),
-        replications: 4,
+        replications,
         seed: 3,
         threads: 2,
+        crn: true,
     }
     .run()
     .unwrap()
@@ -63,4 +68,77 @@ fn conditions_parse_sizes_and_refuse_unknown_metrics() {
     assert_eq!(Condition::parse("retained_bytes_peak<=2GiB").unwrap().value, (2u64 << 30) as f64);
     assert!(Condition::parse("recovery_rate>=0.9").unwrap_err().contains("not a summary.csv column"));
     assert!(Condition::parse("recovery_success_rate=0.9").is_err());
+}
+
+/// A budget that falls as the knob grows (502s for expired contexts fall with retention) holds
+/// from some value up, not up to one: tune reads that direction from the data and lets the
+/// budget bind. At most 5% of ~12,000 attempts failing as expired needs R = mu ln 20 again.
+#[test]
+fn a_budget_that_falls_with_the_knob_binds_from_below() {
+    let easy = search_for("recovery_success_rate>=0.5", None, 4);
+    let easy_r = impsim::engine::parse_duration(&easy.recommended.expect("an answer").value).unwrap() as f64 / 60e6;
+    assert!(easy_r < 15.0, "0.5 needs about 7 min, got {easy_r}");
+    let o = search_for("recovery_success_rate>=0.5", Some("fail_expired<=600"), 4);
+    let rec = o.recommended.expect("the falling budget is met from some retention up");
+    let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
+    assert!((25.0..=45.0).contains(&r), "recommended {r:.1} min; the budget needs about 30");
+    assert!(rec.within_budgets && rec.meets_target);
+}
+
+/// A target that is met only up to some value (memory to stay under, as the target) is found
+/// at the smallest value, where it holds.
+#[test]
+fn a_target_met_below_a_threshold_recommends_the_smallest_value() {
+    let o = search_for("retained_contexts_mean<=1000", None, 2);
+    assert_eq!(o.recommended.expect("0s holds it").value, "0s");
+}
+
+#[test]
+fn a_single_replication_answer_says_it_has_no_interval() {
+    let o = search_for("recovery_success_rate>=0.95", None, 1);
+    let text = impsim::experiment::tune::describe(&o, 1);
+    assert!(text.contains("no interval") && text.contains("WARNING: one run per candidate"), "{text}");
+    assert!(!text.contains("mean [95% CI]"), "{text}");
+}
+
+#[test]
+fn candidate_values_must_ascend_and_bounds_be_finite() {
+    use impsim::experiment::tune::check_ascending;
+    let v = |xs: &[&str]| xs.iter().map(|x| toml::Value::String(x.to_string())).collect::<Vec<_>>();
+    assert!(check_ascending(&v(&["1m", "5m", "1h", "infinite"])).is_ok());
+    assert!(check_ascending(&v(&["1h", "5m"])).unwrap_err().contains("ascending"));
+    assert!(check_ascending(&v(&["5m", "5m"])).unwrap_err().contains("ascending"));
+    assert!(check_ascending(&v(&["5m", "banana"])).is_err());
+    assert!(check_ascending(&[toml::Value::Integer(4), toml::Value::Integer(16)]).is_ok());
+    assert!(check_ascending(&[]).is_err());
+    for bad in ["recovery_success_rate>=nan", "recovery_success_rate>=inf", "retained_bytes_peak<=-inf"] {
+        assert!(Condition::parse(bad).unwrap_err().contains("finite"), "{bad}");
+    }
+}
+
+fn tune_cli(args: &[&str]) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("impsim-tune-{}-{}", std::process::id(), args.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("quiet.toml");
+    std::fs::write(&file, common::QUIET.replace("clients = 1", "clients = 20").replace("\"10h\"", "\"4h\"")).unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_impsim")).arg("tune").arg(&file).args(args).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_cli_exits_3_when_nothing_meets_and_2_on_bad_input() {
+    // Nothing can be recovered without Disconnects or outages: no retention meets the target.
+    let (code, text) = tune_cli(&["--replications", "2", "--values", "0s,1h"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("no value of retention meets"), "{text}");
+    let (code, text) = tune_cli(&["--values", "1h,0s"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("ascending"), "{text}");
+    let (code, text) = tune_cli(&["--target", "recovery_success_rate>=nan"]);
+    assert_eq!(code, 2, "{text}");
+    let (code, text) = tune_cli(&["--replications", "0"]);
+    assert_eq!(code, 2, "{text}");
 }

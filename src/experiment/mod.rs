@@ -36,6 +36,8 @@ struct ExperimentFile {
     sweep: Option<toml::Table>,
     /// summary.csv columns to plot and tabulate beyond the standard ones.
     metrics: Option<Vec<String>>,
+    /// Common random numbers: replication r of every point runs with the same seed.
+    crn: Option<bool>,
 }
 
 /// A parsed experiment, ready to run.
@@ -49,6 +51,9 @@ pub struct Experiment {
     pub axes: Vec<String>,
     pub points: Vec<Point>,
     pub metrics: Vec<String>,
+    /// Common random numbers (`crn = true`): replication r of every point uses the same seed, so
+    /// differences between points carry less noise (compare them by paired differences).
+    pub crn: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +171,7 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
         axes,
         points,
         metrics,
+        crn: spec.crn.unwrap_or(false),
     })
 }
 
@@ -179,11 +185,15 @@ fn fnv1a(s: &str) -> u64 {
     h
 }
 
-/// The seed of replication `r` of the point labelled `label`.
-pub fn run_seed(experiment_seed: u64, label: &str, r: u32) -> u64 {
-    let h = fnv1a(label);
+/// The seed of replication `r` of the point labelled `label`; with common random numbers every
+/// point shares the seeds of one label.
+pub fn run_seed(experiment_seed: u64, label: &str, r: u32, crn: bool) -> u64 {
+    let h = fnv1a(if crn { CRN_LABEL } else { label });
     RngKey::from_seed(experiment_seed).draw(h as u32, (h >> 32) as u32, r as u64)
 }
+
+/// The label whose seeds every point uses under common random numbers.
+const CRN_LABEL: &str = "common random numbers";
 
 /// Shard `i` of `n` (1-based) takes the runs whose index in the (point, replication) list is
 /// congruent to i-1 modulo n.
@@ -260,7 +270,7 @@ pub fn run(
                 }
                 let point = &exp.points[p];
                 let mut params = point.params.clone();
-                params.seed = run_seed(exp.seed, &point.label(&exp.axes), r);
+                params.seed = run_seed(exp.seed, &point.label(&exp.axes), r, exp.crn);
                 let (report, _) = crate::run::simulate(params, ());
                 if let Some(t) = report.outcome.stalled_at {
                     stop.store(true, Ordering::Relaxed);

@@ -30,6 +30,9 @@ pub struct Meta {
     pub metrics: Vec<String>,
     /// The fully resolved scenario of each point.
     pub scenarios: Vec<serde_json::Value>,
+    /// Common random numbers: replication r of every point used the same seed.
+    #[serde(default)]
+    pub crn: bool,
     pub impsim_version: String,
 }
 
@@ -45,6 +48,7 @@ impl Meta {
             points: exp.points.iter().map(|p| p.values.clone()).collect(),
             metrics: exp.metrics.clone(),
             scenarios: exp.points.iter().map(|p| serde_json::to_value(&p.params).unwrap_or_default()).collect(),
+            crn: exp.crn,
             impsim_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -554,6 +558,11 @@ fn report(meta: &Meta, est: &[Estimates], steady: &[crate::run::SteadyState], pl
         meta.impsim_version,
         meta.file
     );
+    if meta.crn {
+        s += "Common random numbers: replication r of every point used the same seed, so the points' \
+              results are correlated; compare two points by the paired differences of their runs \
+              (runs.csv), whose interval is narrower than the cells' intervals suggest.\n\n";
+    }
     let mut header: Vec<String> = meta.axes.clone();
     header.extend(
         [

@@ -1,8 +1,11 @@
 //! `impsim tune`: the smallest value of a knob (default: retention) that meets a target with
-//! 95% confidence, within budgets. Candidates are tried by binary search along an ascending
-//! ladder of values, assuming the target metric does not fall as the knob grows; each
-//! candidate rests on `replications` runs, and a candidate counts as meeting a bound only if
-//! its 95% confidence interval lies on the right side of it.
+//! 95% confidence, within budgets. Each bound (the target and every budget) is assumed
+//! monotone along the ascending ladder of values, in a direction read from the data: it holds
+//! from some value up (e.g. a recovery rate to reach) or up to some value (e.g. memory to stay
+//! under). Binary search finds each bound's threshold; the answer is the smallest value where
+//! every bound holds. Each candidate rests on `replications` runs (with common random numbers by
+//! default), and a bound counts as met only if its 95% confidence interval lies on the right
+//! side of it (with one run: the mean, and the answer says so).
 
 use super::run_seed;
 use crate::scenario::{InputError, err, from_table, set_value};
@@ -44,6 +47,9 @@ impl Condition {
             .ok()
             .or_else(|| crate::engine::parse_size(v).ok().map(|b| b as f64))
             .ok_or_else(|| format!("\"{v}\" is not a number or a size like 2GiB"))?;
+        if !value.is_finite() {
+            return Err(format!("\"{v}\": the bound must be a finite number"));
+        }
         Ok(Condition { metric, op, value })
     }
 
@@ -75,6 +81,29 @@ pub struct Candidate {
     pub estimates: Vec<Estimate>,
     pub meets_target: bool,
     pub within_budgets: bool,
+    /// Runs whose steady-state check did not accept the warm-up.
+    pub unsteady_runs: usize,
+}
+
+impl Candidate {
+    fn meets_all(&self) -> bool {
+        self.meets_target && self.within_budgets
+    }
+    /// Whether bound `k` (0: the target, then the budgets) holds.
+    fn holds(&self, k: usize, bounds: &[&Condition]) -> bool {
+        bounds[k].met(&self.estimates[k])
+    }
+}
+
+/// Where along the ladder a bound holds, read from the two ends of the ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// From some value up.
+    Above,
+    /// Up to some value.
+    Below,
+    Everywhere,
+    Nowhere,
 }
 
 pub struct Outcome {
@@ -100,6 +129,9 @@ pub struct Search<'a> {
     pub replications: u32,
     pub seed: u64,
     pub threads: usize,
+    /// Common random numbers: replication r of every candidate uses the same seed, so
+    /// neighbouring candidates differ by the knob, not by noise.
+    pub crn: bool,
 }
 
 impl Search<'_> {
@@ -113,7 +145,7 @@ impl Search<'_> {
         set_value(&mut table, &self.knob, knob_value.clone()).map_err(|m| err(self.file, &self.knob, m))?;
         let params = from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)?;
         let label = format!("{}={value}", self.knob);
-        let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r)).collect();
+        let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r, self.crn)).collect();
         let reports: Vec<_> = pool.install(|| {
             seeds
                 .par_iter()
@@ -133,7 +165,8 @@ impl Search<'_> {
             .collect();
         let meets_target = self.target.met(&estimates[0]);
         let within_budgets = self.budgets.iter().zip(&estimates[1..]).all(|(c, e)| c.met(e));
-        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets })
+        let unsteady_runs = reports.iter().filter(|r| r.get("steady_state_ok") == 0.0).count();
+        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, unsteady_runs })
     }
 
     fn get(
@@ -148,63 +181,80 @@ impl Search<'_> {
         Ok(cache[i].clone().expect("just evaluated"))
     }
 
-    /// The first ladder index whose candidate satisfies `pred`, by binary search (pred monotone).
+    /// The first ladder index in `range` whose candidate satisfies `pred`, by binary search
+    /// (pred false then true along the range); `range.end` if none.
     fn first(
         &self,
         cache: &mut [Option<Candidate>],
         pool: &rayon::ThreadPool,
-        pred: fn(&Candidate) -> bool,
-    ) -> Result<Option<usize>, InputError> {
-        let n = self.values.len();
-        let (mut lo, mut hi) = (0usize, n);
+        range: std::ops::Range<usize>,
+        pred: &dyn Fn(&Candidate) -> bool,
+    ) -> Result<usize, InputError> {
+        let (mut lo, mut hi) = (range.start, range.end);
         while lo < hi {
-            let mid = (lo + hi) / 2;
+            let mid = lo + (hi - lo) / 2;
             if pred(&self.get(cache, mid, pool)?) { hi = mid } else { lo = mid + 1 }
         }
-        Ok((lo < n).then_some(lo))
+        Ok(lo)
     }
 
     pub fn run(&self) -> Result<Outcome, InputError> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
         let n = self.values.len();
+        if n == 0 {
+            return Err(err(self.file, &self.knob, "no candidate values to try"));
+        }
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
-        let mut recommended = None;
-        let mut compromise = None;
-        let mut refined = Vec::new();
-        if let Some(i) = self.first(&mut cache, &pool, |c| c.meets_target)? {
-            let c = self.get(&mut cache, i, &pool)?;
-            if c.within_budgets {
-                recommended = Some(c);
-                // Between two durations of the ladder, bisect a few times for a finer answer.
-                if let (Some(lo), Some(hi)) = (i.checked_sub(1).and_then(|j| self.duration_of(j)), self.duration_of(i))
-                {
-                    let (mut lo, mut hi) = (lo, hi);
-                    for _ in 0..REFINE_STEPS {
-                        let mid = round_duration(lo + (hi - lo) / 2);
-                        if mid <= lo || mid >= hi {
-                            break;
-                        }
-                        let c =
-                            self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), &pool)?;
-                        if c.meets_target && c.within_budgets {
-                            hi = mid;
-                            recommended = Some(c.clone());
-                        } else {
-                            lo = mid;
-                        }
-                        refined.push((mid, c));
-                    }
-                }
+        let bounds: Vec<&Condition> = std::iter::once(&self.target).chain(&self.budgets).collect();
+        // Each bound's direction, from where it holds at the two ends of the ladder.
+        let (low, high) = (self.get(&mut cache, 0, &pool)?, self.get(&mut cache, n - 1, &pool)?);
+        let sides: Vec<Side> = (0..bounds.len())
+            .map(|k| match (low.holds(k, &bounds), high.holds(k, &bounds)) {
+                (false, true) => Side::Above,
+                (true, false) => Side::Below,
+                (true, true) => Side::Everywhere,
+                (false, false) => Side::Nowhere,
+            })
+            .collect();
+        // The values where every bound holds: [from, to).
+        let (mut from, mut to) = (0, n);
+        for (k, side) in sides.iter().enumerate() {
+            match side {
+                Side::Above => from = from.max(self.first(&mut cache, &pool, 0..n, &|c| c.holds(k, &bounds))?),
+                Side::Below => to = to.min(self.first(&mut cache, &pool, 0..n, &|c| !c.holds(k, &bounds))?),
+                Side::Everywhere => {}
+                Side::Nowhere => to = 0,
             }
         }
-        if recommended.is_none() {
-            // Budgets are assumed to bind from above: the last value within them is the best compromise.
-            let best = match self.first(&mut cache, &pool, |c| !c.within_budgets)? {
-                Some(0) => 0,
-                Some(i) => i - 1,
-                None => n - 1,
-            };
-            compromise = Some(self.get(&mut cache, best, &pool)?);
+        // The smallest value in that range that meets every bound (noise may break monotony).
+        let mut recommended = None;
+        for i in from..to {
+            let c = self.get(&mut cache, i, &pool)?;
+            if c.meets_all() {
+                recommended = Some((i, c));
+                break;
+            }
+        }
+        let mut refined = Vec::new();
+        if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
+            // Between two durations of the ladder, bisect a few times for a finer answer.
+            if let (Some(lo), Some(hi)) = (i.checked_sub(1).and_then(|j| self.duration_of(j)), self.duration_of(i)) {
+                let (mut lo, mut hi) = (lo, hi);
+                for _ in 0..REFINE_STEPS {
+                    let mid = round_duration(lo + (hi - lo) / 2);
+                    if mid <= lo || mid >= hi {
+                        break;
+                    }
+                    let c = self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), &pool)?;
+                    if c.meets_all() {
+                        hi = mid;
+                        recommended = Some((i, c.clone()));
+                    } else {
+                        lo = mid;
+                    }
+                    refined.push((mid, c));
+                }
+            }
         }
         // Every candidate, in ascending knob order (ladder values and refinements interleaved).
         let mut evaluated: Vec<(u64, usize, Candidate)> = cache
@@ -214,12 +264,30 @@ impl Search<'_> {
             .collect();
         evaluated.extend(refined.into_iter().map(|(d, c)| (d, usize::MAX, c)));
         evaluated.sort_by_key(|(d, i, _)| (*d, *i));
+        let evaluated: Vec<Candidate> = evaluated.into_iter().map(|(_, _, c)| c).collect();
+        // Nothing meets every bound: the best target among those within budgets, else overall.
+        let compromise = match recommended {
+            Some(_) => None,
+            None => {
+                let better = |a: &&Candidate, b: &&Candidate| {
+                    let (x, y) = (a.estimates[0].mean, b.estimates[0].mean);
+                    match self.target.op {
+                        Op::AtLeast => x.total_cmp(&y),
+                        Op::AtMost => y.total_cmp(&x),
+                    }
+                };
+                let within: Vec<&Candidate> = evaluated.iter().filter(|c| c.within_budgets).collect();
+                let choices: Vec<&Candidate> = if within.is_empty() { evaluated.iter().collect() } else { within };
+                // max_by keeps the last of equals: reversed, that is the smallest value.
+                choices.into_iter().rev().max_by(better).cloned()
+            }
+        };
         Ok(Outcome {
             knob: self.knob.clone(),
             target: self.target.clone(),
             budgets: self.budgets.clone(),
-            evaluated: evaluated.into_iter().map(|(_, _, c)| c).collect(),
-            recommended,
+            evaluated,
+            recommended: recommended.map(|(_, c)| c),
             compromise,
         })
     }
@@ -249,25 +317,64 @@ fn show(e: &Estimate) -> String {
     }
 }
 
+/// Candidate values must be strictly ascending: numbers, or durations up to "infinite".
+pub fn check_ascending(values: &[toml::Value]) -> Result<(), String> {
+    let key = |v: &toml::Value| -> Result<f64, String> {
+        match v {
+            toml::Value::Integer(i) => Ok(*i as f64),
+            toml::Value::Float(f) if f.is_finite() => Ok(*f),
+            toml::Value::String(s) if s == "infinite" || s == "never" => Ok(f64::INFINITY),
+            toml::Value::String(s) => crate::engine::parse_duration(s).map(|us| us as f64),
+            other => Err(format!("{other} is neither a number nor a duration")),
+        }
+    };
+    let mut last: Option<(f64, &toml::Value)> = None;
+    for v in values {
+        let k = key(v).map_err(|e| format!("--values: {e}"))?;
+        if let Some((lk, lv)) = last
+            && k <= lk
+        {
+            return Err(format!("--values must be in ascending order without repeats: {v} comes after {lv}"));
+        }
+        last = Some((k, v));
+    }
+    if values.is_empty() {
+        return Err("--values: give at least one value".into());
+    }
+    Ok(())
+}
+
 /// The answer, for a person.
 pub fn describe(o: &Outcome, replications: u32) -> String {
     let mut s = String::new();
     let conds: Vec<String> = std::iter::once(&o.target).chain(&o.budgets).map(|c| c.describe()).collect();
+    let what = if replications == 1 { "mean of 1 run: no interval" } else { "mean [95% CI]" };
     match (&o.recommended, &o.compromise) {
         (Some(c), _) => {
             s += &format!("recommendation: {} = {}\n", o.knob, c.value);
             for (cond, e) in conds.iter().zip(&c.estimates) {
-                s += &format!("  {cond}: {} (mean [95% CI])\n", show(e));
+                s += &format!("  {cond}: {} ({what})\n", show(e));
             }
         }
         (None, Some(c)) => {
             s += &format!("no value of {} meets {} within the budgets.\n", o.knob, o.target.describe());
             s += &format!("best compromise: {} = {}\n", o.knob, c.value);
             for (cond, e) in conds.iter().zip(&c.estimates) {
-                s += &format!("  {cond}: {} (mean [95% CI])\n", show(e));
+                s += &format!("  {cond}: {} ({what})\n", show(e));
             }
         }
         (None, None) => s += "no candidate could be evaluated\n",
+    }
+    if replications == 1 {
+        s += "\nWARNING: one run per candidate: bounds were compared with single runs' values, with no \
+              confidence at all; use --replications 5 or more for an answer to rely on.\n";
+    }
+    let unsteady: usize = o.evaluated.iter().map(|c| c.unsteady_runs).sum();
+    if unsteady > 0 {
+        s += &format!(
+            "\nWARNING: in {unsteady} run(s) the steady-state check did not accept the warm-up (see `warmup`); \
+             their figures may carry start-up bias.\n"
+        );
     }
     s += &format!("\nevaluated ({replications} runs each; a bound counts as met only if the 95% CI clears it):\n");
     s += &format!("  {:<10} {}\n", o.knob.rsplit('.').next().unwrap_or(&o.knob), conds.join(" | "));
