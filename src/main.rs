@@ -293,7 +293,9 @@ fn main() -> ExitCode {
         Command::BenchOne { workload, clients, duration, scale_sap } => {
             let mut set = vec![format!("clients={clients}")];
             if let Some(d) = duration {
-                set.push(format!("duration={d}"));
+                // A benchmark measures the simulator over the whole run; a shorter run than the
+                // workload's warm-up must not be refused for it.
+                set.extend([format!("duration={d}"), "warmup=0s".to_string()]);
             }
             if scale_sap {
                 match impsim::scenario::load(&workload, &[]) {
