@@ -234,7 +234,7 @@ impl<O: Observer> Sim<O> {
         }
         self.q.push(0, event(K_SAMPLE, 0, 0));
         if self.p.warmup.0 > 0 {
-            self.q.push(self.p.warmup.0, event(K_WARMUP_END, 0, 0));
+            self.push(self.p.warmup.0, event(K_WARMUP_END, 0, 0));
         }
         for (i, t) in self.p.sap.restarts.iter().enumerate() {
             if t.0 <= self.end {
