@@ -159,6 +159,8 @@ flags! {
     /// A SAP Disconnect (S8) came while the client was in an exchange or an outage; it acts
     /// on it (a re-login after `relogin_delay`) as soon as it can, as an online client does.
     relogin_asked, set_relogin_asked = 12;
+    /// A session was set up for this client before: its next fresh login is not its first.
+    set_up_before, set_set_up_before = 13;
 }
 
 /// Per-client random streams (the entity is the client slot).

@@ -477,10 +477,16 @@ impl<O: Observer> Sim<O> {
                     self.end_session(c, EndReason::Relogin);
                 }
                 self.replace_retained(c);
-                let cl = &self.clients[c];
+                // Each kind is counted for the session the SAP sets up, once: a session that ends
+                // before its client is online (a Disconnect during the rebuild) leaves its login
+                // counted, and the next login is of no kind until a 502 or a discovery says so.
+                let cl = &mut self.clients[c];
                 let kind_502 = cl.after_502();
-                let initial = !cl.had_context();
+                let initial = !cl.had_context() && !cl.set_up_before();
                 let after_vd = cl.after_discovery();
+                cl.set_after_502(false);
+                cl.set_after_discovery(false);
+                cl.set_set_up_before(true);
                 self.m.c.logins_fresh += 1;
                 self.m.c.contexts_created += 1;
                 if kind_502 {
@@ -674,8 +680,12 @@ impl<O: Observer> Sim<O> {
         self.transaction(c, Primitive::Disconnect, true, s.id.get(), Status::Ok);
         // The client reacts the same way in every state, as soon as it can hear it: online at
         // once (half a round trip later), in an exchange when it ends, in an outage when the
-        // client is reachable again. A user who is away logs in again on coming back.
+        // client is reachable again. A user who is away logs in again on coming back. A session
+        // of an earlier Client-ID (S17) has no one left to tell: the slot's client is another.
         let cl = &mut self.clients[c];
+        if cl.identity != s.identity {
+            return;
+        }
         cl.set_believes_live(false);
         match cl.state {
             State::Online => {
@@ -913,9 +923,13 @@ impl<O: Observer> Sim<O> {
             }
             Step::VersionDiscovery => Status::Ok,
             Step::Login if self.clients[c].second_round() => Status::Ok,
-            // A retransmission of a login the SAP already answered with a session (the
-            // response was late): the same answer again, never a second session.
-            Step::Login if self.clients[c].login_answered() && self.touch(c) => Status::Ok,
+            // A retransmission of a login the SAP already answered with a session (the response
+            // was late): the same answer again, never a second session nor a second verdict,
+            // even if that session has ended meanwhile (the client learns it at its next request).
+            Step::Login if self.clients[c].login_answered() => {
+                self.touch(c);
+                Status::Ok
+            }
             Step::Login => {
                 let cl = &self.clients[c];
                 let verdict = self.sap.judge_login(
@@ -947,6 +961,7 @@ impl<O: Observer> Sim<O> {
                         self.touch(c);
                         let cl = &mut self.clients[c];
                         cl.set_restored(true);
+                        cl.set_login_answered(true);
                         if cl.attempt_open() {
                             cl.set_attempt_open(false);
                             cl.set_continued(true);
@@ -1236,6 +1251,7 @@ impl<O: Observer> Sim<O> {
             cl.session_id = U48::new(0);
             cl.set_believes_live(false);
             cl.set_had_context(false);
+            cl.set_set_up_before(false);
             self.load_profile(c);
         }
         let back = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.offline));
