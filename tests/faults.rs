@@ -2,7 +2,10 @@
 
 mod common;
 use common::*;
+use impsim::model::cost::Primitive;
+use impsim::model::sap::Status;
 use impsim::run::Report;
+use std::collections::{BTreeSet, VecDeque};
 
 fn laws(r: &Report) {
     let c = &r.outcome.census;
@@ -76,18 +79,72 @@ fn clients_that_change_client_id_every_session_never_recover() {
 
 #[test]
 fn retention_caps_hit_continuously_evict_oldest_first() {
-    let (r, _) = run(quiet(&[
+    // Every context of the quiet profile takes 1,584 bytes: either cap holds three.
+    evicts_oldest_first("store.max_contexts=3");
+    evicts_oldest_first("store.max_bytes=5000");
+}
+
+fn evicts_oldest_first(cap: &str) {
+    const CAP: usize = 3;
+    let (r, trace) = run(quiet(&[
         "clients=30",
         "retention=infinite",
-        "store.max_contexts=3",
+        cap,
         "client.session_length={dist=\"exponential\",mean=\"30m\"}",
         "client.offline={dist=\"exponential\",mean=\"45m\"}",
         "client.logout_prob=1",
     ]));
     laws(&r);
-    assert_eq!(count(&r, "retained_contexts_peak"), 3);
-    assert!(count(&r, "contexts_evicted") > 100);
-    assert!(count(&r, "fail_evicted") > 100);
-    // The three most recent survive: the few recoveries that succeed are quick returns.
-    assert!(count(&r, "recovery_successes") < count(&r, "fail_evicted"));
+    assert_eq!(count(&r, "retained_contexts_peak"), CAP as u64, "{cap}");
+    // Replay the store from the trace. With infinite retention, no outages and recovery always
+    // tried, a context is retained by its Logout, leaves by its recovery, and otherwise only
+    // by eviction: whenever one more than the cap is retained, the oldest retained must go.
+    let mut store: VecDeque<(u32, u64)> = VecDeque::new();
+    let mut evicted: BTreeSet<(u32, u64)> = BTreeSet::new();
+    let (mut recovered, mut failed) = (0u64, 0u64);
+    for t in trace.iter().filter(|t| t.inband) {
+        let key = (t.client, t.session_id);
+        match (t.primitive, t.status) {
+            (Primitive::Logout, _) => {
+                store.push_back(key);
+                if store.len() > CAP {
+                    evicted.insert(store.pop_front().unwrap());
+                }
+            }
+            (Primitive::Login, Status::Ok) => {
+                let at = store.iter().position(|k| *k == key);
+                assert!(
+                    at.is_some(),
+                    "{cap}: client {} recovered Session-ID {} at {}, whose context an oldest-first store had \
+                     evicted (evicted earlier: {}); the store holds {:?}",
+                    t.client,
+                    t.session_id,
+                    t.time,
+                    evicted.contains(&key),
+                    store
+                );
+                store.remove(at.unwrap());
+                recovered += 1;
+            }
+            (Primitive::Login, Status::RecoveryFailed) => {
+                assert!(
+                    evicted.contains(&key),
+                    "{cap}: client {} got a 502 for Session-ID {} at {}, but an oldest-first store still holds it: {:?}",
+                    t.client,
+                    t.session_id,
+                    t.time,
+                    store
+                );
+                failed += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(evicted.len() as u64, count(&r, "contexts_evicted"), "{cap}: the evictions the replay expects");
+    assert_eq!(failed, count(&r, "fail_evicted"), "{cap}");
+    assert_eq!(recovered, count(&r, "recovery_successes"), "{cap}");
+    assert!(
+        failed > 100 && recovered > 20,
+        "{cap}: {failed} evicted returns and {recovered} recoveries: both must occur"
+    );
 }

@@ -4,10 +4,14 @@
 
 mod common;
 use impsim::model::Params;
+use impsim::model::cost::Primitive;
+use impsim::model::sap::Status;
 use impsim::run::simulate;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 fn runner(default_cases: u32) -> TestRunner {
@@ -39,8 +43,23 @@ fn check_invariants(p: Params) -> Result<(), TestCaseError> {
         c.contexts_live + c.contexts_retained + c.contexts_gone,
         "live, retained or gone"
     );
-    let attempts = r.get("recovery_attempts");
-    prop_assert!(r.get("recovery_successes") <= attempts);
+    // 502 accounting (S20), over the whole run (the trace covers the warm-up too). Every 502
+    // answers a recovery login: inband, with the Session-ID.
+    let fails = common::whole_run(&r, |c| c.fail.iter().sum()) as f64;
+    let rows_502: Vec<_> = trace.iter().filter(|t| t.status == Status::RecoveryFailed).collect();
+    prop_assert!(
+        rows_502.iter().all(|t| t.primitive == Primitive::Login && t.inband && t.session_id != 0),
+        "a 502 that does not answer a recovery login"
+    );
+    // One counted failure per (client, Session-ID) answered 502: a retransmitted login gets the
+    // SAP's first answer, and a client never tries a Session-ID again after its 502.
+    let answered_502: BTreeSet<(u32, u64)> = rows_502.iter().map(|t| (t.client, t.session_id)).collect();
+    prop_assert_eq!(fails, answered_502.len() as f64, "one counted failure per (client, Session-ID) answered 502");
+    // At most one fresh login after each 502 (S20), and every session set up is counted once,
+    // as a fresh login or as a recovery.
+    let after_502 = common::whole_run(&r, |c| c.logins_after_502) as f64;
+    prop_assert!(after_502 <= fails, "{} fresh logins after {} 502s", after_502, fails);
+    prop_assert_eq!(common::whole_run(&r, |c| c.logins_fresh + c.recovery_successes), c.sessions_established);
     prop_assert_eq!(r.get("fail_unknown"), 0.0);
     prop_assert_eq!(common::whole_run(&r, |c| c.tx.iter().sum()) as usize, trace.len());
     prop_assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
@@ -125,7 +144,9 @@ fn mutated_scenario_text_never_panics_hangs_or_breaks_invariants() {
                 }
             }
             let text = l.join("\n");
-            match impsim::scenario::parse(&text, "fuzz.toml", Path::new("experiments"), &[]) {
+            let loaded = catch_unwind(|| impsim::scenario::parse(&text, "fuzz.toml", Path::new("experiments"), &[]));
+            prop_assert!(loaded.is_ok(), "the loader panicked instead of refusing:\n{}", text);
+            match loaded.unwrap() {
                 Ok(p) => {
                     parsed.set(parsed.get() + 1);
                     check_invariants(p)?;
@@ -138,8 +159,12 @@ fn mutated_scenario_text_never_panics_hangs_or_breaks_invariants() {
             Ok(())
         })
         .unwrap();
-    println!("scenario text: {} parsed and run, {} refused with a message", parsed.get(), refused.get());
-    assert!(parsed.get() > 0 && refused.get() > 0);
+    let (ok, no) = (parsed.get(), refused.get());
+    println!("scenario text: {ok} parsed and run, {no} refused with a message");
+    // Most mutations break the text, but a loader that refuses (nearly) everything would leave
+    // the invariants unexercised: at least a tenth of the mutated texts must load and run.
+    assert!(no > 0, "no mutated text was refused");
+    assert!(ok * 10 >= ok + no, "only {ok} of {} mutated texts loaded (at least 10% must)", ok + no);
 }
 
 fn duration_dist() -> impl Strategy<Value = String> {
@@ -166,10 +191,19 @@ fn span() -> impl Strategy<Value = String> {
     ]
 }
 
+/// sap.ttl_max: at least the scenario's ttl_min (1m), or infinite; anything less is invalid.
+fn ttl_max() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\"1m\"".to_string()),
+        (60u64..50_000).prop_map(|s| format!("\"{s}s\"")),
+        Just("\"infinite\"".to_string())
+    ]
+}
+
 #[test]
 fn random_valid_scenarios_keep_the_invariants() {
     let fields = (
-        (1u32..40, 1u64..12, span(), span(), 0u64..4, 0u64..20_000, any::<bool>(), any::<bool>()),
+        (1u32..40, 1u64..12, span(), ttl_max(), 0u64..4, 0u64..20_000, any::<bool>(), any::<bool>()),
         (duration_dist(), duration_dist(), duration_dist(), duration_dist(), duration_dist(), duration_dist()),
         (0.0f64..=1.0, 0.0f64..=1.0, 0.0f64..=1.0, 0.0f64..=0.5, 0.0f64..=0.5, 0.05f64..=1.0, 1u32..6, 0u64..3),
     );
@@ -207,16 +241,18 @@ fn random_valid_scenarios_keep_the_invariants() {
                 "client.request_timeout=\"5s\"".to_string(),
             ];
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-            match impsim::scenario::load(&path, &o) {
+            // Every generated scenario is valid (ttl_max >= ttl_min, max_bytes 0 or above one
+            // context): the loader must accept each one, and never panic.
+            let loaded = catch_unwind(AssertUnwindSafe(|| impsim::scenario::load(&path, &o)));
+            prop_assert!(loaded.is_ok(), "the loader panicked on a valid scenario: {:?}", o);
+            match loaded.unwrap() {
                 Ok(p) => {
                     ran.set(ran.get() + 1);
                     check_invariants(p)
                 }
-                // Some combinations are invalid (e.g. ttl_max below ttl_min): refused, fine.
-                Err(_) => Ok(()),
+                Err(e) => Err(TestCaseError::fail(format!("a valid scenario was refused: {e}\n{o:?}"))),
             }
         })
         .unwrap();
-    println!("random valid scenarios: {} run", ran.get());
-    assert!(ran.get() > 0);
+    println!("random valid scenarios: {} run, none refused", ran.get());
 }

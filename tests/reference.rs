@@ -1,44 +1,147 @@
-//! The committed reference results still come out byte for byte. A change that alters results
+//! Every committed reference result in results/ still comes out byte for byte: each folder is
+//! rerun the way experiments/regenerate.sh makes it, and every file it holds is compared (CSV
+//! tables, report.md, SVG and PNG plots: the plots are drawn with a bundled font and encoded
+//! with fixed settings, so they are deterministic too). manifest.json is compared without the
+//! fields that describe the machine (wall time, speed, memory). A change that alters results
 //! fails here; regenerate them on purpose with experiments/regenerate.sh and say why.
 //! (Cargo runs tests from the package root, so paths match the ones in the committed files.)
 
 use impsim::experiment::{self, NoProgress, Shard};
 use impsim::run::{RunOutput, experiment_to_folder, run_to_folder};
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-fn same(a: &Path, b: &Path, files: &[&str]) {
-    for f in files {
-        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
-        assert!(
-            x == y,
-            "{} differs from the committed {}; if intended, run experiments/regenerate.sh",
-            f,
-            b.join(f).display()
-        );
+/// The experiments experiments/regenerate.sh reruns into results/<name>, besides `default`.
+const EXPERIMENTS: [&str; 5] =
+    ["retention_sweep", "client_id_churn", "ttl_keepalive", "sap_restart_storm", "login_modes"];
+/// Folders of results/ that are not reproducible runs: measured speed on some machine.
+const NOT_REFERENCES: [&str; 1] = ["bench"];
+/// manifest.json fields that describe the machine and the moment, not the results.
+const VOLATILE: [&str; 3] = ["wall_seconds", "events_per_second", "peak_rss_bytes"];
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("impsim-ref-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+fn without_volatile(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for k in VOLATILE {
+                m.remove(k);
+            }
+            m.values_mut().for_each(without_volatile);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_volatile),
+        _ => {}
     }
 }
 
-#[test]
-fn login_modes_reference_experiment_reproduces() {
-    let out = std::env::temp_dir().join(format!("impsim-ref-{}", std::process::id()));
-    let exp = experiment::load(Path::new("experiments/login_modes.toml"), &[]).unwrap();
-    experiment_to_folder(&exp, &out, true, 2, Shard::all(), &NoProgress, &AtomicBool::new(false), false).unwrap();
-    same(
-        &out,
-        Path::new("results/login_modes"),
-        &["runs.csv", "points.csv", "timeseries.csv", "run_timeseries.csv", "report.md", "recovery.svg"],
+/// The rerun in `fresh` holds exactly the files of the committed `results/<name>`, with the
+/// same bytes (manifest.json: the same JSON but for the volatile fields).
+fn same_as_committed(fresh: &Path, name: &str) {
+    let committed = Path::new("results").join(name);
+    let regenerate = "if the change is intended, run experiments/regenerate.sh and commit results/ with the reason";
+    let (made, kept) = (files(fresh), files(&committed));
+    assert!(
+        made == kept,
+        "results/{name}: the rerun writes {:?} that are not committed and does not write the committed {:?}; {regenerate}",
+        made.difference(&kept).collect::<Vec<_>>(),
+        kept.difference(&made).collect::<Vec<_>>()
     );
-    let _ = std::fs::remove_dir_all(&out);
+    let mut differ = Vec::new();
+    for f in &kept {
+        let (x, y) = (std::fs::read(fresh.join(f)).unwrap(), std::fs::read(committed.join(f)).unwrap());
+        let same = if f == "manifest.json" {
+            let parse = |b: &[u8]| {
+                let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
+                without_volatile(&mut v);
+                v
+            };
+            parse(&x) == parse(&y)
+        } else {
+            x == y
+        };
+        if !same {
+            differ.push(committed.join(f).display().to_string());
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the rerun differs from the committed {} (rerun kept in {}); {regenerate}",
+        differ.join(", "),
+        fresh.display()
+    );
+    let _ = std::fs::remove_dir_all(fresh);
+}
+
+/// `impsim run experiments/<name>.toml --out results/<name>`.
+fn experiment_reproduces(name: &str) {
+    let out = out_dir(name);
+    let exp = experiment::load(Path::new(&format!("experiments/{name}.toml")), &[]).unwrap();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    experiment_to_folder(&exp, &out, true, threads, Shard::all(), &NoProgress, &AtomicBool::new(false), false).unwrap();
+    same_as_committed(&out, name);
+}
+
+#[test]
+fn every_committed_result_folder_is_rerun_here() {
+    let mut rerun: BTreeSet<&str> = EXPERIMENTS.into_iter().collect();
+    rerun.insert("default");
+    for name in files(Path::new("results")).iter().filter(|f| Path::new("results").join(f).is_dir()) {
+        assert!(
+            rerun.contains(name.as_str()) || NOT_REFERENCES.contains(&name.as_str()),
+            "results/{name} is committed but tests/reference.rs does not rerun it"
+        );
+    }
+    let script = std::fs::read_to_string("experiments/regenerate.sh").unwrap();
+    for name in EXPERIMENTS {
+        assert!(script.contains(name), "experiments/regenerate.sh no longer makes results/{name}");
+    }
+    assert!(script.contains("experiments/default.toml --seed 7 --out results/default"));
 }
 
 #[test]
 fn default_scenario_reference_run_reproduces() {
-    let out = std::env::temp_dir().join(format!("impsim-ref-default-{}", std::process::id()));
+    // `impsim run experiments/default.toml --seed 7 --out results/default`.
+    let out = out_dir("default");
     let mut p = impsim::scenario::load(Path::new("experiments/default.toml"), &[]).unwrap();
     p.seed = 7;
     let spec = RunOutput { dir: &out, force: true, trace: None, source: "experiments/default.toml", overrides: &[] };
     run_to_folder(p, &spec).unwrap();
-    same(&out, Path::new("results/default"), &["summary.csv", "timeseries.csv", "timeseries.svg"]);
-    let _ = std::fs::remove_dir_all(&out);
+    same_as_committed(&out, "default");
+}
+
+#[test]
+fn retention_sweep_reference_experiment_reproduces() {
+    experiment_reproduces("retention_sweep");
+}
+
+#[test]
+fn client_id_churn_reference_experiment_reproduces() {
+    experiment_reproduces("client_id_churn");
+}
+
+#[test]
+fn ttl_keepalive_reference_experiment_reproduces() {
+    experiment_reproduces("ttl_keepalive");
+}
+
+#[test]
+fn sap_restart_storm_reference_experiment_reproduces() {
+    experiment_reproduces("sap_restart_storm");
+}
+
+#[test]
+fn login_modes_reference_experiment_reproduces() {
+    experiment_reproduces("login_modes");
 }

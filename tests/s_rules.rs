@@ -42,21 +42,72 @@ fn s02_device_off_and_on_may_still_continue_the_session() {
 
 #[test]
 fn s03_syntax_chosen_at_login_holds_for_the_whole_session() {
-    let (_, trace) = run(quiet(&[
+    use impsim::model::Transaction;
+    use impsim::model::cost::{Syntax, TrafficCost};
+    // Every client comes back under a new Client-ID (S17), most often with another syntax:
+    // the next session uses the new one, but each session keeps the syntax of the login that
+    // set it up in every transaction, up to the Disconnect the SAP may send it.
+    let p = quiet(&[
         "clients=30",
         "client.syntaxes={xml=1.0,wbxml=1.0,pts=1.0}",
+        "client.client_id_change_prob=1",
+        "client.session_length={dist=\"exponential\",mean=\"1h\"}",
+        "client.offline={dist=\"exponential\",mean=\"20m\"}",
+        "client.logout_prob=0.5",
         "client.activity={dist=\"exponential\",mean=\"10m\"}",
         "transport_break.every={dist=\"exponential\",mean=\"1h\"}",
         "sap.disconnect_every={dist=\"exponential\",mean=\"3h\"}",
-    ]));
-    let mut per_session: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
-    for t in rows(&trace, P::KeepAlive).into_iter().chain(rows(&trace, P::Activity)) {
-        per_session.entry(t.session_id * 2 + (t.primitive == P::Activity) as u64).or_default().insert(t.bytes);
+    ]);
+    // Message sizes differ between syntaxes for every primitive: a row's bytes name its syntax.
+    let cost = TrafficCost::new(&p.cost.messages);
+    let syntax = |t: &Transaction| -> Syntax {
+        let fits: Vec<Syntax> = Syntax::ALL.into_iter().filter(|&s| cost.bytes(t.primitive, s) == t.bytes).collect();
+        assert_eq!(fits.len(), 1, "the bytes of {t:?} name no single syntax");
+        fits[0]
+    };
+    let (_, trace) = run(p);
+    // The syntax a session was set up in: that of its client's fresh login just before it.
+    let mut login: BTreeMap<u32, Syntax> = BTreeMap::new();
+    let mut session: BTreeMap<u64, Syntax> = BTreeMap::new();
+    let mut by_client: BTreeMap<u32, Vec<Syntax>> = BTreeMap::new();
+    let mut checked = 0;
+    for t in &trace {
+        if t.primitive == P::Login && !t.inband {
+            if t.status == Status::Ok {
+                login.insert(t.client, syntax(t));
+            }
+            continue;
+        }
+        // A 502 answers the login of the client the Session-ID's owner became (S17), in that
+        // client's syntax: not a transaction of the old session.
+        if t.session_id == 0 || t.status == Status::RecoveryFailed {
+            continue;
+        }
+        let at_login = *session.entry(t.session_id).or_insert_with(|| {
+            let s = login[&t.client];
+            by_client.entry(t.client).or_default().push(s);
+            s
+        });
+        assert_eq!(
+            syntax(t),
+            at_login,
+            "session {} was set up in {:?}, but client {} sent or got {:?} in {:?} at {}",
+            t.session_id,
+            at_login,
+            t.client,
+            t.primitive,
+            syntax(t),
+            t.time
+        );
+        checked += 1;
     }
-    assert!(per_session.len() > 30);
-    assert!(per_session.values().all(|b| b.len() == 1), "a session changed syntax");
-    let sizes: BTreeSet<u32> = per_session.values().flatten().copied().collect();
-    assert!(sizes.len() >= 4, "the population should mix syntaxes: {sizes:?}");
+    assert!(checked > 3_000, "{checked} transactions in sessions");
+    assert!(trace.iter().any(|t| t.primitive == P::Disconnect), "the SAP disconnects some sessions");
+    // The Client-ID changes did change syntaxes between sessions, in both directions.
+    let changes: usize = by_client.values().map(|v| v.windows(2).filter(|w| w[0] != w[1]).count()).sum();
+    assert!(changes >= 60, "only {changes} changes of syntax between consecutive sessions");
+    let used: BTreeSet<u8> = session.values().map(|&s| s as u8).collect();
+    assert_eq!(used.len(), 3, "sessions in every syntax");
 }
 
 #[test]
