@@ -33,14 +33,23 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
     let (outcome, observer) = Sim::with_observer(params.clone(), observer).run();
     let wall_seconds = started.elapsed().as_secs_f64();
     let mut summary = outcome.metrics.summary(params.seed, params.clients, outcome.end);
-    let steady = SteadyState::of(
+    let mut steady = SteadyState::of(
         params.warmup.0,
         params.sample_every.0,
         !params.sap.restarts.is_empty(),
         &outcome.metrics.samples,
     );
+    steady.centre_rate_on(outcome.metrics.c.recovery_rate());
     summary.extend(steady.columns());
     (Report { params, outcome, steady, summary, wall_seconds }, observer)
+}
+
+/// Every summary.csv column, in order (the model's, then the steady-state check's).
+pub fn summary_columns() -> Vec<String> {
+    let mut cols: Vec<String> =
+        crate::model::metrics::Metrics::default().summary(0, 0, 1).into_iter().map(|(k, _)| k).collect();
+    cols.extend(SteadyState::of(0, 1, false, &[]).columns().into_iter().map(|(k, _)| k));
+    cols
 }
 
 /// Batches of the measured window behind a single run's interval on its recovery rate.
@@ -58,6 +67,8 @@ pub struct SteadyState {
     pub ok: bool,
     /// False for a run with SAP restarts: a transient study, where no steady state is sought.
     pub applies: bool,
+    /// False when the warm-up is half the run or more: MSER-5 could not have found it short.
+    pub judgeable: bool,
     pub rate: crate::stats::steady_state::RatioInterval,
 }
 
@@ -72,18 +83,26 @@ impl SteadyState {
         samples: &[crate::model::metrics::Sample],
     ) -> SteadyState {
         use crate::stats::steady_state::{MSER_BATCH, batch_means, batch_ratios, mser, ratio_interval};
+        // MSER-5 on the whole run (White's textbook use): where the start-up transient ends.
+        // It searches only the first half of the run, so a warm-up of half the run or more
+        // could never be found too short: that gets no verdict ("cannot tell").
         let col =
             |f: fn(&crate::model::metrics::Sample) -> u64| samples.iter().map(|s| f(s) as f64).collect::<Vec<_>>();
         // Per-interval recovery counts (sample i to i + 1).
         let delta = |v: Vec<f64>| v.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
         let attempts = delta(col(|s| s.recovery_attempts));
         let successes = delta(col(|s| s.recovery_successes));
-        let series = [
+        let rates = batch_ratios(&successes, &attempts);
+        let mut series = vec![
             ("active_sessions", batch_means(&col(|s| s.active_sessions))),
             ("retained_bytes", batch_means(&col(|s| s.retained_bytes))),
-            ("recovery_rate", batch_ratios(&successes, &attempts)),
         ];
-        // A truncation at batch d keeps samples from index MSER_BATCH * d on.
+        // A run with no recovery attempt at all has no rate to settle (e.g. recover_prob = 0).
+        if rates.iter().any(|r| r.is_finite()) {
+            series.push(("recovery_rate", rates));
+        }
+        // Where MSER-5 puts the end of the transient (None: at half the run, or batches without
+        // attempts: too short to tell); a cut at batch d keeps samples from index MSER_BATCH * d on.
         let truncation: Vec<(&'static str, Option<u64>)> = series
             .iter()
             .map(|(name, y)| {
@@ -91,15 +110,33 @@ impl SteadyState {
                 (*name, t)
             })
             .collect();
-        // Accepted when MSER would cut no later than the batch boundary at or after the warm-up.
+        // Accepted when every transient ends within the warm-up (to the batch), and the warm-up
+        // is under half the run, where MSER-5 could have said otherwise.
         let batch = MSER_BATCH as u64 * sample_every;
         let allowed = warmup.div_ceil(batch.max(1)) * batch;
-        let ok = truncation.iter().all(|(_, t)| t.is_some_and(|t| t <= allowed));
+        let end = samples.last().map_or(0, |s| s.time);
+        let judgeable = 2 * warmup < end;
+        let ok = judgeable && truncation.iter().all(|(_, t)| t.is_some_and(|t| t <= allowed));
+        // The measured window's recovery counts, for the batch-means interval.
+        let first = samples.iter().position(|s| s.time >= warmup).unwrap_or(samples.len()).min(attempts.len());
+        let (successes, attempts) = (&successes[first..], &attempts[first..]);
         let applies = !transient;
-        let first = samples.iter().position(|s| s.time >= warmup).unwrap_or(samples.len());
-        let from = first.min(attempts.len());
-        let rate = ratio_interval(&successes[from..], &attempts[from..], RATE_BATCHES);
-        SteadyState { warmup, truncation, ok, applies, rate }
+        // Batch means assume a stationary window: none for a transient study.
+        let rate = if applies {
+            ratio_interval(successes, attempts, RATE_BATCHES)
+        } else {
+            let none = f64::NAN;
+            crate::stats::steady_state::RatioInterval { ratio: none, lo: none, hi: none, batches: 0 }
+        };
+        SteadyState { warmup, truncation, ok, applies, judgeable, rate }
+    }
+
+    /// The batch-means interval moved onto `estimate`, the summary's rate over exactly
+    /// [warmup, end] (the batches cover the sampled part of that window).
+    pub fn centre_rate_on(&mut self, estimate: f64) {
+        let r = &mut self.rate;
+        let half = r.hi - r.ratio;
+        (r.ratio, r.lo, r.hi) = (estimate, estimate - half, estimate + half);
     }
 
     /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
@@ -119,6 +156,13 @@ impl SteadyState {
     pub fn warning(&self) -> Option<String> {
         if self.ok || !self.applies {
             return None;
+        }
+        if !self.judgeable {
+            return Some(format!(
+                "cannot tell whether the warm-up ({}) is long enough: MSER-5 looks for the end of the \
+                 start-up transient only in the first half of the run; run more than twice the warm-up",
+                crate::engine::format_duration(self.warmup)
+            ));
         }
         let parts: Vec<String> = self
             .truncation

@@ -30,6 +30,8 @@ fn check(p: Params) {
     // S20: each 502 is followed by at most one fresh login that the SAP really set up.
     let after_502 = whole_run(&r, |c| c.logins_after_502) as f64;
     assert!(after_502 <= fails, "{after_502} fresh logins after {fails} 502s: {label}");
+    // ... and most 502s are followed by one (unless the user's period of use is over).
+    assert!(after_502 >= 0.5 * fails, "{after_502} fresh logins after {fails} 502s: {label}");
     assert_eq!(whole_run(&r, |c| c.logins_fresh + c.recovery_successes), c.sessions_established);
     assert_eq!(whole_run(&r, |c| c.tx.iter().sum()) as usize, trace.len());
     assert_eq!(whole_run(&r, |c| c.tx_bytes.iter().sum()), trace.iter().map(|t| t.bytes as u64).sum::<u64>());

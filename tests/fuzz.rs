@@ -51,10 +51,19 @@ fn check_invariants(p: Params) -> Result<(), TestCaseError> {
         rows_502.iter().all(|t| t.primitive == Primitive::Login && t.inband && t.session_id != 0),
         "a 502 that does not answer a recovery login"
     );
-    // One counted failure per (client, Session-ID) answered 502: a retransmitted login gets the
-    // SAP's first answer, and a client never tries a Session-ID again after its 502.
+    // A retransmitted login gets the SAP's first answer, so a failure is counted once per
+    // attempt: never more failures than 502s sent, and at least one per (client, Session-ID)
+    // answered 502. (Exactly one per pair, as tests/conservation.rs checks, holds when clients
+    // receive their 502s; here round trips may exceed the timeout every time, and a client that
+    // never heard its 502 may try the same Session-ID again after a Disconnect: a new attempt.)
     let answered_502: BTreeSet<(u32, u64)> = rows_502.iter().map(|t| (t.client, t.session_id)).collect();
-    prop_assert_eq!(fails, answered_502.len() as f64, "one counted failure per (client, Session-ID) answered 502");
+    prop_assert!(fails <= rows_502.len() as f64, "{} failures counted for {} 502s sent", fails, rows_502.len());
+    prop_assert!(
+        fails >= answered_502.len() as f64,
+        "{} failures counted, but {} (client, Session-ID) were answered 502",
+        fails,
+        answered_502.len()
+    );
     // At most one fresh login after each 502 (S20), and every session set up is counted once,
     // as a fresh login or as a recovery.
     let after_502 = common::whole_run(&r, |c| c.logins_after_502) as f64;

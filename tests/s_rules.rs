@@ -231,7 +231,8 @@ fn s08_every_client_waits_the_relogin_delay_after_a_disconnect() {
     ]));
     let disconnects = rows(&trace, P::Disconnect);
     assert!(disconnects.len() > 2_000, "{}", disconnects.len());
-    for d in disconnects {
+    let mut relogins = 0;
+    for d in &disconnects {
         if let Some(l) = trace.iter().find(|t| t.client == d.client && t.time > d.time && t.primitive == P::Login) {
             assert!(
                 l.time >= d.time + MIN,
@@ -239,8 +240,15 @@ fn s08_every_client_waits_the_relogin_delay_after_a_disconnect() {
                 d.client,
                 (l.time - d.time) / 1000
             );
+            relogins += 1;
         }
     }
+    // Nearly every Disconnect is followed by a re-login (the last ones may fall at the run's end).
+    assert!(
+        relogins as f64 >= 0.97 * disconnects.len() as f64,
+        "{relogins} re-logins after {} Disconnects",
+        disconnects.len()
+    );
     assert!(count(&r, "recovery_successes") > 0);
 }
 
@@ -257,13 +265,24 @@ fn s08_the_sap_may_reestablish_a_disconnected_session_whatever_the_retention() {
     let r = with(&["sap.reestablish_after_disconnect=false"]);
     assert_eq!(count(&r, "recovery_successes"), 0);
     assert_eq!(count(&r, "fail_not_stored"), 4);
-    // The SAP holds the context for the granted TTL (10 min) for the re-login it asked for ...
-    let r = with(&["client.relogin_delay=15m"]);
+    // The SAP holds the context for its grace period for the re-login it asked for ...
+    let r = with(&["client.relogin_delay=15m", "sap.reestablish_within=10m"]);
     assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
-    // ... or for the retention period if that is longer.
-    let r = with(&["client.relogin_delay=15m", "retention=20m"]);
+    assert!(count(&r, "recovery_attempts") >= 3);
+    let r = with(&["client.relogin_delay=15m", "sap.reestablish_within=20m"]);
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+    // ... or for the retention period if that is longer ...
+    let r = with(&["client.relogin_delay=15m", "sap.reestablish_within=10m", "retention=20m"]);
     assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
     assert!(count(&r, "recovery_attempts") >= 3);
+    // ... and never for ever, even when the TTL is infinite.
+    let r = with(&[
+        "client.relogin_delay=15m",
+        "sap.reestablish_within=10m",
+        "client.requested_ttl=infinite",
+        "sap.ttl_max=infinite",
+    ]);
+    assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
 }
 
 #[test]

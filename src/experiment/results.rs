@@ -178,7 +178,7 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
 }
 
 /// Metrics summarised per point (when the runs have them).
-pub const KEY_METRICS: [&str; 29] = [
+pub const KEY_METRICS: [&str; 28] = [
     "recovery_success_rate",
     "recovery_attempts",
     "recovery_successes",
@@ -207,8 +207,6 @@ pub const KEY_METRICS: [&str; 29] = [
     "restore_recovered_ms_p99",
     "restore_fresh_ms_p50",
     "restore_fresh_ms_p99",
-    // The share of runs whose warm-up MSER-5 accepts.
-    "steady_state_ok",
 ];
 
 type Estimates = BTreeMap<String, Estimate>;
@@ -341,7 +339,13 @@ pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_js
     let p = dir.join("timeseries.csv");
     write_atomic(&p, &timeseries_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
     let plots = plots(dir, meta, records, &est)?;
-    let steady: Vec<_> = (0..meta.points.len()).map(|p| point_steady_state(meta, records, p)).collect();
+    let steady: Vec<_> = (0..meta.points.len())
+        .map(|p| {
+            let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
+            let accepted = runs.iter().filter(|r| r.get("steady_state_ok") == 1.0).count();
+            (point_steady_state(meta, records, p), accepted, runs.len())
+        })
+        .collect();
     let p = dir.join("report.md");
     write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())
 }
@@ -523,25 +527,46 @@ fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
 }
 
 /// Which points' warm-up the steady-state check accepts, on the sums of their replications.
-fn steady_state_section(meta: &Meta, steady: &[crate::run::SteadyState]) -> String {
+/// With, per point, how many of its runs the check accepted on their own (noisier series).
+fn steady_state_section(meta: &Meta, steady: &[(crate::run::SteadyState, usize, usize)]) -> String {
     let mut s = String::from("\n## Steady state\n\n");
-    if steady.iter().all(|st| !st.applies) {
+    if steady.iter().all(|(st, _, _)| !st.applies) {
         s += "Not checked: the runs have SAP restarts, a transient study; the measured window covers the \
               restart and what follows it.\n";
         return s;
     }
     let flagged: Vec<(usize, String)> =
-        steady.iter().enumerate().filter_map(|(p, st)| st.warning().map(|w| (p, w))).collect();
+        steady.iter().enumerate().filter_map(|(p, (st, _, _))| st.warning().map(|w| (p, w))).collect();
     if flagged.is_empty() {
         s += "MSER-5 on each point's timeseries (summed over replications) accepts every point's warm-up.\n";
     }
     for (p, w) in flagged {
         s += &format!("- **{}**: {w}\n", meta.point_label(p));
     }
+    let (accepted, runs) = steady.iter().fold((0, 0), |(a, n), (_, k, m)| (a + k, n + m));
+    s += &format!(
+        "\nRun by run (each its own series, noisier than the sums): {accepted} of {runs} runs accepted{}.\n",
+        if accepted < runs {
+            let per: Vec<String> = steady
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, k, m))| k < m)
+                .map(|(p, (_, k, m))| format!("{}: {k} of {m}", meta.point_label(p)))
+                .collect();
+            format!(" ({})", per.join("; "))
+        } else {
+            String::new()
+        }
+    );
     s
 }
 
-fn report(meta: &Meta, est: &[Estimates], steady: &[crate::run::SteadyState], plots: &[(String, String)]) -> String {
+fn report(
+    meta: &Meta,
+    est: &[Estimates],
+    steady: &[(crate::run::SteadyState, usize, usize)],
+    plots: &[(String, String)],
+) -> String {
     let mut s = format!("# {}\n\n", meta.name);
     if !meta.description.is_empty() {
         s += &format!("{}\n\n", meta.description.trim());

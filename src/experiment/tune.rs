@@ -37,8 +37,8 @@ impl Condition {
             return Err(format!("\"{s}\": write metric>=value or metric<=value, e.g. recovery_success_rate>=0.95"));
         };
         let metric = metric.trim().to_string();
-        let known = crate::model::metrics::Metrics::default().summary(0, 0, 1);
-        if !known.iter().any(|(k, _)| *k == metric) {
+        let known = crate::run::summary_columns();
+        if !known.contains(&metric) {
             return Err(format!("\"{metric}\" is not a summary.csv column (see README, summary.csv columns)"));
         }
         let v = v.trim();
@@ -235,6 +235,16 @@ impl Search<'_> {
                 break;
             }
         }
+        // Before saying no value meets, try every one: a bound may hold only between the ends.
+        if recommended.is_none() {
+            for i in 0..n {
+                let c = self.get(&mut cache, i, &pool)?;
+                if c.meets_all() {
+                    recommended = Some((i, c));
+                    break;
+                }
+            }
+        }
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
             // Between two durations of the ladder, bisect a few times for a finer answer.
@@ -276,8 +286,10 @@ impl Search<'_> {
                         Op::AtMost => y.total_cmp(&x),
                     }
                 };
-                let within: Vec<&Candidate> = evaluated.iter().filter(|c| c.within_budgets).collect();
-                let choices: Vec<&Candidate> = if within.is_empty() { evaluated.iter().collect() } else { within };
+                // A candidate without a target value (no attempts: NaN) is no compromise.
+                let valued = evaluated.iter().filter(|c| c.estimates[0].mean.is_finite());
+                let within: Vec<&Candidate> = valued.clone().filter(|c| c.within_budgets).collect();
+                let choices: Vec<&Candidate> = if within.is_empty() { valued.collect() } else { within };
                 // max_by keeps the last of equals: reversed, that is the smallest value.
                 choices.into_iter().rev().max_by(better).cloned()
             }
@@ -363,7 +375,15 @@ pub fn describe(o: &Outcome, replications: u32) -> String {
                 s += &format!("  {cond}: {} ({what})\n", show(e));
             }
         }
-        (None, None) => s += "no candidate could be evaluated\n",
+        (None, None) => {
+            s += &format!(
+                "no value of {} meets {} within the budgets; no candidate even has a value of {} (e.g. no \
+                 recovery attempt at all)\n",
+                o.knob,
+                o.target.describe(),
+                o.target.metric
+            )
+        }
     }
     if replications == 1 {
         s += "\nWARNING: one run per candidate: bounds were compared with single runs' values, with no \
@@ -376,13 +396,19 @@ pub fn describe(o: &Outcome, replications: u32) -> String {
              their figures may carry start-up bias.\n"
         );
     }
-    s += &format!("\nevaluated ({replications} runs each; a bound counts as met only if the 95% CI clears it):\n");
+    let rule = if replications == 1 {
+        "a bound counts as met if the run's value is on its side"
+    } else {
+        "a bound counts as met only if the 95% CI clears it"
+    };
+    s += &format!("\nevaluated ({replications} runs each; {rule}):\n");
     s += &format!("  {:<10} {}\n", o.knob.rsplit('.').next().unwrap_or(&o.knob), conds.join(" | "));
     for c in &o.evaluated {
         let marks = format!(
-            "{}{}",
+            "{}{}{}",
             if c.meets_target { " target met" } else { "" },
-            if c.within_budgets { "" } else { " over budget" }
+            if c.within_budgets { "" } else { " over budget" },
+            if c.unsteady_runs > 0 { format!(" ({} runs unsteady)", c.unsteady_runs) } else { String::new() }
         );
         s += &format!("  {:<10} {}{}\n", c.value, c.estimates.iter().map(show).collect::<Vec<_>>().join(" | "), marks);
     }

@@ -309,9 +309,11 @@ pub struct SapParams {
     pub disconnect_every: Every,
     /// Whether the SAP re-establishes a session it disconnected when the client logs in again
     /// with the old Session-ID (S8, MAY; default: it does). The context is then held for the
-    /// re-login for the granted TimeToLive, or the retention period if that is longer, whatever
+    /// re-login for `reestablish_within`, or the retention period if that is longer, whatever
     /// the retention setting; when false, it follows the retention period like any other.
     pub reestablish_after_disconnect: bool,
+    /// The SAP's grace period for the re-login it asked for with a Disconnect (S8).
+    pub reestablish_within: Dur,
     /// Simulated times at which the SAP restarts, dropping every session.
     pub restarts: Vec<Dur>,
     /// How long a restart keeps the SAP from answering.
@@ -333,6 +335,7 @@ impl Default for SapParams {
             syntaxes: vec!["xml".into(), "wbxml".into(), "pts".into()],
             disconnect_every: Every(Some(DurationDist::exp(DAY))),
             reestablish_after_disconnect: true,
+            reestablish_within: Dur(30 * MINUTE),
             restarts: vec![],
             restart_downtime: Dur(MINUTE),
             restart_keeps_retained: false,

@@ -71,6 +71,17 @@ fn decode(payload: u64) -> (u64, u32, u16) {
     (payload >> 45, (payload >> 16) as u32 & (MAX_CLIENTS - 1), payload as u16)
 }
 
+/// The SAP's verdict on a login carrying a Session-ID, as counted (once per attempt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Re-established from the retained context (S19).
+    Recovered,
+    /// The session was still live: continued, and no recovery attempt.
+    Continued,
+    /// 502 (S20), with its reason.
+    Failed(Gone),
+}
+
 /// Stream purposes not tied to a client's counters.
 const P_USERS: u32 = 18;
 
@@ -441,9 +452,22 @@ impl<O: Observer> Sim<O> {
         self.m.retained_bytes.set(now, self.sap.store.bytes());
     }
 
-    /// Count a transaction and show it to the observer (S13: inband carries the Session-ID).
+    /// Count a transaction of client `c`'s current session and show it to the observer (S13:
+    /// inband carries the Session-ID).
     fn transaction(&mut self, c: usize, p: Primitive, inband: bool, session_id: u64, status: Status) {
-        let syntax = self.clients[c].syntax;
+        self.transaction_in(self.clients[c].syntax, c, p, inband, session_id, status);
+    }
+
+    /// A transaction in `syntax`: that of the session it belongs to (S3).
+    fn transaction_in(
+        &mut self,
+        syntax: Syntax,
+        c: usize,
+        p: Primitive,
+        inband: bool,
+        session_id: u64,
+        status: Status,
+    ) {
         let bytes = self.traffic.bytes(p, syntax);
         self.m.c.transaction(p, syntax, bytes, inband);
         self.obs.transaction(&Transaction {
@@ -572,30 +596,27 @@ impl<O: Observer> Sim<O> {
         self.live -= 1;
         self.active_bytes -= bytes as u64;
         self.m.c.ended[reason as usize] += 1;
-        let fate = match reason {
+        // Err: the context is gone, and why; Ok: kept for that long (None: until replaced).
+        let kept: Result<Option<u64>, Gone> = match reason {
             // The same client logging in afresh replaces its context (S16); a new Client-ID is
             // another client, so the old one's context is retained, orphaned (S17).
-            EndReason::Relogin if identity == self.clients[c].identity => Some(Gone::Replaced),
-            EndReason::Restart if !self.p.sap.restart_keeps_retained => Some(Gone::Restart),
-            EndReason::Logout if !self.p.store.keep_on_logout => Some(Gone::NotStored),
-            EndReason::SapDisconnect if self.p.sap.reestablish_after_disconnect => None,
-            _ if self.retention == Some(0) => Some(Gone::NotStored),
-            _ => None,
-        };
-        // S8: a session the SAP disconnected is held for the re-login it asked for, for as long
-        // as the client may take to act (the TTL), or the retention period if longer.
-        let hold = match (reason, self.retention) {
-            (EndReason::SapDisconnect, Some(r)) if self.p.sap.reestablish_after_disconnect => {
-                Some(r.max(self.ttl)).filter(|&h| h != NEVER)
+            EndReason::Relogin if identity == self.clients[c].identity => Err(Gone::Replaced),
+            EndReason::Restart if !self.p.sap.restart_keeps_retained => Err(Gone::Restart),
+            EndReason::Logout if !self.p.store.keep_on_logout => Err(Gone::NotStored),
+            // S8: a session the SAP disconnected is held for the re-login it asked for, for its
+            // grace period or the retention period if longer, whatever the retention.
+            EndReason::SapDisconnect if self.p.sap.reestablish_after_disconnect => {
+                Ok(self.retention.map(|r| r.max(self.p.sap.reestablish_within.0)))
             }
-            (_, r) => r,
+            _ if self.retention == Some(0) => Err(Gone::NotStored),
+            _ => Ok(self.retention),
         };
-        match fate {
-            Some(g) => {
+        match kept {
+            Err(g) => {
                 self.m.c.gone[g as usize] += 1;
                 self.clients[c].fate = g;
             }
-            None => self.retain(c, sid, identity, bytes, hold),
+            Ok(hold) => self.retain(c, sid, identity, bytes, hold),
         }
         self.update_gauges();
     }
@@ -677,7 +698,10 @@ impl<O: Observer> Sim<O> {
         }
         self.m.c.events += 1;
         self.end_session(c, EndReason::SapDisconnect);
-        self.transaction(c, Primitive::Disconnect, true, s.id.get(), Status::Ok);
+        // In the syntax of the session's own login (S3), which an earlier Client-ID chose.
+        let syntax =
+            if s.identity == self.clients[c].identity { self.clients[c].syntax } else { self.profile(c, s.identity).2 };
+        self.transaction_in(syntax, c, Primitive::Disconnect, true, s.id.get(), Status::Ok);
         // The client reacts the same way in every state, as soon as it can hear it: online at
         // once (half a round trip later), in an exchange when it ends, in an outage when the
         // client is reachable again. A user who is away logs in again on coming back. A session
@@ -705,6 +729,15 @@ impl<O: Observer> Sim<O> {
         for c in 0..self.clients.len() {
             if self.clients[c].sap.live {
                 self.end_session(c, EndReason::Restart);
+            }
+            // The restarted SAP remembers no answer: a retransmitted login is judged afresh, a
+            // new attempt with a verdict of its own.
+            let cl = &mut self.clients[c];
+            if cl.login_answered() {
+                cl.set_login_answered(false);
+                cl.set_attempt_open(cl.recovering());
+                cl.set_restored(false);
+                cl.set_continued(false);
             }
             // Clients whose transport the restart reset notice at once, all together: the storm.
             if self.clients[c].state == State::Online && self.p.sap.restart_detect.0.is_some() {
@@ -768,10 +801,7 @@ impl<O: Observer> Sim<O> {
             // The user starts a period of use: only the user ends it (`online_due`).
             let end = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length));
             self.clients[c].use_end = U48::new(end);
-        } else if self.clients[c].relogin_asked() {
-            // S8: the Disconnect that came during the outage is heard now, as an online client hears it.
-            self.clients[c].set_relogin_asked(false);
-            self.wait_relogin(c, now);
+        } else if self.heard_disconnect(c) {
             return;
         } else if self.use_over(c) {
             // The period of use ended while the client was unreachable: the user is done.
@@ -952,25 +982,17 @@ impl<O: Observer> Sim<O> {
                     LoginVerdict::Recovered { store_idx } => {
                         extra = self.sap.resubscribe * self.clients[c].shape.rebuild_items() as u64;
                         self.establish(c, Some(store_idx));
-                        self.recovery_verdict(c, None);
+                        self.recovery_verdict(c, Verdict::Recovered);
                         Status::Ok
                     }
                     LoginVerdict::StillLive => {
-                        // The session never ended: the SAP continues it (S1). This is not a
-                        // recovery, and no recovery attempt is counted for it.
                         self.touch(c);
-                        let cl = &mut self.clients[c];
-                        cl.set_restored(true);
-                        cl.set_login_answered(true);
-                        if cl.attempt_open() {
-                            cl.set_attempt_open(false);
-                            cl.set_continued(true);
-                            self.m.c.continuations += 1;
-                        }
+                        self.clients[c].set_login_answered(true);
+                        self.recovery_verdict(c, Verdict::Continued);
                         Status::Ok
                     }
                     LoginVerdict::Failed(why) => {
-                        self.recovery_verdict(c, Some(why));
+                        self.recovery_verdict(c, Verdict::Failed(why));
                         Status::RecoveryFailed
                     }
                 }
@@ -987,17 +1009,22 @@ impl<O: Observer> Sim<O> {
     }
 
     /// Count the SAP's verdict on a recovery attempt once, however often the login was retried.
-    fn recovery_verdict(&mut self, c: usize, failure: Option<Gone>) {
+    fn recovery_verdict(&mut self, c: usize, verdict: Verdict) {
         let cl = &mut self.clients[c];
-        if failure.is_none() {
+        if !matches!(verdict, Verdict::Failed(_)) {
             cl.set_restored(true);
         }
         if !cl.attempt_open() {
             return;
         }
         cl.set_attempt_open(false);
-        match failure {
-            None => {
+        match verdict {
+            // The session never ended: the SAP continues it (S1). Not a recovery attempt.
+            Verdict::Continued => {
+                cl.set_continued(true);
+                self.m.c.continuations += 1;
+            }
+            Verdict::Recovered => {
                 self.m.c.recovery_successes += 1;
                 // What the recovery saved against the fresh login it replaces (S19 vs S20).
                 let (sx, shape) = (cl.syntax, cl.shape);
@@ -1010,7 +1037,7 @@ impl<O: Observer> Sim<O> {
                 self.m.c.recovery_bytes_saved += saved;
                 self.m.c.recovery_transactions_saved += 2 + items;
             }
-            Some(why) => self.m.c.fail[why as usize] += 1,
+            Verdict::Failed(why) => self.m.c.fail[why as usize] += 1,
         }
     }
 
@@ -1028,13 +1055,8 @@ impl<O: Observer> Sim<O> {
         let now = self.now;
         let status = self.clients[c].status;
         let step = self.clients[c].step;
-        if self.clients[c].relogin_asked() {
-            // S8: the SAP disconnected the session during this exchange; whatever the response,
-            // the client does what a Disconnect asks, as an online client does.
-            let cl = &mut self.clients[c];
-            cl.set_relogin_asked(false);
-            cl.retries = 0;
-            self.wait_relogin(c, now);
+        // S8: a Disconnect during this exchange comes first, whatever the response.
+        if self.heard_disconnect(c) {
             return;
         }
         if status == Status::Timeout as u8 {
@@ -1091,9 +1113,14 @@ impl<O: Observer> Sim<O> {
                 }
             },
             s if s == Status::RecoveryFailed as u8 => {
-                // S20: not logged in; log in again without the Session-ID.
-                self.clients[c].set_after_502(true);
-                self.start_login(c, false);
+                // S20: not logged in; log in again without the Session-ID, unless the user is done.
+                if self.use_over(c) {
+                    self.clients[c].session_id = U48::new(0);
+                    self.go_offline(c);
+                } else {
+                    self.clients[c].set_after_502(true);
+                    self.start_login(c, false);
+                }
             }
             s if s == Status::VersionUnsupported as u8 => {
                 if self.p.client.version_discovery {
@@ -1118,6 +1145,19 @@ impl<O: Observer> Sim<O> {
                 }
             }
         }
+    }
+
+    /// S8: a Disconnect came while the client could not hear it (an exchange, an outage); it
+    /// acts on it now, as an online client does. Returns whether it did.
+    fn heard_disconnect(&mut self, c: usize) -> bool {
+        let cl = &mut self.clients[c];
+        if !cl.relogin_asked() {
+            return false;
+        }
+        cl.set_relogin_asked(false);
+        cl.retries = 0;
+        self.wait_relogin(c, self.now);
+        true
     }
 
     /// S7: pick the highest version both sides support and log in again with it.
