@@ -7,12 +7,6 @@ use impsim::model::Params;
 use impsim::model::sap::Status;
 use impsim::run::simulate;
 
-fn default_scenario(overrides: &[&str]) -> Params {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-    impsim::scenario::load(&path, &o).unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn check(p: Params) {
     let label = format!("{:?}", (&p.retention, &p.store.max_contexts, &p.sap.restarts, p.seed));
     let (r, trace) = simulate(p, Vec::new());

@@ -4,15 +4,7 @@
 
 mod common;
 use common::*;
-use impsim::model::Params;
 use impsim::model::cost::Primitive as P;
-use std::path::Path;
-
-fn default_scenario(overrides: &[&str]) -> Params {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-    impsim::scenario::load(&path, &o).unwrap_or_else(|e| panic!("{e}"))
-}
 
 #[test]
 fn the_warm_up_changes_what_is_measured_never_what_happens() {

@@ -61,6 +61,13 @@ version_discovery = "0s"
 resubscribe = "0s"
 "#;
 
+/// The bundled default scenario (experiments/default.toml) with `--set`-style overrides.
+pub fn default_scenario(overrides: &[&str]) -> Params {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    impsim::scenario::load(&path, &o).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The quiet scenario with `--set`-style overrides.
 pub fn quiet(overrides: &[&str]) -> Params {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
