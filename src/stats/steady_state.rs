@@ -120,6 +120,10 @@ mod tests {
         let climbing: Vec<f64> = (0..60).map(|j| j as f64 + noise(j)).collect();
         assert!(mser(&climbing).unwrap().at_limit);
         assert_eq!(mser(&[1.0, 2.0, 3.0]), None);
+        // Four batches are enough to judge; a constant series needs no cut (ties go to the
+        // earliest truncation, not to the limit).
+        assert_eq!(mser(&[5.0, 1.0, 1.0, 1.0]), Some(Truncation { batches: 1, at_limit: false }));
+        assert_eq!(mser(&[7.0; 40]), Some(Truncation { batches: 0, at_limit: false }));
         assert_eq!(mser(&[1.0, f64::NAN, 3.0, 4.0]), None);
     }
 
