@@ -146,6 +146,10 @@ mod tests {
         // Identical batches: no spread at all.
         let r = ratio_interval(&[2.0; 20], &[8.0; 20], 10);
         assert_eq!((r.ratio, r.lo, r.hi, r.batches), (0.25, 0.25, 0.25, 10));
+        // Attempts in one batch only: a ratio, but no interval (one batch says nothing of spread).
+        let r = ratio_interval(&[3.0, 0.0, 0.0, 0.0], &[10.0, 0.0, 0.0, 0.0], 4);
+        assert_eq!((r.ratio, r.batches), (0.3, 1));
+        assert!(r.lo.is_nan() && r.hi.is_nan());
         // No attempts: no ratio and no interval.
         let r = ratio_interval(&[0.0; 20], &[0.0; 20], 10);
         assert!(r.ratio.is_nan() && r.lo.is_nan());
