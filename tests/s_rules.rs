@@ -406,6 +406,22 @@ fn s15_devices_per_user_matter_only_where_a_user_scope_replaces_contexts() {
     );
 }
 
+/// S16's byte cap: a context larger than the whole cap is never kept (nothing could be evicted
+/// to make room), and its recovery fails as evicted; one exactly the cap's size is kept.
+#[test]
+fn s16_a_context_larger_than_the_byte_cap_is_never_kept() {
+    let base = ["sap.disconnect_every=121m", "client.relogin_delay=1m"];
+    // Every context here is 1584 bytes (s09).
+    let r = run(quiet(&[&base[..], &["store.max_bytes=1583"]].concat())).0;
+    assert_eq!(count(&r, "retained_contexts_peak"), 0);
+    assert_eq!(count(&r, "contexts_evicted"), 4);
+    assert_eq!(count(&r, "recovery_attempts"), 4);
+    assert_eq!(count(&r, "fail_evicted"), 4);
+    let r = run(quiet(&[&base[..], &["store.max_bytes=1584"]].concat())).0;
+    assert_eq!(count(&r, "contexts_evicted"), 0);
+    assert_eq!(count(&r, "recovery_successes"), 4);
+}
+
 #[test]
 fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
     let churn = |retention: &str| {
