@@ -93,6 +93,15 @@ fn values_out_of_range_are_refused() {
     Case::new("dist", "[network]\nrtt = { dist = \"gauss\", mean = \"1s\" }\n").refused(&["network.rtt", "allowed"]);
 }
 
+/// A byte cap is an integer or a size like "2KiB"; a negative one is refused, not read as a
+/// huge cap (which would silently mean no cap at all).
+#[test]
+fn a_negative_byte_cap_is_refused() {
+    Case::new("negcap", "[store]\nmax_bytes = -1\n").refused(&["store.max_bytes", "negative size -1"]);
+    Case::new("negcap2", "[store]\nmax_bytes = \"-2KiB\"\n").refused(&["store.max_bytes"]);
+    Case::new("floatcap", "[store]\nmax_bytes = 1.5e6\n").refused(&["store.max_bytes", "expected a size"]);
+}
+
 #[test]
 fn missing_files_are_refused() {
     let c = Case::new("missing", OK);

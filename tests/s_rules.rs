@@ -476,6 +476,44 @@ fn s15_devices_per_user_matter_only_where_a_user_scope_replaces_contexts() {
     );
 }
 
+/// S16's byte cap: a context larger than the whole cap is never kept (nothing could be evicted
+/// to make room), and its recovery fails as evicted; one exactly the cap's size is kept.
+#[test]
+fn s16_a_context_larger_than_the_byte_cap_is_never_kept() {
+    let base = ["sap.disconnect_every=121m", "client.relogin_delay=1m"];
+    // Every context here is 1584 bytes (s09).
+    let r = run(quiet(&[&base[..], &["store.max_bytes=1583"]].concat())).0;
+    assert_eq!(count(&r, "retained_contexts_peak"), 0);
+    assert_eq!(count(&r, "contexts_evicted"), 4);
+    assert_eq!(count(&r, "recovery_attempts"), 4);
+    assert_eq!(count(&r, "fail_evicted"), 4);
+    let r = run(quiet(&[&base[..], &["store.max_bytes=1584"]].concat())).0;
+    assert_eq!(count(&r, "contexts_evicted"), 0);
+    assert_eq!(count(&r, "recovery_successes"), 4);
+}
+
+/// `store.keep_on_logout = false`: a client's Logout leaves nothing to recover (each such
+/// context counted as not stored), while a session that ends otherwise is still retained.
+#[test]
+fn s16_without_keep_on_logout_only_a_logout_drops_the_context() {
+    let base = ["client.session_length=1h", "retention=2h", "store.keep_on_logout=false"];
+    let r = run(quiet(&[&base[..], &["client.logout_prob=1"]].concat())).0;
+    assert_eq!(count(&r, "logouts"), 5);
+    assert_eq!(count(&r, "contexts_not_stored"), 5);
+    assert_eq!(count(&r, "recovery_attempts"), 4);
+    assert_eq!(count(&r, "fail_not_stored"), 4);
+    assert_eq!(count(&r, "retained_contexts_peak"), 0);
+    // The user walks away instead: auto-logout, and the context is kept and recovered.
+    let r = run(quiet(&[&base[..], &["client.logout_prob=0"]].concat())).0;
+    assert_eq!(count(&r, "contexts_not_stored"), 0);
+    assert!(count(&r, "recovery_attempts") >= 4);
+    assert_eq!(count(&r, "recovery_successes"), count(&r, "recovery_attempts"));
+    // The default keeps a logged-out context too.
+    let r = run(quiet(&["client.session_length=1h", "retention=2h", "client.logout_prob=1"])).0;
+    assert_eq!(count(&r, "contexts_not_stored"), 0);
+    assert_eq!(count(&r, "recovery_successes"), 4);
+}
+
 #[test]
 fn s17_changed_client_ids_and_abandonment_leak_under_infinite_retention() {
     let churn = |retention: &str| {
@@ -589,6 +627,18 @@ fn s19_recovery_restores_the_whole_context_and_the_sap_redoes_its_subscriptions(
     assert_eq!(count(&r, "recovery_bytes_saved"), 4 * 3300);
     assert_eq!(count(&r, "recovery_transactions_saved"), 4 * 9);
     assert_eq!(count(&r, "active_bytes_peak"), 1584, "the restored context is the same size");
+}
+
+/// S19: the SAP's own work of re-subscribing is charged to the recovery login: one worker is
+/// busy `sap.service.resubscribe` per item (7 here), so the client waits for it.
+#[test]
+fn s19_the_sap_is_charged_for_redoing_the_subscriptions() {
+    let (r, _) = run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m", "sap.service.resubscribe=100ms"]));
+    assert_eq!(count(&r, "recovery_successes"), 4);
+    assert_eq!(count(&r, "resubscriptions"), 4 * 7);
+    // Half a round trip, 7 x 100 ms of SAP work, half a round trip.
+    let p50 = r.get("restore_recovered_ms_p50");
+    assert!((p50 - 800.0).abs() < 1.0, "{p50}");
 }
 
 #[test]

@@ -205,4 +205,40 @@ mod tests {
         assert_eq!(s.eviction_victim(60), Some(a));
         assert!(!s.fits_at_all(300));
     }
+
+    #[test]
+    fn a_context_exactly_at_the_byte_cap_fits_and_one_byte_more_does_not() {
+        let mut s = ContextStore::new(0, 250);
+        assert!(s.fits_at_all(250));
+        assert!(!s.fits_at_all(251), "larger than the cap: never stored, whatever is evicted");
+        let a = s.insert((1, 0, 10, 0, 0, 100));
+        s.insert((2, 0, 10, 0, 0, 100));
+        assert_eq!(s.eviction_victim(50), None, "200 + 50 is exactly the cap");
+        assert_eq!(s.eviction_victim(51), Some(a));
+        // No caps: anything fits and nothing is ever evicted.
+        let mut s = ContextStore::new(0, 0);
+        assert!(s.fits_at_all(u32::MAX));
+        for i in 0..100 {
+            s.insert((i, 0, 10, 0, 0, u32::MAX));
+        }
+        assert_eq!(s.eviction_victim(u32::MAX), None);
+    }
+
+    #[test]
+    fn each_fate_round_trips_through_its_code() {
+        let all = [
+            Gone::Unknown,
+            Gone::Expired,
+            Gone::Evicted,
+            Gone::NotStored,
+            Gone::ClientChanged,
+            Gone::Restart,
+            Gone::Replaced,
+        ];
+        assert_eq!(all.len(), Gone::COUNT);
+        for g in all {
+            assert_eq!(Gone::from_u8(g as u8), g);
+        }
+        assert_eq!(Gone::from_u8(Gone::COUNT as u8), Gone::Unknown, "an unknown code is an unknown reason");
+    }
 }

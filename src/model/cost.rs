@@ -174,3 +174,52 @@ impl Rebuild {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_csp_primitives_and_the_documented_columns() {
+        let names: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "Login",
+                "KeepAlive",
+                "Logout",
+                "Disconnect",
+                "Service",
+                "ClientCapability",
+                "SubscribePresence",
+                "SubscribeNotification",
+                "JoinGroup",
+                "VersionDiscovery",
+                "Activity"
+            ]
+        );
+        let keys: Vec<&str> = Primitive::ALL.iter().map(|p| p.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "login",
+                "keepalive",
+                "logout",
+                "disconnect",
+                "service_negotiation",
+                "capability_negotiation",
+                "subscribe_presence",
+                "subscribe_notification",
+                "join_group",
+                "version_discovery",
+                "activity"
+            ]
+        );
+        for s in Syntax::ALL {
+            assert_eq!(Syntax::from_name(s.name()), Some(s));
+            assert_eq!(Syntax::from_index(s as u8), s);
+        }
+        assert_eq!(Syntax::ALL.map(|s| s.name()), ["xml", "wbxml", "pts"]);
+        assert_eq!(Syntax::from_name("json"), None);
+    }
+}

@@ -354,4 +354,73 @@ mod tests {
         assert!((g.mean(400) - 10_000.0 / 300.0).abs() < 1e-9);
         assert_eq!(g.peak(), 40);
     }
+
+    fn column(row: &[(String, Cell)], name: &str) -> Cell {
+        row.iter().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no column {name}")).1.clone()
+    }
+
+    #[test]
+    fn the_summary_derives_hours_shares_and_byte_hours_from_what_was_counted() {
+        let hour = 3_600_000_000;
+        let mut m = Metrics::default();
+        m.c.transaction(Primitive::KeepAlive, Syntax::Wbxml, 120, true);
+        m.c.transaction(Primitive::KeepAlive, Syntax::Wbxml, 120, true);
+        m.c.transaction(Primitive::Login, Syntax::Xml, 1300, false);
+        m.c.transaction(Primitive::Activity, Syntax::Pts, 560, true);
+        m.c.recovery_successes = 3;
+        m.c.fail[Gone::Expired as usize] = 1;
+        m.retained_bytes.set(0, 1_000);
+        m.retained_bytes.set(hour, 3_000);
+        m.since = hour / 2;
+        let row = m.summary(9, 4, 2 * hour);
+        let int = |name: &str| match column(&row, name) {
+            Cell::Int(v) => v,
+            other => panic!("{name} is {other:?}"),
+        };
+        let real = |name: &str| column(&row, name).as_f64();
+        assert_eq!((int("seed"), int("clients")), (9, 4));
+        assert_eq!(real("sim_hours"), 2.0);
+        assert_eq!(real("warmup_hours"), 0.5);
+        // 1000 bytes for an hour, then 3000 for an hour.
+        assert_eq!(real("retained_byte_hours"), 4_000.0);
+        assert_eq!(int("retained_bytes_peak"), 3_000);
+        assert_eq!(real("keepalive_share"), 0.5);
+        assert_eq!((int("transactions"), int("bytes_total")), (4, 2_100));
+        assert_eq!((int("inband_transactions"), int("outband_transactions")), (3, 1));
+        assert_eq!((int("tx_keepalive"), int("bytes_keepalive")), (2, 240));
+        assert_eq!((int("tx_login"), int("bytes_login")), (1, 1_300));
+        assert_eq!((int("bytes_xml"), int("bytes_wbxml"), int("bytes_pts")), (1_300, 240, 560));
+        assert_eq!((int("recovery_attempts"), int("recovery_successes"), int("fail_expired")), (4, 3, 1));
+        assert_eq!(real("recovery_success_rate"), 0.75);
+        // Nothing happened: the shares are undefined (an empty cell), not 0.
+        let row = Metrics::default().summary(1, 1, hour);
+        assert!(column(&row, "keepalive_share").as_f64().is_nan());
+        assert!(column(&row, "recovery_success_rate").as_f64().is_nan());
+        assert!(column(&row, "restore_fresh_ms_p50").as_f64().is_nan());
+    }
+
+    #[test]
+    fn cells_print_exactly_and_the_same_everywhere() {
+        assert_eq!(Cell::Int(18_446_744_073_709_551_615).to_string(), "18446744073709551615");
+        assert_eq!(Cell::Real(1.5).to_string(), "1.500000");
+        assert_eq!(Cell::Real(-0.25).to_string(), "-0.250000");
+        assert_eq!(Cell::Real(2.0 / 3.0).to_string(), "0.666667");
+        assert_eq!(Cell::Real(f64::NAN).to_string(), "", "undefined is an empty cell");
+        assert_eq!(Cell::Real(-1e-9).to_string(), "0.000000", "never -0.000000");
+        assert_eq!(Cell::Real(-0.0).to_string(), "0.000000");
+        assert_eq!(Cell::Real(6e-7).to_string(), "0.000001");
+        assert_eq!((Cell::Int(7).as_f64(), Cell::Real(-2.5).as_f64()), (7.0, -2.5));
+    }
+
+    #[test]
+    fn the_timeseries_counts_recoveries_over_the_whole_run() {
+        let mut m = Metrics::default();
+        m.c.recovery_successes = 2;
+        m.c.fail[Gone::Evicted as usize] = 1;
+        m.begin_measuring(10);
+        assert_eq!(m.c.recovery_attempts(), 0, "the window starts empty");
+        m.c.recovery_successes = 5;
+        m.c.fail[Gone::Expired as usize] = 4;
+        assert_eq!(m.recoveries_so_far(), (3 + 9, 2 + 5));
+    }
 }

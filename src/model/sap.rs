@@ -291,4 +291,73 @@ mod tests {
         // An idle gap: the next starts when it arrives.
         assert_eq!(s.serve(100_000, Primitive::Login, 1_000), 105_000);
     }
+
+    #[test]
+    fn the_sap_is_down_from_a_restart_until_exactly_its_return() {
+        let mut s = sap(2);
+        assert!(!s.is_down(0));
+        s.restart(5_000);
+        assert!(s.is_down(0));
+        assert!(s.is_down(4_999));
+        assert!(!s.is_down(5_000), "back at its time: a request arriving then is served");
+        assert!(!s.is_down(6_000));
+    }
+
+    #[test]
+    fn statuses_print_as_their_protocol_codes() {
+        let codes: Vec<&str> = [
+            Status::Ok,
+            Status::RecoveryFailed,
+            Status::VersionUnsupported,
+            Status::SyntaxUnsupported,
+            Status::SessionInvalid,
+            Status::Dropped,
+            Status::Timeout,
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        assert_eq!(codes, ["200", "502", "505", "506", "604", "dropped", "timeout"]);
+    }
+
+    /// S4 first, then S18/S19 (recover the retained context of this Session-ID and Client-ID
+    /// while it lasts), else S20 (502 with the recorded reason).
+    #[test]
+    fn login_verdicts_follow_s4_then_recovery_then_the_502_reason() {
+        let mut p = Params { clients: 2, ..Default::default() };
+        p.sap.versions = vec!["1.2".into(), "1.3".into()];
+        p.sap.syntaxes = vec!["wbxml".into(), "pts".into()];
+        let mut s = Sap::new(&p, &["1.1".into(), "1.2".into(), "1.3".into()]);
+        let live = |id: u64, identity: u32| SapSession { id: U48::new(id), identity, live: true, ..Default::default() };
+        let none = SapSession::default();
+        use LoginVerdict::*;
+        let (v13, wbxml) = (2, Syntax::Wbxml);
+        assert_eq!(s.judge_login(&none, 0, 0, wbxml, None, NONE, Gone::Unknown, 0), VersionRejected);
+        assert_eq!(s.judge_login(&none, 0, 0, Syntax::Xml, None, NONE, Gone::Unknown, 0), VersionRejected);
+        assert_eq!(s.judge_login(&none, 0, v13, Syntax::Xml, None, NONE, Gone::Unknown, 0), SyntaxRejected);
+        assert_eq!(s.judge_login(&none, 0, 1, Syntax::Pts, None, NONE, Gone::Unknown, 0), Fresh);
+        // Refused versions and syntaxes are refused for recovery logins too (S4 before S18).
+        assert_eq!(s.judge_login(&live(5, 1), 1, 0, wbxml, Some(5), NONE, Gone::Unknown, 0), VersionRejected);
+
+        let judge = |s: &Sap, sess: &SapSession, identity: u32, sid: u64, retained: u32, fate: Gone, t: u64| {
+            s.judge_login(sess, identity, v13, wbxml, Some(sid), retained, fate, t)
+        };
+        // The session is still live: continued for its own Client-ID, 502 for another one.
+        assert_eq!(judge(&s, &live(5, 1), 1, 5, NONE, Gone::Unknown, 0), StillLive);
+        assert_eq!(judge(&s, &live(5, 1), 2, 5, NONE, Gone::Unknown, 0), Failed(Gone::ClientChanged));
+        // A live session answers only for its own Session-ID.
+        assert_eq!(judge(&s, &live(5, 1), 1, 4, NONE, Gone::Expired, 0), Failed(Gone::Expired));
+        // The same Session-ID, no longer live and not retained: the recorded reason.
+        let ended = SapSession { live: false, ..live(5, 1) };
+        assert_eq!(judge(&s, &ended, 1, 5, NONE, Gone::NotStored, 0), Failed(Gone::NotStored));
+
+        // A retained context (Session-ID 7, Client-ID 1) kept until t = 1000.
+        let idx = s.store.insert((7, 100, 1_000, 0, 1, 500));
+        assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 999), Recovered { store_idx: idx });
+        assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 1_000), Failed(Gone::Expired), "expired at its time");
+        assert_eq!(judge(&s, &ended, 2, 7, idx, Gone::Unknown, 999), Failed(Gone::ClientChanged));
+        // The link names a context of another Session-ID: not this session's, so the reason stands.
+        assert_eq!(judge(&s, &ended, 1, 8, idx, Gone::Replaced, 999), Failed(Gone::Replaced));
+        assert_eq!(judge(&s, &ended, 1, 7, NONE, Gone::Evicted, 999), Failed(Gone::Evicted));
+    }
 }
