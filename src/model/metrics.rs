@@ -188,7 +188,8 @@ impl std::fmt::Display for Cell {
             Cell::Int(v) => write!(f, "{v}"),
             Cell::Real(v) if v.is_nan() => f.write_str(""),
             // Values that round to zero print as 0, never as "-0.000000".
-            Cell::Real(v) if v.abs() < 5e-7 => f.write_str("0.000000"),
+            // (-5e-7 itself rounds to "-0.000000", so it is included.)
+            Cell::Real(v) if v.abs() <= 5e-7 => f.write_str("0.000000"),
             Cell::Real(v) => write!(f, "{v:.6}"),
         }
     }
@@ -408,6 +409,8 @@ mod tests {
         assert_eq!(Cell::Real(f64::NAN).to_string(), "", "undefined is an empty cell");
         assert_eq!(Cell::Real(-1e-9).to_string(), "0.000000", "never -0.000000");
         assert_eq!(Cell::Real(-0.0).to_string(), "0.000000");
+        assert_eq!(Cell::Real(-5e-7).to_string(), "0.000000", "the boundary rounds to zero too");
+        assert_eq!(Cell::Real(-6e-7).to_string(), "-0.000001");
         assert_eq!(Cell::Real(6e-7).to_string(), "0.000001");
         assert_eq!((Cell::Int(7).as_f64(), Cell::Real(-2.5).as_f64()), (7.0, -2.5));
     }
