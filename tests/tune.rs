@@ -44,13 +44,24 @@ fn search_for(target: &str, budget: Option<&str>, replications: u32) -> impsim::
 #[test]
 fn tune_finds_the_closed_form_retention() {
     let o = search(None);
-    let rec = o.recommended.expect("a recommendation");
+    let rec = o.recommended.clone().expect("a recommendation");
     let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
     let expected = 10.0 * 20f64.ln(); // 29.96 minutes
     assert!(r >= expected - 1.0 && r <= expected * 1.25, "recommended {r:.1} min, closed form {expected:.1} min");
     assert!(rec.meets_target && rec.estimates[0].lo >= 0.95);
-    // The search is a search: far fewer candidates than the ladder.
-    assert!(o.evaluated.len() < RETENTION_LADDER.len() / 2 + 4);
+    // The search is a search: the ladder's two ends, a binary search (log2 24 < 5), three
+    // bisections: at most 10 of the 24 values and refinements.
+    assert!(o.evaluated.len() <= 10, "{} candidates evaluated", o.evaluated.len());
+    // The quiet scenario has no warm-up: every run's steady-state check flags it, and says so.
+    assert!(
+        o.evaluated.iter().all(|c| c.unsteady_runs == 4),
+        "{:?}",
+        o.evaluated.iter().map(|c| c.unsteady_runs).collect::<Vec<_>>()
+    );
+    let text = impsim::experiment::tune::describe(&o, 4);
+    assert!(text.contains(&format!("recommendation: retention = {}", rec.value)), "{text}");
+    assert!(text.contains("recovery_success_rate >= 0.95: "), "{text}");
+    assert!(text.contains(&format!("WARNING: in {} run(s)", 4 * o.evaluated.len())), "{text}");
 }
 
 #[test]
