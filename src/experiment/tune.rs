@@ -81,6 +81,8 @@ pub struct Candidate {
     pub estimates: Vec<Estimate>,
     pub meets_target: bool,
     pub within_budgets: bool,
+    /// Whether each bound holds: the target, then the budgets.
+    met: Vec<bool>,
     /// Runs whose steady-state check did not accept the warm-up.
     pub unsteady_runs: usize,
 }
@@ -90,8 +92,8 @@ impl Candidate {
         self.meets_target && self.within_budgets
     }
     /// Whether bound `k` (0: the target, then the budgets) holds.
-    fn holds(&self, k: usize, bounds: &[&Condition]) -> bool {
-        bounds[k].met(&self.estimates[k])
+    fn holds(&self, k: usize) -> bool {
+        self.met[k]
     }
 }
 
@@ -163,10 +165,11 @@ impl Search<'_> {
             .chain(&self.budgets)
             .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric)).collect::<Vec<_>>()))
             .collect();
-        let meets_target = self.target.met(&estimates[0]);
-        let within_budgets = self.budgets.iter().zip(&estimates[1..]).all(|(c, e)| c.met(e));
+        let met: Vec<bool> =
+            std::iter::once(&self.target).chain(&self.budgets).zip(&estimates).map(|(c, e)| c.met(e)).collect();
+        let (meets_target, within_budgets) = (met[0], met[1..].iter().all(|&m| m));
         let unsteady_runs = reports.iter().filter(|r| r.get("steady_state_ok") == 0.0).count();
-        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, unsteady_runs })
+        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, met, unsteady_runs })
     }
 
     fn get(
@@ -205,11 +208,11 @@ impl Search<'_> {
             return Err(err(self.file, &self.knob, "no candidate values to try"));
         }
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
-        let bounds: Vec<&Condition> = std::iter::once(&self.target).chain(&self.budgets).collect();
+        let bounds = 1 + self.budgets.len();
         // Each bound's direction, from where it holds at the two ends of the ladder.
         let (low, high) = (self.get(&mut cache, 0, &pool)?, self.get(&mut cache, n - 1, &pool)?);
-        let sides: Vec<Side> = (0..bounds.len())
-            .map(|k| match (low.holds(k, &bounds), high.holds(k, &bounds)) {
+        let sides: Vec<Side> = (0..bounds)
+            .map(|k| match (low.holds(k), high.holds(k)) {
                 (false, true) => Side::Above,
                 (true, false) => Side::Below,
                 (true, true) => Side::Everywhere,
@@ -220,8 +223,8 @@ impl Search<'_> {
         let (mut from, mut to) = (0, n);
         for (k, side) in sides.iter().enumerate() {
             match side {
-                Side::Above => from = from.max(self.first(&mut cache, &pool, 0..n, &|c| c.holds(k, &bounds))?),
-                Side::Below => to = to.min(self.first(&mut cache, &pool, 0..n, &|c| !c.holds(k, &bounds))?),
+                Side::Above => from = from.max(self.first(&mut cache, &pool, 0..n, &|c| c.holds(k))?),
+                Side::Below => to = to.min(self.first(&mut cache, &pool, 0..n, &|c| !c.holds(k))?),
                 Side::Everywhere => {}
                 Side::Nowhere => to = 0,
             }

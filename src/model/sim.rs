@@ -808,6 +808,7 @@ impl<O: Observer> Sim<O> {
             self.end_of_use(c);
             return;
         }
+        // A Disconnect that came while a Logout was in flight asked a user who has since left.
         self.clients[c].set_relogin_asked(false);
         if from_offline && self.clients[c].had_context() {
             // S17: the client may come back under another Client-ID, still holding the old Session-ID.
