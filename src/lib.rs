@@ -3,12 +3,13 @@
 //!
 //! Layers, inner to outer: `engine` (time, events, random streams; knows nothing of IMPS),
 //! `model` (the protocol: clients, SAP, context store; knows nothing of files), and the edge:
-//! `scenario` (TOML in), `output` (files out) and `run` (one run, end to end). `stats` is
+//! `input` (files read once), `scenario` (TOML in), `output` (files out) and `run` (one run, end to end). `stats` is
 //! output analysis (intervals, warm-up detection), knowing nothing of IMPS either.
 
 pub mod bench;
 pub mod engine;
 pub mod experiment;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod run;

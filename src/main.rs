@@ -28,7 +28,8 @@ enum Command {
         /// Master seed (overrides the file's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Output folder (default: results/runs/<name>-seed<N>, or results/<experiment name>).
+        /// Output folder (default: a fresh results/runs/<name>-seed<N>, or results/runs/<experiment name>,
+        /// with -2, -3, ... added when taken). An existing folder is replaced only with --force.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
@@ -37,7 +38,8 @@ enum Command {
         /// Scenario only: also write every transaction to this CSV file.
         #[arg(long)]
         trace: Option<PathBuf>,
-        /// Replace an existing output folder.
+        /// Replace an existing output folder, only if impsim wrote it (its manifest lists every
+        /// file in it); never `.`, a folder above it, a home folder or a repository root.
         #[arg(long)]
         force: bool,
         /// Experiment only: worker threads (default: all cores). Results do not depend on it.
@@ -187,8 +189,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { file, seed, out, set, trace, force, threads, shard, resume, force_memory } => {
-            if experiment::is_experiment(&file) {
-                let mut exp = match experiment::load(&file, &set) {
+            // Read once: a pipe cannot be read twice, and a file must not change between reads.
+            let text = match impsim::scenario::read_text(&file) {
+                Ok(t) => t,
+                Err(e) => return input_error(e),
+            };
+            if experiment::is_experiment(&text) {
+                if trace.is_some() {
+                    return input_error(format!(
+                        "{}: --trace applies to a single scenario run, not to an experiment",
+                        file.display()
+                    ));
+                }
+                let mut exp = match experiment::from_text(&text, &file, &set) {
                     Ok(e) => e,
                     Err(e) => return input_error(e),
                 };
@@ -200,7 +213,12 @@ fn main() -> ExitCode {
                     Err(e) => return input_error(format!("--shard: {e}")),
                 };
                 let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                let dir = out.unwrap_or_else(|| PathBuf::from(format!("results/{}", exp.name)));
+                // --resume needs the folder named; by default a fresh one under results/runs/.
+                let dir = match (out, resume) {
+                    (Some(d), _) => d,
+                    (None, true) => return input_error("--resume: name the folder to finish with --out"),
+                    (None, false) => impsim::run::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
+                };
                 let total = exp.points.len() * exp.replications as usize;
                 let biggest = exp.points.iter().map(|p| impsim::run::memory_estimate(&p.params)).max().unwrap_or(0);
                 if let (false, Err(e)) = (
@@ -251,7 +269,8 @@ fn main() -> ExitCode {
                         file.display()
                     ));
                 }
-                let mut params = match impsim::scenario::load(&file, &set) {
+                let base = impsim::scenario::base_dir(&file);
+                let mut params = match impsim::scenario::parse(&text, &file.display().to_string(), base, &set) {
                     Ok(p) => p,
                     Err(e) => return input_error(e),
                 };
@@ -264,10 +283,22 @@ fn main() -> ExitCode {
                 {
                     return input_error(e);
                 }
-                let dir =
-                    out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)));
+                let dir = out.unwrap_or_else(|| {
+                    impsim::run::fresh_folder(&PathBuf::from(format!(
+                        "results/runs/{}-seed{}",
+                        params.name, params.seed
+                    )))
+                });
                 let source = file.display().to_string();
-                let spec = RunOutput { dir: &dir, force, trace: trace.as_deref(), source: &source, overrides: &set };
+                let sha256 = impsim::output::sha256_hex(text.as_bytes());
+                let spec = RunOutput {
+                    dir: &dir,
+                    force,
+                    trace: trace.as_deref(),
+                    source: &source,
+                    source_sha256: &sha256,
+                    overrides: &set,
+                };
                 match run_to_folder(params, &spec) {
                     Ok((report, dir)) => {
                         print!("{}", describe(&report));

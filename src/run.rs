@@ -190,22 +190,40 @@ pub fn stalled_message(t: u64) -> String {
     )
 }
 
+/// The default output folder: `base` if nothing is there yet, else `base-2`, `base-3`, ... so
+/// the same command run twice keeps both results (default folders are under results/runs/,
+/// which git ignores; the committed reference results are written only by
+/// experiments/regenerate.sh, with explicit `--out`).
+pub fn fresh_folder(base: &Path) -> PathBuf {
+    let taken = |p: &Path| p.exists() || crate::output::staging_path(p).exists();
+    if !taken(base) {
+        return base.to_path_buf();
+    }
+    let name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    (2u32..)
+        .map(|i| base.with_file_name(format!("{name}-{i}")))
+        .find(|p| !taken(p))
+        .unwrap_or_else(|| base.to_path_buf())
+}
+
 /// Where a run writes, and what it records about its origin.
 pub struct RunOutput<'a> {
     pub dir: &'a Path,
     pub force: bool,
     pub trace: Option<&'a Path>,
     pub source: &'a str,
+    /// SHA-256 of the scenario file's bytes (empirical CSVs' are in the scenario itself).
+    pub source_sha256: &'a str,
     pub overrides: &'a [String],
 }
 
 /// Simulate and write summary.csv, timeseries.csv and manifest.json (and the trace).
 pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf), OutputError> {
-    let staging = Staging::new(out.dir, out.force)?;
+    let staging = Staging::new(out.dir, out.force, false)?;
     let result = (|| {
         let report = match out.trace {
             Some(path) => {
-                let writer = TraceWriter::create(path)?;
+                let writer = TraceWriter::create(path, out.force)?;
                 let (report, writer) = simulate(params, writer);
                 writer.finish()?;
                 report
@@ -229,6 +247,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
     serde_json::json!({
         "impsim_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": out.source,
+        "scenario_sha256": out.source_sha256,
         "overrides": out.overrides,
         "seed": r.params.seed,
         "scenario": serde_json::to_value(&r.params).unwrap_or(serde_json::Value::Null),
@@ -381,32 +400,62 @@ pub fn experiment_to_folder(
     stop: &std::sync::atomic::AtomicBool,
     resume: bool,
 ) -> Result<SweepEnd, OutputError> {
-    use crate::experiment::results::{Meta, read_runs, write_all, write_runs};
+    use crate::experiment::results::{Journal, Meta, read_journal, read_runs, write_all, write_runs};
+    use crate::output::{JOURNAL, out_err};
     let meta = Meta::of(exp);
     let shard_text = (shard.count > 1).then(|| format!("{}/{}", shard.index, shard.count));
     let mut previous = Vec::new();
-    if resume {
+    // What a resume starts from: the partial folder written at Ctrl-C or SIGTERM, and the
+    // journal in the staging folder (all that is left after SIGKILL or an out-of-memory kill).
+    let partial_folder = resume && dir.join("manifest.json").exists();
+    if partial_folder {
         let (m, recs) = read_runs(dir)?;
         let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
-        if m != meta || manifest["shard"].as_str().map(String::from) != shard_text {
-            return Err(crate::output::out_err(
-                dir,
-                "this folder holds another experiment (or shard); --resume needs the same one",
-            ));
+        if !m.same_experiment(&meta) || manifest["shard"].as_str().map(String::from) != shard_text {
+            return Err(out_err(dir, "this folder holds another experiment (or shard); --resume needs the same one"));
         }
         if manifest["partial"] != serde_json::Value::Bool(true) {
-            return Err(crate::output::out_err(dir, "this folder is complete; nothing to resume"));
+            return Err(out_err(dir, "this folder is complete; nothing to resume"));
         }
         previous = recs;
     }
-    let staging = Staging::new(dir, force || resume)?;
+    let staging = Staging::new(dir, force || partial_folder, resume)?;
+    if resume {
+        let journaled = match read_journal(&staging.path(JOURNAL), &meta, shard_text.as_deref()) {
+            Ok(j) => j,
+            Err(e) => {
+                drop(staging);
+                return Err(e);
+            }
+        };
+        if !partial_folder && journaled.is_empty() {
+            staging.abandon();
+            return Err(out_err(dir, "nothing to resume: no partial result here and no journal of finished runs"));
+        }
+        for r in journaled {
+            if !previous
+                .iter()
+                .any(|p: &crate::experiment::results::RunRecord| (p.point, p.replication) == (r.point, r.replication))
+            {
+                previous.push(r);
+            }
+        }
+        previous.retain(|r| shard.takes(r.point * exp.replications as usize + r.replication as usize));
+    }
+    let journal = match Journal::create(&staging.path(JOURNAL), &meta, shard_text.as_deref(), &previous) {
+        Ok(j) => j,
+        Err(e) => {
+            staging.abandon();
+            return Err(e);
+        }
+    };
     let started = Instant::now();
     let done_before: std::collections::BTreeSet<(usize, u32)> =
         previous.iter().map(|r| (r.point, r.replication)).collect();
-    let ran = match crate::experiment::run(exp, shard, threads, progress, stop, &done_before) {
+    let ran = match crate::experiment::run(exp, shard, threads, progress, stop, &done_before, Some(&journal)) {
         Ok(r) => r,
         Err(message) => {
             staging.abandon();
@@ -418,6 +467,7 @@ pub fn experiment_to_folder(
     records.sort_by_key(|r| (r.point, r.replication));
     let total = (0..exp.points.len() * exp.replications as usize).filter(|j| shard.takes(*j)).count();
     let extra = serde_json::json!({
+        "inputs": exp.inputs.iter().map(|(f, h)| serde_json::json!({ "file": f, "sha256": h })).collect::<Vec<_>>(),
         "shard": shard_text,
         "partial": ran.interrupted,
         "threads": threads,
@@ -443,7 +493,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
         let (m, r) = read_runs(d)?;
         match &meta {
             None => meta = Some(m),
-            Some(first) if *first != m => {
+            Some(first) if !first.same_experiment(&m) => {
                 return Err(crate::output::out_err(
                     d,
                     "this shard belongs to another experiment (its manifest differs)",
@@ -470,7 +520,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
             format!("the shards hold {} of the experiment's {expected} runs; merge all shards together", records.len()),
         ));
     }
-    let staging = Staging::new(out, force)?;
+    let staging = Staging::new(out, force, false)?;
     let extra = serde_json::json!({ "merged_from": dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>() });
     let written = write_all(staging.path("").as_path(), &meta, &records, extra);
     staging.finish(written).map(|((), dir)| dir)

@@ -35,10 +35,23 @@ pub fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
 /// Read a scenario file, apply `--set key=value` overrides, validate, load empirical data.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Params, InputError> {
     let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the scenario file: {e}")))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    parse(&text, &file, base, overrides)
+    let text = read_text(path)?;
+    parse(&text, &file, base_dir(path), overrides)
+}
+
+/// A scenario or experiment file's text, read once (see `input`).
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    crate::input::read(path, crate::input::TEXT_LIMIT)
+        .map(|i| i.text)
+        .map_err(|m| err(&path.display().to_string(), "", format!("cannot read the file: {m}")))
+}
+
+/// Where relative paths in a file resolve: its folder (the working folder for standard input).
+pub fn base_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !crate::input::is_stdin(path) && !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// Parse scenario text; `file` names it in errors and `base` resolves relative CSV paths.
@@ -70,6 +83,7 @@ pub fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<Params,
 }
 
 fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputError> {
+    check_name(&params.name).map_err(|m| err(file, "name", m))?;
     validate(&params).map_err(|(field, m)| err(file, &field, m))?;
     load_empirical(&mut params, file, base)?;
     // Recurring processes must take time, or a client would loop at one instant forever.
@@ -87,11 +101,28 @@ fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputEr
     Ok(params)
 }
 
+/// A name becomes part of an output path (results/runs/NAME-seedN, results/NAME), so it must
+/// be a plain file-name fragment: no separator, no `..`, nothing hidden, nothing a shell or a
+/// spreadsheet reads specially.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        let shown: String = name.chars().take(70).flat_map(|c| c.escape_debug()).collect();
+        Err(format!(
+            "\"{shown}\" is not allowed: a name is 1 to 64 of the characters A-Z a-z 0-9 . _ - and starts with a letter or digit (it becomes part of the output folder's name)"
+        ))
+    }
+}
+
 /// Read a scenario file as a TOML table (syntax errors carry line and column).
 pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
     let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the scenario file: {e}")))?;
+    let text = read_text(path)?;
     toml::from_str(&text).map_err(|e| err(&file, "", toml_message(&e)))
 }
 
@@ -251,19 +282,34 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
 /// Load every empirical distribution's CSV (relative paths from the scenario's folder).
 fn load_empirical(p: &mut Params, file: &str, base: &Path) -> Result<(), InputError> {
     for (field, dist) in p.dists_mut() {
-        if let Dist::Empirical { file: csv, scale, samples } = dist {
+        if let Dist::Empirical { file: csv, scale, samples, sha256 } = dist {
             let path: PathBuf = base.join(&*csv);
-            *samples =
-                read_samples(&path, *scale).map_err(|m| err(file, &field, format!("{}: {m}", path.display())))?;
+            let fail = |m: String| err(file, &field, format!("{}: {m}", path.display()));
+            let input = crate::input::read(&path, crate::input::DATA_LIMIT)
+                .map_err(|m| fail(format!("cannot read the empirical data: {m}")))?;
+            if !sha256.is_empty() && *sha256 != input.sha256 {
+                return Err(fail(format!(
+                    "its content changed: SHA-256 {} where the scenario says {sha256}",
+                    input.sha256
+                )));
+            }
+            *sha256 = input.sha256;
+            *samples = parse_samples(&input.text, *scale).map_err(fail)?;
         }
     }
     Ok(())
 }
 
+/// Read an empirical CSV (see `parse_samples`).
+pub fn read_samples(path: &Path, scale: f64) -> Result<Arc<[f64]>, String> {
+    let input = crate::input::read(path, crate::input::DATA_LIMIT)
+        .map_err(|e| format!("cannot read the empirical data: {e}"))?;
+    parse_samples(&input.text, scale)
+}
+
 /// One number per line (the first column if there are several); blank lines and lines
 /// starting with `#` are skipped. Values must be finite and not negative.
-pub fn read_samples(path: &Path, scale: f64) -> Result<Arc<[f64]>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the empirical data: {e}"))?;
+pub fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();

@@ -115,8 +115,8 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
         std::fs::write(base.join("exp.toml"), text).unwrap();
         let e = experiment::load(&base.join("exp.toml"), &[]).unwrap();
         assert_eq!(e.crn, crn);
-        let ran =
-            experiment::run(&e, Shard::all(), 2, &NoProgress, &AtomicBool::new(false), &Default::default()).unwrap();
+        let ran = experiment::run(&e, Shard::all(), 2, &NoProgress, &AtomicBool::new(false), &Default::default(), None)
+            .unwrap();
         let rate = |p: usize| ran.records.iter().filter(|r| r.point == p).map(|r| r.get(METRIC)).collect::<Vec<_>>();
         let (a, b) = (rate(1), rate(0));
         let _ = std::fs::remove_dir_all(&base);

@@ -1,5 +1,7 @@
 //! Ctrl-C during a sweep stops it cleanly: the completed runs are kept, the manifest says
-//! partial, and `--resume` finishes it with the bytes of an uninterrupted run.
+//! partial, and `--resume` finishes it with the bytes of an uninterrupted run. SIGTERM (Slurm's
+//! time limit, scancel) does the same; after SIGKILL (or the out-of-memory killer) the journal
+//! of finished runs in the staging folder is what `--resume` finishes from.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -68,5 +70,88 @@ fn sigint_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
     let st = impsim(&["run", exp_s, "--out", out_s, "--resume"]).output().unwrap();
     assert_eq!(st.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&st.stderr).contains("nothing to resume"));
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// An experiment of 24 runs in a fresh folder; returns (folder, experiment file).
+fn sweep(name: &str) -> (PathBuf, PathBuf) {
+    let base = tmp(name);
+    std::fs::create_dir_all(&base).unwrap();
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let exp = base.join("exp.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "name = \"int\"\nscenario = {:?}\nreplications = 3\n[set]\nclients = 2000\n[sweep]\nretention = [\"0s\", \"5m\", \"15m\", \"30m\", \"1h\", \"2h\", \"6h\", \"24h\"]\n",
+            default.display().to_string()
+        ),
+    )
+    .unwrap();
+    (base, exp)
+}
+
+/// Start the sweep on one thread, wait until some runs are done, send `signal`, wait for exit.
+fn interrupt_with(signal: &str, exp: &Path, out: &Path) -> std::process::ExitStatus {
+    let mut child = impsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    lines.find(|l| l.as_ref().is_ok_and(|l| l.contains(" runs, "))).expect("a progress line").unwrap();
+    assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+    // Drain stderr so the child never blocks on a full pipe.
+    lines.for_each(drop);
+    child.wait().unwrap()
+}
+
+/// `out` (resumed) holds the bytes of an uninterrupted run of `exp`.
+fn resume_matches_whole(base: &Path, exp: &Path, out: &Path) {
+    let (exp_s, out_s) = (exp.to_str().unwrap(), out.to_str().unwrap());
+    let st = impsim(&["run", exp_s, "--out", out_s, "--resume", "--threads", "2"]).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let whole = base.join("whole");
+    assert!(impsim(&["run", exp_s, "--out", whole.to_str().unwrap()]).output().unwrap().status.success());
+    for f in ["runs.csv", "points.csv", "timeseries.csv", "run_timeseries.csv", "report.md"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(whole.join(f)).unwrap(),
+            "{f} differs after resume"
+        );
+    }
+    let staging = base.join(".out.partial");
+    assert!(!staging.exists(), "the staging folder is gone once the result is complete");
+}
+
+#[test]
+fn sigterm_is_handled_like_ctrl_c_and_resume_finishes_the_sweep() {
+    let (base, exp) = sweep("term");
+    let out = base.join("out");
+    let status = interrupt_with("-TERM", &exp, &out);
+    assert_eq!(status.code(), Some(130), "SIGTERM ends like Ctrl-C: finished runs written, exit 130");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["partial"], serde_json::Value::Bool(true));
+    resume_matches_whole(&base, &exp, &out);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn after_sigkill_the_journal_keeps_the_finished_runs_and_resume_finishes_the_sweep() {
+    let (base, exp) = sweep("kill");
+    let out = base.join("out");
+    let status = interrupt_with("-KILL", &exp, &out);
+    assert_eq!(status.code(), None, "killed by a signal");
+    assert!(!out.exists(), "no folder that looks like a result");
+    let journal = std::fs::read_to_string(base.join(".out.partial/journal.jsonl")).unwrap();
+    let finished = journal.lines().count() - 1;
+    assert!((1..24).contains(&finished), "{finished} finished runs journaled");
+    // A plain rerun does not drop them silently.
+    let st = impsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("--resume"));
+    // A journal cut mid-line (killed while writing) loses only that run.
+    let cut = &journal[..journal.len() - 10];
+    std::fs::write(base.join(".out.partial/journal.jsonl"), cut).unwrap();
+    resume_matches_whole(&base, &exp, &out);
     let _ = std::fs::remove_dir_all(&base);
 }

@@ -116,7 +116,15 @@ fn default_scenario_reference_run_reproduces() {
     let out = out_dir("default");
     let mut p = impsim::scenario::load(Path::new("experiments/default.toml"), &[]).unwrap();
     p.seed = 7;
-    let spec = RunOutput { dir: &out, force: true, trace: None, source: "experiments/default.toml", overrides: &[] };
+    let sha256 = impsim::output::sha256_hex(&std::fs::read("experiments/default.toml").unwrap());
+    let spec = RunOutput {
+        dir: &out,
+        force: true,
+        trace: None,
+        source: "experiments/default.toml",
+        source_sha256: &sha256,
+        overrides: &[],
+    };
     run_to_folder(p, &spec).unwrap();
     same_as_committed(&out, "default");
 }

@@ -11,7 +11,7 @@ pub mod tune;
 
 use crate::engine::RngKey;
 use crate::model::Params;
-use crate::scenario::{InputError, err, from_table, read_table, set_value, toml_message};
+use crate::scenario::{InputError, err, from_table, set_value, toml_message};
 use rayon::prelude::*;
 use results::RunRecord;
 use serde::Deserialize;
@@ -54,6 +54,8 @@ pub struct Experiment {
     /// Common random numbers (`crn = true`): replication r of every point uses the same seed, so
     /// differences between points carry less noise (compare them by paired differences).
     pub crn: bool,
+    /// Every file read (the experiment, its scenario) with its SHA-256, for the manifest.
+    pub inputs: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -70,12 +72,10 @@ impl Point {
     }
 }
 
-/// True if a TOML file is an experiment (rather than a plain scenario).
-pub fn is_experiment(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-        .is_some_and(|t| t.contains_key("sweep") || t.contains_key("replications") || t.contains_key("scenario"))
+/// True if a TOML text is an experiment (rather than a plain scenario).
+pub fn is_experiment(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text)
+        .is_ok_and(|t| t.contains_key("sweep") || t.contains_key("replications") || t.contains_key("scenario"))
 }
 
 /// A value as it appears in labels and CSV columns.
@@ -90,20 +90,29 @@ pub fn display_value(v: &toml::Value) -> String {
 /// Read an experiment file and resolve every point's scenario (validated up front, so a bad
 /// value fails before any run starts).
 pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError> {
+    let text = crate::scenario::read_text(path)?;
+    from_text(&text, path, extra_set)
+}
+
+/// An experiment from its file's text (read once by the caller); `path` names it in errors
+/// and locates the files it refers to.
+pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experiment, InputError> {
     let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| err(&file, "", format!("cannot read the experiment file: {e}")))?;
-    let de = toml::Deserializer::parse(&text).map_err(|e| err(&file, "", toml_message(&e)))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| err(&file, "", toml_message(&e)))?;
     let spec: ExperimentFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let p = e.path().to_string();
         err(&file, if p == "." { "" } else { &p }, toml_message(e.inner()))
     })?;
-    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let dir = crate::scenario::base_dir(path).to_path_buf();
+    let mut inputs = vec![(file.clone(), crate::output::sha256_hex(text.as_bytes()))];
     let (mut base, base_dir, base_name): (toml::Table, PathBuf, String) = match &spec.scenario {
         None => (toml::Table::new(), dir.clone(), file.clone()),
         Some(toml::Value::String(p)) => {
             let sp = dir.join(p);
-            let t = read_table(&sp)?;
+            let stext = crate::scenario::read_text(&sp)?;
+            inputs.push((sp.display().to_string(), crate::output::sha256_hex(stext.as_bytes())));
+            let t: toml::Table =
+                toml::from_str(&stext).map_err(|e| err(&sp.display().to_string(), "", toml_message(&e)))?;
             (t, sp.parent().unwrap_or(Path::new(".")).to_path_buf(), sp.display().to_string())
         }
         Some(toml::Value::Table(t)) => (t.clone(), dir.clone(), file.clone()),
@@ -159,9 +168,11 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
             return Err(err(&file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
         }
     }
-    let name = spec.name.unwrap_or_else(|| {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into())
+    let name = spec.name.unwrap_or_else(|| match path.file_stem() {
+        Some(s) if !crate::input::is_stdin(path) => s.to_string_lossy().into_owned(),
+        _ => "experiment".into(),
     });
+    crate::scenario::check_name(&name).map_err(|m| err(&file, "name", m))?;
     Ok(Experiment {
         name,
         description: spec.description.unwrap_or_default(),
@@ -172,6 +183,7 @@ pub fn load(path: &Path, extra_set: &[String]) -> Result<Experiment, InputError>
         points,
         metrics,
         crn: spec.crn.unwrap_or(false),
+        inputs,
     })
 }
 
@@ -239,7 +251,8 @@ pub struct Ran {
     pub interrupted: bool,
 }
 
-/// Run this shard's (point, replication) runs on `threads` threads, skipping those in `done`.
+/// Run this shard's (point, replication) runs on `threads` threads, skipping those in `done`,
+/// appending each finished run to `journal`.
 /// Runs not yet started when `stop` is set are left out (the sweep is then `interrupted`).
 /// Records come back in (point, replication) order. A run whose simulated time stalls fails the
 /// whole sweep with the message to show.
@@ -250,6 +263,7 @@ pub fn run(
     progress: &dyn Progress,
     stop: &AtomicBool,
     done_before: &BTreeSet<(usize, u32)>,
+    journal: Option<&results::Journal>,
 ) -> Result<Ran, String> {
     let jobs: Vec<(usize, u32)> = (0..exp.points.len())
         .flat_map(|p| (0..exp.replications).map(move |r| (p, r)))
@@ -285,7 +299,14 @@ pub fn run(
                 let ev = events.fetch_add(n, Ordering::Relaxed) + n;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress.run_done(d, total, ev, started.elapsed().as_secs_f64());
-                Some(Ok(RunRecord::from_report(p, r, &report)))
+                let record = RunRecord::from_report(p, r, &report);
+                if let Some(j) = journal
+                    && let Err(e) = j.append(&record)
+                {
+                    stop.store(true, Ordering::Relaxed);
+                    return Some(Err(e.to_string()));
+                }
+                Some(Ok(record))
             })
             .collect()
     });

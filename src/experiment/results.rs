@@ -52,6 +52,11 @@ impl Meta {
             impsim_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
+    /// The same experiment, wherever its file was and however its path was typed: everything
+    /// but the path (the resolved scenarios carry the content of every input, CSVs included).
+    pub fn same_experiment(&self, other: &Meta) -> bool {
+        Meta { file: String::new(), ..self.clone() } == Meta { file: String::new(), ..other.clone() }
+    }
     fn point_label(&self, p: usize) -> String {
         if self.axes.is_empty() {
             return "base".into();
@@ -82,6 +87,17 @@ impl RunRecord {
             values: r.summary.iter().map(|(_, v)| v.to_string()).collect(),
             samples: r.outcome.metrics.samples.iter().map(sample_cells).collect(),
         }
+    }
+    /// SHA-256 of the run's rows as written (summary and every sample), recorded in the
+    /// manifest so that a row edited, duplicated or cut short is found when read back.
+    pub fn checksum(&self) -> String {
+        let mut text =
+            format!("{}/{}\n{}\n{}\n", self.point, self.replication, self.columns.join(","), self.values.join(","));
+        for s in &self.samples {
+            text.push_str(&s.join(","));
+            text.push('\n');
+        }
+        crate::output::sha256_hex(text.as_bytes())
     }
     pub fn get(&self, column: &str) -> f64 {
         self.columns.iter().position(|c| c == column).and_then(|i| self.values[i].parse().ok()).unwrap_or(f64::NAN)
@@ -121,11 +137,33 @@ fn run_timeseries_csv(records: &[RunRecord]) -> Result<Vec<u8>, String> {
 
 /// Write the per-run files and the manifest (what a shard writes).
 pub fn write_runs(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+    write_run_tables(dir, meta, records)?;
+    write_manifest(dir, meta, records, extra)
+}
+
+fn write_run_tables(dir: &Path, meta: &Meta, records: &[RunRecord]) -> Result<(), OutputError> {
     let p = dir.join("runs.csv");
     write_atomic(&p, &runs_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
     let p = dir.join("run_timeseries.csv");
-    write_atomic(&p, &run_timeseries_csv(records).map_err(|e| out_err(&p, e))?)?;
-    let mut m = serde_json::json!({ "experiment": meta, "runs": records.len() });
+    write_atomic(&p, &run_timeseries_csv(records).map_err(|e| out_err(&p, e))?)
+}
+
+/// The manifest, written last: the experiment, a checksum per run (so a duplicated, missing
+/// or truncated run is found when the folder is read back) and every file in the folder (so
+/// `--force` knows exactly what it may replace).
+fn write_manifest(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| out_err(dir, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && n != crate::output::JOURNAL && n != "manifest.json")
+        .collect();
+    files.push("manifest.json".into());
+    files.sort();
+    let checksums: serde_json::Map<String, serde_json::Value> =
+        records.iter().map(|r| (format!("{}/{}", r.point, r.replication), r.checksum().into())).collect();
+    let mut m =
+        serde_json::json!({ "experiment": meta, "runs": records.len(), "run_sha256": checksums, "files": files });
     if let (Some(m), serde_json::Value::Object(x)) = (m.as_object_mut(), extra) {
         m.extend(x);
     }
@@ -174,7 +212,157 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
     for r in &mut records {
         r.samples = samples.remove(&(r.point, r.replication)).unwrap_or_default();
     }
+    if let Some((p, r)) = samples.keys().next() {
+        return Err(out_err(&tp, format!("run {p}/{r} has samples but no row in runs.csv")));
+    }
+    check_runs(dir, &v, &meta, &records)?;
     Ok((meta, records))
+}
+
+/// Finished runs appended one JSON line each to the staging folder as they complete, so a
+/// sweep killed by SIGKILL or the out-of-memory killer loses only the runs in progress. The
+/// first line names the experiment and shard; each run's line carries its checksum. A line
+/// is written with one `write` call, so a kill leaves at worst one incomplete last line.
+pub struct Journal {
+    file: std::sync::Mutex<std::fs::File>,
+    path: std::path::PathBuf,
+}
+
+impl Journal {
+    /// Start the journal afresh with the runs already done (from a resumed folder or an
+    /// earlier journal), written whole before any new run starts.
+    pub fn create(path: &Path, meta: &Meta, shard: Option<&str>, done: &[RunRecord]) -> Result<Journal, OutputError> {
+        let mut text = serde_json::json!({ "experiment": meta, "shard": shard }).to_string();
+        text.push('\n');
+        for r in done {
+            text.push_str(&journal_line(r));
+        }
+        write_atomic(path, text.as_bytes())?;
+        let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| out_err(path, e))?;
+        Ok(Journal { file: std::sync::Mutex::new(file), path: path.to_path_buf() })
+    }
+
+    pub fn append(&self, r: &RunRecord) -> Result<(), OutputError> {
+        use std::io::Write;
+        let line = journal_line(r);
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.write_all(line.as_bytes()).map_err(|e| out_err(&self.path, format!("cannot journal a finished run: {e}")))
+    }
+}
+
+fn journal_line(r: &RunRecord) -> String {
+    let mut line = serde_json::json!({
+        "point": r.point, "replication": r.replication, "columns": r.columns, "values": r.values,
+        "samples": r.samples, "sha256": r.checksum(),
+    })
+    .to_string();
+    line.push('\n');
+    line
+}
+
+/// The runs a journal holds, if it belongs to this experiment and shard. An incomplete last
+/// line (the process was killed while writing it) is dropped: that run is simply run again.
+pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec<RunRecord>, OutputError> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let mut lines = text.split_inclusive('\n');
+    let Some(head) = lines.next() else { return Ok(Vec::new()) };
+    let head: serde_json::Value =
+        serde_json::from_str(head).map_err(|e| out_err(path, format!("not an impsim journal: {e}")))?;
+    let theirs: Meta = serde_json::from_value(head["experiment"].clone())
+        .map_err(|e| out_err(path, format!("not an impsim journal: {e}")))?;
+    if !theirs.same_experiment(meta) || head["shard"].as_str() != shard {
+        return Err(out_err(
+            path,
+            "this journal belongs to another experiment (or shard); --resume needs the same one, or pass --force to discard it",
+        ));
+    }
+    let mut records = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in lines {
+        if !line.ends_with('\n') {
+            break; // cut short by a kill
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| out_err(path, format!("a damaged line: {e}")))?;
+        let r: Option<RunRecord> = (|| {
+            let strings = |x: &serde_json::Value| -> Option<Vec<String>> {
+                x.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
+            };
+            Some(RunRecord {
+                point: v["point"].as_u64()? as usize,
+                replication: u32::try_from(v["replication"].as_u64()?).ok()?,
+                columns: strings(&v["columns"])?,
+                values: strings(&v["values"])?,
+                samples: v["samples"].as_array()?.iter().map(strings).collect::<Option<_>>()?,
+            })
+        })();
+        let r = r.ok_or_else(|| out_err(path, "a line that is not a run"))?;
+        if r.point >= meta.points.len()
+            || r.replication >= meta.replications
+            || v["sha256"].as_str() != Some(&r.checksum())
+        {
+            return Err(out_err(
+                path,
+                format!(
+                    "run {}/{}: damaged or out of range; pass --force to discard the journal",
+                    r.point, r.replication
+                ),
+            ));
+        }
+        if seen.insert((r.point, r.replication)) {
+            records.push(r);
+        }
+    }
+    Ok(records)
+}
+
+/// Every run of the folder exactly once, in range, and as written: its checksum is the one
+/// the manifest recorded (which also finds a run whose samples were cut short).
+fn check_runs(dir: &Path, manifest: &serde_json::Value, meta: &Meta, records: &[RunRecord]) -> Result<(), OutputError> {
+    let mp = dir.join("manifest.json");
+    let Some(sums) = manifest.get("run_sha256").and_then(|s| s.as_object()) else {
+        return Err(out_err(&mp, "has no per-run checksums (written by an older impsim); run the experiment again"));
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for r in records {
+        let key = format!("{}/{}", r.point, r.replication);
+        if r.replication >= meta.replications {
+            return Err(out_err(
+                dir,
+                format!(
+                    "run {key}: replication {} is out of range (the experiment has {})",
+                    r.replication, meta.replications
+                ),
+            ));
+        }
+        if !seen.insert((r.point, r.replication)) {
+            return Err(out_err(dir, format!("run {key} appears twice in runs.csv")));
+        }
+        match sums.get(&key).and_then(|s| s.as_str()) {
+            Some(s) if s == r.checksum() => {}
+            Some(_) => {
+                return Err(out_err(
+                    dir,
+                    format!(
+                        "run {key}: its rows differ from what was written (checksum mismatch; edited or truncated?)"
+                    ),
+                ));
+            }
+            None => return Err(out_err(dir, format!("run {key} is not in the manifest"))),
+        }
+    }
+    if sums.len() != records.len() {
+        let missing: Vec<&String> =
+            sums.keys().filter(|k| !records.iter().any(|r| format!("{}/{}", r.point, r.replication) == **k)).collect();
+        return Err(out_err(
+            dir,
+            format!(
+                "runs.csv lacks run(s) the manifest lists: {}",
+                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Metrics summarised per point (when the runs have them).
@@ -332,7 +520,7 @@ pub fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usize) -> c
 
 /// Everything an experiment writes, from its runs' rows.
 pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
-    write_runs(dir, meta, records, extra)?;
+    write_run_tables(dir, meta, records)?;
     let est = estimates(meta, records);
     let p = dir.join("points.csv");
     write_atomic(&p, &points_csv(meta, records, &est).map_err(|e| out_err(&p, e))?)?;
@@ -347,7 +535,8 @@ pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_js
         })
         .collect();
     let p = dir.join("report.md");
-    write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())
+    write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())?;
+    write_manifest(dir, meta, records, extra)
 }
 
 /// The x axis of the plots: the first swept field, as categories.

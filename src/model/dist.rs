@@ -42,6 +42,9 @@ pub enum Dist {
         file: String,
         scale: f64,
         samples: Arc<[f64]>,
+        /// SHA-256 of the file's bytes: set by the loader (which checks it against a value the
+        /// scenario gives), so a result records, and a resume or merge compares, the data itself.
+        sha256: String,
     },
 }
 
@@ -188,6 +191,8 @@ struct Table {
     file: Option<String>,
     /// For an empirical duration distribution: the unit of the file's numbers (default "s").
     unit: Option<String>,
+    /// For an empirical distribution: the SHA-256 the file must have (optional).
+    sha256: Option<String>,
 }
 
 impl Table {
@@ -210,7 +215,7 @@ impl Table {
             "lognormal" => &["median", "mean", "sigma"],
             "weibull" | "pareto" => &["shape", "scale"],
             "uniform" => &["min", "max"],
-            "empirical" => &["file", "unit"],
+            "empirical" => &["file", "unit", "sha256"],
             other => return Err(format!("unknown distribution \"{other}\"; allowed: {KINDS}")),
         };
         for (name, set) in [
@@ -224,6 +229,7 @@ impl Table {
             ("max", self.max.is_some()),
             ("file", self.file.is_some()),
             ("unit", self.unit.is_some()),
+            ("sha256", self.sha256.is_some()),
         ] {
             if set && !used.contains(&name) {
                 return Err(format!(
@@ -277,7 +283,11 @@ impl Table {
                         us as f64 / 1e6
                     }
                 };
-                Dist::Empirical { file, scale, samples: Arc::from(Vec::new()) }
+                let sha256 = self.sha256.clone().unwrap_or_default().to_ascii_lowercase();
+                if !(sha256.is_empty() || sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())) {
+                    return Err("`sha256` must be 64 hexadecimal digits (the file's SHA-256)".into());
+                }
+                Dist::Empirical { file, scale, samples: Arc::from(Vec::new()), sha256 }
             }
         })
     }
@@ -367,8 +377,11 @@ fn to_table(dist: &Dist, unit: Unit) -> toml::Table {
             t.insert("max".into(), q(*max));
             "uniform"
         }
-        Dist::Empirical { file, scale, .. } => {
+        Dist::Empirical { file, scale, sha256, .. } => {
             t.insert("file".into(), toml::Value::String(file.clone()));
+            if !sha256.is_empty() {
+                t.insert("sha256".into(), toml::Value::String(sha256.clone()));
+            }
             if unit == Unit::Duration {
                 t.insert("unit".into(), toml::Value::String(format_duration(from_secs_f64(*scale))[1..].to_string()));
             }
@@ -469,7 +482,12 @@ mod tests {
 
     #[test]
     fn empirical_interpolates_between_order_statistics() {
-        let d = Dist::Empirical { file: "x".into(), scale: 1.0, samples: Arc::from(vec![1.0, 2.0, 4.0]) };
+        let d = Dist::Empirical {
+            file: "x".into(),
+            scale: 1.0,
+            samples: Arc::from(vec![1.0, 2.0, 4.0]),
+            sha256: String::new(),
+        };
         assert_eq!(d.sample(0.0), 1.0);
         assert_eq!(d.sample(0.5), 2.0);
         assert_eq!(d.sample(0.75), 3.0);

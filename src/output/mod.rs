@@ -28,17 +28,33 @@ pub fn out_err(path: &Path, e: impl fmt::Display) -> OutputError {
     OutputError { path: path.to_path_buf(), message: e.to_string() }
 }
 
-/// A run's output folder, filled under a temporary sibling name and renamed on `commit`.
+/// A run's output folder, filled in a hidden sibling `.NAME.partial` and renamed into place on
+/// `commit`. The staging folder is locked while a process writes it, so two runs on one `--out`
+/// cannot mix; a sweep journals each finished run there (see `journal`), so work survives a
+/// SIGKILL or an out-of-memory kill and `--resume` picks it up.
 pub struct Staging {
     target: PathBuf,
     tmp: PathBuf,
     force: bool,
+    /// Held for the staging folder's life: the lock is released when the process ends, however.
+    _lock: std::fs::File,
 }
 
+/// The staging folder's lock file and the sweep journal inside it.
+const LOCK: &str = ".lock";
+pub const JOURNAL: &str = "journal.jsonl";
+
 impl Staging {
-    /// Refuse an existing non-empty folder unless `force`; create the parent if needed.
-    pub fn new(target: &Path, force: bool) -> Result<Staging, OutputError> {
-        if target.exists() {
+    /// Refuse an existing non-empty folder unless `force` and it is a folder impsim wrote
+    /// (see `replaceable`); refuse a staging folder another process is writing; create the
+    /// parent if needed. A stale staging folder (its process gone) is cleared, unless it holds
+    /// a journal of finished runs: then it is kept with `keep_journal` (`--resume`), cleared
+    /// with `force`, and otherwise refused, so finished work is never dropped silently.
+    pub fn new(target: &Path, force: bool, keep_journal: bool) -> Result<Staging, OutputError> {
+        if let Ok(m) = std::fs::symlink_metadata(target) {
+            if !m.is_dir() {
+                return Err(out_err(target, "exists and is not a folder; --out names a folder"));
+            }
             let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
             if !empty && !force {
                 return Err(out_err(
@@ -46,40 +62,121 @@ impl Staging {
                     "the output folder exists and is not empty; choose another --out or pass --force to replace it",
                 ));
             }
+            if !empty {
+                replaceable(target).map_err(|m| out_err(target, format!("--force refused: {m}")))?;
+            }
         }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = parent_of(target);
         std::fs::create_dir_all(&parent)
             .map_err(|e| out_err(target, format!("cannot create its parent folder {}: {e}", parent.display())))?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir(&tmp).map_err(|e| out_err(target, format!("cannot create the output folder here: {e}")))?;
-        Ok(Staging { target: target.to_path_buf(), tmp, force })
+        let tmp = staging_path(target);
+        match std::fs::create_dir(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(out_err(target, format!("cannot create the output folder here: {e}"))),
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(tmp.join(LOCK))
+            .map_err(|e| out_err(&tmp, format!("cannot create the staging lock: {e}")))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(out_err(
+                    target,
+                    format!(
+                        "another impsim process is writing this output now (its staging folder {} is locked); \
+                         wait for it or choose another --out",
+                        tmp.display()
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(out_err(&tmp, format!("cannot lock: {e}"))),
+        }
+        let journal = tmp.join(JOURNAL);
+        let finished = journal_runs(&journal);
+        if finished > 0 && !keep_journal && !force {
+            return Err(out_err(
+                target,
+                format!(
+                    "{} holds {finished} finished run(s) of an interrupted sweep; finish it with --resume, \
+                     or pass --force to discard them",
+                    tmp.display()
+                ),
+            ));
+        }
+        // Clear what an earlier, dead process left (only the files a staging folder holds).
+        for entry in std::fs::read_dir(&tmp).map_err(|e| out_err(&tmp, e))?.flatten() {
+            let name = entry.file_name();
+            if name == LOCK || (keep_journal && name == JOURNAL) {
+                continue;
+            }
+            let p = entry.path();
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                return Err(out_err(&tmp, "holds a folder impsim did not write; remove it by hand"));
+            }
+            std::fs::remove_file(&p).map_err(|e| out_err(&p, format!("cannot clear a stale staging file: {e}")))?;
+        }
+        Ok(Staging { target: target.to_path_buf(), tmp, force, _lock: lock })
     }
 
     pub fn path(&self, file: &str) -> PathBuf {
         self.tmp.join(file)
     }
 
-    /// Move the finished folder into place.
+    /// Move the finished folder into place. A folder it replaces (checked by `replaceable`
+    /// again, in case it changed meanwhile) loses exactly the files its manifest lists.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
-        if self.target.exists() && self.force {
-            std::fs::remove_dir_all(&self.target).map_err(|e| out_err(&self.target, format!("cannot replace: {e}")))?;
-        } else if self.target.exists() {
-            // Existing but empty (checked in `new`).
-            let _ = std::fs::remove_dir(&self.target);
+        let _ = std::fs::remove_file(self.tmp.join(JOURNAL));
+        let _ = std::fs::remove_file(self.tmp.join(LOCK));
+        let replaced = match std::fs::symlink_metadata(&self.target) {
+            Err(_) => None,
+            Ok(_) if std::fs::read_dir(&self.target).map(|mut d| d.next().is_none()).unwrap_or(false) => {
+                let _ = std::fs::remove_dir(&self.target);
+                None
+            }
+            Ok(_) if self.force => {
+                let files =
+                    replaceable(&self.target).map_err(|m| out_err(&self.target, format!("--force refused: {m}")))?;
+                let old = parent_of(&self.target).join(format!(
+                    ".{}.replaced-{}",
+                    file_name(&self.target),
+                    std::process::id()
+                ));
+                std::fs::rename(&self.target, &old)
+                    .map_err(|e| out_err(&self.target, format!("cannot move the old folder aside: {e}")))?;
+                Some((old, files))
+            }
+            Ok(_) => return Err(out_err(&self.target, "appeared while the run was in progress; not replaced")),
+        };
+        if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
+            if let Some((old, _)) = &replaced {
+                let _ = std::fs::rename(old, &self.target);
+            }
+            return Err(out_err(&self.target, format!("cannot move the results into place: {e}")));
         }
-        std::fs::rename(&self.tmp, &self.target)
-            .map_err(|e| out_err(&self.target, format!("cannot move the results into place: {e}")))?;
+        if let Some((old, files)) = replaced {
+            for f in files {
+                let _ = std::fs::remove_file(old.join(f));
+            }
+            let _ = std::fs::remove_dir(&old);
+        }
         Ok(self.target.clone())
     }
 
-    /// Drop the partial folder (on error).
+    /// Drop the staging folder (on error), keeping a journal of finished runs if there is one.
     pub fn abandon(self) {
-        let _ = std::fs::remove_dir_all(&self.tmp);
+        if journal_runs(&self.tmp.join(JOURNAL)) > 0 {
+            return;
+        }
+        if let Ok(d) = std::fs::read_dir(&self.tmp) {
+            for e in d.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&self.tmp);
     }
 
     /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
@@ -94,12 +191,97 @@ impl Staging {
     }
 }
 
+/// Finished runs in a journal: its lines after the header.
+fn journal_runs(path: &Path) -> usize {
+    std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0).saturating_sub(1)
+}
+
+fn parent_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name(target: &Path) -> String {
+    target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into())
+}
+
+/// Where `target` is staged: a hidden sibling, the same for every process, so a later
+/// `--resume` finds the journal of a killed one.
+pub fn staging_path(target: &Path) -> PathBuf {
+    parent_of(target).join(format!(".{}.partial", file_name(target)))
+}
+
+/// Whether `--force` may replace `dir`, and if so the files to delete: only a folder impsim
+/// wrote, which its manifest.json shows (impsim's version and the list of every file it
+/// wrote) and which holds nothing else. Never `/`, the working folder or one above it, a home
+/// folder or one above it, or a repository root, whatever they hold.
+pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
+    let real = dir.canonicalize().map_err(|e| format!("cannot resolve the folder: {e}"))?;
+    if real.parent().is_none() {
+        return Err("it is the root folder".into());
+    }
+    if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize())
+        && cwd.starts_with(&real)
+    {
+        return Err("it is the working folder or holds it".into());
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from).and_then(|h| h.canonicalize().ok())
+        && home.starts_with(&real)
+    {
+        return Err("it is a home folder or holds one".into());
+    }
+    if real.join(".git").exists() {
+        return Err("it is a repository root".into());
+    }
+    let mp = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&mp).map_err(
+        |_| "it has no manifest.json, so impsim did not write it; remove it yourself or choose another --out",
+    )?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| "its manifest.json is not impsim's; remove the folder yourself")?;
+    let ours = v.get("impsim_version").or_else(|| v.get("experiment").and_then(|e| e.get("impsim_version")));
+    let files: Vec<String> = match (ours, v.get("files").and_then(|f| f.as_array())) {
+        (Some(_), Some(files)) => files.iter().filter_map(|f| f.as_str().map(String::from)).collect(),
+        _ => return Err("its manifest.json does not list the files impsim wrote (not impsim's, or an older impsim's); remove the folder yourself".into()),
+    };
+    for f in &files {
+        if f.contains('/') || f.contains('\\') || f.starts_with('.') {
+            return Err(format!("its manifest lists \"{f}\", which is not a file impsim writes"));
+        }
+    }
+    let mut foreign = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let regular = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if !regular || !files.contains(&name) {
+            foreign.push(name);
+        }
+    }
+    if !foreign.is_empty() {
+        foreign.sort();
+        return Err(format!(
+            "it holds {} impsim did not write ({}); move them away or choose another --out",
+            if foreign.len() == 1 { "a file" } else { "files" },
+            foreign.join(", ")
+        ));
+    }
+    Ok(files)
+}
+
 /// Write a whole file atomically: to `<name>.partial`, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = partial_name(path);
     let mut f = std::fs::File::create(&tmp).map_err(|e| out_err(path, format!("cannot create: {e}")))?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| out_err(path, format!("cannot write: {e}")))?;
     std::fs::rename(&tmp, path).map_err(|e| out_err(path, format!("cannot rename into place: {e}")))
+}
+
+/// SHA-256 of `bytes` in hex: how a manifest identifies an input file's content or a run.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn partial_name(path: &Path) -> PathBuf {

@@ -17,7 +17,26 @@ pub struct TraceWriter {
 }
 
 impl TraceWriter {
-    pub fn create(path: &Path) -> Result<TraceWriter, OutputError> {
+    /// Refuses an existing file unless `force`, and even then one that is not an impsim trace
+    /// (its first line is not the trace header).
+    pub fn create(path: &Path, force: bool) -> Result<TraceWriter, OutputError> {
+        if let Ok(m) = std::fs::symlink_metadata(path) {
+            if !m.is_file() {
+                return Err(out_err(path, "exists and is not a file; --trace names a file"));
+            }
+            if !force {
+                return Err(out_err(
+                    path,
+                    "the trace file exists; choose another --trace or pass --force to replace it",
+                ));
+            }
+            let mut head = vec![0u8; TRACE_HEADER.len()];
+            let ours = File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
+                && head == TRACE_HEADER.as_bytes();
+            if !ours {
+                return Err(out_err(path, "--force refused: this file is not an impsim trace; remove it yourself"));
+            }
+        }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| out_err(parent, format!("cannot create the folder: {e}")))?;
         }

@@ -1,0 +1,69 @@
+//! Input files, read exactly once: a scenario, an experiment, an empirical CSV. `-` (or
+//! /dev/stdin) is standard input, read once and kept; anything else must be a regular file
+//! (a FIFO would hang, a device such as /dev/zero would never end) no bigger than the limit
+//! for its kind. Each read yields the bytes and their SHA-256, which the manifest records.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Scenario and experiment files: a few KiB in practice.
+pub const TEXT_LIMIT: u64 = 1 << 20;
+/// Empirical CSVs: millions of observations fit.
+pub const DATA_LIMIT: u64 = 256 << 20;
+
+/// An input as read: its text and the SHA-256 of its bytes.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub text: String,
+    pub sha256: String,
+}
+
+/// Standard input, once read (a second read of a pipe would be empty).
+static STDIN: Mutex<Option<Input>> = Mutex::new(None);
+
+pub fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-") || path == Path::new("/dev/stdin")
+}
+
+/// Read `path` whole (at most `limit` bytes) as UTF-8 text.
+pub fn read(path: &Path, limit: u64) -> Result<Input, String> {
+    if is_stdin(path) {
+        let mut cached = STDIN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = &*cached {
+            return Ok(i.clone());
+        }
+        let input = read_from(std::io::stdin().lock(), limit)?;
+        *cached = Some(input.clone());
+        return Ok(input);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "is a folder; give a file".to_string()
+        } else {
+            "is not a regular file (a pipe or a device); give a file, or - for standard input".to_string()
+        });
+    }
+    if meta.len() > limit {
+        return Err(too_big(limit));
+    }
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    read_from(f, limit)
+}
+
+fn read_from(r: impl Read, limit: u64) -> Result<Input, String> {
+    let mut bytes = Vec::new();
+    r.take(limit + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(limit));
+    }
+    let sha256 = crate::output::sha256_hex(&bytes);
+    let text =
+        String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+    Ok(Input { text, sha256 })
+}
+
+fn too_big(limit: u64) -> String {
+    format!("is larger than {} MiB, more than this kind of input can be", limit >> 20)
+}

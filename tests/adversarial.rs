@@ -1,0 +1,437 @@
+//! Hostile inputs and situations (issue 11): impsim never deletes or overwrites what it did not
+//! write, never runs something other than the input it was given, and never loses finished
+//! work. Every case runs inside a sandbox folder the test created, with HOME pointed into it,
+//! and asserts the exit code, the message, and that no file of the user's was touched.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A scratch folder that plays the user's working folder (and home, at `home/`).
+struct Sandbox {
+    dir: PathBuf,
+}
+
+const SCENARIO: &str = "clients = 20\nduration = \"1h\"\nsample_every = \"10m\"\n";
+const EXPERIMENT: &str = "name = \"adv\"\nreplications = 2\n[scenario]\nclients = 20\nduration = \"1h\"\n\
+                          sample_every = \"10m\"\n[sweep]\nretention = [\"0s\", \"5m\"]\n";
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("impsim-adv-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("home")).unwrap();
+        std::fs::write(dir.join("s.toml"), SCENARIO).unwrap();
+        std::fs::write(dir.join("e.toml"), EXPERIMENT).unwrap();
+        Sandbox { dir }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.join(p)
+    }
+    fn write(&self, p: &str, text: &str) {
+        let p = self.path(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fn cmd(&self, cwd: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_impsim"));
+        c.args(args).current_dir(self.path(cwd)).env("HOME", self.path("home"));
+        c
+    }
+    /// Run impsim in `cwd` (relative to the sandbox).
+    fn run_in(&self, cwd: &str, args: &[&str]) -> (i32, String) {
+        let o = self.cmd(cwd, args).output().unwrap();
+        outcome(o)
+    }
+    fn run(&self, args: &[&str]) -> (i32, String) {
+        self.run_in("", args)
+    }
+    /// Every file under the sandbox with its bytes.
+    fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut all = BTreeMap::new();
+        walk(&self.dir, &mut all);
+        all
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn outcome(o: Output) -> (i32, String) {
+    let mut text = String::from_utf8_lossy(&o.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&o.stdout));
+    (o.status.code().unwrap_or(-1), text)
+}
+
+fn walk(dir: &Path, all: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            all.insert(p.clone(), Vec::new());
+            walk(&p, all);
+        } else {
+            all.insert(p.clone(), std::fs::read(&p).unwrap_or_default());
+        }
+    }
+}
+
+/// Exit 2, a message containing every `words`, no panic.
+fn refused(r: (i32, String), words: &[&str]) {
+    let (code, text) = r;
+    assert_eq!(code, 2, "expected a refusal (exit 2): {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    for w in words {
+        assert!(text.contains(w), "expected {w:?} in: {text}");
+    }
+}
+
+fn ok(r: (i32, String)) -> String {
+    assert_eq!(r.0, 0, "{}", r.1);
+    r.1
+}
+
+// ---- --force replaces only what impsim wrote -------------------------------------------------
+
+#[test]
+fn force_never_replaces_the_working_folder_or_one_above_it() {
+    let s = Sandbox::new("dot");
+    s.write("work/precious.txt", "mine");
+    std::fs::copy(s.path("s.toml"), s.path("work/s.toml")).unwrap();
+    let before = s.snapshot();
+    refused(s.run_in("work", &["run", "s.toml", "--out", ".", "--force"]), &["--force refused", "working folder"]);
+    refused(s.run_in("work", &["run", "s.toml", "--out", "..", "--force"]), &["--force refused"]);
+    refused(s.run_in("work", &["run", "s.toml", "--out", "../work/", "--force"]), &["--force refused"]);
+    assert_eq!(s.snapshot(), before, "nothing touched");
+}
+
+#[test]
+fn force_never_replaces_a_home_folder_or_a_repository_root() {
+    let s = Sandbox::new("home");
+    s.write("home/.ssh/id_ed25519", "key");
+    let home = s.path("home");
+    let before = s.snapshot();
+    refused(s.run(&["run", "s.toml", "--out", home.to_str().unwrap(), "--force"]), &["home folder"]);
+    s.write("repo/.git/HEAD", "ref: refs/heads/main");
+    s.write("repo/manifest.json", "{\"impsim_version\": \"0.1.0\", \"files\": [\"manifest.json\"]}");
+    let before_repo = s.snapshot();
+    refused(s.run(&["run", "s.toml", "--out", "repo", "--force"]), &["repository root"]);
+    assert_eq!(s.snapshot(), before_repo);
+    assert!(before.keys().all(|k| s.snapshot().contains_key(k)));
+}
+
+#[test]
+fn force_refuses_a_folder_holding_anything_impsim_did_not_write() {
+    let s = Sandbox::new("foreign");
+    ok(s.run(&["run", "s.toml", "--out", "out"]));
+    s.write("out/notes.txt", "my notes");
+    let before = s.snapshot();
+    refused(s.run(&["run", "s.toml", "--out", "out", "--force"]), &["notes.txt", "did not write"]);
+    assert_eq!(s.snapshot(), before);
+    // A folder of the user's with no manifest at all.
+    s.write("data/a.csv", "1\n");
+    refused(s.run(&["run", "s.toml", "--out", "data", "--force"]), &["no manifest.json"]);
+    // A manifest that is not impsim's.
+    s.write("pkg/manifest.json", "{\"name\": \"web app\"}");
+    refused(s.run(&["run", "s.toml", "--out", "pkg", "--force"]), &["not list the files"]);
+    // A manifest that claims a path outside the folder.
+    s.write("evil/manifest.json", "{\"impsim_version\": \"0.1.0\", \"files\": [\"../s.toml\", \"manifest.json\"]}");
+    refused(s.run(&["run", "s.toml", "--out", "evil", "--force"]), &["not a file impsim writes"]);
+    assert!(s.path("s.toml").exists());
+}
+
+#[test]
+fn force_replaces_impsims_own_folder_and_leaves_nothing_behind() {
+    let s = Sandbox::new("own");
+    ok(s.run(&["run", "s.toml", "--out", "out"]));
+    refused(s.run(&["run", "s.toml", "--out", "out"]), &["exists and is not empty", "--force"]);
+    ok(s.run(&["run", "s.toml", "--out", "out", "--force", "--seed", "2"]));
+    let m = std::fs::read_to_string(s.path("out/manifest.json")).unwrap();
+    assert!(m.contains("\"seed\": 2"), "replaced by the new run");
+    let names: Vec<String> =
+        std::fs::read_dir(&s.dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "no staging or replaced folder left: {names:?}");
+    // An experiment's folder too.
+    ok(s.run(&["run", "e.toml", "--out", "exp"]));
+    ok(s.run(&["run", "e.toml", "--out", "exp", "--force"]));
+}
+
+#[test]
+fn out_naming_a_file_is_refused_as_not_a_folder() {
+    let s = Sandbox::new("outfile");
+    let before = s.snapshot();
+    refused(s.run(&["run", "s.toml", "--out", "s.toml"]), &["not a folder"]);
+    refused(s.run(&["run", "s.toml", "--out", "s.toml", "--force"]), &["not a folder"]);
+    assert_eq!(s.snapshot(), before);
+}
+
+// ---- names become paths: only safe ones ------------------------------------------------------
+
+#[test]
+fn unsafe_names_are_refused_before_anything_runs() {
+    let s = Sandbox::new("names");
+    let before = s.snapshot();
+    for name in
+        ["\"\"", "\"..\"", "\".\"", "\"../x\"", "\"a/b\"", "\".hidden\"", "\"a\\u0000b\"", "\"-rf\"", "\"=cmd()\""]
+    {
+        s.write("n.toml", &format!("name = {name}\n{SCENARIO}"));
+        refused(s.run(&["run", "n.toml", "--force"]), &["n.toml", "field `name`", "is not allowed"]);
+        s.write("ne.toml", &format!("name = {name}\n{}", EXPERIMENT.replacen("name = \"adv\"\n", "", 1)));
+        refused(s.run(&["run", "ne.toml", "--force"]), &["ne.toml", "field `name`"]);
+    }
+    refused(s.run(&["run", "s.toml", "--set", "name=..", "--force"]), &["field `name`"]);
+    std::fs::remove_file(s.path("n.toml")).unwrap();
+    std::fs::remove_file(s.path("ne.toml")).unwrap();
+    assert_eq!(s.snapshot(), before, "nothing written anywhere");
+}
+
+// ---- inputs are read exactly once ------------------------------------------------------------
+
+fn run_stdin(s: &Sandbox, file: &str, text: &str, out: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut c = s
+        .cmd("", &["run", file, "--out", out])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    outcome(c.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_scenario_from_a_pipe_is_the_one_that_runs() {
+    let s = Sandbox::new("stdin");
+    for (file, out) in [("-", "o1"), ("/dev/stdin", "o2")] {
+        let text = ok(run_stdin(&s, file, "clients = 77\nduration = \"1h\"\n", out));
+        assert!(text.contains("77 clients"), "{text}");
+        let m = std::fs::read_to_string(s.path(&format!("{out}/manifest.json"))).unwrap();
+        assert!(m.contains("\"clients\": 77"));
+    }
+    // An experiment from a pipe too.
+    let text = ok(run_stdin(&s, "-", EXPERIMENT, "o3"));
+    assert!(text.contains("2 points x 2 replications"), "{text}");
+    // An empty pipe is not the defaults: the scenario is refused or runs what it says (nothing
+    // but defaults is what an empty file says, so it runs them, and the manifest shows the hash).
+    refused(run_stdin(&s, "-", "clients = \"many\"\n", "o4"), &["clients"]);
+}
+
+#[test]
+fn devices_fifos_and_huge_files_are_refused_without_hanging() {
+    let s = Sandbox::new("devices");
+    refused(s.run(&["run", "/dev/zero", "--out", "o"]), &["not a regular file"]);
+    refused(s.run(&["run", "/dev/null", "--out", "o"]), &["not a regular file"]);
+    refused(s.run(&["run", "home", "--out", "o"]), &["is a folder"]);
+    let fifo = s.path("fifo.toml");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let started = std::time::Instant::now();
+    refused(s.run(&["run", "fifo.toml", "--out", "o"]), &["not a regular file"]);
+    assert!(started.elapsed().as_secs() < 10, "no hang on a FIFO");
+    s.write("big.toml", &format!("# {}\n{SCENARIO}", "x".repeat(2 << 20)));
+    refused(s.run(&["run", "big.toml", "--out", "o"]), &["larger than 1 MiB"]);
+    std::fs::write(s.path("bin.toml"), [b'c', b'l', 0xff, 0xfe, b'\n']).unwrap();
+    refused(s.run(&["run", "bin.toml", "--out", "o"]), &["not UTF-8"]);
+    s.write("zero.toml", &format!("{SCENARIO}[client]\noffline = {{ dist = \"empirical\", file = \"/dev/zero\" }}\n"));
+    refused(s.run(&["run", "zero.toml", "--out", "o"]), &["client.offline", "/dev/zero", "not a regular file"]);
+    assert!(!s.path("o").exists());
+}
+
+// ---- input content is recorded and checked ---------------------------------------------------
+
+const CSV_SCENARIO: &str = "clients = 20\nduration = \"1h\"\nsample_every = \"10m\"\n\
+                            [client]\noffline = { dist = \"empirical\", file = \"off.csv\", unit = \"m\" }\n";
+
+#[test]
+fn an_empirical_csvs_content_is_recorded_and_a_pinned_hash_is_enforced() {
+    let s = Sandbox::new("csvhash");
+    s.write("off.csv", "1\n2\n5\n");
+    s.write("c.toml", CSV_SCENARIO);
+    ok(s.run(&["run", "c.toml", "--out", "o"]));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("o/manifest.json")).unwrap()).unwrap();
+    let sha = m["scenario"]["client"]["offline"]["sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(m["scenario_sha256"].as_str().unwrap(), impsim::output::sha256_hex(CSV_SCENARIO.as_bytes()));
+    // Pinned: the same content runs, another is refused naming both hashes.
+    s.write("p.toml", &CSV_SCENARIO.replace("unit = \"m\"", &format!("unit = \"m\", sha256 = \"{sha}\"")));
+    ok(s.run(&["run", "p.toml", "--out", "o2"]));
+    s.write("off.csv", "1\n2\n6\n");
+    refused(s.run(&["run", "p.toml", "--out", "o3"]), &["client.offline", "content changed", &sha]);
+    refused(s.run(&["run", "p.toml", "--set", "client.offline.sha256=abc", "--out", "o3"]), &["64 hexadecimal digits"]);
+}
+
+fn csv_experiment(s: &Sandbox) {
+    s.write("c.toml", CSV_SCENARIO);
+    s.write("x.toml", "name = \"x\"\nscenario = \"c.toml\"\nreplications = 2\n[sweep]\nretention = [\"0s\", \"5m\"]\n");
+}
+
+#[test]
+fn merge_refuses_shards_computed_from_different_csv_contents() {
+    let s = Sandbox::new("csvmerge");
+    csv_experiment(&s);
+    s.write("off.csv", "1\n2\n5\n");
+    ok(s.run(&["run", "x.toml", "--shard", "1/2", "--out", "s1"]));
+    s.write("off.csv", "1\n2\n50\n");
+    ok(s.run(&["run", "x.toml", "--shard", "2/2", "--out", "s2"]));
+    refused(s.run(&["merge", "s1", "s2", "--out", "m"]), &["another experiment"]);
+    assert!(!s.path("m").exists());
+}
+
+#[test]
+fn resume_refuses_a_folder_computed_from_another_csv_content() {
+    let s = Sandbox::new("csvresume");
+    csv_experiment(&s);
+    s.write("off.csv", "1\n2\n5\n");
+    ok(s.run(&["run", "x.toml", "--shard", "1/2", "--out", "s1"]));
+    // Turn the shard's folder into a partial one, as Ctrl-C would leave it.
+    let mp = s.path("s1/manifest.json");
+    let m = std::fs::read_to_string(&mp).unwrap().replace("\"partial\": false", "\"partial\": true");
+    std::fs::write(&mp, m).unwrap();
+    s.write("off.csv", "1\n2\n50\n");
+    refused(s.run(&["run", "x.toml", "--shard", "1/2", "--out", "s1", "--resume"]), &["another experiment"]);
+}
+
+#[test]
+fn shards_started_from_other_folders_or_paths_merge() {
+    let s = Sandbox::new("identity");
+    s.write("sub/keep", "");
+    ok(s.run(&["run", "./e.toml", "--shard", "1/2", "--out", "s1"]));
+    ok(s.run_in("sub", &["run", "../e.toml", "--shard", "2/2", "--out", "../s2"]));
+    ok(s.run(&["merge", "s1", "s2", "--out", "m"]));
+    ok(s.run(&["run", "e.toml", "--out", "whole"]));
+    for f in ["runs.csv", "points.csv", "timeseries.csv", "report.md"] {
+        let (a, b) = (s.path(&format!("m/{f}")), s.path(&format!("whole/{f}")));
+        // The report names the file as the first shard was given it.
+        let a = std::fs::read_to_string(a).unwrap().replace("./e.toml", "e.toml");
+        assert_eq!(a, std::fs::read_to_string(b).unwrap(), "{f}");
+    }
+}
+
+// ---- every run exactly once, as written ------------------------------------------------------
+
+fn shards(s: &Sandbox) {
+    ok(s.run(&["run", "e.toml", "--shard", "1/2", "--out", "s1", "--force"]));
+    ok(s.run(&["run", "e.toml", "--shard", "2/2", "--out", "s2", "--force"]));
+}
+
+fn edit(s: &Sandbox, file: &str, f: impl Fn(String) -> String) {
+    let p = s.path(file);
+    let t = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, f(t)).unwrap();
+}
+
+#[test]
+fn merge_refuses_a_duplicated_run_row() {
+    let s = Sandbox::new("dup");
+    shards(&s);
+    edit(&s, "s1/runs.csv", |t| {
+        let last = t.lines().last().unwrap().to_string();
+        format!("{t}{last}\n")
+    });
+    refused(s.run(&["merge", "s1", "s2", "--out", "m"]), &["appears twice"]);
+}
+
+#[test]
+fn merge_refuses_a_replication_out_of_range_standing_in_for_a_missing_one() {
+    let s = Sandbox::new("range");
+    shards(&s);
+    // Run 1/1 renamed 1/7 (point 1, replication 7 of 2).
+    edit(&s, "s2/runs.csv", |t| t.replacen("\n1,1,", "\n1,7,", 1));
+    edit(&s, "s2/run_timeseries.csv", |t| t.replace("\n1,1,", "\n1,7,"));
+    refused(s.run(&["merge", "s1", "s2", "--out", "m"]), &["out of range"]);
+}
+
+#[test]
+fn merge_refuses_a_truncated_or_edited_run() {
+    let s = Sandbox::new("trunc");
+    shards(&s);
+    edit(&s, "s1/run_timeseries.csv", |t| {
+        let mut lines: Vec<&str> = t.lines().collect();
+        lines.pop();
+        lines.join("\n") + "\n"
+    });
+    refused(s.run(&["merge", "s1", "s2", "--out", "m"]), &["checksum"]);
+    shards(&s);
+    edit(&s, "s2/runs.csv", |t| t.replacen(",0.", ",1.", 1));
+    refused(s.run(&["merge", "s1", "s2", "--out", "m"]), &["checksum"]);
+    assert!(!s.path("m").exists());
+}
+
+// ---- one writer per output; finished work survives -------------------------------------------
+
+#[test]
+fn a_second_process_on_the_same_output_is_refused() {
+    let s = Sandbox::new("lock");
+    std::fs::create_dir_all(s.path(".out.partial")).unwrap();
+    let lock = std::fs::File::create(s.path(".out.partial/.lock")).unwrap();
+    lock.lock().unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "out"]), &["another impsim process"]);
+    refused(s.run(&["run", "e.toml", "--out", "out"]), &["another impsim process"]);
+    drop(lock);
+    ok(s.run(&["run", "s.toml", "--out", "out"]));
+}
+
+#[test]
+fn a_stale_journal_is_neither_dropped_silently_nor_mixed_in() {
+    let s = Sandbox::new("stale");
+    // What a killed sweep leaves: a journal with finished runs.
+    ok(s.run(&["run", "e.toml", "--out", "whole"]));
+    s.write(".out.partial/journal.jsonl", "");
+    let exp = impsim::experiment::load(&s.path("e.toml"), &[]).unwrap();
+    let meta = impsim::experiment::results::Meta::of(&exp);
+    let (_, runs) = impsim::experiment::results::read_runs(&s.path("whole")).unwrap();
+    let j =
+        impsim::experiment::results::Journal::create(&s.path(".out.partial/journal.jsonl"), &meta, None, &runs[..2])
+            .unwrap();
+    drop(j);
+    refused(s.run(&["run", "e.toml", "--out", "out"]), &["2 finished run(s)", "--resume", "--force"]);
+    // Another experiment cannot resume from it.
+    s.write("e2.toml", &EXPERIMENT.replace("replications = 2", "replications = 3"));
+    refused(s.run(&["run", "e2.toml", "--out", "out", "--resume"]), &["another experiment"]);
+    ok(s.run(&["run", "e.toml", "--out", "out", "--resume"]));
+    for f in ["runs.csv", "points.csv", "report.md"] {
+        assert_eq!(
+            std::fs::read(s.path(&format!("out/{f}"))).unwrap(),
+            std::fs::read(s.path(&format!("whole/{f}"))).unwrap()
+        );
+    }
+    assert!(!s.path(".out.partial").exists(), "the staging folder is gone once committed");
+}
+
+#[test]
+fn resume_without_anything_to_resume_says_so() {
+    let s = Sandbox::new("noresume");
+    refused(s.run(&["run", "e.toml", "--out", "out", "--resume"]), &["nothing to resume"]);
+    refused(s.run(&["run", "e.toml", "--resume"]), &["--out"]);
+    assert!(!s.path("out").exists() && !s.path(".out.partial").exists());
+}
+
+// ---- documented commands work when repeated --------------------------------------------------
+
+#[test]
+fn the_default_output_folder_is_fresh_each_time() {
+    let s = Sandbox::new("repeat");
+    let a = ok(s.run(&["run", "s.toml"]));
+    let b = ok(s.run(&["run", "s.toml"]));
+    assert!(a.contains("results/runs/scenario-seed1/"), "{a}");
+    assert!(b.contains("results/runs/scenario-seed1-2/"), "{b}");
+    let a = ok(s.run(&["run", "e.toml"]));
+    let b = ok(s.run(&["run", "e.toml"]));
+    assert!(a.contains("results/runs/adv") && b.contains("results/runs/adv-2"), "{a}\n{b}");
+    assert!(!s.path("results/adv").exists(), "never the committed results/<name>");
+}
+
+#[test]
+fn a_trace_never_overwrites_a_file_it_did_not_write() {
+    let s = Sandbox::new("trace");
+    s.write("t.csv", "my,data\n");
+    refused(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv"]), &["trace file exists"]);
+    refused(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv", "--force"]), &["not an impsim trace"]);
+    assert_eq!(std::fs::read_to_string(s.path("t.csv")).unwrap(), "my,data\n");
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t2.csv"]));
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t2.csv", "--force"]));
+    refused(s.run(&["run", "e.toml", "--out", "x", "--trace", "t3.csv"]), &["--trace applies to a single scenario"]);
+}
