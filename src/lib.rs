@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod engine;
 pub mod experiment;
+pub mod guard;
 pub mod input;
 pub mod model;
 pub mod output;

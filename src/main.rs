@@ -3,9 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use impsim::experiment::{self, Progress, Shard};
-use impsim::run::{RunOutput, SweepEnd, describe, experiment_to_folder, merge_shards, run_to_folder};
+use impsim::run::{RunOutput, SweepEnd, describe, experiment_to_folder, merge_shards};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,8 +25,8 @@ enum Command {
     Run {
         /// A scenario file or an experiment file (TOML).
         file: PathBuf,
-        /// Master seed (overrides the file's `seed`).
-        #[arg(long)]
+        /// Master seed (overrides the file's `seed`; 0 to 2^63-1, as in a file).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
         seed: Option<u64>,
         /// Output folder (default: a fresh results/runs/<name>-seed<N>, or results/runs/<experiment name>,
         /// with -2, -3, ... added when taken). An existing folder is replaced only with --force.
@@ -51,9 +51,12 @@ enum Command {
         /// Experiment only: finish an interrupted run in --out (same experiment, same shard).
         #[arg(long)]
         resume: bool,
-        /// Run even if the memory estimate exceeds what the machine has available.
+        /// Run even if the memory estimate exceeds what this process can use.
         #[arg(long)]
         force_memory: bool,
+        /// Run even if the estimated event count is absurd (more than 1e11, hours of work).
+        #[arg(long)]
+        force_events: bool,
     },
     /// Find the smallest knob value (default: retention) that meets a target within budgets.
     Tune {
@@ -74,7 +77,7 @@ enum Command {
         /// Runs per candidate value.
         #[arg(long, default_value_t = 5)]
         replications: u32,
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
         seed: Option<u64>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -89,7 +92,7 @@ enum Command {
     /// population size, each run in a fresh process; writes results/bench/bench.csv.
     Bench {
         /// The workload scenario.
-        #[arg(long, default_value = "experiments/bench_1m.toml")]
+        #[arg(long, default_value = DEFAULT_WORKLOAD)]
         workload: PathBuf,
         /// Population sizes to run (comma-separated).
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
@@ -100,9 +103,12 @@ enum Command {
         /// Runs per size (the figures are medians).
         #[arg(long, default_value_t = 3)]
         repeat: u32,
-        /// Where to write the table.
-        #[arg(long, default_value = "results/bench/bench.csv")]
-        out: PathBuf,
+        /// Where to write the table (default: a fresh results/runs/bench.csv, -2, -3, ...).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing --out table (only one that bench wrote).
+        #[arg(long)]
+        force: bool,
         /// Keep the workload's SAP workers at every size (by default they scale with the
         /// population, so every size runs the SAP at the same load).
         #[arg(long)]
@@ -177,6 +183,18 @@ impl Progress for Bar {
     }
 }
 
+/// Seconds as h:mm:ss or m:ss.
+fn clock(secs: f64) -> String {
+    let s = secs.clamp(0.0, 1e9) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+const DEFAULT_WORKLOAD: &str = "experiments/bench_1m.toml";
+
 /// `tune`'s exit code when no candidate meets the target within the budgets.
 const NOTHING_MEETS: u8 = 3;
 
@@ -186,9 +204,16 @@ fn input_error(e: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // `impsim run ... | head`: end quietly when the reader goes away, as Unix tools do, rather
+    // than panic on the failed write (results are committed before anything is printed).
+    #[cfg(target_os = "linux")]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { file, seed, out, set, trace, force, threads, shard, resume, force_memory } => {
+        Command::Run { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } => {
             // Read once: a pipe cannot be read twice, and a file must not change between reads.
             let text = match impsim::scenario::read_text(&file) {
                 Ok(t) => t,
@@ -212,19 +237,27 @@ fn main() -> ExitCode {
                     Ok(s) => s.unwrap_or_else(Shard::all),
                     Err(e) => return input_error(format!("--shard: {e}")),
                 };
-                let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let total = exp.points.len().saturating_mul(exp.replications as usize);
+                let shard_runs = total.div_ceil(shard.count as usize);
+                // More threads than runs would only cost time to create.
+                let threads = threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+                    .clamp(1, shard_runs.max(1));
                 // --resume needs the folder named; by default a fresh one under results/runs/.
                 let dir = match (out, resume) {
                     (Some(d), _) => d,
                     (None, true) => return input_error("--resume: name the folder to finish with --out"),
                     (None, false) => impsim::run::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
                 };
-                let total = exp.points.len() * exp.replications as usize;
-                let biggest = exp.points.iter().map(|p| impsim::run::memory_estimate(&p.params)).max().unwrap_or(0);
-                if let (false, Err(e)) = (
-                    force_memory,
-                    impsim::run::check_memory(&file.display().to_string(), biggest, threads.min(total.max(1))),
-                ) {
+                let what = file.display().to_string();
+                let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
+                let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
+                if let Err(e) = impsim::guard::check_memory(&what, need, threads, force_memory) {
+                    return input_error(e);
+                }
+                let longest = points.iter().map(|p| impsim::guard::events(p)).fold(0.0, f64::max);
+                if let Err(e) = impsim::guard::check_events(&format!("{what} (its longest run)"), longest, force_events)
+                {
                     return input_error(e);
                 }
                 eprintln!(
@@ -235,7 +268,7 @@ fn main() -> ExitCode {
                     exp.replications,
                     if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() }
                 );
-                let bar = Bar::new(total.div_ceil(shard.count as usize));
+                let bar = Bar::new(shard_runs);
                 // Ctrl-C: runs in progress finish, no new one starts, and the completed runs are
                 // written with the manifest marked partial. A second Ctrl-C aborts at once.
                 let _ = ctrlc::set_handler(|| {
@@ -277,9 +310,9 @@ fn main() -> ExitCode {
                 if let Some(s) = seed {
                     params.seed = s;
                 }
-                let estimate = impsim::run::memory_estimate(&params);
-                if let (false, Err(e)) =
-                    (force_memory, impsim::run::check_memory(&file.display().to_string(), estimate, 1))
+                let what = file.display().to_string();
+                if let Err(e) = impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
+                    .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))
                 {
                     return input_error(e);
                 }
@@ -299,7 +332,43 @@ fn main() -> ExitCode {
                     source_sha256: &sha256,
                     overrides: &set,
                 };
-                match run_to_folder(params, &spec) {
+                // Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep
+                // (a single run cannot be resumed); a second signal aborts, leaving nothing.
+                let staging = impsim::output::staging_path(&dir);
+                let _ = ctrlc::set_handler(move || {
+                    if STOP.swap(true, Ordering::SeqCst) {
+                        let _ = std::fs::remove_dir_all(&staging);
+                        eprintln!("\naborted: no result written");
+                        std::process::exit(130);
+                    }
+                    eprintln!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
+                });
+                let hours = params.duration.0 as f64 / 3.6e9;
+                let started = std::time::Instant::now();
+                let terminal = std::io::stderr().is_terminal();
+                let last_tenth = std::cell::Cell::new(0u32);
+                let show = |done: f64| {
+                    let elapsed = started.elapsed().as_secs_f64();
+                    let eta = elapsed * (1.0 - done) / done.max(1e-9);
+                    let line = format!(
+                        "  simulated {:.1} of {hours:.1} h ({:.0}%), {} elapsed, ETA {}",
+                        done * hours,
+                        done * 100.0,
+                        clock(elapsed),
+                        clock(eta)
+                    );
+                    if terminal {
+                        eprint!("\r{line}   ");
+                    } else if (done * 10.0) as u32 > last_tenth.get() {
+                        last_tenth.set((done * 10.0) as u32);
+                        eprintln!("{line}");
+                    }
+                };
+                let ran = impsim::run::run_to_folder_with_progress(params, &spec, Some(&show));
+                if terminal && started.elapsed().as_secs_f64() >= 1.0 {
+                    eprint!("\r{:80}\r", "");
+                }
+                match ran {
                     Ok((report, dir)) => {
                         print!("{}", describe(&report));
                         println!(
@@ -318,8 +387,8 @@ fn main() -> ExitCode {
         Command::Tune { scenario, knob, values, target, budget, replications, seed, set, threads, independent } => {
             tune(scenario, knob, values, target, budget, replications, seed, set, threads, !independent)
         }
-        Command::Bench { workload, clients, duration, repeat, out, fixed_sap } => {
-            bench(workload, clients, duration, repeat, out, !fixed_sap)
+        Command::Bench { workload, clients, duration, repeat, out, force, fixed_sap } => {
+            bench(workload, clients, duration, repeat, out, force, !fixed_sap)
         }
         Command::BenchOne { workload, clients, duration, scale_sap } => {
             let mut set = vec![format!("clients={clients}")];
@@ -439,15 +508,48 @@ fn tune(
     }
 }
 
+/// The header of bench's table: how `--force` recognises a table bench wrote.
+const BENCH_HEADER: &str = "workload,clients,sap_workers,sim_hours,repeat,events,wall_seconds,";
+
 fn bench(
     workload: PathBuf,
     clients: Vec<u32>,
     duration: Option<String>,
     repeat: u32,
-    out: PathBuf,
+    out: Option<PathBuf>,
+    force: bool,
     scale_sap: bool,
 ) -> ExitCode {
     use impsim::bench::{BenchRow, median};
+    // The default workload, wherever impsim is run from within its checkout.
+    let workload = if workload.exists() || workload != Path::new(DEFAULT_WORKLOAD) {
+        workload
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_WORKLOAD)
+    };
+    let out = match out {
+        None => {
+            let base = PathBuf::from("results/runs/bench.csv");
+            (1u32..)
+                .map(|i| if i == 1 { base.clone() } else { base.with_file_name(format!("bench-{i}.csv")) })
+                .find(|p| !p.exists())
+                .unwrap_or(base)
+        }
+        Some(p) if p.exists() => {
+            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(BENCH_HEADER));
+            if !force {
+                return input_error(format!(
+                    "{}: exists; choose another --out or pass --force to replace it",
+                    p.display()
+                ));
+            }
+            if !ours {
+                return input_error(format!("{}: --force refused: not a table impsim bench wrote", p.display()));
+            }
+            p
+        }
+        Some(p) => p,
+    };
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return input_error(format!("cannot find the impsim executable: {e}")),
@@ -463,7 +565,8 @@ fn bench(
         }
         let o = c.output().map_err(|e| e.to_string())?;
         if !o.status.success() {
-            return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+            let text = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            return Err(text.strip_prefix("error: ").map(String::from).unwrap_or(text));
         }
         BenchRow::from_json(String::from_utf8_lossy(&o.stdout).trim()).ok_or_else(|| "bad bench-one output".to_string())
     };

@@ -136,7 +136,8 @@ impl SteadyState {
     pub fn centre_rate_on(&mut self, estimate: f64) {
         let r = &mut self.rate;
         let half = r.hi - r.ratio;
-        (r.ratio, r.lo, r.hi) = (estimate, estimate - half, estimate + half);
+        // A rate lies in [0, 1]; so does its interval (NaN, for no interval, stays NaN).
+        (r.ratio, r.lo, r.hi) = (estimate, (estimate - half).clamp(0.0, 1.0), (estimate + half).clamp(0.0, 1.0));
     }
 
     /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
@@ -206,6 +207,37 @@ pub fn fresh_folder(base: &Path) -> PathBuf {
         .unwrap_or_else(|| base.to_path_buf())
 }
 
+/// An observer that passes every transaction on and, every 2^16 of them, reports progress
+/// (the fraction of simulated time done) if a second of wall time has passed.
+struct Ticker<'a, O> {
+    inner: O,
+    seen: u32,
+    duration: u64,
+    last: Instant,
+    progress: Option<&'a dyn Fn(f64)>,
+}
+
+impl<'a, O> Ticker<'a, O> {
+    fn new(inner: O, duration: u64, progress: Option<&'a dyn Fn(f64)>) -> Self {
+        Ticker { inner, seen: 0, duration, last: Instant::now(), progress }
+    }
+}
+
+impl<O: crate::model::Observer> crate::model::Observer for Ticker<'_, O> {
+    #[inline]
+    fn transaction(&mut self, tx: &crate::model::Transaction) {
+        self.inner.transaction(tx);
+        self.seen = self.seen.wrapping_add(1);
+        if self.seen & 0xffff == 0
+            && let Some(p) = self.progress
+            && self.last.elapsed().as_secs_f64() >= 1.0
+        {
+            self.last = Instant::now();
+            p(tx.time as f64 / self.duration.max(1) as f64);
+        }
+    }
+}
+
 /// Where a run writes, and what it records about its origin.
 pub struct RunOutput<'a> {
     pub dir: &'a Path,
@@ -219,16 +251,27 @@ pub struct RunOutput<'a> {
 
 /// Simulate and write summary.csv, timeseries.csv and manifest.json (and the trace).
 pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf), OutputError> {
+    run_to_folder_with_progress(params, out, None)
+}
+
+/// `run_to_folder`, calling `progress` with the fraction of simulated time done about once a
+/// second of wall time.
+pub fn run_to_folder_with_progress(
+    params: Params,
+    out: &RunOutput,
+    progress: Option<&dyn Fn(f64)>,
+) -> Result<(Report, PathBuf), OutputError> {
     let staging = Staging::new(out.dir, out.force, false)?;
     let result = (|| {
+        let duration = params.duration.0;
         let report = match out.trace {
             Some(path) => {
                 let writer = TraceWriter::create(path, out.force)?;
-                let (report, writer) = simulate(params, writer);
-                writer.finish()?;
+                let (report, ticker) = simulate(params, Ticker::new(writer, duration, progress));
+                ticker.inner.finish()?;
                 report
             }
-            None => simulate(params, ()).0,
+            None => simulate(params, Ticker::new((), duration, progress)).0,
         };
         if let Some(t) = report.outcome.stalled_at {
             return Err(crate::output::out_err(Path::new(out.source), stalled_message(t)));
@@ -524,39 +567,4 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
     let extra = serde_json::json!({ "merged_from": dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>() });
     let written = write_all(staging.path("").as_path(), &meta, &records, extra);
     staging.finish(written).map(|((), dir)| dir)
-}
-
-/// Bytes a run of `p` is expected to hold at its peak: per client its state, its session at
-/// the SAP, a retained context and the timers it has pending; plus the samples kept.
-pub fn memory_estimate(p: &Params) -> u64 {
-    use crate::model::client::Client;
-    use crate::model::context::Retained;
-    // The client record (the SAP's session record inside it), a retained context, and a few
-    // pending events of 8 bytes with their share of the queue's storage.
-    let per_client = std::mem::size_of::<Client>() + std::mem::size_of::<Retained>() + 4 * 8;
-    let samples = p.duration.0 / p.sample_every.0.max(1) * 48;
-    (p.clients as u64).saturating_mul(per_client as u64).saturating_add(samples).saturating_add(16 << 20)
-}
-
-/// Memory this machine can still give (MemAvailable), if known.
-pub fn available_memory() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
-}
-
-/// Refuse a run that would not fit in memory (`parallel` runs at once), with the estimate.
-pub fn check_memory(what: &str, estimate_one: u64, parallel: usize) -> Result<(), String> {
-    let need = estimate_one.saturating_mul(parallel as u64);
-    match available_memory() {
-        Some(avail) if need > avail / 10 * 9 => Err(format!(
-            "{what}: needs about {:.1} GiB ({} run(s) at once, {:.1} GiB each) but this machine has {:.1} GiB available; \
-             use fewer clients or --threads, or pass --force-memory to run anyway",
-            need as f64 / (1u64 << 30) as f64,
-            parallel,
-            estimate_one as f64 / (1u64 << 30) as f64,
-            avail as f64 / (1u64 << 30) as f64
-        )),
-        _ => Ok(()),
-    }
 }

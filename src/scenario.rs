@@ -129,7 +129,20 @@ pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
 /// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
 /// keep all of it, and for an unknown field suggest the nearest known one.
 pub fn toml_message(e: &toml::de::Error) -> String {
-    let text = e.to_string().trim_end().to_string();
+    // The excerpt quotes the offending line; a line of 10 kB is cut to what a terminal shows.
+    let text = e
+        .to_string()
+        .trim_end()
+        .lines()
+        .map(|l| {
+            if l.chars().count() > 200 {
+                format!("{}...", l.chars().take(200).collect::<String>())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     match suggestion(&text) {
         Some(s) => format!("{text}\ndid you mean `{s}`?"),
         None => text,
@@ -224,8 +237,12 @@ pub fn validate(p: &Params) -> Result<(), Invalid> {
     })?;
     check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
     let rows = p.duration.0 / p.sample_every.0.max(1);
-    check(rows <= 10_000_000, "sample_every", || {
-        format!("would write {rows} timeseries rows; choose an interval of at least duration / 10000000")
+    // A million rows is more than any plot shows, and each costs memory on the way out.
+    check(rows <= 1_000_000, "sample_every", || {
+        format!(
+            "would write {rows} timeseries rows; at most 1000000: choose an interval of at least {}",
+            crate::engine::format_duration(p.duration.0.div_ceil(1_000_000))
+        )
     })?;
     let c = &p.client;
     probability(c.four_way_share, "client.four_way_share")?;

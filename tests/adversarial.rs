@@ -435,3 +435,174 @@ fn a_trace_never_overwrites_a_file_it_did_not_write() {
     ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t2.csv", "--force"]));
     refused(s.run(&["run", "e.toml", "--out", "x", "--trace", "t3.csv"]), &["--trace applies to a single scenario"]);
 }
+
+// ---- resources: memory, events, threads ------------------------------------------------------
+
+#[test]
+fn runs_that_cannot_fit_are_refused_up_front_with_the_estimate() {
+    let s = Sandbox::new("memory");
+    refused(
+        s.run(&["run", "s.toml", "--set", "sample_every=1ms", "--out", "o"]),
+        &["sample_every", "at most 1000000", "at least 3600us"],
+    );
+    s.write("huge.toml", &EXPERIMENT.replace("replications = 2", "replications = 4294967295"));
+    refused(s.run(&["run", "huge.toml", "--out", "o"]), &["needs about", "GiB", "--force-memory"]);
+    let axis = |n: usize, unit: &str| (1..=n).map(|i| format!("\"{i}{unit}\"")).collect::<Vec<_>>().join(",");
+    s.write(
+        "wide.toml",
+        &format!(
+            "name = \"w\"\n[scenario]\nclients = 5\n[sweep]\nretention = [{}]\n\"sap.ttl_min\" = [{}]\n",
+            axis(400, "s"),
+            axis(400, "ms")
+        ),
+    );
+    refused(s.run(&["run", "wide.toml", "--out", "o"]), &["sweep", "160000 points", "at most 100000"]);
+    assert!(!s.path("o").exists());
+}
+
+#[test]
+fn an_address_space_limit_is_respected_and_forcing_past_it_is_a_clear_error_not_an_abort() {
+    let s = Sandbox::new("rlimit");
+    let exe = env!("CARGO_BIN_EXE_impsim");
+    let run = |force: &str| {
+        let script = format!(
+            "ulimit -v 3000000; exec {exe} run s.toml --set clients=40000000 --set duration=10m --out o {force}"
+        );
+        outcome(Command::new("sh").arg("-c").arg(script).current_dir(&s.dir).output().unwrap())
+    };
+    refused(run(""), &["RLIMIT_AS", "--force-memory"]);
+    refused(run("--force-memory"), &["the system refused", "nothing was run"]);
+    assert!(!s.path("o").exists());
+}
+
+#[test]
+fn an_absurd_event_count_is_refused_unless_forced() {
+    let s = Sandbox::new("events");
+    refused(
+        s.run(&["run", "s.toml", "--set", "client.activity={ dist = \"exponential\", mean = \"1us\" }", "--out", "o"]),
+        &["events", "hours at 6 M events/s", "--force-events"],
+    );
+    // The same check guards each point of an experiment.
+    s.write("ev.toml", &format!("{EXPERIMENT}\"client.activity\" = [{{ dist = \"exponential\", mean = \"1us\" }}]\n"));
+    refused(s.run(&["run", "ev.toml", "--out", "o"]), &["longest run", "--force-events"]);
+}
+
+#[test]
+fn more_threads_than_runs_are_not_created() {
+    let s = Sandbox::new("threads");
+    let started = std::time::Instant::now();
+    let text = ok(s.run(&["run", "e.toml", "--out", "o", "--threads", "100000"]));
+    assert!(text.contains("4 threads"), "clamped to the 4 runs: {text}");
+    assert!(started.elapsed().as_secs() < 20);
+}
+
+// ---- the command line behaves like a Unix tool -----------------------------------------------
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let s = Sandbox::new("pipe");
+    let mut c =
+        s.cmd("", &["run", "s.toml", "--out", "o"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(c.stdout.take());
+    let o = c.wait_with_output().unwrap();
+    assert_ne!(o.status.code(), Some(101), "no panic exit");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    assert!(s.path("o/manifest.json").exists(), "the result was committed before anything was printed");
+}
+
+#[test]
+fn a_section_with_only_some_fields_takes_the_rest_from_its_defaults() {
+    let s = Sandbox::new("partial-section");
+    s.write("p.toml", &format!("{SCENARIO}[device_off]\nevery = \"never\"\n[transport_break]\nduration = \"5s\"\n"));
+    ok(s.run(&["run", "p.toml", "--out", "o"]));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("o/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["scenario"]["device_off"]["every"], "never");
+    assert_eq!(m["scenario"]["transport_break"]["duration"]["value"], "5s");
+    assert_eq!(m["scenario"]["transport_break"]["every"]["mean"], "2h", "the section's own default");
+    refused(
+        s.run(&["run", "p.toml", "--set", "device_off.evry=1h", "--out", "o2"]),
+        &["evry", "did you mean `every`?"],
+    );
+}
+
+#[test]
+fn seeds_out_of_the_files_range_and_very_long_lines_get_short_clear_errors() {
+    let s = Sandbox::new("seed");
+    refused(
+        s.run(&["run", "s.toml", "--seed", "18446744073709551615", "--out", "o"]),
+        &["--seed", "0..=9223372036854775807"],
+    );
+    ok(s.run(&["run", "s.toml", "--seed", "9223372036854775807", "--out", "o"]));
+    s.write("long.toml", &format!("clients = [{}\n", "1".repeat(10_000)));
+    let (code, text) = s.run(&["run", "long.toml", "--out", "o2"]);
+    assert_eq!(code, 2);
+    assert!(text.len() < 1500 && text.contains("long.toml"), "{} bytes: {text}", text.len());
+}
+
+#[test]
+fn bench_never_overwrites_a_table_it_did_not_write_and_says_error_once() {
+    let s = Sandbox::new("bench");
+    s.write("mine.csv", "a,b\n1,2\n");
+    refused(s.run(&["bench", "--clients", "10", "--repeat", "1", "--out", "mine.csv"]), &["exists", "--force"]);
+    refused(
+        s.run(&["bench", "--clients", "10", "--repeat", "1", "--out", "mine.csv", "--force"]),
+        &["not a table impsim bench wrote"],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("mine.csv")).unwrap(), "a,b\n1,2\n");
+    let (code, text) = s.run(&["bench", "--clients", "10", "--repeat", "1", "--workload", "nope.toml"]);
+    assert_eq!(code, 2);
+    assert!(text.contains("nope.toml") && !text.contains("error: error:"), "{text}");
+    // The default workload is found from any folder of the checkout's machine.
+    let text = ok(s.run(&["bench", "--clients", "10", "--repeat", "1", "--duration", "10m"]));
+    assert!(text.contains("results/runs/bench.csv"), "{text}");
+    let text = ok(s.run(&["bench", "--clients", "10", "--repeat", "1", "--duration", "10m"]));
+    assert!(text.contains("results/runs/bench-2.csv"), "a fresh table each time: {text}");
+}
+
+// ---- a single run: progress and signals ------------------------------------------------------
+
+fn long_single_run(s: &Sandbox) -> std::process::Child {
+    s.cmd("", &["run", "s.toml", "--set", "clients=60000", "--set", "duration=72h", "--out", "o"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait for the first progress line (the handler is installed, the run under way).
+fn first_progress(c: &mut std::process::Child) -> std::io::Lines<std::io::BufReader<std::process::ChildStderr>> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(c.stderr.take().unwrap()).lines();
+    let line = lines.find(|l| l.as_ref().is_ok_and(|l| l.contains("simulated"))).expect("a progress line").unwrap();
+    assert!(line.contains("ETA"), "{line}");
+    lines
+}
+
+#[test]
+fn a_single_run_shows_progress_and_finishes_its_result_on_one_signal() {
+    let s = Sandbox::new("single-int");
+    let mut c = long_single_run(&s);
+    let lines = first_progress(&mut c);
+    assert!(Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap().success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = c.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("interrupted: finishing the run")), "{rest:?}");
+    assert!(s.path("o/summary.csv").exists(), "the finished run is written");
+}
+
+#[test]
+fn a_second_signal_aborts_a_single_run_and_leaves_nothing() {
+    let s = Sandbox::new("single-abort");
+    let mut c = long_single_run(&s);
+    let lines = first_progress(&mut c);
+    for _ in 0..2 {
+        assert!(Command::new("kill").args(["-INT", &c.id().to_string()]).status().unwrap().success());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(c.wait().unwrap().code(), Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("aborted: no result written")), "{rest:?}");
+    assert!(!s.path("o").exists() && !s.path(".o.partial").exists(), "no folder, no staging left");
+}

@@ -134,3 +134,29 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
     let (crn, independent) = (width(true), width(false));
     assert!(crn < 0.75 * independent, "CRN interval {crn:.4} against independent {independent:.4}");
 }
+
+#[test]
+fn a_points_rate_interval_is_clipped_to_0_1_and_other_intervals_are_not() {
+    use impsim::experiment::results::{Meta, RunRecord, estimates};
+    let exp = experiment::from_text(
+        "name = \"clip\"\nreplications = 2\n[scenario]\nclients = 10\n",
+        std::path::Path::new("clip.toml"),
+        &[],
+    )
+    .unwrap();
+    let meta = Meta::of(&exp);
+    let record = |r: u32, rate: &str, attempts: &str| RunRecord {
+        point: 0,
+        replication: r,
+        columns: vec!["recovery_success_rate".into(), "recovery_attempts".into()],
+        values: vec![rate.into(), attempts.into()],
+        samples: vec![],
+    };
+    let est = estimates(&meta, &[record(0, "1.0", "1"), record(1, "0.9", "100")]);
+    let rate = est[0]["recovery_success_rate"];
+    // Mean 0.95, sd 0.0707, t(1) = 12.71: the raw interval is 0.95 -/+ 0.635.
+    assert!((rate.mean - 0.95).abs() < 1e-12);
+    assert!((rate.lo - (0.95 - 12.706204736 * 0.05)).abs() < 1e-6 && rate.hi == 1.0, "{rate:?}");
+    let attempts = est[0]["recovery_attempts"];
+    assert!(attempts.lo < 0.0, "a count's interval is the t interval as computed: {attempts:?}");
+}

@@ -98,3 +98,19 @@ fn a_day_and_a_week_of_the_default_scenario_agree_on_the_recovery_rate() {
     let (cold, _) = simulate_default(&["duration=24h", "warmup=0s", "seed=9"]);
     assert!(cold.get("recovery_success_rate") > whi, "the start-up transient biases a cold 24 h run");
 }
+
+#[test]
+fn a_rates_interval_is_clipped_to_0_1_and_a_missing_one_stays_missing() {
+    use impsim::stats::steady_state::RatioInterval;
+    let mut s = impsim::run::SteadyState::of(0, 1, false, &[]);
+    s.rate = RatioInterval { ratio: 0.97, lo: 0.93, hi: 1.01, batches: 10 };
+    s.centre_rate_on(0.98);
+    assert!((s.rate.lo - 0.94).abs() < 1e-12 && s.rate.hi == 1.0, "{:?}", s.rate);
+    s.rate = RatioInterval { ratio: 0.02, lo: -0.01, hi: 0.05, batches: 10 };
+    s.centre_rate_on(0.01);
+    assert!(s.rate.lo == 0.0 && (s.rate.hi - 0.04).abs() < 1e-12, "{:?}", s.rate);
+    // No interval (too few batches with attempts, or a restart study): NaN, never 0 to 1.
+    s.rate = RatioInterval { ratio: 0.5, lo: f64::NAN, hi: f64::NAN, batches: 1 };
+    s.centre_rate_on(0.5);
+    assert!(s.rate.lo.is_nan() && s.rate.hi.is_nan(), "{:?}", s.rate);
+}

@@ -40,6 +40,9 @@ struct ExperimentFile {
     crn: Option<bool>,
 }
 
+/// The most points an experiment may have (each is a resolved scenario held in memory).
+pub const MAX_POINTS: usize = 100_000;
+
 /// A parsed experiment, ready to run.
 #[derive(Clone, Debug)]
 pub struct Experiment {
@@ -136,6 +139,15 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         })?;
         axes.push(k.clone());
         values.push(list.clone());
+    }
+    // Refused before the product is built: a sweep's points are all resolved up front.
+    let count = values.iter().fold(1u128, |n, v| n.saturating_mul(v.len() as u128));
+    if count > MAX_POINTS as u128 {
+        return Err(err(
+            &file,
+            "sweep",
+            format!("{count} points (the product of the axes' lengths); at most {MAX_POINTS}: sweep fewer values"),
+        ));
     }
     // Cartesian product, the last axis varying fastest.
     let mut combos: Vec<Vec<usize>> = vec![vec![]];

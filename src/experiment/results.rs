@@ -113,7 +113,7 @@ fn runs_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
         .iter()
         .map(|r| {
             let mut row = vec![r.point.to_string(), r.replication.to_string()];
-            row.extend(meta.points[r.point].iter().cloned());
+            row.extend(meta.points[r.point].iter().map(|v| text_cell(v)));
             row.extend(r.values.iter().cloned());
             row
         })
@@ -416,9 +416,31 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
     (0..meta.points.len())
         .map(|p| {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
-            names.iter().map(|m| (m.clone(), estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>()))).collect()
+            names
+                .iter()
+                .map(|m| {
+                    let mut e = estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>());
+                    // A rate or share lies in [0, 1]; so does its interval.
+                    if m.ends_with("_rate") || m.ends_with("_share") {
+                        (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
+                    }
+                    (m.clone(), e)
+                })
+                .collect()
         })
         .collect()
+}
+
+/// A text value as a CSV cell that a spreadsheet shows as text: one starting with `=`, `+`,
+/// `@`, a tab, or `-` not followed by a digit would be read as a formula, so it gets a `'`.
+fn text_cell(v: &str) -> String {
+    let b = v.as_bytes();
+    let formula = match b.first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => b.get(1).is_some_and(|c| !c.is_ascii_digit() && *c != b'.'),
+        _ => false,
+    };
+    if formula { format!("'{v}") } else { v.to_string() }
 }
 
 fn real(v: f64) -> String {
@@ -443,7 +465,7 @@ fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> Result<V
     let rows: Vec<Vec<String>> = (0..meta.points.len())
         .map(|p| {
             let mut row = vec![p.to_string()];
-            row.extend(meta.points[p].iter().cloned());
+            row.extend(meta.points[p].iter().map(|v| text_cell(v)));
             row.push(records.iter().filter(|r| r.point == p).count().to_string());
             for m in &present {
                 let e = est[p][*m];
@@ -481,7 +503,7 @@ fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String>
     for p in 0..meta.points.len() {
         for s in mean_series(records, p) {
             let mut row = vec![p.to_string()];
-            row.extend(meta.points[p].iter().cloned());
+            row.extend(meta.points[p].iter().map(|v| text_cell(v)));
             row.extend(s.iter().map(|v| real(*v)));
             rows.push(row);
         }
@@ -818,4 +840,19 @@ fn report(
         s += &format!("## {caption}\n\n![{caption}]({stem}.png)\n\n");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_as_a_formula_is_kept_as_text() {
+        for f in ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-x", "\tx"] {
+            assert_eq!(text_cell(f), format!("'{f}"));
+        }
+        for plain in ["-5", "-0.5", "-.5", "-", "5m", "infinite", "0s", ""] {
+            assert_eq!(text_cell(plain), plain);
+        }
+    }
 }

@@ -146,13 +146,17 @@ impl ContextShape {
         Rebuild { presence: self.presence, notifications: self.notifications, groups: self.groups }
     }
 
+    /// Bytes the context holds, saturating at u32::MAX (4 GiB): a count times a per-item cost
+    /// can exceed 32 bits (65,535 items of 65,537 bytes), and a wrapped size would be tiny.
     pub fn memory(&self, c: &ContextBytes) -> u32 {
-        c.base
-            .saturating_add(self.services as u32 * c.per_service)
-            .saturating_add(self.capabilities as u32 * c.per_capability)
-            .saturating_add(self.presence as u32 * c.per_presence_subscription)
-            .saturating_add(self.notifications as u32 * c.per_notification_subscription)
-            .saturating_add(self.groups as u32 * c.per_joined_group)
+        let part = |n: u16, per: u32| n as u64 * per as u64;
+        let total = c.base as u64
+            + part(self.services, c.per_service)
+            + part(self.capabilities, c.per_capability)
+            + part(self.presence, c.per_presence_subscription)
+            + part(self.notifications, c.per_notification_subscription)
+            + part(self.groups, c.per_joined_group);
+        u32::try_from(total).unwrap_or(u32::MAX)
     }
 }
 
@@ -178,6 +182,26 @@ impl Rebuild {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_memory_saturates_instead_of_wrapping() {
+        let c = ContextBytes {
+            base: 100,
+            per_service: 1,
+            per_capability: 2,
+            per_presence_subscription: 65_537,
+            per_notification_subscription: 3,
+            per_joined_group: 4,
+        };
+        let small = ContextShape { services: 1, capabilities: 1, presence: 1, notifications: 1, groups: 1 };
+        assert_eq!(small.memory(&c), 100 + 1 + 2 + 65_537 + 3 + 4, "every part counted once");
+        let big = ContextShape { presence: 65_535, ..small };
+        // 65,535 x 65,537 = 4,295,032,895 > u32::MAX: saturates (the wrapped value was 130 KiB).
+        assert_eq!(big.memory(&c), u32::MAX);
+        let just_fits = ContextShape { presence: 65_535, ..Default::default() };
+        let c2 = ContextBytes { base: 0, per_presence_subscription: 65_537, ..c };
+        assert_eq!(just_fits.memory(&ContextBytes { per_presence_subscription: 65_536, ..c2 }), 65_535 * 65_536);
+    }
 
     #[test]
     fn names_are_the_csp_primitives_and_the_documented_columns() {

@@ -129,7 +129,9 @@ pub struct Params {
     pub users: Users,
     pub context: ContextParams,
     pub client: ClientParams,
+    #[serde(deserialize_with = "transport_break")]
     pub transport_break: Outage,
+    #[serde(deserialize_with = "device_off")]
     pub device_off: Outage,
     pub network: Network,
     pub sap: SapParams,
@@ -279,6 +281,29 @@ pub struct Outage {
     pub every: Every,
     /// How long the client is unreachable.
     pub duration: DurationDist,
+}
+
+/// An outage section as written: each field optional, the missing ones taken from that
+/// section's own default (`[device_off] every = "never"` is a whole section).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialOutage {
+    every: Option<Every>,
+    duration: Option<DurationDist>,
+}
+
+impl PartialOutage {
+    fn or(self, d: Outage) -> Outage {
+        Outage { every: self.every.unwrap_or(d.every), duration: self.duration.unwrap_or(d.duration) }
+    }
+}
+
+fn transport_break<'de, D: Deserializer<'de>>(d: D) -> Result<Outage, D::Error> {
+    Ok(PartialOutage::deserialize(d)?.or(Params::default().transport_break))
+}
+
+fn device_off<'de, D: Deserializer<'de>>(d: D) -> Result<Outage, D::Error> {
+    Ok(PartialOutage::deserialize(d)?.or(Params::default().device_off))
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
