@@ -283,6 +283,12 @@ pub fn run_to_folder_with_progress(
         write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
         Ok(report)
     })();
+    if result.is_err()
+        && let Some(path) = out.trace
+    {
+        // A trace is renamed into place only when complete; a failed run leaves none.
+        let _ = std::fs::remove_file(crate::output::partial_name(path));
+    }
     staging.finish(result)
 }
 

@@ -224,7 +224,8 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
 /// first line names the experiment and shard; each run's line carries its checksum. A line
 /// is written with one `write` call, so a kill leaves at worst one incomplete last line.
 pub struct Journal {
-    file: std::sync::Mutex<std::fs::File>,
+    /// The file and the length of its complete lines.
+    file: std::sync::Mutex<(std::fs::File, u64)>,
     path: std::path::PathBuf,
 }
 
@@ -239,14 +240,31 @@ impl Journal {
         }
         write_atomic(path, text.as_bytes())?;
         let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| out_err(path, e))?;
-        Ok(Journal { file: std::sync::Mutex::new(file), path: path.to_path_buf() })
+        Ok(Journal { file: std::sync::Mutex::new((file, text.len() as u64)), path: path.to_path_buf() })
     }
 
+    /// Append a finished run. A write that fails (a full disk) is cut back to the last complete
+    /// line, so the journal stays readable and `--resume` can use what it holds.
     pub fn append(&self, r: &RunRecord) -> Result<(), OutputError> {
         use std::io::Write;
         let line = journal_line(r);
-        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        f.write_all(line.as_bytes()).map_err(|e| out_err(&self.path, format!("cannot journal a finished run: {e}")))
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let (f, len) = &mut *guard;
+        match f.write_all(line.as_bytes()) {
+            Ok(()) => {
+                *len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = f.set_len(*len);
+                Err(out_err(
+                    &self.path,
+                    format!(
+                        "cannot journal a finished run: {e}; the runs journaled so far are kept: make room, then --resume"
+                    ),
+                ))
+            }
+        }
     }
 }
 
