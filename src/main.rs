@@ -261,12 +261,13 @@ fn main() -> ExitCode {
                     return input_error(e);
                 }
                 eprintln!(
-                    "impsim {}: experiment {} ({} points x {} replications{}, {threads} threads)",
+                    "impsim {}: experiment {} ({} points x {} replications{}, {threads} thread{})",
                     env!("CARGO_PKG_VERSION"),
                     exp.name,
                     exp.points.len(),
                     exp.replications,
-                    if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() }
+                    if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() },
+                    if threads == 1 { "" } else { "s" }
                 );
                 let bar = Bar::new(shard_runs);
                 // Ctrl-C: runs in progress finish, no new one starts, and the completed runs are

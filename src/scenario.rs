@@ -129,13 +129,16 @@ pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
 /// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
 /// keep all of it, and for an unknown field suggest the nearest known one.
 pub fn toml_message(e: &toml::de::Error) -> String {
-    // The excerpt quotes the offending line; a line of 10 kB is cut to what a terminal shows.
+    // The excerpt quotes the offending line (and underlines it); a line of 10 kB is cut to what
+    // a terminal shows. The message lines (the allowed names) are kept whole.
+    let excerpt =
+        |l: &str| l.trim_start().trim_start_matches(|c: char| c.is_ascii_digit()).trim_start().starts_with('|');
     let text = e
         .to_string()
         .trim_end()
         .lines()
         .map(|l| {
-            if l.chars().count() > 200 {
+            if excerpt(l) && l.chars().count() > 200 {
                 format!("{}...", l.chars().take(200).collect::<String>())
             } else {
                 l.to_string()

@@ -101,9 +101,12 @@ fn force_never_replaces_the_working_folder_or_one_above_it() {
     s.write("work/precious.txt", "mine");
     std::fs::copy(s.path("s.toml"), s.path("work/s.toml")).unwrap();
     let before = s.snapshot();
-    refused(s.run_in("work", &["run", "s.toml", "--out", ".", "--force"]), &["--force refused", "working folder"]);
-    refused(s.run_in("work", &["run", "s.toml", "--out", "..", "--force"]), &["--force refused"]);
-    refused(s.run_in("work", &["run", "s.toml", "--out", "../work/", "--force"]), &["--force refused"]);
+    refused(
+        s.run_in("work", &["run", "s.toml", "--out", ".", "--force"]),
+        &["cannot be an output folder", "working folder"],
+    );
+    refused(s.run_in("work", &["run", "s.toml", "--out", "..", "--force"]), &["holds it"]);
+    refused(s.run_in("work", &["run", "s.toml", "--out", "../work/", "--force"]), &["working folder"]);
     assert_eq!(s.snapshot(), before, "nothing touched");
 }
 
@@ -114,6 +117,12 @@ fn force_never_replaces_a_home_folder_or_a_repository_root() {
     let home = s.path("home");
     let before = s.snapshot();
     refused(s.run(&["run", "s.toml", "--out", home.to_str().unwrap(), "--force"]), &["home folder"]);
+    // Even empty, a home folder is never an output folder (it would be removed and replaced).
+    std::fs::create_dir_all(s.path("empty-home")).unwrap();
+    let empty = s.path("empty-home");
+    let mut c = s.cmd("", &["run", "s.toml", "--out", empty.to_str().unwrap()]);
+    refused(outcome(c.env("HOME", &empty).output().unwrap()), &["cannot be an output folder", "home folder"]);
+    assert!(empty.exists());
     s.write("repo/.git/HEAD", "ref: refs/heads/main");
     s.write("repo/manifest.json", "{\"impsim_version\": \"0.1.0\", \"files\": [\"manifest.json\"]}");
     let before_repo = s.snapshot();

@@ -55,6 +55,10 @@ impl Staging {
             if !m.is_dir() {
                 return Err(out_err(target, "exists and is not a folder; --out names a folder"));
             }
+            // Even empty, these are never an output folder (it would be removed and replaced).
+            if let Some(why) = protected(target) {
+                return Err(out_err(target, format!("cannot be an output folder: {why}; choose a folder of its own")));
+            }
             let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
             if !empty && !force {
                 return Err(out_err(
@@ -213,27 +217,39 @@ pub fn staging_path(target: &Path) -> PathBuf {
     parent_of(target).join(format!(".{}.partial", file_name(target)))
 }
 
+/// Why `dir` may never be an output folder, if so: `/`, the working folder or one above it, a
+/// home folder or one above it, a repository root.
+fn protected(dir: &Path) -> Option<String> {
+    let real = match dir.canonicalize() {
+        Ok(r) => r,
+        Err(e) => return Some(format!("cannot resolve the folder: {e}")),
+    };
+    if real.parent().is_none() {
+        return Some("it is the root folder".into());
+    }
+    if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize())
+        && cwd.starts_with(&real)
+    {
+        return Some("it is the working folder or holds it".into());
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from).and_then(|h| h.canonicalize().ok())
+        && home.starts_with(&real)
+    {
+        return Some("it is a home folder or holds one".into());
+    }
+    if real.join(".git").exists() {
+        return Some("it is a repository root".into());
+    }
+    None
+}
+
 /// Whether `--force` may replace `dir`, and if so the files to delete: only a folder impsim
 /// wrote, which its manifest.json shows (impsim's version and the list of every file it
 /// wrote) and which holds nothing else. Never `/`, the working folder or one above it, a home
 /// folder or one above it, or a repository root, whatever they hold.
 pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
-    let real = dir.canonicalize().map_err(|e| format!("cannot resolve the folder: {e}"))?;
-    if real.parent().is_none() {
-        return Err("it is the root folder".into());
-    }
-    if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize())
-        && cwd.starts_with(&real)
-    {
-        return Err("it is the working folder or holds it".into());
-    }
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from).and_then(|h| h.canonicalize().ok())
-        && home.starts_with(&real)
-    {
-        return Err("it is a home folder or holds one".into());
-    }
-    if real.join(".git").exists() {
-        return Err("it is a repository root".into());
+    if let Some(why) = protected(dir) {
+        return Err(why);
     }
     let mp = dir.join("manifest.json");
     let text = std::fs::read_to_string(&mp).map_err(

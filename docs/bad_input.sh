@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Regenerate docs/bad_input.md from the real binary: every case below is run and its exit code
+# and message recorded as printed (lists of allowed names shortened to "..."). Run it after
+# changing a message: `bash docs/bad_input.sh`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+cargo build --release --quiet
+BIN="$ROOT/${CARGO_TARGET_DIR:-target}/release/impsim"
+[ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR}/release/impsim"
+W=$(mktemp -d /tmp/impsim-bad.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+mkdir -p home/.ssh
+touch home/.ssh/id_ed25519
+export HOME="$W/home"
+OUT="$ROOT/docs/bad_input.md"
+rows=()
+# row LABEL COMMAND...: run it here, record the exit code and the message on one line.
+row() {
+  local label=$1 rc=0 text
+  shift
+  text=$("$@" 2>&1 >/dev/null </dev/null) || rc=$?
+  text=$(tr '\n' ' ' <<<"$text" | sed -E 's/expected one of `[^?]*`(,| )/expected one of ...\1/; s/ +/ /g; s/ $//; s/\|/\\|/g' | cut -c1-400)
+  rows+=("| $label | $rc | $text |")
+}
+s() { printf '%b' "$2" > "$1"; }
+ok='clients = 20\nduration = "1h"\n'
+s ok.toml "$ok"
+s s0.toml 'clients = 20\nretension = "30m"\n';            row "unknown field (typo)" "$BIN" run s0.toml --out o
+s s1.toml '[sap]\nttl_maxx = "1h"\n';                     row "unknown field in a section" "$BIN" run s1.toml --out o
+s s2.toml 'clients = "many"\n';                           row "wrong type" "$BIN" run s2.toml --out o
+s s3.toml 'duration = "-5h"\n';                           row "negative duration" "$BIN" run s3.toml --out o
+s s4.toml '[client]\noffline = { dist = "exponential", mean = 5 }\n'; row "duration without unit" "$BIN" run s4.toml --out o
+s s5.toml 'duration = "0s"\n';                            row "zero duration where not allowed" "$BIN" run s5.toml --out o
+s s_long.toml 'duration = "3000d"\n';                     row "run longer than 8 years (client records keep 48-bit times)" "$BIN" run s_long.toml --out o
+s s_many.toml 'clients = 600000000\n';                    row "more clients than events can name (2^29)" "$BIN" run s_many.toml --out o
+s s6.toml '[client]\nactivity = { dist = "fixed", value = "0s" }\n'; row "a recurring process with zero delay" "$BIN" run s6.toml --out o
+s s7.toml '[client]\nlogout_prob = 1.5\n';                row "probability outside [0, 1]" "$BIN" run s7.toml --out o
+s s8.toml '[client]\nkeepalive_ratio = 1.5\n';            row "KeepAlive later than the TTL" "$BIN" run s8.toml --out o
+s s9.toml '[client]\nsyntaxes = { xml = 0.0 }\n';         row "shares that are all zero" "$BIN" run s9.toml --out o
+s s10.toml '[sap]\nsyntaxes = ["json"]\n';                row "unknown syntax" "$BIN" run s10.toml --out o
+s s11.toml '[store]\nreplace_scope = "galaxy"\n';         row "unknown enum value" "$BIN" run s11.toml --out o
+s s12.toml '[sap]\nttl_min = "2h"\nttl_max = "1h"\n';     row "ttl_min above ttl_max" "$BIN" run s12.toml --out o
+s s13.toml '[sap]\nworkers = 0\n';                        row "no SAP worker" "$BIN" run s13.toml --out o
+s s14.toml '[network]\nrtt = { dist = "gauss" }\n';       row "unknown distribution" "$BIN" run s14.toml --out o
+s s15.toml '[client]\noffline = { dist = "weibull", shape = 0, scale = "5m" }\n'; row "impossible distribution parameter" "$BIN" run s15.toml --out o
+s s16.toml '[network]\nrtt = { dist = "uniform", min = "2s", max = "1s" }\n'; row "uniform with min > max" "$BIN" run s16.toml --out o
+s s17.toml '[client]\noffline = { dist = "exponential", mean = "5m", sigma = 1 }\n'; row "parameter that does not belong to the distribution" "$BIN" run s17.toml --out o
+s s18.toml '[store]\nmax_bytes = 10\n';                   row "retention cap smaller than one context" "$BIN" run s18.toml --out o
+s s19.toml 'sample_every = "1us"\n';                      row "timeseries with too many rows" "$BIN" run s19.toml --out o
+s s20.toml '[client]\noffline = { dist = "empirical", file = "gaps.csv" }\n'; row "empirical CSV missing" "$BIN" run s20.toml --out o
+s empty.csv '# nothing\n'
+s s21.toml '[client]\noffline = { dist = "empirical", file = "empty.csv" }\n'; row "empirical CSV empty" "$BIN" run s21.toml --out o
+s words.csv '1\nabc\n'
+s s22.toml '[client]\noffline = { dist = "empirical", file = "words.csv" }\n'; row "empirical CSV not numeric" "$BIN" run s22.toml --out o
+s neg.csv '1\n-3\n'
+s s23.toml '[client]\noffline = { dist = "empirical", file = "neg.csv" }\n'; row "empirical CSV with a negative value" "$BIN" run s23.toml --out o
+s good.csv '1\n2\n3\n'
+s s23b.toml "[client]\noffline = { dist = \"empirical\", file = \"good.csv\", sha256 = \"$(printf '0%.0s' {1..64})\" }\n"; row "empirical CSV whose content is not the pinned SHA-256" "$BIN" run s23b.toml --out o
+s s23c.toml '[client]\noffline = { dist = "empirical", file = "/dev/zero" }\n'; row "empirical CSV that is a device" "$BIN" run s23c.toml --out o
+row "scenario file missing" "$BIN" run s24.toml --out o
+row "scenario file that is a device" "$BIN" run /dev/zero --out o
+mkfifo fifo.toml; row "scenario file that is a FIFO (not waited on)" "$BIN" run fifo.toml --out o
+{ printf '# '; head -c 2000000 /dev/zero | tr '\0' x; printf '\nclients = 20\n'; } > big.toml; row "scenario file over 1 MiB" "$BIN" run big.toml --out o
+printf 'clients = 20\n\xff\xfe\n' > bin.toml;             row "scenario file that is not UTF-8" "$BIN" run bin.toml --out o
+{ printf 'clients = ['; head -c 10000 /dev/zero | tr '\0' 1; printf '\n'; } > longline.toml; row "a 10 kB line (the excerpt is cut)" "$BIN" run longline.toml --out o
+row "--set naming no field" "$BIN" run ok.toml --set sap.workerz=3 --out o
+row "--seed beyond what a file can hold" "$BIN" run ok.toml --seed 18446744073709551615 --out o
+s s26.toml 'scenario = "ok.toml"\n[sweep]\nretension = ["5m"]\n'; row "sweep axis naming no field" "$BIN" run s26.toml --out o
+s s27.toml 'scenario = "ok.toml"\n[sweep]\nretention = []\n'; row "empty sweep axis" "$BIN" run s27.toml --out o
+s s27b.toml "scenario = \"ok.toml\"\n[sweep]\nretention = [$(seq -s, -f '"%gs"' 1 400)]\nseed = [$(seq -s, 1 400)]\n"; row "sweep of more than 100,000 points" "$BIN" run s27b.toml --out o
+s s27c.toml 'scenario = "ok.toml"\nreplications = 4294967295\n'; row "replications that cannot fit in memory" "$BIN" run s27c.toml --out o
+s s28.toml 'clients = 500000000\nduration = "1d"\n';      row "run too large for the memory this process can use" "$BIN" run s28.toml --out o
+s s28b.toml '[client]\nactivity = { dist = "exponential", mean = "1us" }\n'; row "a run of an absurd number of events" "$BIN" run s28b.toml --out o
+s s28c.toml 'name = "../x"\nclients = 20\n';               row "a name that is not a safe file-name fragment" "$BIN" run s28c.toml --force
+mkdir -p out29; touch out29/notes.txt; row "existing output folder" "$BIN" run ok.toml --out out29
+row "--force on a folder with files impsim did not write" "$BIN" run ok.toml --out out29 --force
+row "--force on the working folder" "$BIN" run ok.toml --out . --force
+row "--force on a home folder" "$BIN" run ok.toml --out "$HOME" --force
+row "--out naming a file" "$BIN" run ok.toml --out ok.toml
+row "unwritable output folder" "$BIN" run ok.toml --out /proc/impsim-out
+s t.csv 'my,data\n';                                      row "--trace onto a file impsim did not write" "$BIN" run ok.toml --out o --trace t.csv --force
+s s31.toml 'name = "s31"\nscenario = "ok.toml"\n'
+"$BIN" run s31.toml --out out31 >/dev/null 2>&1
+row "--resume of a complete folder" "$BIN" run s31.toml --out out31 --resume
+row "--resume with nothing to resume" "$BIN" run s31.toml --out out32 --resume
+row "--trace with an experiment" "$BIN" run s31.toml --out o --trace t2.csv
+s s33.toml 'name = "s33"\nscenario = "ok.toml"\nreplications = 2\n'
+"$BIN" run s33.toml --shard 1/2 --out sh1 >/dev/null 2>&1
+row "merge of one shard given twice" "$BIN" merge sh1 sh1 --out m
+row "merge missing a shard" "$BIN" merge sh1 --out m
+mkdir -p empty-dir; row "an empty home folder as --out" env HOME="$W/empty-dir" "$BIN" run ok.toml --out empty-dir
+{
+  echo "# Bad input and what impsim says"
+  echo
+  echo "Every input problem exits with code 2, names the file and the field (with line and column when"
+  echo "the TOML parser knows them), says what is allowed, and writes no output folder. Each row was"
+  echo "produced by \`docs/bad_input.sh\`, which runs the real binary on the input described (lists of"
+  echo "allowed names shortened here to \"...\"); \`tests/bad_input.rs\`, \`tests/adversarial.rs\`,"
+  echo "\`tests/experiments.rs\` and \`tests/interrupt.rs\` check each case."
+  echo
+  echo "| input | exit | message |"
+  echo "|---|---|---|"
+  printf '%s\n' "${rows[@]}" | sed "s|$W/||g; s|$W|.|g"
+} > "$OUT"
+echo "wrote $OUT (${#rows[@]} cases)"
