@@ -615,3 +615,52 @@ fn a_second_signal_aborts_a_single_run_and_leaves_nothing() {
     assert!(rest.iter().any(|l| l.contains("aborted: no result written")), "{rest:?}");
     assert!(!s.path("o").exists() && !s.path(".o.partial").exists(), "no folder, no staging left");
 }
+
+#[test]
+fn two_processes_on_one_output_never_mix() {
+    let s = Sandbox::new("concurrent");
+    let mut a = long_single_run(&s);
+    let _progress = first_progress(&mut a);
+    refused(s.run(&["run", "s.toml", "--out", "o"]), &["another impsim process"]);
+    refused(s.run(&["run", "e.toml", "--out", "o", "--force"]), &["another impsim process"]);
+    a.kill().unwrap();
+    a.wait().unwrap();
+    // The killed run's staging folder holds no finished work: the next run clears it.
+    ok(s.run(&["run", "s.toml", "--out", "o"]));
+}
+
+#[test]
+fn sigkill_at_any_moment_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
+    let s = Sandbox::new("randomkill");
+    s.write(
+        "k.toml",
+        "name = \"k\"\nreplications = 4\n[scenario]\nclients = 1500\nduration = \"48h\"\n[sweep]\nretention = [\"0s\", \"5m\", \"1h\", \"infinite\"]\n",
+    );
+    ok(s.run(&["run", "k.toml", "--out", "whole"]));
+    // Moments from before the first run ends to after the last (and the writing of the folder).
+    for (i, ms) in [5u64, 150, 400, 700, 1000, 1400, 2000, 3000].into_iter().enumerate() {
+        let out = format!("o{i}");
+        let mut c = s
+            .cmd("", &["run", "k.toml", "--out", &out, "--threads", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = c.kill();
+        c.wait().unwrap();
+        let (code, text) = s.run(&["run", "k.toml", "--out", &out, "--resume"]);
+        match code {
+            0 => {}
+            // Killed after the folder was complete, or before any run finished.
+            2 if text.contains("this folder is complete") => {}
+            2 if text.contains("no partial result here") => ok(s.run(&["run", "k.toml", "--out", &out])).truncate(0),
+            _ => panic!("killed at {ms} ms, then --resume: exit {code}: {text}"),
+        }
+        for f in ["runs.csv", "points.csv", "timeseries.csv", "run_timeseries.csv", "report.md"] {
+            let (a, b) = (s.path(&format!("{out}/{f}")), s.path(&format!("whole/{f}")));
+            assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "killed at {ms} ms: {f}");
+        }
+        assert!(!s.path(&format!(".{out}.partial")).exists(), "killed at {ms} ms: staging left");
+    }
+}

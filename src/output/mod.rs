@@ -133,8 +133,6 @@ impl Staging {
     /// Move the finished folder into place. A folder it replaces (checked by `replaceable`
     /// again, in case it changed meanwhile) loses exactly the files its manifest lists.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
-        let _ = std::fs::remove_file(self.tmp.join(JOURNAL));
-        let _ = std::fs::remove_file(self.tmp.join(LOCK));
         let replaced = match std::fs::symlink_metadata(&self.target) {
             Err(_) => None,
             Ok(_) if std::fs::read_dir(&self.target).map(|mut d| d.next().is_none()).unwrap_or(false) => {
@@ -161,6 +159,10 @@ impl Staging {
             }
             return Err(out_err(&self.target, format!("cannot move the results into place: {e}")));
         }
+        // The journal goes only now: killed a moment earlier, the finished runs were still in
+        // it (and a folder left holding it is still impsim's, see `replaceable`).
+        let _ = std::fs::remove_file(self.target.join(JOURNAL));
+        let _ = std::fs::remove_file(self.target.join(LOCK));
         if let Some((old, files)) = replaced {
             for f in files {
                 let _ = std::fs::remove_file(old.join(f));
@@ -271,7 +273,9 @@ pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
     for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let regular = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if !regular || !files.contains(&name) {
+        // A journal and lock stay behind if the process died between moving the folder into
+        // place and removing them; they are impsim's own.
+        if !regular || !(files.contains(&name) || name == JOURNAL || name == LOCK) {
             foreign.push(name);
         }
     }
@@ -283,6 +287,8 @@ pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
             foreign.join(", ")
         ));
     }
+    let mut files = files;
+    files.extend([JOURNAL.to_string(), LOCK.to_string()]);
     Ok(files)
 }
 
