@@ -33,7 +33,7 @@ pub fn record_memory(p: &Params) -> u64 {
 }
 
 /// Memory an experiment needs: `parallel` runs at once of the biggest point, every finished
-/// run's record, and each point's resolved scenario (~16 KiB).
+/// run's record, and each point's resolved scenario (~100 KiB, see `MAX_POINTS`).
 pub fn experiment_memory(points: &[&Params], replications: u32, parallel: usize) -> u64 {
     let biggest = points.iter().map(|p| run_memory(p)).max().unwrap_or(0);
     let records: u64 =
@@ -41,7 +41,7 @@ pub fn experiment_memory(points: &[&Params], replications: u32, parallel: usize)
     biggest
         .saturating_mul(parallel as u64)
         .saturating_add(records)
-        .saturating_add((points.len() as u64).saturating_mul(16 << 10))
+        .saturating_add((points.len() as u64).saturating_mul(100 << 10))
 }
 
 /// Bytes this process can still get: the least of the machine's MemAvailable, what its cgroup

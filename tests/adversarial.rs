@@ -465,7 +465,7 @@ fn runs_that_cannot_fit_are_refused_up_front_with_the_estimate() {
             axis(400, "ms")
         ),
     );
-    refused(s.run(&["run", "wide.toml", "--out", "o"]), &["sweep", "160000 points", "at most 100000"]);
+    refused(s.run(&["run", "wide.toml", "--out", "o"]), &["sweep", "160000 points", "at most 10000"]);
     assert!(!s.path("o").exists());
 }
 
