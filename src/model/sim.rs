@@ -1300,3 +1300,34 @@ impl<O: Observer> Sim<O> {
         self.schedule_client(c, back);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::pick;
+
+    #[test]
+    fn pick_splits_the_unit_interval_by_weight_and_never_picks_a_zero_weight() {
+        // Half-open intervals: [0, 0.5) -> 0, [0.5, 1) -> 1.
+        assert_eq!(pick(&[0.5, 0.5], 0.25), 0);
+        assert_eq!(pick(&[0.5, 0.5], 0.5), 1);
+        // A zero weight owns no part of the interval, not even its boundary point.
+        assert_eq!(pick(&[1.0, 0.0, 1.0], 0.5), 2);
+        // Weights need not sum to 1.
+        assert_eq!(pick(&[3.0, 1.0], 0.74), 0);
+        assert_eq!(pick(&[3.0, 1.0], 0.76), 1);
+    }
+
+    #[test]
+    fn pick_falls_back_to_the_last_positive_weight_when_rounding_overshoots() {
+        // Their sum times u just below 1 rounds so that subtracting the weights one by one walks
+        // past all of them: the answer is the last option with a weight, never a zero-weight one.
+        let u = 1.0 - f64::EPSILON / 2.0;
+        let w = [0.1, 0.1, 0.6, 0.0];
+        let mut x = u * w.iter().sum::<f64>();
+        for v in &w {
+            assert!(x >= *v, "this case must reach the fallback");
+            x -= v;
+        }
+        assert_eq!(pick(&w, u), 2);
+    }
+}
