@@ -99,3 +99,17 @@ fn restart_drops_every_session_and_loses_or_keeps_retained_contexts() {
     assert!(kept.get("recovery_success_rate") > lost.get("recovery_success_rate"));
     assert!(count(&lost, "contexts_lost_restart") > count(&kept, "contexts_lost_restart"));
 }
+
+#[test]
+fn each_client_has_exactly_one_initial_login() {
+    // Every client starts within the first 30 minutes; an initial login is a client's first
+    // session ever (not a later fresh login after a 502, not a new Client-ID's, S17).
+    for o in [
+        &["clients=600", "duration=6h", "warmup=1h"][..],
+        &["clients=600", "duration=6h", "warmup=1h", "client.client_id_change_prob=0.5"],
+    ] {
+        let r = simulate(default_scenario(o), ()).0;
+        assert_eq!(whole_run(&r, |c| c.logins_initial), 600, "{o:?}");
+        assert!(whole_run(&r, |c| c.logins_fresh) > 600, "{o:?}: later fresh logins are not initial");
+    }
+}
