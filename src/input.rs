@@ -37,7 +37,10 @@ pub fn read(path: &Path, limit: u64) -> Result<Input, String> {
         *cached = Some(input.clone());
         return Ok(input);
     }
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    // Opened without blocking (a FIFO would wait for a writer), then checked on the handle, so
+    // what is read is what was checked.
+    let f = open_nonblocking(path).map_err(|e| e.to_string())?;
+    let meta = f.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err(if meta.is_dir() {
             "is a folder; give a file".to_string()
@@ -48,8 +51,18 @@ pub fn read(path: &Path, limit: u64) -> Result<Input, String> {
     if meta.len() > limit {
         return Err(too_big(limit));
     }
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
     read_from(f, limit)
+}
+
+#[cfg(target_os = "linux")]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 fn read_from(r: impl Read, limit: u64) -> Result<Input, String> {
@@ -57,6 +70,11 @@ fn read_from(r: impl Read, limit: u64) -> Result<Input, String> {
     r.take(limit + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     if bytes.len() as u64 > limit {
         return Err(too_big(limit));
+    }
+    // Nothing at all is not a scenario: a failed generator upstream of a pipe gives this, and
+    // running the built-in defaults instead would fake a result.
+    if bytes.is_empty() {
+        return Err("is empty (0 bytes); give the file's text (a file of only comments means the defaults)".into());
     }
     let sha256 = crate::output::sha256_hex(&bytes);
     let text =

@@ -10,6 +10,21 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Output that never kills or panics impsim when the reader has gone (`impsim run ... | head`,
+/// a closed stderr): the run still finishes and writes its result; only the text is lost.
+macro_rules! say {
+    ($($t:tt)*) => {{ use std::io::Write; let _ = writeln!(std::io::stdout(), $($t)*); }};
+}
+macro_rules! say_part {
+    ($($t:tt)*) => {{ use std::io::Write; let _ = write!(std::io::stdout(), $($t)*); }};
+}
+macro_rules! say_err {
+    ($($t:tt)*) => {{ use std::io::Write; let _ = writeln!(std::io::stderr(), $($t)*); }};
+}
+macro_rules! say_err_part {
+    ($($t:tt)*) => {{ use std::io::Write; let _ = write!(std::io::stderr(), $($t)*); }};
+}
+
 static STOP: AtomicBool = AtomicBool::new(false);
 
 #[derive(Parser)]
@@ -171,7 +186,7 @@ impl Progress for Bar {
                 let mut last = self.last_tenth.lock().unwrap_or_else(|e| e.into_inner());
                 if tenth > *last || done == total {
                     *last = tenth;
-                    eprintln!("  {done}/{total} runs, {rate:.1} M events/s, {elapsed:.1} s");
+                    say_err!("  {done}/{total} runs, {rate:.1} M events/s, {elapsed:.1} s");
                 }
             }
         }
@@ -179,6 +194,12 @@ impl Progress for Bar {
     fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+    fn note(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(format!("  {text}")),
+            None => say_err!("  {text}"),
         }
     }
 }
@@ -199,18 +220,11 @@ const DEFAULT_WORKLOAD: &str = "experiments/bench_1m.toml";
 const NOTHING_MEETS: u8 = 3;
 
 fn input_error(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
+    say_err!("error: {e}");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
-    // `impsim run ... | head`: end quietly when the reader goes away, as Unix tools do, rather
-    // than panic on the failed write (results are committed before anything is printed).
-    #[cfg(target_os = "linux")]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
     match cli.command {
         Command::Run { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } => {
@@ -260,7 +274,7 @@ fn main() -> ExitCode {
                 {
                     return input_error(e);
                 }
-                eprintln!(
+                say_err!(
                     "impsim {}: experiment {} ({} points x {} replications{}, {threads} thread{})",
                     env!("CARGO_PKG_VERSION"),
                     exp.name,
@@ -276,17 +290,17 @@ fn main() -> ExitCode {
                     if STOP.swap(true, Ordering::SeqCst) {
                         std::process::exit(130);
                     }
-                    eprintln!(
+                    say_err!(
                         "\ninterrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)"
                     );
                 });
                 match experiment_to_folder(&exp, &dir, force, threads, shard, &bar, &STOP, resume) {
                     Ok(SweepEnd::Complete(dir)) => {
-                        println!("  wrote {}", dir.display());
+                        say!("  wrote {}", dir.display());
                         ExitCode::SUCCESS
                     }
                     Ok(SweepEnd::Partial { dir, done, total }) => {
-                        println!(
+                        say!(
                             "  partial: {done} of {total} runs written to {} (manifest.json says partial); finish with: impsim run {} --out {} --resume",
                             dir.display(),
                             file.display(),
@@ -335,14 +349,31 @@ fn main() -> ExitCode {
                 };
                 // Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep
                 // (a single run cannot be resumed); a second signal aborts, leaving nothing.
+                if let Some(t) = &trace
+                    && let (Ok(td), Ok(od)) = (
+                        std::path::absolute(t.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))),
+                        std::path::absolute(&dir),
+                    )
+                    && td.starts_with(&od)
+                {
+                    return input_error(format!(
+                        "{}: --trace must not be inside the --out folder {} (the folder is written whole)",
+                        t.display(),
+                        dir.display()
+                    ));
+                }
                 let staging = impsim::output::staging_path(&dir);
+                let trace_partial = trace.as_deref().map(impsim::output::partial_name);
                 let _ = ctrlc::set_handler(move || {
                     if STOP.swap(true, Ordering::SeqCst) {
                         let _ = std::fs::remove_dir_all(&staging);
-                        eprintln!("\naborted: no result written");
+                        if let Some(p) = &trace_partial {
+                            let _ = std::fs::remove_file(p);
+                        }
+                        say_err!("\naborted: no result written");
                         std::process::exit(130);
                     }
-                    eprintln!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
+                    say_err!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
                 });
                 let hours = params.duration.0 as f64 / 3.6e9;
                 let started = std::time::Instant::now();
@@ -359,25 +390,25 @@ fn main() -> ExitCode {
                         clock(eta)
                     );
                     if terminal {
-                        eprint!("\r{line}   ");
+                        say_err_part!("\r{line}   ");
                     } else if (done * 10.0) as u32 > last_tenth.get() {
                         last_tenth.set((done * 10.0) as u32);
-                        eprintln!("{line}");
+                        say_err!("{line}");
                     }
                 };
                 let ran = impsim::run::run_to_folder_with_progress(params, &spec, Some(&show));
                 if terminal && started.elapsed().as_secs_f64() >= 1.0 {
-                    eprint!("\r{:80}\r", "");
+                    say_err_part!("\r{:80}\r", "");
                 }
                 match ran {
                     Ok((report, dir)) => {
-                        print!("{}", describe(&report));
-                        println!(
+                        say_part!("{}", describe(&report));
+                        say!(
                             "  wrote          {}/{{summary.csv, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
                             dir.display()
                         );
                         if let Some(t) = trace {
-                            println!("  trace          {}", t.display());
+                            say!("  trace          {}", t.display());
                         }
                         ExitCode::SUCCESS
                     }
@@ -409,7 +440,7 @@ fn main() -> ExitCode {
             }
             match impsim::scenario::load(&workload, &set) {
                 Ok(p) => {
-                    println!("{}", impsim::bench::measure(&workload.display().to_string(), p).to_json());
+                    say!("{}", impsim::bench::measure(&workload.display().to_string(), p).to_json());
                     ExitCode::SUCCESS
                 }
                 Err(e) => input_error(e),
@@ -417,7 +448,7 @@ fn main() -> ExitCode {
         }
         Command::Merge { shards, out, force } => match merge_shards(&shards, &out, force) {
             Ok(dir) => {
-                println!("merged {} shards into {}", shards.len(), dir.display());
+                say!("merged {} shards into {}", shards.len(), dir.display());
                 ExitCode::SUCCESS
             }
             Err(e) => input_error(e),
@@ -500,8 +531,8 @@ fn tune(
     let started = std::time::Instant::now();
     match search.run() {
         Ok(outcome) => {
-            print!("{}", describe(&outcome, replications));
-            println!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
+            say_part!("{}", describe(&outcome, replications));
+            say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
             // Like a failed threshold: a pipeline must not read "no answer" as success.
             if outcome.recommended.is_some() { ExitCode::SUCCESS } else { ExitCode::from(NOTHING_MEETS) }
         }
@@ -576,16 +607,23 @@ fn bench(
         Ok(r) => r.peak_rss_bytes,
         Err(e) => return input_error(e),
     };
-    println!(
+    say!(
         "impsim bench: {} ({} runs per size, medians; SAP workers {}; baseline RSS {:.1} MiB)",
         workload.display(),
         repeat,
         if scale_sap { "scaled with the population" } else { "as in the workload" },
         baseline as f64 / 1048576.0
     );
-    println!(
+    say!(
         "{:>10} {:>8} {:>13} {:>9} {:>10} {:>11} {:>12} {:>14}",
-        "clients", "sim h", "events", "wall s", "M ev/s", "peak MiB", "bytes/client", "ev/client/day"
+        "clients",
+        "sim h",
+        "events",
+        "wall s",
+        "M ev/s",
+        "peak MiB",
+        "bytes/client",
+        "ev/client/day"
     );
     let mut rows = Vec::new();
     let mut csv_rows = Vec::new();
@@ -602,7 +640,7 @@ fn bench(
         let rss = median(runs.iter().map(|r| r.peak_rss_bytes as f64).collect());
         let per_client = (rss - baseline as f64).max(0.0) / n as f64;
         let r = &runs[0];
-        println!(
+        say!(
             "{:>10} {:>8.1} {:>13} {:>9.2} {:>10.2} {:>11.1} {:>12.0} {:>14.0}",
             n,
             r.sim_hours,
@@ -631,7 +669,7 @@ fn bench(
         rows.push((n, rate, per_client));
     }
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
-        println!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1);
+        say!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1);
     }
     let header: Vec<String> = [
         "workload",
@@ -660,7 +698,7 @@ fn bench(
     }
     match impsim::output::write_atomic(&out, &text) {
         Ok(()) => {
-            println!("wrote {}", out.display());
+            say!("wrote {}", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => input_error(e),

@@ -262,11 +262,13 @@ pub fn run_to_folder_with_progress(
     progress: Option<&dyn Fn(f64)>,
 ) -> Result<(Report, PathBuf), OutputError> {
     let staging = Staging::new(out.dir, out.force, false)?;
+    let trace_created = std::cell::Cell::new(false);
     let result = (|| {
         let duration = params.duration.0;
         let report = match out.trace {
             Some(path) => {
                 let writer = TraceWriter::create(path, out.force)?;
+                trace_created.set(true);
                 let (report, ticker) = simulate(params, Ticker::new(writer, duration, progress));
                 ticker.inner.finish()?;
                 report
@@ -284,6 +286,7 @@ pub fn run_to_folder_with_progress(
         Ok(report)
     })();
     if result.is_err()
+        && trace_created.get()
         && let Some(path) = out.trace
     {
         // A trace is renamed into place only when complete; a failed run leaves none.
@@ -480,9 +483,10 @@ pub fn experiment_to_folder(
                 return Err(e);
             }
         };
+        // Nothing finished yet (killed before its first run, or never started): --resume just
+        // starts, so resubmitting a batch job always works.
         if !partial_folder && journaled.is_empty() {
-            staging.abandon();
-            return Err(out_err(dir, "nothing to resume: no partial result here and no journal of finished runs"));
+            progress.note("nothing to resume yet (no finished run); starting the sweep");
         }
         for r in journaled {
             if !previous
@@ -538,7 +542,13 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf
     use crate::experiment::results::{read_runs, write_all};
     let mut meta = None;
     let mut records = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for d in dirs {
+        if let Ok(real) = d.canonicalize()
+            && !seen.insert(real)
+        {
+            return Err(crate::output::out_err(d, "is given twice; give each shard folder once"));
+        }
         let (m, r) = read_runs(d)?;
         match &meta {
             None => meta = Some(m),

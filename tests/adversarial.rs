@@ -389,6 +389,7 @@ fn a_stale_journal_is_neither_dropped_silently_nor_mixed_in() {
     // What a killed sweep leaves: a journal with finished runs.
     ok(s.run(&["run", "e.toml", "--out", "whole"]));
     s.write(".out.partial/journal.jsonl", "");
+    s.write(".out.partial/.lock", "");
     let exp = impsim::experiment::load(&s.path("e.toml"), &[]).unwrap();
     let meta = impsim::experiment::results::Meta::of(&exp);
     let (_, runs) = impsim::experiment::results::read_runs(&s.path("whole")).unwrap();
@@ -411,11 +412,13 @@ fn a_stale_journal_is_neither_dropped_silently_nor_mixed_in() {
 }
 
 #[test]
-fn resume_without_anything_to_resume_says_so() {
+fn resume_with_nothing_finished_yet_just_starts_and_needs_a_folder_named() {
+    // What a batch job resubmitted after being killed before its first run finished does.
     let s = Sandbox::new("noresume");
-    refused(s.run(&["run", "e.toml", "--out", "out", "--resume"]), &["nothing to resume"]);
+    let text = ok(s.run(&["run", "e.toml", "--out", "out", "--resume"]));
+    assert!(text.contains("nothing to resume yet"), "{text}");
+    assert!(s.path("out/points.csv").exists());
     refused(s.run(&["run", "e.toml", "--resume"]), &["--out"]);
-    assert!(!s.path("out").exists() && !s.path(".out.partial").exists());
 }
 
 // ---- documented commands work when repeated --------------------------------------------------
@@ -663,4 +666,127 @@ fn sigkill_at_any_moment_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
         }
         assert!(!s.path(&format!(".{out}.partial")).exists(), "killed at {ms} ms: staging left");
     }
+}
+
+// ---- findings of the adversarial review ------------------------------------------------------
+
+#[test]
+fn a_planted_staging_folder_or_symlink_is_never_trusted() {
+    let s = Sandbox::new("planted");
+    s.write("docs/a.txt", "mine");
+    std::os::unix::fs::symlink(s.path("docs"), s.path(".out.partial")).unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "out"]), &["not impsim's staging folder", "symbolic link"]);
+    assert_eq!(std::fs::read_to_string(s.path("docs/a.txt")).unwrap(), "mine");
+    assert!(!s.path("out").exists());
+    // A real folder of the user's under that name: no lock file, or foreign files.
+    s.write(".o2.partial/a.txt", "mine");
+    refused(s.run(&["run", "s.toml", "--out", "o2"]), &["not impsim's staging folder"]);
+    s.write(".o2.partial/.lock", "");
+    refused(s.run(&["run", "s.toml", "--out", "o2"]), &["holds \"a.txt\""]);
+    assert_eq!(std::fs::read_to_string(s.path(".o2.partial/a.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn an_existing_partial_file_is_never_overwritten_or_published() {
+    let s = Sandbox::new("partialfile");
+    s.write("keep.txt", "mine");
+    std::os::unix::fs::symlink(s.path("keep.txt"), s.path("t.csv.partial")).unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv"]), &["t.csv.partial exists"]);
+    s.write("n.csv.partial", "notes");
+    refused(s.run(&["run", "s.toml", "--out", "o", "--trace", "n.csv"]), &["n.csv.partial exists"]);
+    s.write("b.csv.partial", "notes");
+    refused(
+        s.run(&["bench", "--clients", "10", "--repeat", "1", "--duration", "10m", "--out", "b.csv"]),
+        &["b.csv.partial exists"],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("keep.txt")).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(s.path("n.csv.partial")).unwrap(), "notes");
+    assert!(!s.path("t.csv").exists() && !s.path("n.csv").exists() && !s.path("b.csv").exists());
+}
+
+#[test]
+fn empty_input_is_refused_not_run_as_the_defaults() {
+    let s = Sandbox::new("empty");
+    refused(run_stdin(&s, "-", "", "o"), &["is empty"]);
+    s.write("empty.toml", "");
+    refused(s.run(&["run", "empty.toml", "--out", "o"]), &["empty.toml", "is empty"]);
+    // An experiment whose scenario is an empty standard input.
+    refused(run_stdin(&s, "x.toml", "", "o"), &["x.toml"]);
+    s.write("x.toml", "name = \"x\"\nscenario = \"/dev/stdin\"\n");
+    refused(run_stdin(&s, "x.toml", "", "o"), &["is empty"]);
+    assert!(!s.path("o").exists());
+    // Only comments: the defaults, on purpose.
+    s.write("c.toml", "# the defaults\nclients = 20\nduration = \"1h\"\n");
+    ok(s.run(&["run", "c.toml", "--out", "o"]));
+}
+
+#[test]
+fn a_closed_stderr_loses_no_finished_work() {
+    let s = Sandbox::new("stderr");
+    for (file, out) in [("e.toml", "e"), ("s.toml", "o")] {
+        let mut c =
+            s.cmd("", &["run", file, "--out", out]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(c.stderr.take());
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{file}: runs to the end and writes its result");
+        assert!(s.path(&format!("{out}/manifest.json")).exists(), "{file}");
+    }
+}
+
+#[test]
+fn output_paths_are_normalised_and_a_trace_inside_the_output_is_refused() {
+    let s = Sandbox::new("paths");
+    std::fs::create_dir_all(s.path("r")).unwrap();
+    ok(s.run(&["run", "s.toml", "--out", "r/."]));
+    assert!(s.path("r/manifest.json").exists());
+    ok(s.run(&["run", "s.toml", "--out", "./r/./", "--force"]));
+    refused(
+        s.run(&["run", "s.toml", "--out", "g", "--trace", "g/summary.csv"]),
+        &["must not be inside the --out folder"],
+    );
+    assert!(!s.path("g").exists() && !s.path(".g.partial").exists());
+    std::os::unix::fs::symlink(s.path("r"), s.path("link")).unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "link", "--force"]), &["symbolic link"]);
+}
+
+#[test]
+fn a_fixed_value_for_a_swept_field_is_refused() {
+    let s = Sandbox::new("setswept");
+    refused(s.run(&["run", "e.toml", "--set", "retention=2h", "--out", "o"]), &["retention", "is swept"]);
+    s.write("e2.toml", &EXPERIMENT.replace("[sweep]", "[set]\nretention = \"2h\"\n[sweep]"));
+    refused(s.run(&["run", "e2.toml", "--out", "o"]), &["set.retention", "is swept"]);
+}
+
+#[test]
+fn messages_point_to_the_way_on() {
+    let s = Sandbox::new("messages");
+    ok(s.run(&["run", "e.toml", "--shard", "1/2", "--out", "s1"]));
+    refused(s.run(&["merge", "s1", "./s1/", "--out", "m"]), &["given twice"]);
+    // A partial folder (as Ctrl-C leaves it) rerun without --resume: say --resume.
+    let mp = s.path("s1/manifest.json");
+    let m = std::fs::read_to_string(&mp).unwrap().replace("\"partial\": false", "\"partial\": true");
+    std::fs::write(&mp, m).unwrap();
+    refused(s.run(&["run", "e.toml", "--shard", "1/2", "--out", "s1"]), &["interrupted sweep", "--resume"]);
+}
+
+#[test]
+fn a_second_signal_on_a_traced_single_run_leaves_no_partial_trace() {
+    let s = Sandbox::new("trace-abort");
+    let mut c = s
+        .cmd(
+            "",
+            &["run", "s.toml", "--set", "clients=60000", "--set", "duration=72h", "--out", "o", "--trace", "t.csv"],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = first_progress(&mut c);
+    for _ in 0..2 {
+        assert!(Command::new("kill").args(["-INT", &c.id().to_string()]).status().unwrap().success());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(c.wait().unwrap().code(), Some(130));
+    assert!(!s.path("t.csv").exists() && !s.path("t.csv.partial").exists() && !s.path("o").exists());
 }

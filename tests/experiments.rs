@@ -55,6 +55,14 @@ fn thread_count_and_sharding_do_not_change_a_byte() {
     // Incomplete or duplicated shards are refused.
     assert!(merge_shards(&shards[..2], &base.join("bad"), true).unwrap_err().message.contains("runs"));
     let dup = vec![shards[0].clone(), shards[0].clone(), shards[1].clone(), shards[2].clone()];
+    assert!(merge_shards(&dup, &base.join("bad"), true).unwrap_err().message.contains("given twice"));
+    // A copy of a shard under another name holds the same runs: refused as runs in two shards.
+    let copy = base.join("s1-copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for e in std::fs::read_dir(&shards[0]).unwrap().flatten() {
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let dup = vec![shards[0].clone(), copy, shards[1].clone(), shards[2].clone()];
     assert!(merge_shards(&dup, &base.join("bad"), true).unwrap_err().message.contains("two shards"));
     let _ = std::fs::remove_dir_all(&base);
 }

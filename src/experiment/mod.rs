@@ -142,6 +142,26 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         axes.push(k.clone());
         values.push(list.clone());
     }
+    // A fixed value for a swept field would be overwritten at every point: say so.
+    for (k, _) in spec.set.iter().flatten() {
+        if axes.contains(k) {
+            return Err(err(
+                &file,
+                &format!("set.{k}"),
+                format!("`{k}` is swept; a fixed value would be ignored: remove one of them"),
+            ));
+        }
+    }
+    for o in extra_set {
+        let k = o.split('=').next().unwrap_or("").trim();
+        if axes.iter().any(|a| a == k) {
+            return Err(err(
+                "--set",
+                k,
+                format!("`{k}` is swept by {file}; a fixed value would be ignored: remove the --set"),
+            ));
+        }
+    }
     // Refused before the product is built: a sweep's points are all resolved up front.
     let count = values.iter().fold(1u128, |n, v| n.saturating_mul(v.len() as u128));
     if count > MAX_POINTS as u128 {
@@ -251,6 +271,8 @@ impl Shard {
 pub trait Progress: Sync {
     fn run_done(&self, done: usize, total: usize, events: u64, elapsed: f64);
     fn finish(&self) {}
+    /// Something the person running the sweep should know.
+    fn note(&self, _: &str) {}
 }
 
 pub struct NoProgress;
@@ -309,10 +331,7 @@ pub fn run(
                         crate::run::stalled_message(t)
                     )));
                 }
-                let n = report.outcome.metrics.c.events;
-                let ev = events.fetch_add(n, Ordering::Relaxed) + n;
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress.run_done(d, total, ev, started.elapsed().as_secs_f64());
+                // Journaled before anything is said about it: the run is safe first.
                 let record = RunRecord::from_report(p, r, &report);
                 if let Some(j) = journal
                     && let Err(e) = j.append(&record)
@@ -320,6 +339,10 @@ pub fn run(
                     stop.store(true, Ordering::Relaxed);
                     return Some(Err(e.to_string()));
                 }
+                let n = report.outcome.metrics.c.events;
+                let ev = events.fetch_add(n, Ordering::Relaxed) + n;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.run_done(d, total, ev, started.elapsed().as_secs_f64());
                 Some(Ok(record))
             })
             .collect()

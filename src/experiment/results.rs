@@ -281,7 +281,12 @@ fn journal_line(r: &RunRecord) -> String {
 /// The runs a journal holds, if it belongs to this experiment and shard. An incomplete last
 /// line (the process was killed while writing it) is dropped: that run is simply run again.
 pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec<RunRecord>, OutputError> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // Unreadable is not empty: starting afresh would rewrite it and drop its runs.
+        Err(e) => return Err(out_err(path, format!("cannot read the journal of finished runs: {e}"))),
+    };
     let mut lines = text.split_inclusive('\n');
     let Some(head) = lines.next() else { return Ok(Vec::new()) };
     let head: serde_json::Value =
@@ -291,7 +296,7 @@ pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec
     if !theirs.same_experiment(meta) || head["shard"].as_str() != shard {
         return Err(out_err(
             path,
-            "this journal belongs to another experiment (or shard); --resume needs the same one, or pass --force to discard it",
+            "this journal belongs to another experiment (or shard); --resume needs the same one (a run without --resume, with --force, discards it)",
         ));
     }
     let mut records = Vec::new();
@@ -300,8 +305,9 @@ pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec
         if !line.ends_with('\n') {
             break; // cut short by a kill
         }
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| out_err(path, format!("a damaged line: {e}")))?;
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            out_err(path, format!("a damaged line: {e}; delete it (that run is then run again) or the journal"))
+        })?;
         let r: Option<RunRecord> = (|| {
             let strings = |x: &serde_json::Value| -> Option<Vec<String>> {
                 x.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
@@ -322,7 +328,7 @@ pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec
             return Err(out_err(
                 path,
                 format!(
-                    "run {}/{}: damaged or out of range; pass --force to discard the journal",
+                    "run {}/{}: damaged or out of range; delete its line (that run is then run again) or the journal",
                     r.point, r.replication
                 ),
             ));

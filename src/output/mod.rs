@@ -51,7 +51,11 @@ impl Staging {
     /// a journal of finished runs: then it is kept with `keep_journal` (`--resume`), cleared
     /// with `force`, and otherwise refused, so finished work is never dropped silently.
     pub fn new(target: &Path, force: bool, keep_journal: bool) -> Result<Staging, OutputError> {
+        let target = &out_folder(target)?;
         if let Ok(m) = std::fs::symlink_metadata(target) {
+            if m.file_type().is_symlink() {
+                return Err(out_err(target, "is a symbolic link; give the folder itself as --out"));
+            }
             if !m.is_dir() {
                 return Err(out_err(target, "exists and is not a folder; --out names a folder"));
             }
@@ -61,13 +65,19 @@ impl Staging {
             }
             let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
             if !empty && !force {
+                let partial = std::fs::read_to_string(target.join("manifest.json"))
+                    .is_ok_and(|t| t.contains("\"partial\": true"));
                 return Err(out_err(
                     target,
-                    "the output folder exists and is not empty; choose another --out or pass --force to replace it",
+                    if partial {
+                        "holds the partial result of an interrupted sweep; finish it with --resume, or pass --force to replace it"
+                    } else {
+                        "the output folder exists and is not empty; choose another --out or pass --force to replace it"
+                    },
                 ));
             }
             if !empty {
-                replaceable(target).map_err(|m| out_err(target, format!("--force refused: {m}")))?;
+                replaceable(target).map_err(|m| out_err(target, format!("will not replace it: {m}")))?;
             }
         }
         let parent = parent_of(target);
@@ -76,7 +86,8 @@ impl Staging {
         let tmp = staging_path(target);
         match std::fs::create_dir(&tmp) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // Left by an earlier impsim, or planted: trusted only if it is impsim's (see below).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ours_staging(&tmp)?,
             Err(e) => return Err(out_err(target, format!("cannot create the output folder here: {e}"))),
         }
         let lock = std::fs::OpenOptions::new()
@@ -157,7 +168,10 @@ impl Staging {
             if let Some((old, _)) = &replaced {
                 let _ = std::fs::rename(old, &self.target);
             }
-            return Err(out_err(&self.target, format!("cannot move the results into place: {e}")));
+            return Err(out_err(
+                &self.target,
+                format!("cannot move the results into place: {e}; the finished files are in {}", self.tmp.display()),
+            ));
         }
         // The journal goes only now: killed a moment earlier, the finished runs were still in
         // it (and a folder left holding it is still impsim's, see `replaceable`).
@@ -197,9 +211,50 @@ impl Staging {
     }
 }
 
+/// Whether an existing staging folder is one impsim made, so that clearing it deletes nothing
+/// else: a real folder (not a symbolic link) holding impsim's lock file and nothing but regular
+/// files of the kinds impsim writes there.
+fn ours_staging(tmp: &Path) -> Result<(), OutputError> {
+    let refuse = |why: &str| {
+        Err(out_err(tmp, format!("{why}, so it is not impsim's staging folder; move it away or choose another --out")))
+    };
+    let m = std::fs::symlink_metadata(tmp).map_err(|e| out_err(tmp, e))?;
+    if !m.is_dir() {
+        return refuse("is a symbolic link or a file");
+    }
+    if !std::fs::symlink_metadata(tmp.join(LOCK)).is_ok_and(|m| m.is_file()) {
+        return refuse("has no lock file");
+    }
+    for entry in std::fs::read_dir(tmp).map_err(|e| out_err(tmp, e))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        let kind = [".csv", ".svg", ".png", ".md", ".json", ".jsonl", ".partial"].iter().any(|x| name.ends_with(x));
+        if !regular || !(name == LOCK || (kind && !name.starts_with('.'))) {
+            return refuse(&format!("holds \"{name}\""));
+        }
+    }
+    Ok(())
+}
+
 /// Finished runs in a journal: its lines after the header.
 fn journal_runs(path: &Path) -> usize {
     std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0).saturating_sub(1)
+}
+
+/// The output folder as a path whose last part is its name: `d/.` is `d`; `d/..` and `/` name
+/// folders by position, so they are resolved (they must exist) or refused.
+pub fn out_folder(target: &Path) -> Result<PathBuf, OutputError> {
+    use std::path::Component;
+    let mut parts: Vec<Component> = target.components().collect();
+    while parts.len() > 1 && parts.last() == Some(&Component::CurDir) {
+        parts.pop();
+    }
+    let cleaned: PathBuf = parts.iter().collect();
+    match parts.last() {
+        Some(Component::Normal(_)) => Ok(cleaned),
+        Some(_) => cleaned.canonicalize().map_err(|e| out_err(target, format!("cannot resolve the folder: {e}"))),
+        None => Err(out_err(target, "give a folder name as --out")),
+    }
 }
 
 fn parent_of(target: &Path) -> PathBuf {
@@ -295,7 +350,7 @@ pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
 /// Write a whole file atomically: to `<name>.partial`, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = partial_name(path);
-    let mut f = std::fs::File::create(&tmp).map_err(|e| out_err(path, format!("cannot create: {e}")))?;
+    let mut f = create_new(&tmp).map_err(|e| out_err(path, e))?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| out_err(path, format!("cannot write: {e}")))?;
     std::fs::rename(&tmp, path).map_err(|e| out_err(path, format!("cannot rename into place: {e}")))
 }
@@ -304,6 +359,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Create a temporary file that must not exist yet (never following a symbolic link, never
+/// truncating a file someone else put there).
+pub fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!("{} exists (left by an interrupted run, or not impsim's); remove it and run again", tmp.display())
+        } else {
+            format!("cannot create {}: {e}", tmp.display())
+        }
+    })
 }
 
 pub fn partial_name(path: &Path) -> PathBuf {

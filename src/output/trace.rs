@@ -40,7 +40,7 @@ impl TraceWriter {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| out_err(parent, format!("cannot create the folder: {e}")))?;
         }
-        let f = File::create(partial_name(path)).map_err(|e| out_err(path, format!("cannot create the trace: {e}")))?;
+        let f = super::create_new(&partial_name(path)).map_err(|e| out_err(path, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, f);
         out.write_all(TRACE_HEADER.as_bytes()).map_err(|e| out_err(path, e))?;
         Ok(TraceWriter { path: path.to_path_buf(), out, error: None, rows: 0 })
