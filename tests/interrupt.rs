@@ -21,18 +21,7 @@ fn impsim(args: &[&str]) -> Command {
 
 #[test]
 fn sigint_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
-    let base = tmp("sweep");
-    std::fs::create_dir_all(&base).unwrap();
-    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-    let exp = base.join("exp.toml");
-    std::fs::write(
-        &exp,
-        format!(
-            "name = \"int\"\nscenario = {:?}\nreplications = 3\n[set]\nclients = 2000\n[sweep]\nretention = [\"0s\", \"5m\", \"15m\", \"30m\", \"1h\", \"2h\", \"6h\", \"24h\"]\n",
-            default.display().to_string()
-        ),
-    )
-    .unwrap();
+    let (base, exp) = sweep("sweep");
     let (exp_s, out, whole) = (exp.to_str().unwrap(), base.join("out"), base.join("whole"));
     let out_s = out.to_str().unwrap();
 
