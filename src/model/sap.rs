@@ -143,6 +143,7 @@ impl Sap {
         (g, g < requested)
     }
 
+    /// S5: a Session-ID never repeats within a run.
     pub fn new_session_id(&mut self) -> u64 {
         let id = self.next_session_id;
         // Kept in 48 bits (`U48`): 2^48 sessions are beyond any run.

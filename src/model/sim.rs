@@ -543,6 +543,7 @@ impl<O: Observer> Sim<O> {
         cl.set_login_answered(true);
         cl.set_relogin_asked(false);
         self.live += 1;
+        // S9: during the session the SAP holds its context too (active, not retained, memory).
         self.active_bytes += bytes as u64;
         if deadline != NEVER {
             self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
