@@ -58,7 +58,7 @@ pub fn measure(workload: &str, params: Params) -> BenchRow {
         sim_hours,
         events: outcome.metrics.c.events,
         wall_seconds,
-        peak_rss_bytes: crate::run::peak_rss_bytes().unwrap_or(0),
+        peak_rss_bytes: crate::guard::peak_rss_bytes().unwrap_or(0),
     }
 }
 

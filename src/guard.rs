@@ -152,3 +152,11 @@ pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), String> 
          to run anyway"
     ))
 }
+
+/// Peak resident memory of this process (Linux), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

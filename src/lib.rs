@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod engine;
 pub mod experiment;
+pub mod folder;
 pub mod guard;
 pub mod input;
 pub mod model;

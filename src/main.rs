@@ -3,7 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use impsim::experiment::{self, Progress, Shard};
-use impsim::run::{RunOutput, SweepEnd, describe, experiment_to_folder, merge_shards};
+use impsim::folder::{RunOutput, SweepEnd, SweepOptions, experiment_to_folder, merge_shards};
+use impsim::run::describe;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -261,7 +262,7 @@ fn main() -> ExitCode {
                 let dir = match (out, resume) {
                     (Some(d), _) => d,
                     (None, true) => return input_error("--resume: name the folder to finish with --out"),
-                    (None, false) => impsim::run::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
+                    (None, false) => impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
                 };
                 let what = file.display().to_string();
                 let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
@@ -294,7 +295,8 @@ fn main() -> ExitCode {
                         "\ninterrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)"
                     );
                 });
-                match experiment_to_folder(&exp, &dir, force, threads, shard, &bar, &STOP, resume) {
+                let opts = SweepOptions { threads, shard, force, resume };
+                match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
                     Ok(SweepEnd::Complete(dir)) => {
                         say!("  wrote {}", dir.display());
                         ExitCode::SUCCESS
@@ -332,7 +334,7 @@ fn main() -> ExitCode {
                     return input_error(e);
                 }
                 let dir = out.unwrap_or_else(|| {
-                    impsim::run::fresh_folder(&PathBuf::from(format!(
+                    impsim::folder::fresh_folder(&PathBuf::from(format!(
                         "results/runs/{}-seed{}",
                         params.name, params.seed
                     )))
@@ -396,7 +398,7 @@ fn main() -> ExitCode {
                         say_err!("{line}");
                     }
                 };
-                let ran = impsim::run::run_to_folder_with_progress(params, &spec, Some(&show));
+                let ran = impsim::folder::run_to_folder_with_progress(params, &spec, Some(&show));
                 if terminal && started.elapsed().as_secs_f64() >= 1.0 {
                     say_err_part!("\r{:80}\r", "");
                 }

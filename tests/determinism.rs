@@ -3,8 +3,8 @@
 //! run. And a client's whole history depends only on (seed, client): adding clients that do not
 //! compete with it for the SAP changes none of its transactions.
 
+use impsim::folder::{RunOutput, run_to_folder};
 use impsim::model::Transaction;
-use impsim::run::{RunOutput, run_to_folder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Experiments: results never depend on threads, sharding or the other points.
 
 use impsim::experiment::{self, NoProgress, Shard};
-use impsim::run::{experiment_to_folder, merge_shards};
+use impsim::folder::{SweepOptions, experiment_to_folder, merge_shards};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -25,7 +25,14 @@ fn write_experiment(dir: &Path, sweep: &str) -> PathBuf {
 
 fn run(exp: &Path, out: &Path, threads: usize, shard: Shard) {
     let e = experiment::load(exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    experiment_to_folder(&e, out, true, threads, shard, &NoProgress, &AtomicBool::new(false), false).unwrap();
+    experiment_to_folder(
+        &e,
+        out,
+        &SweepOptions { force: true, shard, ..SweepOptions::new(threads) },
+        &NoProgress,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
 }
 
 fn read(dir: &Path, f: &str) -> Vec<u8> {

@@ -6,8 +6,8 @@
 //! fails here; regenerate them on purpose with experiments/regenerate.sh and say why.
 //! (Cargo runs tests from the package root, so paths match the ones in the committed files.)
 
-use impsim::experiment::{self, NoProgress, Shard};
-use impsim::run::{RunOutput, experiment_to_folder, run_to_folder};
+use impsim::experiment::{self, NoProgress};
+use impsim::folder::{RunOutput, SweepOptions, experiment_to_folder, run_to_folder};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -89,7 +89,14 @@ fn experiment_reproduces(name: &str) {
     let out = out_dir(name);
     let exp = experiment::load(Path::new(&format!("experiments/{name}.toml")), &[]).unwrap();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    experiment_to_folder(&exp, &out, true, threads, Shard::all(), &NoProgress, &AtomicBool::new(false), false).unwrap();
+    experiment_to_folder(
+        &exp,
+        &out,
+        &SweepOptions { force: true, ..SweepOptions::new(threads) },
+        &NoProgress,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     same_as_committed(&out, name);
 }
 
