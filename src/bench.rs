@@ -70,3 +70,110 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     let n = v.len();
     if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
+
+/// The first columns of bench's table: how `bench --force` recognises a table bench wrote.
+pub const HEADER: &str = "workload,clients,sap_workers,sim_hours,repeat,events,wall_seconds,";
+
+/// What `impsim bench` measures: each population size `repeat` times, every run in a fresh
+/// process (`exe bench-one`), so one run's memory never inflates the next one's peak.
+pub struct Plan {
+    pub exe: std::path::PathBuf,
+    pub workload: std::path::PathBuf,
+    pub clients: Vec<u32>,
+    pub duration: Option<String>,
+    pub repeat: u32,
+    pub scale_sap: bool,
+}
+
+/// Run the plan, reporting a line per size through `say`, and return the table as CSV text.
+pub fn table(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<Vec<u8>, String> {
+    let one = |n: u32| -> Result<BenchRow, String> {
+        let mut c = std::process::Command::new(&plan.exe);
+        c.arg("bench-one").arg(&plan.workload).arg("--clients").arg(n.to_string());
+        if let Some(d) = &plan.duration {
+            c.arg("--duration").arg(d);
+        }
+        if plan.scale_sap {
+            c.arg("--scale-sap");
+        }
+        let o = c.output().map_err(|e| e.to_string())?;
+        if !o.status.success() {
+            let text = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            return Err(text.strip_prefix("error: ").map(String::from).unwrap_or(text));
+        }
+        BenchRow::from_json(String::from_utf8_lossy(&o.stdout).trim()).ok_or_else(|| "bad bench-one output".to_string())
+    };
+    // The fixed cost of a process that simulates (almost) nothing.
+    let baseline = one(1)?.peak_rss_bytes;
+    say(&format!(
+        "impsim bench: {} ({} runs per size, medians; SAP workers {}; baseline RSS {:.1} MiB)",
+        plan.workload.display(),
+        plan.repeat,
+        if plan.scale_sap { "scaled with the population" } else { "as in the workload" },
+        baseline as f64 / 1048576.0
+    ));
+    say(&format!(
+        "{:>10} {:>8} {:>13} {:>9} {:>10} {:>11} {:>12} {:>14}",
+        "clients", "sim h", "events", "wall s", "M ev/s", "peak MiB", "bytes/client", "ev/client/day"
+    ));
+    let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
+    for &n in &plan.clients {
+        let mut runs = Vec::new();
+        for _ in 0..plan.repeat.max(1) {
+            runs.push(one(n)?);
+        }
+        let wall = median(runs.iter().map(|r| r.wall_seconds).collect());
+        let rate = median(runs.iter().map(|r| r.events_per_second()).collect());
+        let rss = median(runs.iter().map(|r| r.peak_rss_bytes as f64).collect());
+        let per_client = (rss - baseline as f64).max(0.0) / n as f64;
+        let r = &runs[0];
+        say(&format!(
+            "{:>10} {:>8.1} {:>13} {:>9.2} {:>10.2} {:>11.1} {:>12.0} {:>14.0}",
+            n,
+            r.sim_hours,
+            r.events,
+            wall,
+            rate / 1e6,
+            rss / 1048576.0,
+            per_client,
+            r.events_per_client_day()
+        ));
+        for (i, x) in runs.iter().enumerate() {
+            csv_rows.push(vec![
+                x.workload.clone(),
+                n.to_string(),
+                x.sap_workers.to_string(),
+                format!("{:.3}", x.sim_hours),
+                i.to_string(),
+                x.events.to_string(),
+                format!("{:.3}", x.wall_seconds),
+                format!("{:.0}", x.events_per_second()),
+                x.peak_rss_bytes.to_string(),
+                format!("{:.1}", (x.peak_rss_bytes as f64 - baseline as f64).max(0.0) / n as f64),
+                format!("{:.1}", x.events_per_client_day()),
+            ]);
+        }
+        rows.push((n, rate, per_client));
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        say(&format!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1));
+    }
+    let header: Vec<String> = [
+        "workload",
+        "clients",
+        "sap_workers",
+        "sim_hours",
+        "repeat",
+        "events",
+        "wall_seconds",
+        "events_per_second",
+        "peak_rss_bytes",
+        "bytes_per_client",
+        "events_per_client_day",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    crate::output::tables::csv_text(&header, &csv_rows)
+}

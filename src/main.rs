@@ -542,9 +542,6 @@ fn tune(
     }
 }
 
-/// The header of bench's table: how `--force` recognises a table bench wrote.
-const BENCH_HEADER: &str = "workload,clients,sap_workers,sim_hours,repeat,events,wall_seconds,";
-
 fn bench(
     workload: PathBuf,
     clients: Vec<u32>,
@@ -554,7 +551,6 @@ fn bench(
     force: bool,
     scale_sap: bool,
 ) -> ExitCode {
-    use impsim::bench::{BenchRow, median};
     // The default workload, wherever impsim is run from within its checkout.
     let workload = if workload.exists() || workload != Path::new(DEFAULT_WORKLOAD) {
         workload
@@ -570,7 +566,7 @@ fn bench(
                 .unwrap_or(base)
         }
         Some(p) if p.exists() => {
-            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(BENCH_HEADER));
+            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(impsim::bench::HEADER));
             if !force {
                 return input_error(format!(
                     "{}: exists; choose another --out or pass --force to replace it",
@@ -588,108 +584,8 @@ fn bench(
         Ok(e) => e,
         Err(e) => return input_error(format!("cannot find the impsim executable: {e}")),
     };
-    let one = |n: u32| -> Result<BenchRow, String> {
-        let mut c = std::process::Command::new(&exe);
-        c.arg("bench-one").arg(&workload).arg("--clients").arg(n.to_string());
-        if let Some(d) = &duration {
-            c.arg("--duration").arg(d);
-        }
-        if scale_sap {
-            c.arg("--scale-sap");
-        }
-        let o = c.output().map_err(|e| e.to_string())?;
-        if !o.status.success() {
-            let text = String::from_utf8_lossy(&o.stderr).trim().to_string();
-            return Err(text.strip_prefix("error: ").map(String::from).unwrap_or(text));
-        }
-        BenchRow::from_json(String::from_utf8_lossy(&o.stdout).trim()).ok_or_else(|| "bad bench-one output".to_string())
-    };
-    // The fixed cost of a process that simulates (almost) nothing.
-    let baseline = match one(1) {
-        Ok(r) => r.peak_rss_bytes,
-        Err(e) => return input_error(e),
-    };
-    say!(
-        "impsim bench: {} ({} runs per size, medians; SAP workers {}; baseline RSS {:.1} MiB)",
-        workload.display(),
-        repeat,
-        if scale_sap { "scaled with the population" } else { "as in the workload" },
-        baseline as f64 / 1048576.0
-    );
-    say!(
-        "{:>10} {:>8} {:>13} {:>9} {:>10} {:>11} {:>12} {:>14}",
-        "clients",
-        "sim h",
-        "events",
-        "wall s",
-        "M ev/s",
-        "peak MiB",
-        "bytes/client",
-        "ev/client/day"
-    );
-    let mut rows = Vec::new();
-    let mut csv_rows = Vec::new();
-    for &n in &clients {
-        let mut runs = Vec::new();
-        for _ in 0..repeat.max(1) {
-            match one(n) {
-                Ok(r) => runs.push(r),
-                Err(e) => return input_error(e),
-            }
-        }
-        let wall = median(runs.iter().map(|r| r.wall_seconds).collect());
-        let rate = median(runs.iter().map(|r| r.events_per_second()).collect());
-        let rss = median(runs.iter().map(|r| r.peak_rss_bytes as f64).collect());
-        let per_client = (rss - baseline as f64).max(0.0) / n as f64;
-        let r = &runs[0];
-        say!(
-            "{:>10} {:>8.1} {:>13} {:>9.2} {:>10.2} {:>11.1} {:>12.0} {:>14.0}",
-            n,
-            r.sim_hours,
-            r.events,
-            wall,
-            rate / 1e6,
-            rss / 1048576.0,
-            per_client,
-            r.events_per_client_day()
-        );
-        for (i, x) in runs.iter().enumerate() {
-            csv_rows.push(vec![
-                x.workload.clone(),
-                n.to_string(),
-                x.sap_workers.to_string(),
-                format!("{:.3}", x.sim_hours),
-                i.to_string(),
-                x.events.to_string(),
-                format!("{:.3}", x.wall_seconds),
-                format!("{:.0}", x.events_per_second()),
-                x.peak_rss_bytes.to_string(),
-                format!("{:.1}", (x.peak_rss_bytes as f64 - baseline as f64).max(0.0) / n as f64),
-                format!("{:.1}", x.events_per_client_day()),
-            ]);
-        }
-        rows.push((n, rate, per_client));
-    }
-    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
-        say!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1);
-    }
-    let header: Vec<String> = [
-        "workload",
-        "clients",
-        "sap_workers",
-        "sim_hours",
-        "repeat",
-        "events",
-        "wall_seconds",
-        "events_per_second",
-        "peak_rss_bytes",
-        "bytes_per_client",
-        "events_per_client_day",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let text = match impsim::output::tables::csv_text(&header, &csv_rows) {
+    let plan = impsim::bench::Plan { exe, workload, clients, duration, repeat, scale_sap };
+    let text = match impsim::bench::table(&plan, &mut |line| say!("{line}")) {
         Ok(t) => t,
         Err(e) => return input_error(e),
     };
