@@ -4,7 +4,7 @@
 use super::context::{Gone, NONE};
 use super::cost::{Rebuild, Syntax};
 use super::sap::SapSession;
-use crate::engine::time::NEVER;
+use crate::engine::U48;
 
 /// What the client is doing; decides what its pending timer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,29 +40,6 @@ pub enum Step {
     Capability,
     /// Rebuilding subscriptions and groups after a fresh login, one transaction each.
     Rebuild,
-}
-
-/// A time (microseconds) or Session-ID kept in 48 bits, so a client record stays small:
-/// 2^48 us is 8.9 years, beyond any run (`scenario` limits `duration`), so a time past the
-/// run's end may be stored as "never" without changing what the run does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct U48([u16; 3]);
-
-impl U48 {
-    const MAX: u64 = (1 << 48) - 1;
-
-    /// Values from 2^48 - 1 up (such as `NEVER`) are kept as 2^48 - 1 and read back as `NEVER`.
-    #[inline]
-    pub fn new(v: u64) -> U48 {
-        let v = v.min(Self::MAX);
-        U48([v as u16, (v >> 16) as u16, (v >> 32) as u16])
-    }
-
-    #[inline]
-    pub fn get(self) -> u64 {
-        let v = self.0[0] as u64 | (self.0[1] as u64) << 16 | (self.0[2] as u64) << 32;
-        if v == Self::MAX { NEVER } else { v }
-    }
 }
 
 /// The longest run whose times all fit a `U48`.

@@ -3,10 +3,10 @@
 //! client's session (`SapSession`) is stored in that client's slot, beside the client's own
 //! state, because nearly every event touches both: one cache miss instead of two.
 
-use super::client::U48;
 use super::context::{ContextStore, Gone, NONE};
 use super::cost::{Primitive, Syntax};
 use super::params::{Params, Span};
+use crate::engine::U48;
 use crate::engine::time::{NEVER, SimTime, after};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -3,13 +3,14 @@
 //! it stands for. A request's effect on the SAP happens when it *arrives* (send time plus
 //! half the round trip); the client reacts when the response (or its timeout) reaches it.
 
-use super::client::{Client, Purpose, State, Step, U48};
+use super::client::{Client, Purpose, State, Step};
 use super::context::{Gone, NONE};
 use super::cost::{ContextShape, Primitive, Syntax, TrafficCost};
 use super::dist::{CountDist, Dist, DurationDist};
 use super::metrics::{EndReason, Metrics, Sample};
 use super::params::{Params, ReplaceScope};
 use super::sap::{LoginVerdict, Sap, Status, span_us};
+use crate::engine::U48;
 use crate::engine::time::{NEVER, SimTime, after};
 use crate::engine::{EventQueue, RngKey};
 
