@@ -193,6 +193,7 @@ impl Default for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::time::NEVER;
 
     #[test]
     fn the_record_stays_small() {
