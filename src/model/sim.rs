@@ -1305,7 +1305,7 @@ impl<O: Observer> Sim<O> {
 
 #[cfg(test)]
 mod tests {
-    use super::pick;
+    use super::{Params, Sim, pick};
 
     #[test]
     fn pick_splits_the_unit_interval_by_weight_and_never_picks_a_zero_weight() {
@@ -1331,5 +1331,27 @@ mod tests {
             x -= v;
         }
         assert_eq!(pick(&w, u), 2);
+    }
+
+    /// Every Client-ID generation of a slot draws its profile (S14, S17) from positions of its
+    /// own: no two (generation, part) pairs share a draw, so a new Client-ID's syntax, version
+    /// and context are independent of the old one's, and of each other.
+    #[test]
+    fn profile_draws_of_every_client_id_generation_and_part_are_distinct() {
+        let sim = Sim::new(Params { clients: 2, ..Default::default() });
+        for c in 0..2 {
+            let mut seen: Vec<(u64, u32, u64)> = Vec::new();
+            for identity in 0..4u32 {
+                for k in 0..16u64 {
+                    let u = sim.profile_u(c, identity, k);
+                    assert!((0.0..1.0).contains(&u));
+                    seen.push((u.to_bits(), identity, k));
+                }
+            }
+            seen.sort();
+            for w in seen.windows(2) {
+                assert_ne!(w[0].0, w[1].0, "slot {c}: {:?} and {:?} share a draw", &w[0], &w[1]);
+            }
+        }
     }
 }
