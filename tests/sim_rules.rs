@@ -337,3 +337,22 @@ fn a_session_ended_by_disconnect_instead_of_auto_logout_costs_the_same_events() 
     assert_eq!(rows(&trace, P::Disconnect)[0].time, 65 * MIN + 50 * MS);
     assert_eq!(count(&disconnected, "events"), count(&walked, "events"));
 }
+
+/// A request that times out is sent again after `retry_backoff` x 2^(k-1) for its k-th retry
+/// (capped at `retry_backoff_max`).
+#[test]
+fn a_timed_out_request_is_retried_after_the_backoff_of_its_retry_number() {
+    // Every response comes 100 ms after its request, 1 us after the client gave up on it.
+    let (_, trace) = run(quiet(&[
+        "client.request_timeout=99999us",
+        "client.retry_backoff=1s",
+        "client.retry_backoff_max=10s",
+        "duration=1m",
+    ]));
+    let logins: Vec<u64> = trace.iter().filter(|t| t.primitive == P::Login).map(|t| t.time).take(7).collect();
+    let gaps: Vec<u64> = logins.windows(2).map(|w| w[1] - w[0]).collect();
+    // Each retry leaves 99.999 ms (the timeout) plus its backoff after the previous attempt:
+    // 1, 2, 4, 8 s, then the 10 s cap.
+    let backoffs = [1u64, 2, 4, 8, 10, 10].map(|s| 99_999 + s * 1_000_000);
+    assert_eq!(gaps, backoffs, "arrivals {logins:?}");
+}
