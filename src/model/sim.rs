@@ -10,9 +10,8 @@ use super::dist::{CountDist, Dist, DurationDist};
 use super::metrics::{EndReason, Metrics, Sample};
 use super::params::{Params, ReplaceScope};
 use super::sap::{LoginVerdict, Sap, Status, span_us};
-use crate::engine::U48;
 use crate::engine::time::{NEVER, SimTime, after};
-use crate::engine::{EventQueue, RngKey};
+use crate::engine::{EventQueue, RngKey, U48};
 
 /// One transaction as the SAP sees it: the load-generator view (`--trace`).
 #[derive(Clone, Debug, PartialEq)]
@@ -544,8 +543,7 @@ impl<O: Observer> Sim<O> {
         cl.set_login_answered(true);
         cl.set_relogin_asked(false);
         self.live += 1;
-        // S9: during the session the SAP holds its context too (active, not retained, memory).
-        self.active_bytes += bytes as u64;
+        self.active_bytes += bytes as u64; // S9: the SAP holds a live session's context too.
         if deadline != NEVER {
             self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
         }
