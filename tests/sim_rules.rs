@@ -356,3 +356,21 @@ fn a_timed_out_request_is_retried_after_the_backoff_of_its_retry_number() {
     let backoffs = [1u64, 2, 4, 8, 10, 10].map(|s| 99_999 + s * 1_000_000);
     assert_eq!(gaps, backoffs, "arrivals {logins:?}");
 }
+
+/// S17: an abandoned client is replaced by a new client with a new Client-ID, which neither
+/// recovers nor replaces the abandoned one's context: each abandonment leaks one context under
+/// infinite retention.
+#[test]
+fn s17_a_replacement_client_has_a_new_client_id_and_leaves_the_old_context_behind() {
+    let (r, _) = run(quiet(&[
+        "retention=infinite",
+        "client.abandon_prob=1",
+        "client.session_length=1h",
+        "client.logout_prob=1",
+    ]));
+    let abandoned = count(&r, "abandoned");
+    assert!(abandoned >= 3, "{abandoned}");
+    assert_eq!(count(&r, "contexts_replaced"), 0, "another client's context is not replaced");
+    assert_eq!(count(&r, "recovery_successes"), 0);
+    assert_eq!(r.outcome.census.contexts_retained, abandoned, "each abandoned context is kept");
+}
