@@ -374,3 +374,43 @@ fn s17_a_replacement_client_has_a_new_client_id_and_leaves_the_old_context_behin
     assert_eq!(count(&r, "recovery_successes"), 0);
     assert_eq!(r.outcome.census.contexts_retained, abandoned, "each abandoned context is kept");
 }
+
+/// S10, S18: the SAP ends a session that hears nothing for a TTL, and the second LoginRequest
+/// of a 4-way login is heard: the session's deadline runs from its arrival, not from the first
+/// round's. With a 60 s round trip and KeepAlives 0.95 TTL after the client's last send, each
+/// KeepAlive after a 4-way recovery arrives 30 s before that deadline, and 30 s after a
+/// deadline counted from the first round.
+#[test]
+fn s10_s18_the_second_round_of_a_4_way_login_restarts_the_auto_logout_timer() {
+    let (r, trace) = run(quiet(&[
+        "client.four_way_share=1",
+        "network.rtt=60s",
+        "client.request_timeout=5m",
+        "client.keepalive_ratio=0.95",
+        "sap.disconnect_every=2h",
+        "client.relogin_delay=1m",
+    ]));
+    assert!(count(&r, "recovery_successes") >= 3, "4-way recoveries happened");
+    assert_eq!(count(&r, "recovery_attempts"), count(&r, "recovery_successes"));
+    let refused: Vec<u64> =
+        rows(&trace, P::KeepAlive).iter().filter(|t| t.status != Status::Ok).map(|t| t.time).collect();
+    assert!(refused.is_empty(), "KeepAlives refused at {refused:?}");
+    assert_eq!(count(&r, "auto_logouts"), 0);
+    assert_eq!(count(&r, "logins_fresh"), 1, "only the initial login is fresh");
+}
+
+/// S8, S20: a login is initial once per client, for the first session the SAP sets up. Here
+/// every session is disconnected 500 ms after it is set up, before its rebuild ends (950 ms), so
+/// the client is never online; each re-login (S8 re-establishment off, retention 0: a 502,
+/// then a fresh login) is a fresh login, not another initial one.
+#[test]
+fn s08_s20_a_client_disconnected_before_it_is_online_has_one_initial_login() {
+    let (r, _) = run(quiet(&[
+        "sap.disconnect_every=500ms",
+        "sap.reestablish_after_disconnect=false",
+        "retention=0s",
+        "duration=1h",
+    ]));
+    assert!(count(&r, "logins_fresh") >= 10, "{}", count(&r, "logins_fresh"));
+    assert_eq!(count(&r, "logins_initial"), 1);
+}

@@ -953,10 +953,12 @@ impl<O: Observer> Sim<O> {
                 Status::Ok
             }
             Step::VersionDiscovery => Status::Ok,
-            Step::Login if self.clients[c].second_round() => Status::Ok,
-            // A retransmission of a login the SAP already answered with a session (the response
-            // was late): the same answer again, never a second session nor a second verdict,
-            // even if that session has ended meanwhile (the client learns it at its next request).
+            // The second LoginRequest of a 4-way login (S18), or a retransmission of a login the
+            // SAP already answered with a session (the response was late): the same answer
+            // again, never a second session nor a second verdict, even if that session has ended
+            // meanwhile (the client learns it at its next request). Either is heard, so a live
+            // session's auto-logout timer restarts (S10). After a SAP restart the answer is
+            // forgotten and the login judged afresh.
             Step::Login if self.clients[c].login_answered() => {
                 self.touch(c);
                 Status::Ok
@@ -1303,7 +1305,8 @@ impl<O: Observer> Sim<O> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Params, Sim, pick};
+    use super::{Params, Sim, Verdict, pick};
+    use crate::model::context::Gone;
 
     #[test]
     fn pick_splits_the_unit_interval_by_weight_and_never_picks_a_zero_weight() {
@@ -1351,5 +1354,30 @@ mod tests {
                 assert_ne!(w[0].0, w[1].0, "slot {c}: {:?} and {:?} share a draw", &w[0], &w[1]);
             }
         }
+    }
+
+    /// A login's verdict is counted once per attempt, however often the login is retried: a
+    /// live session found is a continuation, never a recovery (S1, S18); a 502 counts its reason.
+    #[test]
+    fn each_recovery_attempt_counts_its_verdict_exactly_once() {
+        let mut sim = Sim::new(Params { clients: 1, ..Default::default() });
+        let open = |sim: &mut Sim| sim.clients[0].set_attempt_open(true);
+        open(&mut sim);
+        sim.recovery_verdict(0, Verdict::Continued);
+        sim.recovery_verdict(0, Verdict::Continued); // a retry's answer: not counted again
+        assert_eq!(sim.m.c.continuations, 1);
+        assert!(sim.clients[0].continued() && sim.clients[0].restored());
+        open(&mut sim);
+        sim.recovery_verdict(0, Verdict::Continued);
+        assert_eq!(sim.m.c.continuations, 2);
+        open(&mut sim);
+        sim.recovery_verdict(0, Verdict::Recovered);
+        assert_eq!((sim.m.c.recovery_successes, sim.m.c.continuations), (1, 2));
+        open(&mut sim);
+        sim.clients[0].set_restored(false);
+        sim.recovery_verdict(0, Verdict::Failed(Gone::Expired));
+        assert!(!sim.clients[0].restored(), "a 502 restores nothing");
+        assert_eq!(sim.m.c.fail[Gone::Expired as usize], 1);
+        assert_eq!(sim.m.c.recovery_successes + sim.m.c.continuations, 3);
     }
 }
