@@ -1,4 +1,4 @@
-//! Rules of the session logic in src/model/sim.rs that the S-rule tests leave open: where
+//! Rules of the session logic in src/model/sim/ that the S-rule tests leave open: where
 //! each boundary of S8, S10, S16, S17 and S20 falls, and how a restart ends sessions. Each
 //! test names the rule it checks and asserts exact counts or an exact trace on a small
 //! scenario (the quiet single client unless said otherwise).

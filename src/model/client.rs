@@ -3,7 +3,7 @@
 
 use super::context::{Gone, NONE};
 use super::cost::{Rebuild, Syntax};
-use super::sap::SapSession;
+use super::sap::{SapSession, Status};
 use crate::engine::U48;
 
 /// What the client is doing; decides what its pending timer means.
@@ -100,7 +100,7 @@ pub struct Client {
     pub shape: Rebuild,
     pub state: State,
     pub step: Step,
-    pub status: u8,
+    pub status: Status,
     pub retries: u8,
     /// Why this slot's last context left the store (the 502 reason if it tries to recover).
     pub fate: Gone,
@@ -174,7 +174,7 @@ impl Client {
             shape: Rebuild::default(),
             state: State::Offline,
             step: Step::Login,
-            status: 0,
+            status: Status::Ok,
             retries: 0,
             fate: Gone::Unknown,
             version: 0,

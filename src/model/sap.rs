@@ -57,6 +57,24 @@ impl Status {
     }
 }
 
+/// A LoginRequest as the SAP judges it (S4, S18, S20).
+#[derive(Clone, Copy, Debug)]
+pub struct LoginRequest<'a> {
+    /// The SAP's record of the client's session, live or ended.
+    pub session: &'a SapSession,
+    /// The Client-ID generation that sends it (S17).
+    pub identity: u32,
+    pub version: u8,
+    pub syntax: Syntax,
+    /// The Session-ID carried: a recovery (S18); `None` for a fresh login (S20).
+    pub recover: Option<u64>,
+    /// The store index the simulator links to this client (`NONE` if none).
+    pub retained: u32,
+    /// Why this client's last context left the store: the 502's reason if nothing is found.
+    pub fate: Gone,
+    pub arrival: SimTime,
+}
+
 /// The SAP's answer to the first LoginRequest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginVerdict {
@@ -194,21 +212,9 @@ impl Sap {
         self.idle = 0;
     }
 
-    /// Decide on the first LoginRequest (S4, S18, S20). `recover` is the Session-ID carried,
-    /// if any; `retained` the store index the simulator links to this client (if any); `fate`
-    /// the recorded reason this client's last context left the store.
-    #[allow(clippy::too_many_arguments)]
-    pub fn judge_login(
-        &self,
-        session: &SapSession,
-        identity: u32,
-        version: u8,
-        syntax: Syntax,
-        recover: Option<u64>,
-        retained: u32,
-        fate: Gone,
-        arrival: SimTime,
-    ) -> LoginVerdict {
+    /// Decide on a LoginRequest (S4, S18, S20).
+    pub fn judge_login(&self, r: &LoginRequest) -> LoginVerdict {
+        let LoginRequest { session, identity, version, syntax, recover, retained, fate, arrival } = *r;
         if !self.accepts_version.get(version as usize).copied().unwrap_or(false) {
             return LoginVerdict::VersionRejected;
         }
@@ -333,15 +339,28 @@ mod tests {
         let none = SapSession::default();
         use LoginVerdict::*;
         let (v13, wbxml) = (2, Syntax::Wbxml);
-        assert_eq!(s.judge_login(&none, 0, 0, wbxml, None, NONE, Gone::Unknown, 0), VersionRejected);
-        assert_eq!(s.judge_login(&none, 0, 0, Syntax::Xml, None, NONE, Gone::Unknown, 0), VersionRejected);
-        assert_eq!(s.judge_login(&none, 0, v13, Syntax::Xml, None, NONE, Gone::Unknown, 0), SyntaxRejected);
-        assert_eq!(s.judge_login(&none, 0, 1, Syntax::Pts, None, NONE, Gone::Unknown, 0), Fresh);
+        #[allow(clippy::too_many_arguments)]
+        fn req(
+            session: &SapSession,
+            identity: u32,
+            version: u8,
+            syntax: Syntax,
+            recover: Option<u64>,
+            retained: u32,
+            fate: Gone,
+            arrival: SimTime,
+        ) -> LoginRequest<'_> {
+            LoginRequest { session, identity, version, syntax, recover, retained, fate, arrival }
+        }
+        assert_eq!(s.judge_login(&req(&none, 0, 0, wbxml, None, NONE, Gone::Unknown, 0)), VersionRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, 0, Syntax::Xml, None, NONE, Gone::Unknown, 0)), VersionRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, v13, Syntax::Xml, None, NONE, Gone::Unknown, 0)), SyntaxRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, 1, Syntax::Pts, None, NONE, Gone::Unknown, 0)), Fresh);
         // Refused versions and syntaxes are refused for recovery logins too (S4 before S18).
-        assert_eq!(s.judge_login(&live(5, 1), 1, 0, wbxml, Some(5), NONE, Gone::Unknown, 0), VersionRejected);
+        assert_eq!(s.judge_login(&req(&live(5, 1), 1, 0, wbxml, Some(5), NONE, Gone::Unknown, 0)), VersionRejected);
 
         let judge = |s: &Sap, sess: &SapSession, identity: u32, sid: u64, retained: u32, fate: Gone, t: u64| {
-            s.judge_login(sess, identity, v13, wbxml, Some(sid), retained, fate, t)
+            s.judge_login(&req(sess, identity, v13, wbxml, Some(sid), retained, fate, t))
         };
         // The session is still live: continued for its own Client-ID, 502 for another one.
         assert_eq!(judge(&s, &live(5, 1), 1, 5, NONE, Gone::Unknown, 0), StillLive);

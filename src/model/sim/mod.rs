@@ -1,0 +1,333 @@
+//! The simulation: the IMPS world driven by the event engine. Each event names a client
+//! (or a retained context, or the SAP) and is dispatched to the handler of the protocol step
+//! it stands for. A request's effect on the SAP happens when it *arrives* (send time plus
+//! half the round trip); the client reacts when the response (or its timeout) reaches it.
+
+use super::client::{Client, Purpose};
+use super::cost::{Primitive, Syntax, TrafficCost};
+use super::metrics::{Metrics, Sample};
+use super::params::{Params, ReplaceScope};
+use super::sap::{Sap, Status, span_us};
+use crate::engine::time::{SimTime, after};
+use crate::engine::{EventQueue, RngKey};
+
+mod arrival;
+mod event;
+mod exchange;
+mod profile;
+mod retention;
+mod session;
+mod user;
+
+pub use event::MAX_CLIENTS;
+use event::*;
+use profile::{P_USERS, pick, version_key};
+
+/// One transaction as the SAP sees it: the load-generator view (`--trace`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transaction {
+    pub time: SimTime,
+    pub client: u32,
+    /// 0 when the transaction carries no Session-ID (outband, S13).
+    pub session_id: u64,
+    pub primitive: Primitive,
+    pub inband: bool,
+    pub bytes: u32,
+    pub status: Status,
+}
+
+/// Receives every transaction; `()` ignores them at no cost.
+pub trait Observer {
+    fn transaction(&mut self, tx: &Transaction);
+}
+impl Observer for () {
+    #[inline]
+    fn transaction(&mut self, _: &Transaction) {}
+}
+impl Observer for Vec<Transaction> {
+    fn transaction(&mut self, tx: &Transaction) {
+        self.push(tx.clone());
+    }
+}
+
+/// What a run produced.
+pub struct Outcome {
+    pub metrics: Metrics,
+    pub end: SimTime,
+    pub census: Census,
+    /// Set when simulated time stopped advancing (a zero-delay loop in the scenario): the run
+    /// was cut short at this time and its numbers must not be used.
+    pub stalled_at: Option<SimTime>,
+}
+
+/// Where every session and context stands at the end: the conservation laws.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Census {
+    pub sessions_established: u64,
+    pub sessions_ended: u64,
+    pub sessions_live: u64,
+    pub contexts_created: u64,
+    pub contexts_live: u64,
+    pub contexts_retained: u64,
+    pub contexts_gone: u64,
+    pub retained_bytes: u64,
+}
+
+pub struct Sim<O: Observer = ()> {
+    p: Params,
+    key: RngKey,
+    q: EventQueue,
+    now: SimTime,
+    end: SimTime,
+    clients: Vec<Client>,
+    /// Slots of user u are user_first[u]..user_first[u+1] (empty unless the replace scope is `user`).
+    user_first: Vec<u32>,
+    sap: Sap,
+    m: Metrics,
+    obs: O,
+    version_weights: Vec<f64>,
+    syntax_weights: [f64; 3],
+    traffic: TrafficCost,
+    retention: Option<u64>,
+    /// The TimeToLive the SAP grants every session (S10): one request, one policy; and whether
+    /// it is less than the client asked for.
+    ttl: u64,
+    ttl_reduced: bool,
+    live: u64,
+    active_bytes: u64,
+}
+
+impl Sim<()> {
+    pub fn new(p: Params) -> Self {
+        Sim::with_observer(p, ())
+    }
+}
+
+impl<O: Observer> Sim<O> {
+    pub fn with_observer(p: Params, obs: O) -> Self {
+        let key = RngKey::from_seed(p.seed);
+        let mut versions: Vec<String> = p.client.versions.keys().chain(p.sap.versions.iter()).cloned().collect();
+        versions.sort_by_key(|v| version_key(v));
+        versions.dedup();
+        let version_weights = versions.iter().map(|v| p.client.versions.get(v).copied().unwrap_or(0.0)).collect();
+        let mut syntax_weights = [0.0; 3];
+        for s in Syntax::ALL {
+            syntax_weights[s as usize] = p.client.syntaxes.get(s.name()).copied().unwrap_or(0.0);
+        }
+        let n = p.clients as usize;
+        let mut clients = crate::engine::memory::huge_vec(n);
+        clients.resize(n, Client::new());
+        // Which slots belong to which user matters only to the `user` replace scope.
+        let mut user_first = Vec::new();
+        if p.store.replace_scope == ReplaceScope::User {
+            let (mut first, mut user) = (0usize, 0u32);
+            while first < n {
+                user_first.push(first as u32);
+                first += pick(&p.users.devices, key.uniform(user, P_USERS, 0)) + 1;
+                user += 1;
+            }
+            user_first.push(n as u32);
+        }
+        let sap = Sap::new(&p, &versions);
+        let (ttl, ttl_reduced) = sap.grant_ttl(span_us(p.client.requested_ttl));
+        Sim {
+            key,
+            q: EventQueue::with_capacity(n * 3 + 16),
+            now: 0,
+            end: p.duration.0,
+            clients,
+            user_first,
+            sap,
+            m: Metrics::default(),
+            obs,
+            version_weights,
+            syntax_weights,
+            traffic: TrafficCost::new(&p.cost.messages),
+            retention: p.retention.micros(),
+            ttl,
+            ttl_reduced,
+            live: 0,
+            active_bytes: 0,
+            p,
+        }
+    }
+
+    /// Run to the end and return what was measured.
+    pub fn run(mut self) -> (Outcome, O) {
+        self.start();
+        // No scenario needs more events at one instant than this; more means time has stopped.
+        let stall_limit = 1_000_000 + 1_000 * self.clients.len() as u64;
+        let mut same_instant = 0u64;
+        let mut stalled_at = None;
+        while let Some((t, payload)) = self.q.pop() {
+            if t > self.end {
+                break;
+            }
+            if t == self.now {
+                same_instant += 1;
+                if same_instant > stall_limit {
+                    stalled_at = Some(t);
+                    break;
+                }
+            } else {
+                same_instant = 0;
+            }
+            self.now = t;
+            self.m.c.popped += 1;
+            if let Some(ahead) = self.q.upcoming(PREFETCH_DISTANCE) {
+                self.prefetch(ahead);
+            }
+            self.dispatch(payload);
+        }
+        let (mut outcome, obs) = self.finish();
+        outcome.stalled_at = stalled_at;
+        (outcome, obs)
+    }
+
+    fn start(&mut self) {
+        for c in 0..self.clients.len() {
+            self.load_profile(c);
+            let t = self.p.startup.sample_us(self.key.uniform(c as u32, Purpose::Startup as u32, 0));
+            self.schedule_client(c, t);
+        }
+        self.q.push(0, event(K_SAMPLE, 0, 0));
+        if self.p.warmup.0 > 0 {
+            self.push(self.p.warmup.0, event(K_WARMUP_END, 0, 0));
+        }
+        for (i, t) in self.p.sap.restarts.iter().enumerate() {
+            if t.0 <= self.end {
+                self.q.push(t.0, event(K_RESTART, i as u32, 0));
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Outcome, O) {
+        let end = self.end;
+        self.now = end;
+        self.update_gauges();
+        // The laws hold over the whole run: what the warm-up counted, plus the measured window.
+        let (w, c) = (&self.m.warmup, &self.m.c);
+        let census = Census {
+            sessions_established: w.logins_fresh + w.sessions_recovered + c.logins_fresh + c.sessions_recovered,
+            sessions_ended: w.ended.iter().chain(&c.ended).sum(),
+            sessions_live: self.live,
+            contexts_created: w.contexts_created + c.contexts_created,
+            contexts_live: self.clients.iter().filter(|c| c.sap.live).count() as u64,
+            contexts_retained: self.sap.store.count(),
+            contexts_gone: w.gone.iter().chain(&c.gone).sum(),
+            retained_bytes: self.sap.store.bytes(),
+        };
+        (Outcome { metrics: self.m, end, census, stalled_at: None }, self.obs)
+    }
+
+    /// Start loading the client record an upcoming event will touch (every cache line of it).
+    #[inline]
+    fn prefetch(&self, payload: u64) {
+        let (kind, a, _) = decode(payload);
+        if kind < K_AUTO_LOGOUT {
+            return; // not a client's event
+        }
+        if let Some(cl) = self.clients.get(a as usize) {
+            // A record spans two or three cache lines: ask for each.
+            let at = cl as *const Client as *const u8;
+            let size = std::mem::size_of::<Client>();
+            for off in [0, 64.min(size - 1), size - 1] {
+                crate::engine::prefetch(at.wrapping_add(off));
+            }
+        }
+    }
+
+    fn dispatch(&mut self, payload: u64) {
+        let (kind, a, b) = decode(payload);
+        match kind {
+            K_WARMUP_END => {
+                self.update_gauges();
+                self.m.begin_measuring(self.now);
+            }
+            K_SAMPLE => self.on_sample(),
+            K_RESTART => self.on_restart(),
+            K_EXPIRY => self.on_expiry(a),
+            K_AUTO_LOGOUT => self.on_auto_logout(a as usize, b),
+            K_DISCONNECT => self.on_disconnect(a as usize, b),
+            _ => {
+                let c = a as usize;
+                if self.clients[c].timer_gen != b {
+                    return; // superseded timer
+                }
+                self.m.c.events += 1;
+                self.on_client(c);
+            }
+        }
+    }
+
+    /// Replace the client's pending timer with one at `t` (older ones become stale).
+    #[inline]
+    fn schedule_client(&mut self, c: usize, t: SimTime) {
+        debug_assert!(t >= self.now, "a client timer in the past");
+        let cl = &mut self.clients[c];
+        cl.timer_gen = cl.timer_gen.wrapping_add(1);
+        if t <= self.end {
+            self.q.push(t, event(K_CLIENT, c as u32, cl.timer_gen));
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, t: SimTime, payload: u64) {
+        debug_assert!(t >= self.now, "an event in the past");
+        if t <= self.end {
+            self.q.push(t, payload);
+        }
+    }
+
+    fn on_sample(&mut self) {
+        self.m.c.events += 1;
+        let (recovery_attempts, recovery_successes) = self.m.recoveries_so_far();
+        self.m.samples.push(Sample {
+            time: self.now,
+            active_sessions: self.live,
+            retained_contexts: self.sap.store.count(),
+            retained_bytes: self.sap.store.bytes(),
+            recovery_attempts,
+            recovery_successes,
+        });
+        let next = after(self.now, self.p.sample_every.0.max(1));
+        self.push(next, event(K_SAMPLE, 0, 0));
+    }
+
+    fn update_gauges(&mut self) {
+        let now = self.now;
+        self.m.active.set(now, self.live);
+        self.m.active_bytes.set(now, self.active_bytes);
+        self.m.retained.set(now, self.sap.store.count());
+        self.m.retained_bytes.set(now, self.sap.store.bytes());
+    }
+
+    /// Count a transaction of client `c`'s current session and show it to the observer (S13:
+    /// inband carries the Session-ID).
+    fn transaction(&mut self, c: usize, p: Primitive, inband: bool, session_id: u64, status: Status) {
+        self.transaction_in(self.clients[c].syntax, c, p, inband, session_id, status);
+    }
+
+    /// A transaction in `syntax`: that of the session it belongs to (S3).
+    fn transaction_in(
+        &mut self,
+        syntax: Syntax,
+        c: usize,
+        p: Primitive,
+        inband: bool,
+        session_id: u64,
+        status: Status,
+    ) {
+        let bytes = self.traffic.bytes(p, syntax);
+        self.m.c.transaction(p, syntax, bytes, inband);
+        self.obs.transaction(&Transaction {
+            time: self.now,
+            client: c as u32,
+            session_id: if inband { session_id } else { 0 },
+            primitive: p,
+            inband,
+            bytes,
+            status,
+        });
+    }
+}
