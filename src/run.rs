@@ -1,7 +1,7 @@
 //! One run of a scenario: simulate it, check its steady state, describe it for a person.
 
 use crate::model::metrics::Cell;
-use crate::model::{Observer, Outcome, Params, Sim};
+use crate::model::{Observer, Outcome, Params};
 use std::time::Instant;
 
 /// A finished run.
@@ -25,7 +25,7 @@ impl Report {
 /// Simulate, in memory, with an observer of every transaction.
 pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
     let started = Instant::now();
-    let (outcome, observer) = Sim::with_observer(params.clone(), observer).run();
+    let (outcome, observer) = crate::model::sim::simulate(params.clone(), observer);
     let wall_seconds = started.elapsed().as_secs_f64();
     let mut summary = outcome.metrics.summary(params.seed, params.clients, outcome.end);
     let mut steady = SteadyState::of(

@@ -64,6 +64,11 @@ fn typo_in_a_field_is_refused_with_the_field_named() {
 }
 
 #[test]
+fn an_unknown_protocol_is_refused_with_the_known_ones_named() {
+    Case::new("protocol", "clients = 20\nprotocol = \"mqtt9\"\n").refused(&["protocol", "mqtt9", "imps"]);
+}
+
+#[test]
 fn limits_of_the_compact_state_are_refused() {
     // Client records keep times in 48 bits and events name a client in 29 bits.
     Case::new("long", "clients = 20\nduration = \"3000d\"\n").refused(&["duration", "2920d"]);

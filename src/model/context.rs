@@ -30,7 +30,8 @@ pub enum Gone {
 }
 
 impl Gone {
-    pub const COUNT: usize = 7;
+    /// The last variant's code plus one: the arrays counted per reason.
+    pub const COUNT: usize = Gone::Replaced as usize + 1;
     pub fn from_u8(v: u8) -> Gone {
         match v {
             1 => Gone::Expired,

@@ -14,7 +14,11 @@ pub enum Syntax {
 impl Syntax {
     pub const ALL: [Syntax; 3] = [Syntax::Xml, Syntax::Wbxml, Syntax::Pts];
     pub fn name(self) -> &'static str {
-        ["xml", "wbxml", "pts"][self as usize]
+        match self {
+            Syntax::Xml => "xml",
+            Syntax::Wbxml => "wbxml",
+            Syntax::Pts => "pts",
+        }
     }
     pub fn from_name(s: &str) -> Option<Syntax> {
         Syntax::ALL.into_iter().find(|x| x.name() == s)
@@ -24,69 +28,72 @@ impl Syntax {
     }
 }
 
-/// The transactions the model sends, named as in the CSP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Primitive {
-    Login = 0,
-    KeepAlive,
-    Logout,
-    Disconnect,
-    Service,
-    ClientCapability,
-    SubscribePresence,
-    SubscribeNotification,
-    JoinGroup,
-    VersionDiscovery,
-    Activity,
+/// Declares `Primitive` from one row per variant (its trace name and its summary-column key), so
+/// that the list, its order, `ALL`, `COUNT` and every name cannot drift apart: a new primitive is
+/// one row here, and the compiler then names every `match` that must handle it (its bytes in
+/// `MessageBytes::of`, its SAP work in `Sap::new`, the step that sends it).
+macro_rules! primitives {
+    ($($(#[$doc:meta])* $v:ident => $name:literal, $key:literal;)*) => {
+        /// The transactions the model sends, named as in the CSP.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Primitive {
+            $($(#[$doc])* $v,)*
+        }
+
+        impl Primitive {
+            /// Every primitive, in the order of their columns.
+            pub const ALL: [Primitive; Primitive::COUNT] = [$(Primitive::$v,)*];
+            pub const COUNT: usize = [$(Primitive::$v,)*].len();
+            /// Name in the trace.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Primitive::$v => $name,)*
+                }
+            }
+            /// Name in summary columns (tx_<key>, bytes_<key>).
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Primitive::$v => $key,)*
+                }
+            }
+        }
+    };
 }
 
-impl Primitive {
-    pub const COUNT: usize = 11;
-    pub const ALL: [Primitive; Primitive::COUNT] = [
-        Primitive::Login,
-        Primitive::KeepAlive,
-        Primitive::Logout,
-        Primitive::Disconnect,
-        Primitive::Service,
-        Primitive::ClientCapability,
-        Primitive::SubscribePresence,
-        Primitive::SubscribeNotification,
-        Primitive::JoinGroup,
-        Primitive::VersionDiscovery,
-        Primitive::Activity,
-    ];
-    /// Name in the trace.
-    pub fn name(self) -> &'static str {
-        [
-            "Login",
-            "KeepAlive",
-            "Logout",
-            "Disconnect",
-            "Service",
-            "ClientCapability",
-            "SubscribePresence",
-            "SubscribeNotification",
-            "JoinGroup",
-            "VersionDiscovery",
-            "Activity",
-        ][self as usize]
-    }
-    /// Name in summary columns (tx_<key>, bytes_<key>).
-    pub fn key(self) -> &'static str {
-        [
-            "login",
-            "keepalive",
-            "logout",
-            "disconnect",
-            "service_negotiation",
-            "capability_negotiation",
-            "subscribe_presence",
-            "subscribe_notification",
-            "join_group",
-            "version_discovery",
-            "activity",
-        ][self as usize]
+primitives! {
+    Login => "Login", "login";
+    KeepAlive => "KeepAlive", "keepalive";
+    Logout => "Logout", "logout";
+    /// SAP-initiated (S8).
+    Disconnect => "Disconnect", "disconnect";
+    Service => "Service", "service_negotiation";
+    ClientCapability => "ClientCapability", "capability_negotiation";
+    SubscribePresence => "SubscribePresence", "subscribe_presence";
+    SubscribeNotification => "SubscribeNotification", "subscribe_notification";
+    JoinGroup => "JoinGroup", "join_group";
+    VersionDiscovery => "VersionDiscovery", "version_discovery";
+    Activity => "Activity", "activity";
+}
+
+/// Each primitive's row of the message-size table (an exhaustive match: a new primitive
+/// does not compile until it has one).
+impl MessageBytes {
+    /// The sizes of primitive `p`.
+    pub fn of(&self, p: Primitive) -> &SyntaxBytes {
+        match p {
+            Primitive::Login => &self.login,
+            Primitive::KeepAlive => &self.keepalive,
+            Primitive::Logout => &self.logout,
+            Primitive::Disconnect => &self.disconnect,
+            Primitive::Service => &self.service_negotiation,
+            Primitive::ClientCapability => &self.capability_negotiation,
+            Primitive::SubscribePresence => &self.subscribe_presence,
+            Primitive::SubscribeNotification => &self.subscribe_notification,
+            Primitive::JoinGroup => &self.join_group,
+            Primitive::VersionDiscovery => &self.version_discovery,
+            Primitive::Activity => &self.activity,
+        }
     }
 }
 
@@ -98,22 +105,7 @@ pub struct TrafficCost {
 
 impl TrafficCost {
     pub fn new(m: &MessageBytes) -> Self {
-        let row = |b: &SyntaxBytes| [b.xml, b.wbxml, b.pts];
-        TrafficCost {
-            table: [
-                row(&m.login),
-                row(&m.keepalive),
-                row(&m.logout),
-                row(&m.disconnect),
-                row(&m.service_negotiation),
-                row(&m.capability_negotiation),
-                row(&m.subscribe_presence),
-                row(&m.subscribe_notification),
-                row(&m.join_group),
-                row(&m.version_discovery),
-                row(&m.activity),
-            ],
-        }
+        TrafficCost { table: Primitive::ALL.map(|p| m.of(p)).map(|b| [b.xml, b.wbxml, b.pts]) }
     }
 
     #[inline]

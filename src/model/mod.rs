@@ -8,6 +8,7 @@ pub mod cost;
 pub mod dist;
 pub mod metrics;
 pub mod params;
+pub mod protocol;
 pub mod sap;
 pub mod sim;
 

@@ -5,6 +5,7 @@
 //! default is the source's recommendation.
 
 use super::dist::{CountDist, Dist, DurationDist};
+use super::protocol::ProtocolName;
 use crate::engine::time::{DAY, HOUR, MILLIS, MINUTE, SECOND, format_duration, parse_duration, parse_size};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -111,6 +112,9 @@ impl Serialize for Bytes {
 pub struct Params {
     /// A label for outputs.
     pub name: String,
+    /// The session protocol whose rules the SAP and the clients follow (default IMPS).
+    #[serde(skip_serializing_if = "ProtocolName::is_default")]
+    pub protocol: ProtocolName,
     pub seed: u64,
     /// Number of virtual clients (devices, each with its own Client-ID; S15).
     pub clients: u32,
@@ -143,6 +147,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             name: "scenario".into(),
+            protocol: ProtocolName::Imps,
             seed: 1,
             clients: 5_000,
             duration: Dur(DAY),

@@ -53,7 +53,15 @@ pub enum Status {
 
 impl Status {
     pub fn code(self) -> &'static str {
-        ["200", "502", "505", "506", "604", "dropped", "timeout"][self as usize]
+        match self {
+            Status::Ok => "200",
+            Status::RecoveryFailed => "502",
+            Status::VersionUnsupported => "505",
+            Status::SyntaxUnsupported => "506",
+            Status::SessionInvalid => "604",
+            Status::Dropped => "dropped",
+            Status::Timeout => "timeout",
+        }
     }
 }
 

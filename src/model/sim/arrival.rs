@@ -8,6 +8,7 @@ use crate::model::client::{State, Step};
 use crate::model::context::Gone;
 use crate::model::cost::Primitive;
 use crate::model::metrics::EndReason;
+use crate::model::protocol::Protocol;
 use crate::model::sap::{LoginRequest, LoginVerdict, Status};
 
 /// The SAP's verdict on a login carrying a Session-ID, as counted (once per attempt).
@@ -21,7 +22,7 @@ pub(super) enum Verdict {
     Failed(Gone),
 }
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     /// A request reaches the SAP: the SAP decides and does its part now.
     pub(super) fn on_arrival(&mut self, c: usize) {
         let now = self.now;

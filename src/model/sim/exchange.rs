@@ -5,11 +5,12 @@
 
 use super::{Observer, Sim};
 use crate::engine::U48;
-use crate::engine::time::{NEVER, SimTime, after};
+use crate::engine::time::{SimTime, after};
 use crate::model::client::{Purpose, State, Step};
+use crate::model::protocol::Protocol;
 use crate::model::sap::Status;
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     pub(super) fn on_client(&mut self, c: usize) {
         match self.clients[c].state {
             State::Offline => self.come_back(c, true),
@@ -167,8 +168,11 @@ impl<O: Observer> Sim<O> {
                         self.record_restore(c, true);
                     }
                     self.go_online(c);
-                } else {
+                } else if self.proto.negotiates_after_login() {
                     self.send(c, now, Step::Service); // S12
+                } else {
+                    self.clients[c].rebuild_done = 0;
+                    self.rebuild_or_online(c);
                 }
             }
             Step::Service => self.send(c, now, Step::Capability),
@@ -179,16 +183,23 @@ impl<O: Observer> Sim<O> {
                 } else {
                     cl.rebuild_done = 0;
                 }
-                if (cl.rebuild_done as u32) < cl.shape.rebuild_items() {
-                    self.send(c, now, Step::Rebuild);
-                } else {
-                    self.record_restore(c, false);
-                    self.go_online(c);
-                }
+                self.rebuild_or_online(c);
             }
             Step::KeepAlive | Step::Activity | Step::Logout => {
                 unreachable!("fire-and-forget requests have no success response")
             }
+        }
+    }
+
+    /// S19: the next item of the context to rebuild (a subscription, a group), or online
+    /// when all are done.
+    fn rebuild_or_online(&mut self, c: usize) {
+        let cl = &self.clients[c];
+        if (cl.rebuild_done as u32) < cl.shape.rebuild_items() {
+            self.send(c, self.now, Step::Rebuild);
+        } else {
+            self.record_restore(c, false);
+            self.go_online(c);
         }
     }
 
@@ -266,13 +277,8 @@ impl<O: Observer> Sim<O> {
     }
 
     pub(super) fn next_keepalive(&self, c: usize) -> SimTime {
-        let cl = &self.clients[c];
-        // The granted TTL (S10), which the client learnt at login: the same for every session.
-        if self.ttl == NEVER {
-            return NEVER;
-        }
-        let interval = (self.ttl as f64 * self.p.client.keepalive_ratio) as u64;
-        after(cl.last_send.get(), interval.max(1))
+        // From the granted TTL (S10), which the client learnt at login: the same for every session.
+        after(self.clients[c].last_send.get(), self.keepalive_every)
     }
 
     pub(super) fn schedule_online(&mut self, c: usize) {

@@ -7,6 +7,8 @@ use super::client::{Client, Purpose};
 use super::cost::{Primitive, Syntax, TrafficCost};
 use super::metrics::{Metrics, Sample};
 use super::params::{Params, ReplaceScope};
+use super::protocol::imps::Imps;
+use super::protocol::{Protocol, WithProtocol};
 use super::sap::{Sap, Status, span_us};
 use crate::engine::time::{SimTime, after};
 use crate::engine::{EventQueue, RngKey};
@@ -73,7 +75,12 @@ pub struct Census {
     pub retained_bytes: u64,
 }
 
-pub struct Sim<O: Observer = ()> {
+pub struct Sim<O: Observer = (), P: Protocol = Imps> {
+    proto: P,
+    /// The server's inactivity timeout (`Protocol::inactivity_timeout` of the granted TTL) and
+    /// the client's keep-alive interval, fixed for the run.
+    timeout: u64,
+    keepalive_every: u64,
     p: Params,
     key: RngKey,
     q: EventQueue,
@@ -97,6 +104,19 @@ pub struct Sim<O: Observer = ()> {
     active_bytes: u64,
 }
 
+/// Run `p` under the protocol it names (`protocol = "..."`, IMPS by default).
+pub fn simulate<O: Observer>(p: Params, observer: O) -> (Outcome, O) {
+    struct Run<O>(Params, O);
+    impl<O: Observer> WithProtocol for Run<O> {
+        type Output = (Outcome, O);
+        fn with<P: Protocol>(self, protocol: P) -> Self::Output {
+            Sim::with_protocol(self.0, self.1, protocol).run()
+        }
+    }
+    let protocol = p.protocol;
+    protocol.dispatch(Run(p, observer))
+}
+
 impl Sim<()> {
     pub fn new(p: Params) -> Self {
         Sim::with_observer(p, ())
@@ -104,7 +124,15 @@ impl Sim<()> {
 }
 
 impl<O: Observer> Sim<O> {
+    /// A run of `p` under IMPS whose transactions `obs` sees.
     pub fn with_observer(p: Params, obs: O) -> Self {
+        Sim::with_protocol(p, obs, Imps)
+    }
+}
+
+impl<O: Observer, P: Protocol> Sim<O, P> {
+    /// A run of `p` under the rules of `proto`, whose transactions `obs` sees.
+    pub fn with_protocol(p: Params, obs: O, proto: P) -> Self {
         let key = RngKey::from_seed(p.seed);
         let mut versions: Vec<String> = p.client.versions.keys().chain(p.sap.versions.iter()).cloned().collect();
         versions.sort_by_key(|v| version_key(v));
@@ -130,7 +158,12 @@ impl<O: Observer> Sim<O> {
         }
         let sap = Sap::new(&p, &versions);
         let (ttl, ttl_reduced) = sap.grant_ttl(span_us(p.client.requested_ttl));
+        let timeout = proto.inactivity_timeout(ttl);
+        let keepalive_every = proto.keepalive_interval(ttl, p.client.keepalive_ratio);
         Sim {
+            proto,
+            timeout,
+            keepalive_every,
             key,
             q: EventQueue::with_capacity(n * 3 + 16),
             now: 0,

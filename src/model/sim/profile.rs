@@ -9,6 +9,7 @@ use crate::model::client::Purpose;
 use crate::model::cost::{ContextShape, Syntax};
 use crate::model::dist::{CountDist, Dist, DurationDist};
 use crate::model::params::Params;
+use crate::model::protocol::Protocol;
 
 /// Stream purposes not tied to a client's counters.
 pub(super) const P_USERS: u32 = 18;
@@ -31,7 +32,7 @@ pub(super) fn version_key(v: &str) -> Vec<u64> {
     v.split('.').map(|x| x.parse().unwrap_or(0)).collect()
 }
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     #[inline]
     pub(super) fn u(&mut self, c: usize, purpose: Purpose) -> f64 {
         let cl = &mut self.clients[c];

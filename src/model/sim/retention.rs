@@ -4,11 +4,12 @@
 
 use super::event::*;
 use super::{Observer, Sim};
-use crate::engine::time::{NEVER, after};
+use crate::engine::time::NEVER;
 use crate::model::context::{Gone, NONE};
 use crate::model::params::ReplaceScope;
+use crate::model::protocol::Protocol;
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     /// S16: a new session of a client replaces the context it left behind; with the `user`
     /// scope, also those of the user's other clients.
     pub(super) fn replace_retained(&mut self, c: usize) {
@@ -50,7 +51,7 @@ impl<O: Observer> Sim<O> {
             self.forget(e.client as usize, v, Gone::Evicted);
         }
         let expires = match hold {
-            Some(r) => after(self.now, r),
+            Some(r) => self.proto.expires_at(self.now, r),
             None => NEVER,
         };
         let idx = self.sap.store.insert((sid, self.now, expires, c as u32, identity, bytes));

@@ -10,9 +10,10 @@ use crate::model::client::{Purpose, State};
 use crate::model::context::{Gone, NONE};
 use crate::model::cost::Primitive;
 use crate::model::metrics::EndReason;
+use crate::model::protocol::Protocol;
 use crate::model::sap::Status;
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     /// Set up a session for client `c` at the SAP (fresh, or re-established from a retained
     /// context), arm its auto-logout (S10) and its SAP-initiated disconnect (S8).
     pub(super) fn establish(&mut self, c: usize, recovered_from: Option<u32>) {
@@ -55,7 +56,7 @@ impl<O: Observer> Sim<O> {
                 self.sap.new_session_id()
             }
         };
-        let ttl = self.ttl;
+        let ttl = self.timeout;
         if self.ttl_reduced {
             self.m.c.ttl_reduced += 1;
         }
@@ -130,7 +131,7 @@ impl<O: Observer> Sim<O> {
         let (sid, identity) = (self.clients[c].session_id.get(), self.clients[c].identity);
         let s = &mut self.clients[c].sap;
         if s.live && s.id.get() == sid && s.identity == identity && now < s.deadline.get() {
-            s.deadline = U48::new(after(now, self.ttl));
+            s.deadline = U48::new(after(now, self.timeout));
             true
         } else {
             false

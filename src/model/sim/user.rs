@@ -8,8 +8,9 @@ use crate::engine::time::after;
 use crate::model::client::{Purpose, State, Step};
 use crate::model::dist::DurationDist;
 use crate::model::params::Params;
+use crate::model::protocol::Protocol;
 
-impl<O: Observer> Sim<O> {
+impl<O: Observer, P: Protocol> Sim<O, P> {
     /// The client is reachable again, or its user is back.
     pub(super) fn come_back(&mut self, c: usize, from_offline: bool) {
         let now = self.now;
@@ -38,7 +39,8 @@ impl<O: Observer> Sim<O> {
         }
         let cl = &mut self.clients[c];
         cl.restore_start = U48::new(now);
-        if cl.session_id.get() != 0 && cl.believes_live() && now < after(cl.last_send.get(), self.ttl) {
+        let may_be_live = cl.session_id.get() != 0 && cl.believes_live() && now < after(cl.last_send.get(), self.ttl);
+        if may_be_live && self.proto.probes_after_outage() {
             // S1, S2: the session may have survived; a KeepAlive tells.
             self.send(c, now, Step::Probe);
         } else {
