@@ -71,9 +71,17 @@ fn an_inactivity_timeout_rule_of_its_own_decides_whether_a_return_recovers_or_co
     let (imps, _) = run_with(p.clone(), Imps);
     let (lenient, trace) = run_with(p, LenientTimeout);
     let c = &imps.metrics.c;
-    assert_eq!((c.recovery_successes, c.continuations, c.ended[EndReason::AutoLogout as usize]), (1, 0, 1), "IMPS: auto-logout, then recovery");
+    assert_eq!(
+        (c.recovery_successes, c.continuations, c.ended[EndReason::AutoLogout as usize]),
+        (1, 0, 1),
+        "IMPS: auto-logout, then recovery"
+    );
     let c = &lenient.metrics.c;
-    assert_eq!((c.recovery_successes, c.continuations, c.ended[EndReason::AutoLogout as usize]), (0, 1, 0), "1.5 TTL: still live, continued");
+    assert_eq!(
+        (c.recovery_successes, c.continuations, c.ended[EndReason::AutoLogout as usize]),
+        (0, 1, 0),
+        "1.5 TTL: still live, continued"
+    );
     // The client did not probe (it never does under this protocol): it logged in with its
     // Session-ID at 70 min, half a round trip before the SAP saw it.
     let back: Vec<&Transaction> = trace.iter().filter(|t| t.time > 60 * MIN).collect();
