@@ -25,3 +25,17 @@ pub fn prefetch<T>(r: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = r;
 }
+
+/// Start loading element `i` of `items` (every cache line of it, for records up to three
+/// lines); nothing if `i` is out of range. The model's prefetch hint for the state an
+/// upcoming event will touch.
+#[inline(always)]
+pub fn prefetch_element<T>(items: &[T], i: usize) {
+    if let Some(item) = items.get(i) {
+        let at = item as *const T as *const u8;
+        let size = std::mem::size_of::<T>().max(1);
+        for off in [0, 64.min(size - 1), size - 1] {
+            prefetch(at.wrapping_add(off));
+        }
+    }
+}

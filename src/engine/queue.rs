@@ -23,10 +23,32 @@
 use super::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::marker::PhantomData;
+
+/// A model's event as the queue stores it: packed into a payload below `PAYLOAD_LIMIT`.
+/// Simultaneous events pop in ascending packed order, so the packing decides how ties are
+/// broken: `unpack(pack(e)) == e`, and the bits that come first must say what comes first.
+pub trait Packed: Copy {
+    fn pack(self) -> u64;
+    fn unpack(payload: u64) -> Self;
+}
+
+/// A bare payload (the queue's own tests and benchmarks).
+impl Packed for u64 {
+    #[inline]
+    fn pack(self) -> u64 {
+        self
+    }
+    #[inline]
+    fn unpack(payload: u64) -> u64 {
+        payload
+    }
+}
 
 /// Payloads must be below this.
 pub const PAYLOAD_LIMIT: u64 = 1 << PAYLOAD_BITS;
-const PAYLOAD_BITS: u32 = 48;
+/// The width of a packed event.
+pub const PAYLOAD_BITS: u32 = 48;
 const SLOT_BITS: u32 = 64 - PAYLOAD_BITS;
 const PAYLOAD_MASK: u64 = PAYLOAD_LIMIT - 1;
 /// Level-1 slots (blocks); a power of two.
@@ -148,7 +170,7 @@ struct Slot {
 
 const EMPTY: Slot = Slot { head: NIL, tail: NIL, len: 0 };
 
-pub struct EventQueue {
+pub struct EventQueue<E: Packed = u64> {
     /// log2 of the slots per block.
     b0: u32,
     /// Level-0 positions minus one: two blocks' worth.
@@ -183,15 +205,16 @@ pub struct EventQueue {
     staged: Vec<(SimTime, u64)>,
     stage: bool,
     len: usize,
+    event: PhantomData<E>,
 }
 
-impl Default for EventQueue {
+impl<E: Packed> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue::with_capacity(0)
     }
 }
 
-impl EventQueue {
+impl<E: Packed> EventQueue<E> {
     /// `n`: the expected number of pending events; it sizes the level-0 ring (a block of
     /// 2^10..2^16 slots: about 4 events per slot, so empty slots are few and cheap to skip).
     pub fn with_capacity(n: usize) -> Self {
@@ -216,6 +239,7 @@ impl EventQueue {
             staged: Vec::with_capacity(STAGE),
             stage: n >= STAGE_FROM,
             len: 0,
+            event: PhantomData,
         }
     }
 
@@ -224,8 +248,14 @@ impl EventQueue {
         slot >> self.b0
     }
 
+    /// Add event `e` at `time`.
     #[inline]
-    pub fn push(&mut self, time: SimTime, payload: u64) {
+    pub fn push(&mut self, time: SimTime, e: E) {
+        self.push_payload(time, e.pack());
+    }
+
+    #[inline]
+    fn push_payload(&mut self, time: SimTime, payload: u64) {
         self.len += 1;
         let slot = time >> SLOT_BITS;
         if slot <= self.cur0 {
@@ -316,8 +346,14 @@ impl EventQueue {
         self.ring0[i].len += 1;
     }
 
+    /// The earliest event (the least packed one among simultaneous events), removed.
     #[inline(always)]
-    pub fn pop(&mut self) -> Option<(SimTime, u64)> {
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.pop_payload().map(|(t, p)| (t, E::unpack(p)))
+    }
+
+    #[inline(always)]
+    fn pop_payload(&mut self) -> Option<(SimTime, u64)> {
         loop {
             let from_batch = self.batch.get(self.next).copied();
             let e = match (from_batch, self.side.peek()) {
@@ -343,11 +379,11 @@ impl EventQueue {
         }
     }
 
-    /// Payload of the `k`-th event after the next one in the current slot (events pushed since
+    /// The `k`-th event after the next one in the current slot (events pushed since
     /// the slot was sorted are not counted): what the model will handle soon.
     #[inline]
-    pub fn upcoming(&self, k: usize) -> Option<u64> {
-        self.batch.get(self.next + k).map(|e| e & PAYLOAD_MASK)
+    pub fn upcoming(&self, k: usize) -> Option<E> {
+        self.batch.get(self.next + k).map(|e| E::unpack(e & PAYLOAD_MASK))
     }
 
     /// One step along the chain of the next slot, loading its next chunk: the slot's chunks

@@ -22,7 +22,7 @@ mod session;
 mod user;
 
 pub use event::MAX_CLIENTS;
-use event::*;
+use event::{Event, Kind, PREFETCH_DISTANCE};
 use profile::{P_USERS, pick, version_key};
 
 /// One transaction as the SAP sees it: the load-generator view (`--trace`).
@@ -83,7 +83,7 @@ pub struct Sim<O: Observer = (), P: Protocol = Imps> {
     keepalive_every: u64,
     p: Params,
     key: RngKey,
-    q: EventQueue,
+    q: EventQueue<Event>,
     now: SimTime,
     end: SimTime,
     clients: Vec<Client>,
@@ -133,6 +133,9 @@ impl<O: Observer> Sim<O> {
 impl<O: Observer, P: Protocol> Sim<O, P> {
     /// A run of `p` under the rules of `proto`, whose transactions `obs` sees.
     pub fn with_protocol(p: Params, obs: O, proto: P) -> Self {
+        // The loader refuses more; a library caller who builds Params directly is stopped here,
+        // in release builds too, before an event could name a slot its field cannot hold.
+        assert!(p.clients <= MAX_CLIENTS, "{} clients: at most {MAX_CLIENTS} fit the event encoding", p.clients);
         let key = RngKey::from_seed(p.seed);
         let mut versions: Vec<String> = p.client.versions.keys().chain(p.sap.versions.iter()).cloned().collect();
         versions.sort_by_key(|v| version_key(v));
@@ -223,13 +226,13 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             let t = self.p.startup.sample_us(self.key.uniform(c as u32, Purpose::Startup as u32, 0));
             self.schedule_client(c, t);
         }
-        self.q.push(0, event(K_SAMPLE, 0, 0));
+        self.q.push(0, Event::SAMPLE);
         if self.p.warmup.0 > 0 {
-            self.push(self.p.warmup.0, event(K_WARMUP_END, 0, 0));
+            self.push(self.p.warmup.0, Event::WARMUP_END);
         }
         for (i, t) in self.p.sap.restarts.iter().enumerate() {
             if t.0 <= self.end {
-                self.q.push(t.0, event(K_RESTART, i as u32, 0));
+                self.q.push(t.0, Event::restart(i as u32));
             }
         }
     }
@@ -253,36 +256,27 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         (Outcome { metrics: self.m, end, census, stalled_at: None }, self.obs)
     }
 
-    /// Start loading the client record an upcoming event will touch (every cache line of it).
+    /// Start loading the client record an upcoming event will touch.
     #[inline]
-    fn prefetch(&self, payload: u64) {
-        let (kind, a, _) = decode(payload);
-        if kind < K_AUTO_LOGOUT {
-            return; // not a client's event
-        }
-        if let Some(cl) = self.clients.get(a as usize) {
-            // A record spans two or three cache lines: ask for each.
-            let at = cl as *const Client as *const u8;
-            let size = std::mem::size_of::<Client>();
-            for off in [0, 64.min(size - 1), size - 1] {
-                crate::engine::prefetch(at.wrapping_add(off));
-            }
+    fn prefetch(&self, e: Event) {
+        if let Some(c) = e.touches_client() {
+            crate::engine::prefetch_element(&self.clients, c as usize);
         }
     }
 
-    fn dispatch(&mut self, payload: u64) {
-        let (kind, a, b) = decode(payload);
-        match kind {
-            K_WARMUP_END => {
+    fn dispatch(&mut self, e: Event) {
+        let (a, b) = (e.entity, e.generation);
+        match e.kind {
+            Kind::WarmupEnd => {
                 self.update_gauges();
                 self.m.begin_measuring(self.now);
             }
-            K_SAMPLE => self.on_sample(),
-            K_RESTART => self.on_restart(),
-            K_EXPIRY => self.on_expiry(a),
-            K_AUTO_LOGOUT => self.on_auto_logout(a as usize, b),
-            K_DISCONNECT => self.on_disconnect(a as usize, b),
-            _ => {
+            Kind::Sample => self.on_sample(),
+            Kind::Restart => self.on_restart(),
+            Kind::Expiry => self.on_expiry(a),
+            Kind::AutoLogout => self.on_auto_logout(a as usize, b),
+            Kind::Disconnect => self.on_disconnect(a as usize, b),
+            Kind::Client => {
                 let c = a as usize;
                 if self.clients[c].timer_gen != b {
                     return; // superseded timer
@@ -300,15 +294,15 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let cl = &mut self.clients[c];
         cl.timer_gen = cl.timer_gen.wrapping_add(1);
         if t <= self.end {
-            self.q.push(t, event(K_CLIENT, c as u32, cl.timer_gen));
+            self.q.push(t, Event::client(c as u32, cl.timer_gen));
         }
     }
 
     #[inline]
-    fn push(&mut self, t: SimTime, payload: u64) {
+    fn push(&mut self, t: SimTime, e: Event) {
         debug_assert!(t >= self.now, "an event in the past");
         if t <= self.end {
-            self.q.push(t, payload);
+            self.q.push(t, e);
         }
     }
 
@@ -324,7 +318,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             recovery_successes,
         });
         let next = after(self.now, self.p.sample_every.0.max(1));
-        self.push(next, event(K_SAMPLE, 0, 0));
+        self.push(next, Event::SAMPLE);
     }
 
     fn update_gauges(&mut self) {

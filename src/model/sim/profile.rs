@@ -11,6 +11,21 @@ use crate::model::dist::{CountDist, Dist, DurationDist};
 use crate::model::params::Params;
 use crate::model::protocol::Protocol;
 
+/// The parts of a client's profile, each drawn from its own position of the profile stream
+/// (below 16: `profile_u` gives each Client-ID generation 16 positions). A new part takes the
+/// next free number; renumbering one changes every result.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ProfilePart {
+    Version = 0,
+    Syntax = 1,
+    FourWay = 2,
+    Services = 3,
+    Capabilities = 4,
+    Presence = 5,
+    Notifications = 6,
+    Groups = 7,
+}
+
 /// Stream purposes not tied to a client's counters.
 pub(super) const P_USERS: u32 = 18;
 
@@ -68,11 +83,11 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     /// syntax and login mode (S3, S14, S18). Pure in (seed, slot, identity), so what a client
     /// record does not keep is recomputed rather than stored.
     pub(super) fn profile(&self, c: usize, identity: u32) -> (ContextShape, u8, Syntax, bool) {
-        let u = |k: u64| self.profile_u(c, identity, k);
+        let u = |part: ProfilePart| self.profile_u(c, identity, part as u64);
         let shape = self.shape(c, identity);
-        let version = pick(&self.version_weights, u(0)) as u8;
-        let syntax = Syntax::from_index(pick(&self.syntax_weights, u(1)) as u8);
-        let four_way = u(2) < self.p.client.four_way_share;
+        let version = pick(&self.version_weights, u(ProfilePart::Version)) as u8;
+        let syntax = Syntax::from_index(pick(&self.syntax_weights, u(ProfilePart::Syntax)) as u8);
+        let four_way = u(ProfilePart::FourWay) < self.p.client.four_way_share;
         (shape, version, syntax, four_way)
     }
 
@@ -85,7 +100,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             let r = self.clients[c].shape;
             ContextShape {
                 services: self.services(c, identity),
-                capabilities: self.count(c, identity, 4, &self.p.context.capabilities),
+                capabilities: self.count(c, identity, ProfilePart::Capabilities, &self.p.context.capabilities),
                 presence: r.presence,
                 notifications: r.notifications,
                 groups: r.groups,
@@ -99,10 +114,10 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     /// Count `k` of the profile of (slot, identity); a fixed count needs no draw (the draw
     /// is addressed by k, so skipping it shifts nothing).
     #[inline]
-    pub(super) fn count(&self, c: usize, identity: u32, k: u64, d: &CountDist) -> u16 {
+    pub(super) fn count(&self, c: usize, identity: u32, part: ProfilePart, d: &CountDist) -> u16 {
         match d.0 {
             Dist::Fixed(_) => d.sample_count(0.5) as u16,
-            _ => d.sample_count(self.profile_u(c, identity, k)) as u16,
+            _ => d.sample_count(self.profile_u(c, identity, part as u64)) as u16,
         }
     }
 
@@ -115,17 +130,17 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// S12: at least one service is always negotiated.
     pub(super) fn services(&self, c: usize, identity: u32) -> u16 {
-        self.count(c, identity, 3, &self.p.context.services).max(1)
+        self.count(c, identity, ProfilePart::Services, &self.p.context.services).max(1)
     }
 
     pub(super) fn shape(&self, c: usize, identity: u32) -> ContextShape {
         let cx = &self.p.context;
         ContextShape {
             services: self.services(c, identity),
-            capabilities: self.count(c, identity, 4, &cx.capabilities),
-            presence: self.count(c, identity, 5, &cx.presence_subscriptions),
-            notifications: self.count(c, identity, 6, &cx.notification_subscriptions),
-            groups: self.count(c, identity, 7, &cx.joined_groups),
+            capabilities: self.count(c, identity, ProfilePart::Capabilities, &cx.capabilities),
+            presence: self.count(c, identity, ProfilePart::Presence, &cx.presence_subscriptions),
+            notifications: self.count(c, identity, ProfilePart::Notifications, &cx.notification_subscriptions),
+            groups: self.count(c, identity, ProfilePart::Groups, &cx.joined_groups),
         }
     }
 

@@ -2,7 +2,7 @@
 //! replaced), evicted oldest-first under a cap (S16), replaced by its client's next fresh login
 //! (S16), and expires on time. A context that leaves records why, for a later 502's reason.
 
-use super::event::*;
+use super::event::{Event, MAX_CLIENTS};
 use super::{Observer, Sim};
 use crate::engine::time::NEVER;
 use crate::model::context::{Gone, NONE};
@@ -59,7 +59,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         assert!(idx < MAX_CLIENTS, "more than {MAX_CLIENTS} retained contexts at once");
         self.clients[c].retained = idx;
         if expires != NEVER {
-            self.push(expires, event(K_EXPIRY, idx, 0));
+            self.push(expires, Event::expiry(idx));
         }
     }
 

@@ -2,7 +2,7 @@
 //! context), the auto-logout timer (S10), the SAP-initiated Disconnect (S8), a SAP restart,
 //! and the end of a session, which hands its context to the retention policy (S16).
 
-use super::event::*;
+use super::event::Event;
 use super::{Observer, Sim};
 use crate::engine::U48;
 use crate::engine::time::{NEVER, after};
@@ -76,7 +76,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         self.live += 1;
         self.active_bytes += bytes as u64; // S9: the SAP holds a live session's context too.
         if deadline != NEVER {
-            self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+            self.push(deadline, Event::auto_logout(c as u32, epoch));
         }
         // S8's Disconnect is drawn now but only scheduled once the auto-logout check before
         // it has passed (see `on_auto_logout`): most sessions end well before it, and a day
@@ -84,7 +84,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let at = self.draw_after(c, Purpose::SapDisconnect, |p| p.sap.disconnect_every.0.as_ref());
         self.clients[c].sap.disconnect_at = U48::new(at);
         if at <= deadline {
-            self.push(at, event(K_DISCONNECT, c as u32, epoch));
+            self.push(at, Event::disconnect(c as u32, epoch));
         }
         self.update_gauges();
     }
@@ -150,10 +150,10 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             // A transaction arrived meanwhile: look again at the new deadline, and schedule
             // the Disconnect if it falls before that look.
             let deadline = s.deadline.get();
-            self.push(deadline, event(K_AUTO_LOGOUT, c as u32, epoch));
+            self.push(deadline, Event::auto_logout(c as u32, epoch));
             let at = s.disconnect_at.get();
             if self.now < at && at <= deadline {
-                self.push(at, event(K_DISCONNECT, c as u32, epoch));
+                self.push(at, Event::disconnect(c as u32, epoch));
             }
         }
     }
