@@ -58,10 +58,27 @@ fn tune_finds_the_closed_form_retention() {
         "{:?}",
         o.evaluated.iter().map(|c| c.unsteady_runs).collect::<Vec<_>>()
     );
+    // Between the ladder's 30m and 45m the answer is refined by bisection, each midpoint rounded
+    // to whole minutes (whole seconds below 10 minutes): 37m30s -> 38m, then 34m, then 32m.
+    let refined: Vec<u64> = o
+        .evaluated
+        .iter()
+        .map(|c| impsim::engine::parse_duration(&c.value).unwrap_or(u64::MAX))
+        .filter(|d| *d != u64::MAX && !RETENTION_LADDER.contains(&impsim::engine::format_duration(*d).as_str()))
+        .collect();
+    assert_eq!(
+        refined,
+        [32, 34, 38].map(|m| m * 60_000_000),
+        "{:?}",
+        o.evaluated.iter().map(|c| &c.value).collect::<Vec<_>>()
+    );
     let text = impsim::experiment::tune::describe(&o, 4);
     assert!(text.contains(&format!("recommendation: retention = {}", rec.value)), "{text}");
     assert!(text.contains("recovery_success_rate >= 0.95: "), "{text}");
     assert!(text.contains(&format!("WARNING: in {} run(s)", 4 * o.evaluated.len())), "{text}");
+    // Rates print with 4 decimals and their interval.
+    let e = &rec.estimates[0];
+    assert!(text.contains(&format!("{:.4} [{:.4}, {:.4}]", e.mean, e.lo, e.hi)), "{text}");
 }
 
 #[test]
@@ -103,6 +120,14 @@ fn a_budget_that_rises_with_the_knob_binds_from_above() {
     let o = search_for("recovery_success_rate>=0.5", Some("retained_contexts_mean<=40"), 2);
     let rec = o.recommended.expect("a retention between the target's threshold and the budget's");
     assert!(rec.within_budgets && rec.meets_target);
+    // Refined below 10 minutes: whole seconds.
+    for c in &o.evaluated {
+        let d = impsim::engine::parse_duration(&c.value).unwrap_or(0);
+        assert_eq!(d % 1_000_000, 0, "{}", c.value);
+        if d >= 600_000_000 {
+            assert_eq!(d % 60_000_000, 0, "{}", c.value);
+        }
+    }
     let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
     assert!(r < 15.0, "{r}");
     assert!(o.evaluated.iter().any(|c| !c.within_budgets), "the budget binds somewhere on the ladder");
@@ -125,6 +150,10 @@ fn candidate_values_must_ascend_and_bounds_be_finite() {
     assert!(check_ascending(&v(&["5m", "5m"])).unwrap_err().contains("ascending"));
     assert!(check_ascending(&v(&["5m", "banana"])).is_err());
     assert!(check_ascending(&[toml::Value::Integer(4), toml::Value::Integer(16)]).is_ok());
+    assert!(check_ascending(&[toml::Value::Float(0.5), toml::Value::Float(1.5)]).is_ok());
+    for bad in [f64::NAN, f64::INFINITY] {
+        assert!(check_ascending(&[toml::Value::Float(0.5), toml::Value::Float(bad)]).is_err(), "{bad}");
+    }
     assert!(check_ascending(&[]).is_err());
     for bad in ["recovery_success_rate>=nan", "recovery_success_rate>=inf", "retained_bytes_peak<=-inf"] {
         assert!(Condition::parse(bad).unwrap_err().contains("finite"), "{bad}");

@@ -420,3 +420,45 @@ pub fn describe(o: &Outcome, replications: u32) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(mean: f64, lo: f64, hi: f64) -> Estimate {
+        Estimate { n: 4, mean, sd: 0.0, lo, hi }
+    }
+
+    #[test]
+    fn estimates_print_rates_with_four_decimals_and_counts_whole() {
+        assert_eq!(show(&est(0.95123, 0.94, 0.96)), "0.9512 [0.9400, 0.9600]");
+        assert_eq!(show(&est(-12.5, -13.0, -12.0)), "-12.5000 [-13.0000, -12.0000]");
+        assert_eq!(show(&est(999.5, 990.0, 1009.0)), "999.5000 [990.0000, 1009.0000]");
+        assert_eq!(show(&est(1000.0, 990.0, 1010.0)), "1000 [990, 1010]");
+        assert_eq!(show(&est(123_456.7, f64::NAN, f64::NAN)), "123457", "no interval: the mean alone");
+    }
+
+    #[test]
+    fn steady_runs_carry_no_warning() {
+        let c = Candidate {
+            value: "30m".into(),
+            seeds: vec![1],
+            estimates: vec![est(0.96, 0.955, 0.965)],
+            meets_target: true,
+            within_budgets: true,
+            met: vec![true],
+            unsteady_runs: 0,
+        };
+        let o = Outcome {
+            knob: "retention".into(),
+            target: Condition::parse("recovery_success_rate>=0.95").unwrap(),
+            budgets: vec![],
+            evaluated: vec![c.clone()],
+            recommended: Some(c),
+            compromise: None,
+        };
+        let text = describe(&o, 4);
+        assert!(text.contains("recommendation: retention = 30m"), "{text}");
+        assert!(!text.contains("WARNING"), "{text}");
+    }
+}
