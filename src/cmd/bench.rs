@@ -1,0 +1,127 @@
+//! `impsim bench` (a table of measured runs, each in a fresh process) and `bench-one` (one
+//! measured run, printed as JSON: what `bench` and the CI instruction count run).
+
+use crate::input_error;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub const DEFAULT_WORKLOAD: &str = "experiments/bench_1m.toml";
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The workload scenario.
+    #[arg(long, default_value = DEFAULT_WORKLOAD)]
+    pub workload: PathBuf,
+    /// Population sizes to run (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    pub clients: Vec<u32>,
+    /// Override the workload's simulated duration (e.g. 1h for a 10M-client run).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Runs per size (the figures are medians).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// Where to write the table (default: a fresh results/runs/bench.csv, -2, -3, ...).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out table (only one that bench wrote).
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the workload's SAP workers at every size (by default they scale with the
+    /// population, so every size runs the SAP at the same load).
+    #[arg(long)]
+    pub fixed_sap: bool,
+}
+
+#[derive(clap::Args)]
+pub struct BenchOneArgs {
+    pub workload: PathBuf,
+    #[arg(long)]
+    pub clients: u32,
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Scale sap.workers by clients / the workload's clients (at least 1).
+    #[arg(long)]
+    pub scale_sap: bool,
+}
+
+pub fn bench(a: BenchArgs) -> ExitCode {
+    let BenchArgs { workload, clients, duration, repeat, out, force, fixed_sap } = a;
+    let scale_sap = !fixed_sap;
+    // The default workload, wherever impsim is run from within its checkout.
+    let workload = if workload.exists() || workload != Path::new(DEFAULT_WORKLOAD) {
+        workload
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_WORKLOAD)
+    };
+    let out = match out {
+        None => {
+            let base = PathBuf::from("results/runs/bench.csv");
+            (1u32..)
+                .map(|i| if i == 1 { base.clone() } else { base.with_file_name(format!("bench-{i}.csv")) })
+                .find(|p| !p.exists())
+                .unwrap_or(base)
+        }
+        Some(p) if p.exists() => {
+            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(impsim::bench::HEADER));
+            if !force {
+                return input_error(format!(
+                    "{}: exists; choose another --out or pass --force to replace it",
+                    p.display()
+                ));
+            }
+            if !ours {
+                return input_error(format!("{}: --force refused: not a table impsim bench wrote", p.display()));
+            }
+            p
+        }
+        Some(p) => p,
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return input_error(format!("cannot find the impsim executable: {e}")),
+    };
+    let plan = impsim::bench::Plan { exe, workload, clients, duration, repeat, scale_sap };
+    let text = match impsim::bench::table(&plan, &mut |line| say!("{line}")) {
+        Ok(t) => t,
+        Err(e) => return input_error(e),
+    };
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return input_error(format!("{}: {e}", parent.display()));
+    }
+    match impsim::output::write_atomic(&out, &text) {
+        Ok(()) => {
+            say!("wrote {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
+    }
+}
+
+pub fn bench_one(a: BenchOneArgs) -> ExitCode {
+    let BenchOneArgs { workload, clients, duration, scale_sap } = a;
+    let mut set = vec![format!("clients={clients}")];
+    if let Some(d) = duration {
+        // A benchmark measures the simulator over the whole run; a shorter run than the
+        // workload's warm-up must not be refused for it.
+        set.extend([format!("duration={d}"), "warmup=0s".to_string()]);
+    }
+    if scale_sap {
+        match impsim::scenario::load(&workload, &[]) {
+            Ok(w) => {
+                let workers = (w.sap.workers as f64 * clients as f64 / w.clients as f64).round().max(1.0);
+                set.push(format!("sap.workers={workers}"));
+            }
+            Err(e) => return input_error(e),
+        }
+    }
+    match impsim::scenario::load(&workload, &set) {
+        Ok(p) => {
+            say!("{}", impsim::bench::measure(&workload.display().to_string(), p).to_json());
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
+    }
+}

@@ -1,0 +1,307 @@
+//! `impsim run`: a scenario (one run, its folder, an optional trace) or an experiment (a sweep
+//! with replications, shards, resume), with progress on stderr and Ctrl-C handling.
+
+use crate::{STOP, input_error};
+use impsim::experiment::{self, Progress, Shard};
+use impsim::folder::{RunOutput, SweepEnd, SweepOptions, experiment_to_folder};
+use impsim::run::describe;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// A scenario file or an experiment file (TOML).
+    pub file: PathBuf,
+    /// Master seed (overrides the file's `seed`; 0 to 2^63-1, as in a file).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Output folder (default: a fresh results/runs/<name>-seed<N>, or results/runs/<experiment name>,
+    /// with -2, -3, ... added when taken). An existing folder is replaced only with --force.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Scenario only: also write every transaction to this CSV file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Replace an existing output folder, only if impsim wrote it (its manifest lists every
+    /// file in it); never `.`, a folder above it, a home folder or a repository root.
+    #[arg(long)]
+    pub force: bool,
+    /// Experiment only: worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Experiment only: run shard i of N of the (point, replication) list, e.g. 2/4.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Experiment only: finish an interrupted run in --out (same experiment, same shard).
+    #[arg(long)]
+    pub resume: bool,
+    /// Run even if the memory estimate exceeds what this process can use.
+    #[arg(long)]
+    pub force_memory: bool,
+    /// Run even if the estimated event count is absurd (more than 1e11, hours of work).
+    #[arg(long)]
+    pub force_events: bool,
+}
+
+pub fn run(a: RunArgs) -> ExitCode {
+    // Read once: a pipe cannot be read twice, and a file must not change between reads.
+    let text = match impsim::scenario::read_text(&a.file) {
+        Ok(t) => t,
+        Err(e) => return input_error(e),
+    };
+    if experiment::is_experiment(&text) { run_experiment(a, &text) } else { run_scenario(a, &text) }
+}
+
+fn run_experiment(a: RunArgs, text: &str) -> ExitCode {
+    let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
+    if trace.is_some() {
+        return input_error(format!(
+            "{}: --trace applies to a single scenario run, not to an experiment",
+            file.display()
+        ));
+    }
+    let mut exp = match experiment::from_text(text, &file, &set) {
+        Ok(e) => e,
+        Err(e) => return input_error(e),
+    };
+    if let Some(s) = seed {
+        exp.seed = s;
+    }
+    let shard = match shard.as_deref().map(Shard::parse).transpose() {
+        Ok(s) => s.unwrap_or_else(Shard::all),
+        Err(e) => return input_error(format!("--shard: {e}")),
+    };
+    let total = exp.points.len().saturating_mul(exp.replications as usize);
+    let shard_runs = total.div_ceil(shard.count as usize);
+    // More threads than runs would only cost time to create.
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, shard_runs.max(1));
+    // --resume needs the folder named; by default a fresh one under results/runs/.
+    let dir = match (out, resume) {
+        (Some(d), _) => d,
+        (None, true) => return input_error("--resume: name the folder to finish with --out"),
+        (None, false) => impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
+    };
+    let what = file.display().to_string();
+    let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
+    let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
+    if let Err(e) = impsim::guard::check_memory(&what, need, threads, force_memory) {
+        return input_error(e);
+    }
+    let longest = points.iter().map(|p| impsim::guard::events(p)).fold(0.0, f64::max);
+    if let Err(e) = impsim::guard::check_events(&format!("{what} (its longest run)"), longest, force_events) {
+        return input_error(e);
+    }
+    say_err!(
+        "impsim {}: experiment {} ({} points x {} replications{}, {threads} thread{})",
+        env!("CARGO_PKG_VERSION"),
+        exp.name,
+        exp.points.len(),
+        exp.replications,
+        if shard.count > 1 { format!(", shard {}/{}", shard.index, shard.count) } else { String::new() },
+        if threads == 1 { "" } else { "s" }
+    );
+    let bar = Bar::new(shard_runs);
+    // Ctrl-C: runs in progress finish, no new one starts, and the completed runs are
+    // written with the manifest marked partial. A second Ctrl-C aborts at once.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        say_err!(
+            "\ninterrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)"
+        );
+    });
+    let opts = SweepOptions { threads, shard, force, resume };
+    match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
+        Ok(SweepEnd::Complete(dir)) => {
+            say!("  wrote {}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Ok(SweepEnd::Partial { dir, done, total }) => {
+            say!(
+                "  partial: {done} of {total} runs written to {} (manifest.json says partial); finish with: impsim run {} --out {} --resume",
+                dir.display(),
+                file.display(),
+                dir.display()
+            );
+            ExitCode::from(130)
+        }
+        Err(e) => input_error(e),
+    }
+}
+
+fn run_scenario(a: RunArgs, text: &str) -> ExitCode {
+    let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
+    if threads.is_some() || shard.is_some() || resume {
+        return input_error(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
+    }
+    let base = impsim::scenario::base_dir(&file);
+    let mut params = match impsim::scenario::parse(text, &file.display().to_string(), base, &set) {
+        Ok(p) => p,
+        Err(e) => return input_error(e),
+    };
+    if let Some(s) = seed {
+        params.seed = s;
+    }
+    let what = file.display().to_string();
+    if let Err(e) = impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
+        .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))
+    {
+        return input_error(e);
+    }
+    let dir = out.unwrap_or_else(|| {
+        impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)))
+    });
+    let source = file.display().to_string();
+    let sha256 = impsim::output::sha256_hex(text.as_bytes());
+    let spec = RunOutput {
+        dir: &dir,
+        force,
+        trace: trace.as_deref(),
+        source: &source,
+        source_sha256: &sha256,
+        overrides: &set,
+    };
+    if let Some(t) = &trace
+        && trace_inside(t, &dir)
+    {
+        return input_error(format!(
+            "{}: --trace must not be inside the --out folder {} (the folder is written whole)",
+            t.display(),
+            dir.display()
+        ));
+    }
+    // Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep
+    // (a single run cannot be resumed); a second signal aborts, leaving nothing.
+    let staging = impsim::output::staging_path(&dir);
+    let trace_partial = trace.as_deref().map(impsim::output::partial_name);
+    let _ = ctrlc::set_handler(move || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            let _ = std::fs::remove_dir_all(&staging);
+            if let Some(p) = &trace_partial {
+                let _ = std::fs::remove_file(p);
+            }
+            say_err!("\naborted: no result written");
+            std::process::exit(130);
+        }
+        say_err!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
+    });
+    let started = std::time::Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let show = progress(params.duration.0 as f64 / 3.6e9, started, terminal);
+    let ran = impsim::folder::run_to_folder_with_progress(params, &spec, Some(&show));
+    if terminal && started.elapsed().as_secs_f64() >= 1.0 {
+        say_err_part!("\r{:80}\r", "");
+    }
+    match ran {
+        Ok((report, dir)) => {
+            say_part!("{}", describe(&report));
+            say!(
+                "  wrote          {}/{{summary.csv, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
+                dir.display()
+            );
+            if let Some(t) = trace {
+                say!("  trace          {}", t.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
+    }
+}
+
+/// Whether the trace file would land inside the output folder (which is written whole).
+fn trace_inside(trace: &Path, dir: &Path) -> bool {
+    let parent = trace.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    matches!((std::path::absolute(parent), std::path::absolute(dir)), (Ok(td), Ok(od)) if td.starts_with(&od))
+}
+
+/// A single run's progress: a line rewritten in place on a terminal, a line per 10% otherwise.
+fn progress(hours: f64, started: std::time::Instant, terminal: bool) -> impl Fn(f64) {
+    let last_tenth = std::cell::Cell::new(0u32);
+    move |done: f64| {
+        let elapsed = started.elapsed().as_secs_f64();
+        let eta = elapsed * (1.0 - done) / done.max(1e-9);
+        let line = format!(
+            "  simulated {:.1} of {hours:.1} h ({:.0}%), {} elapsed, ETA {}",
+            done * hours,
+            done * 100.0,
+            clock(elapsed),
+            clock(eta)
+        );
+        if terminal {
+            say_err_part!("\r{line}   ");
+        } else if (done * 10.0) as u32 > last_tenth.get() {
+            last_tenth.set((done * 10.0) as u32);
+            say_err!("{line}");
+        }
+    }
+}
+
+/// A bar on a terminal; a plain line about every 10% of runs otherwise (logs, CI).
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    last_tenth: Mutex<usize>,
+}
+
+impl Bar {
+    fn new(total: usize) -> Bar {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {msg}  ETA {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Bar { bar, last_tenth: Mutex::new(0) }
+    }
+}
+
+impl Progress for Bar {
+    fn run_done(&self, done: usize, total: usize, events: u64, elapsed: f64) {
+        let rate = events as f64 / elapsed.max(1e-9) / 1e6;
+        match &self.bar {
+            Some(b) => {
+                b.set_position(done as u64);
+                b.set_message(format!("{rate:.1} M events/s"));
+            }
+            None => {
+                let tenth = done * 10 / total.max(1);
+                let mut last = self.last_tenth.lock().unwrap_or_else(|e| e.into_inner());
+                if tenth > *last || done == total {
+                    *last = tenth;
+                    say_err!("  {done}/{total} runs, {rate:.1} M events/s, {elapsed:.1} s");
+                }
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+    fn note(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(format!("  {text}")),
+            None => say_err!("  {text}"),
+        }
+    }
+}
+
+/// Seconds as h:mm:ss or m:ss.
+fn clock(secs: f64) -> String {
+    let s = secs.clamp(0.0, 1e9) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
