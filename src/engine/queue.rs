@@ -19,6 +19,10 @@
 //!
 //! Cancellation is lazy: the model stamps payloads with a generation and ignores stale ones
 //! when they pop. Slots keep their storage, so steady-state scheduling allocates nothing.
+//!
+//! Why one file of this length: the wheel's levels, its chunk arena and the staging of pushes
+//! share invariants (which slot holds which events, when a block cascades) that are read
+//! together; about 110 lines are its tests against a binary heap.
 
 use super::time::SimTime;
 use std::cmp::Reverse;

@@ -5,6 +5,8 @@
 //! values, r), so a result never depends on the thread count, the order runs finish in, or
 //! which other points the experiment has.
 
+pub mod journal;
+pub mod report;
 pub mod results;
 
 pub mod tune;

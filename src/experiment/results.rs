@@ -4,8 +4,10 @@
 //! rows back, writes exactly the bytes a single-machine run writes.
 
 use super::Experiment;
+use super::journal::check_runs;
+pub use super::journal::{Journal, read_journal};
+use super::report::{plots, report};
 use crate::model::metrics::Cell;
-use crate::output::plot::{Chart, Series, save_chart};
 use crate::output::tables::{csv_text, sample_cells, write_json};
 use crate::output::{OutputError, out_err, write_atomic};
 use crate::run::Report;
@@ -57,7 +59,7 @@ impl Meta {
     pub fn same_experiment(&self, other: &Meta) -> bool {
         Meta { file: String::new(), ..self.clone() } == Meta { file: String::new(), ..other.clone() }
     }
-    fn point_label(&self, p: usize) -> String {
+    pub(super) fn point_label(&self, p: usize) -> String {
         if self.axes.is_empty() {
             return "base".into();
         }
@@ -104,7 +106,7 @@ impl RunRecord {
     }
 }
 
-fn runs_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
+pub(super) fn runs_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
     let columns = records.first().map(|r| r.columns.clone()).unwrap_or_default();
     let mut header = vec!["point".to_string(), "replication".to_string()];
     header.extend(meta.axes.iter().cloned());
@@ -121,7 +123,7 @@ fn runs_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
     csv_text(&header, &rows)
 }
 
-fn run_timeseries_csv(records: &[RunRecord]) -> Result<Vec<u8>, String> {
+pub(super) fn run_timeseries_csv(records: &[RunRecord]) -> Result<Vec<u8>, String> {
     let mut header = vec!["point".to_string(), "replication".to_string()];
     header.extend(SAMPLE_COLUMNS.iter().map(|s| s.to_string()));
     let mut rows = Vec::new();
@@ -141,7 +143,7 @@ pub fn write_runs(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_j
     write_manifest(dir, meta, records, extra)
 }
 
-fn write_run_tables(dir: &Path, meta: &Meta, records: &[RunRecord]) -> Result<(), OutputError> {
+pub(super) fn write_run_tables(dir: &Path, meta: &Meta, records: &[RunRecord]) -> Result<(), OutputError> {
     let p = dir.join("runs.csv");
     write_atomic(&p, &runs_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
     let p = dir.join("run_timeseries.csv");
@@ -151,7 +153,12 @@ fn write_run_tables(dir: &Path, meta: &Meta, records: &[RunRecord]) -> Result<()
 /// The manifest, written last: the experiment, a checksum per run (so a duplicated, missing
 /// or truncated run is found when the folder is read back) and every file in the folder (so
 /// `--force` knows exactly what it may replace).
-fn write_manifest(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+pub(super) fn write_manifest(
+    dir: &Path,
+    meta: &Meta,
+    records: &[RunRecord],
+    extra: serde_json::Value,
+) -> Result<(), OutputError> {
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| out_err(dir, e))?
         .flatten()
@@ -219,176 +226,6 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
     Ok((meta, records))
 }
 
-/// Finished runs appended one JSON line each to the staging folder as they complete, so a
-/// sweep killed by SIGKILL or the out-of-memory killer loses only the runs in progress. The
-/// first line names the experiment and shard; each run's line carries its checksum. A line
-/// is written with one `write` call, so a kill leaves at worst one incomplete last line.
-pub struct Journal {
-    /// The file and the length of its complete lines.
-    file: std::sync::Mutex<(std::fs::File, u64)>,
-    path: std::path::PathBuf,
-}
-
-impl Journal {
-    /// Start the journal afresh with the runs already done (from a resumed folder or an
-    /// earlier journal), written whole before any new run starts.
-    pub fn create(path: &Path, meta: &Meta, shard: Option<&str>, done: &[RunRecord]) -> Result<Journal, OutputError> {
-        let mut text = serde_json::json!({ "experiment": meta, "shard": shard }).to_string();
-        text.push('\n');
-        for r in done {
-            text.push_str(&journal_line(r));
-        }
-        write_atomic(path, text.as_bytes())?;
-        let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| out_err(path, e))?;
-        Ok(Journal { file: std::sync::Mutex::new((file, text.len() as u64)), path: path.to_path_buf() })
-    }
-
-    /// Append a finished run. A write that fails (a full disk) is cut back to the last complete
-    /// line, so the journal stays readable and `--resume` can use what it holds.
-    pub fn append(&self, r: &RunRecord) -> Result<(), OutputError> {
-        use std::io::Write;
-        let line = journal_line(r);
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let (f, len) = &mut *guard;
-        match f.write_all(line.as_bytes()) {
-            Ok(()) => {
-                *len += line.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = f.set_len(*len);
-                Err(out_err(
-                    &self.path,
-                    format!(
-                        "cannot journal a finished run: {e}; the runs journaled so far are kept: make room, then --resume"
-                    ),
-                ))
-            }
-        }
-    }
-}
-
-fn journal_line(r: &RunRecord) -> String {
-    let mut line = serde_json::json!({
-        "point": r.point, "replication": r.replication, "columns": r.columns, "values": r.values,
-        "samples": r.samples, "sha256": r.checksum(),
-    })
-    .to_string();
-    line.push('\n');
-    line
-}
-
-/// The runs a journal holds, if it belongs to this experiment and shard. An incomplete last
-/// line (the process was killed while writing it) is dropped: that run is simply run again.
-pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec<RunRecord>, OutputError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        // Unreadable is not empty: starting afresh would rewrite it and drop its runs.
-        Err(e) => return Err(out_err(path, format!("cannot read the journal of finished runs: {e}"))),
-    };
-    let mut lines = text.split_inclusive('\n');
-    let Some(head) = lines.next() else { return Ok(Vec::new()) };
-    let head: serde_json::Value =
-        serde_json::from_str(head).map_err(|e| out_err(path, format!("not an impsim journal: {e}")))?;
-    let theirs: Meta = serde_json::from_value(head["experiment"].clone())
-        .map_err(|e| out_err(path, format!("not an impsim journal: {e}")))?;
-    if !theirs.same_experiment(meta) || head["shard"].as_str() != shard {
-        return Err(out_err(
-            path,
-            "this journal belongs to another experiment (or shard); --resume needs the same one (a run without --resume, with --force, discards it)",
-        ));
-    }
-    let mut records = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for line in lines {
-        if !line.ends_with('\n') {
-            break; // cut short by a kill
-        }
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            out_err(path, format!("a damaged line: {e}; delete it (that run is then run again) or the journal"))
-        })?;
-        let r: Option<RunRecord> = (|| {
-            let strings = |x: &serde_json::Value| -> Option<Vec<String>> {
-                x.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
-            };
-            Some(RunRecord {
-                point: v["point"].as_u64()? as usize,
-                replication: u32::try_from(v["replication"].as_u64()?).ok()?,
-                columns: strings(&v["columns"])?,
-                values: strings(&v["values"])?,
-                samples: v["samples"].as_array()?.iter().map(strings).collect::<Option<_>>()?,
-            })
-        })();
-        let r = r.ok_or_else(|| out_err(path, "a line that is not a run"))?;
-        if r.point >= meta.points.len()
-            || r.replication >= meta.replications
-            || v["sha256"].as_str() != Some(&r.checksum())
-        {
-            return Err(out_err(
-                path,
-                format!(
-                    "run {}/{}: damaged or out of range; delete its line (that run is then run again) or the journal",
-                    r.point, r.replication
-                ),
-            ));
-        }
-        if seen.insert((r.point, r.replication)) {
-            records.push(r);
-        }
-    }
-    Ok(records)
-}
-
-/// Every run of the folder exactly once, in range, and as written: its checksum is the one
-/// the manifest recorded (which also finds a run whose samples were cut short).
-fn check_runs(dir: &Path, manifest: &serde_json::Value, meta: &Meta, records: &[RunRecord]) -> Result<(), OutputError> {
-    let mp = dir.join("manifest.json");
-    let Some(sums) = manifest.get("run_sha256").and_then(|s| s.as_object()) else {
-        return Err(out_err(&mp, "has no per-run checksums (written by an older impsim); run the experiment again"));
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for r in records {
-        let key = format!("{}/{}", r.point, r.replication);
-        if r.replication >= meta.replications {
-            return Err(out_err(
-                dir,
-                format!(
-                    "run {key}: replication {} is out of range (the experiment has {})",
-                    r.replication, meta.replications
-                ),
-            ));
-        }
-        if !seen.insert((r.point, r.replication)) {
-            return Err(out_err(dir, format!("run {key} appears twice in runs.csv")));
-        }
-        match sums.get(&key).and_then(|s| s.as_str()) {
-            Some(s) if s == r.checksum() => {}
-            Some(_) => {
-                return Err(out_err(
-                    dir,
-                    format!(
-                        "run {key}: its rows differ from what was written (checksum mismatch; edited or truncated?)"
-                    ),
-                ));
-            }
-            None => return Err(out_err(dir, format!("run {key} is not in the manifest"))),
-        }
-    }
-    if sums.len() != records.len() {
-        let missing: Vec<&String> =
-            sums.keys().filter(|k| !records.iter().any(|r| format!("{}/{}", r.point, r.replication) == **k)).collect();
-        return Err(out_err(
-            dir,
-            format!(
-                "runs.csv lacks run(s) the manifest lists: {}",
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Metrics summarised per point (when the runs have them).
 pub const KEY_METRICS: [&str; 28] = [
     "recovery_success_rate",
@@ -421,10 +258,11 @@ pub const KEY_METRICS: [&str; 28] = [
     "restore_fresh_ms_p99",
 ];
 
-type Estimates = BTreeMap<String, Estimate>;
+/// Each metric's estimate at one point.
+pub type Estimates = BTreeMap<String, Estimate>;
 
 /// The standard metrics and the experiment's own, without repeats.
-fn metric_names(meta: &Meta) -> Vec<String> {
+pub(super) fn metric_names(meta: &Meta) -> Vec<String> {
     let mut names: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
     for m in &meta.metrics {
         if !names.contains(m) {
@@ -457,7 +295,7 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
 
 /// A text value as a CSV cell that a spreadsheet shows as text: one starting with `=`, `+`,
 /// `@`, a tab, or `-` not followed by a digit would be read as a formula, so it gets a `'`.
-fn text_cell(v: &str) -> String {
+pub(super) fn text_cell(v: &str) -> String {
     let b = v.as_bytes();
     let formula = match b.first() {
         Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
@@ -467,11 +305,11 @@ fn text_cell(v: &str) -> String {
     if formula { format!("'{v}") } else { v.to_string() }
 }
 
-fn real(v: f64) -> String {
+pub(super) fn real(v: f64) -> String {
     Cell::Real(v).to_string()
 }
 
-fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> Result<Vec<u8>, String> {
+pub(super) fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> Result<Vec<u8>, String> {
     let names = metric_names(meta);
     let present: Vec<&str> = names
         .iter()
@@ -516,7 +354,7 @@ pub fn mean_series(records: &[RunRecord], point: usize) -> Vec<[f64; 5]> {
         .collect()
 }
 
-fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
+pub(super) fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u8>, String> {
     let mut header = vec!["point".to_string()];
     header.extend(meta.axes.iter().cloned());
     header.extend(
@@ -583,287 +421,6 @@ pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_js
     let p = dir.join("report.md");
     write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())?;
     write_manifest(dir, meta, records, extra)
-}
-
-/// The x axis of the plots: the first swept field, as categories.
-fn categories(meta: &Meta) -> (String, Vec<usize>, Vec<String>, Vec<Vec<usize>>) {
-    if meta.axes.is_empty() {
-        return ("scenario".into(), vec![0], vec!["base".into()], vec![vec![0]]);
-    }
-    // Points grouped by the values of the other axes: one series each, x = first axis value.
-    let mut x_labels: Vec<String> = Vec::new();
-    let mut xs = Vec::new();
-    for v in &meta.points {
-        let i = x_labels.iter().position(|l| l == &v[0]).unwrap_or_else(|| {
-            x_labels.push(v[0].clone());
-            x_labels.len() - 1
-        });
-        xs.push(i);
-    }
-    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
-    for (p, v) in meta.points.iter().enumerate() {
-        let rest = v[1..].to_vec();
-        match groups.iter_mut().find(|g| g.0 == rest) {
-            Some(g) => g.1.push(p),
-            None => groups.push((rest, vec![p])),
-        }
-    }
-    (meta.axes[0].clone(), xs, x_labels, groups.into_iter().map(|g| g.1).collect())
-}
-
-fn series_name(meta: &Meta, p: usize, what: &str) -> String {
-    let rest: Vec<String> = meta.axes.iter().zip(&meta.points[p]).skip(1).map(|(a, v)| format!("{a}={v}")).collect();
-    match (rest.is_empty(), what.is_empty()) {
-        (true, _) => what.to_string(),
-        (false, true) => rest.join(", "),
-        (false, false) => format!("{what} ({})", rest.join(", ")),
-    }
-}
-
-fn plots(
-    dir: &Path,
-    meta: &Meta,
-    records: &[RunRecord],
-    est: &[Estimates],
-) -> Result<Vec<(String, String)>, OutputError> {
-    let (axis, xs, labels, groups) = categories(meta);
-    let mib = 1024.0 * 1024.0;
-    let mut made: Vec<(String, String)> = Vec::new();
-    // Save a chart as SVG and PNG and list it, with its caption, for report.md.
-    let mut emit = |stem: &str, caption: &str, chart: &Chart| -> Result<(), OutputError> {
-        save_chart(dir, stem, chart)?;
-        made.push((stem.to_string(), caption.to_string()));
-        Ok(())
-    };
-    let by_metric = |metric: &str, what: &str, scale: f64, bars: bool| -> Vec<Series> {
-        groups
-            .iter()
-            .map(|g| Series {
-                name: series_name(meta, g[0], what),
-                points: g
-                    .iter()
-                    .map(|&p| {
-                        let e = est[p][metric];
-                        let bar = if bars && e.lo.is_finite() { Some((e.lo / scale, e.hi / scale)) } else { None };
-                        (xs[p] as f64, e.mean / scale, bar)
-                    })
-                    .collect(),
-                labels: vec![],
-            })
-            .collect()
-    };
-    let cat = Some(labels.clone());
-    let chart = Chart {
-        title: format!("{}: recovery success rate (95% CI)", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "recovery successes / attempts".into(),
-        categories: cat.clone(),
-        series: by_metric("recovery_success_rate", "", 1.0, true),
-        y_range: Some((0.0, 1.0)),
-    };
-    emit("recovery", "Recovery success rate with 95% confidence intervals", &chart)?;
-    let mut mem = by_metric("retained_bytes_mean", "mean", mib, true);
-    mem.extend(by_metric("retained_bytes_peak", "peak", mib, true));
-    let chart = Chart {
-        title: format!("{}: retained context memory", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "retained contexts (MiB)".into(),
-        categories: cat.clone(),
-        series: mem,
-        y_range: None,
-    };
-    emit("memory", "Memory held by retained contexts: time-weighted mean and peak", &chart)?;
-    let trade = Chart {
-        title: format!("{}: memory against recovery", meta.name),
-        x_desc: "mean retained memory (MiB)".into(),
-        y_desc: "recovery success rate".into(),
-        categories: None,
-        series: vec![Series {
-            name: "points".into(),
-            points: (0..meta.points.len())
-                .map(|p| (est[p]["retained_bytes_mean"].mean / mib, est[p]["recovery_success_rate"].mean, None))
-                .collect(),
-            labels: (0..meta.points.len()).map(|p| meta.points[p].join(", ")).collect(),
-        }],
-        y_range: Some((0.0, 1.0)),
-    };
-    emit("tradeoff", "The trade-off: each point's mean retained memory and recovery rate", &trade)?;
-    // One line per point over simulated time, from column `col` of the mean series.
-    let over_time = |col: usize, scale: f64| -> Vec<Series> {
-        (0..meta.points.len())
-            .map(|p| Series {
-                name: meta.point_label(p),
-                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[col] / scale, None)).collect(),
-                labels: vec![],
-            })
-            .collect()
-    };
-    let ts = Chart {
-        title: format!("{}: retained memory over time (mean of replications)", meta.name),
-        x_desc: "simulated time (h)".into(),
-        y_desc: "retained contexts (MiB)".into(),
-        categories: None,
-        series: over_time(3, mib),
-        y_range: None,
-    };
-    emit("retained_timeseries", "Retained memory over simulated time, per point", &ts)?;
-    let mut restore = Vec::new();
-    for (m, what) in [
-        ("restore_recovered_ms_p50", "recovered p50"),
-        ("restore_recovered_ms_p99", "recovered p99"),
-        ("restore_fresh_ms_p50", "fresh p50"),
-        ("restore_fresh_ms_p99", "fresh p99"),
-    ] {
-        restore.extend(by_metric(m, what, 1000.0, false));
-    }
-    let chart = Chart {
-        title: format!("{}: time to restore a full context", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "time to restore (s)".into(),
-        categories: cat.clone(),
-        series: restore,
-        y_range: None,
-    };
-    emit("restore", "Time to restore: recovered sessions against fresh logins", &chart)?;
-    let active = Chart {
-        title: format!("{}: active sessions over time (mean of replications)", meta.name),
-        x_desc: "simulated time (h)".into(),
-        y_desc: "active sessions".into(),
-        categories: None,
-        series: over_time(1, 1.0),
-        y_range: None,
-    };
-    emit("active_timeseries", "Active sessions over simulated time, per point", &active)?;
-    for m in &meta.metrics {
-        let chart = Chart {
-            title: format!("{}: {m} (95% CI)", meta.name),
-            x_desc: axis.clone(),
-            y_desc: m.clone(),
-            categories: Some(labels.clone()),
-            series: by_metric(m, "", 1.0, true),
-            y_range: None,
-        };
-        emit(&format!("metric_{m}"), &format!("{m} per point, with 95% confidence intervals"), &chart)?;
-    }
-    Ok(made)
-}
-
-fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
-    if !e.mean.is_finite() {
-        return "-".into();
-    }
-    let z = |v: f64| if (v / scale).abs() < 0.5 * 10f64.powi(-(digits as i32)) { 0.0 } else { v / scale };
-    let e = Estimate { mean: z(e.mean) * scale, lo: z(e.lo) * scale, hi: z(e.hi) * scale, ..*e };
-    if e.lo.is_finite() {
-        format!("{:.*} ({:.*} to {:.*}, n={})", digits, e.mean / scale, digits, e.lo / scale, digits, e.hi / scale, e.n)
-    } else {
-        format!("{:.*} (n={}, no interval)", digits, e.mean / scale, e.n)
-    }
-}
-
-/// Which points' warm-up the steady-state check accepts, on the sums of their replications.
-/// With, per point, how many of its runs the check accepted on their own (noisier series).
-fn steady_state_section(meta: &Meta, steady: &[(crate::run::SteadyState, usize, usize)]) -> String {
-    let mut s = String::from("\n## Steady state\n\n");
-    if steady.iter().all(|(st, _, _)| !st.applies) {
-        s += "Not checked: the runs have SAP restarts, a transient study; the measured window covers the \
-              restart and what follows it.\n";
-        return s;
-    }
-    let flagged: Vec<(usize, String)> =
-        steady.iter().enumerate().filter_map(|(p, (st, _, _))| st.warning().map(|w| (p, w))).collect();
-    if flagged.is_empty() {
-        s += "MSER-5 on each point's timeseries (summed over replications) accepts every point's warm-up.\n";
-    }
-    for (p, w) in flagged {
-        s += &format!("- **{}**: {w}\n", meta.point_label(p));
-    }
-    let (accepted, runs) = steady.iter().fold((0, 0), |(a, n), (_, k, m)| (a + k, n + m));
-    s += &format!(
-        "\nRun by run (each its own series, noisier than the sums): {accepted} of {runs} runs accepted{}.\n",
-        if accepted < runs {
-            let per: Vec<String> = steady
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, k, m))| k < m)
-                .map(|(p, (_, k, m))| format!("{}: {k} of {m}", meta.point_label(p)))
-                .collect();
-            format!(" ({})", per.join("; "))
-        } else {
-            String::new()
-        }
-    );
-    s
-}
-
-fn report(
-    meta: &Meta,
-    est: &[Estimates],
-    steady: &[(crate::run::SteadyState, usize, usize)],
-    plots: &[(String, String)],
-) -> String {
-    let mut s = format!("# {}\n\n", meta.name);
-    if !meta.description.is_empty() {
-        s += &format!("{}\n\n", meta.description.trim());
-    }
-    s += &format!(
-        "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Each cell is the mean \
-         over replications with its 95% Student-t confidence interval and the number of runs n it rests on. \
-         Every run is measured after its warm-up; the recovery rate of a point is the mean of its runs' rates, \
-         and a restore percentile is the mean of its runs' percentiles. Reproduce with `impsim run {} --out DIR`.\n\n",
-        meta.file,
-        meta.points.len(),
-        meta.replications,
-        meta.seed,
-        meta.impsim_version,
-        meta.file
-    );
-    if meta.crn {
-        s += "Common random numbers: replication r of every point used the same seed, so the points' \
-              results are correlated; compare two points by the paired differences of their runs \
-              (runs.csv), whose interval is narrower than the cells' intervals suggest.\n\n";
-    }
-    let mut header: Vec<String> = meta.axes.clone();
-    header.extend(
-        [
-            "recovery rate",
-            "retained MiB (mean)",
-            "retained MiB (peak)",
-            "transactions",
-            "restore p50 recovered (s, mean of run p50s)",
-            "restore p50 fresh (s, mean of run p50s)",
-        ]
-        .map(String::from),
-    );
-    header.extend(meta.metrics.iter().cloned());
-    if meta.axes.is_empty() {
-        header.insert(0, "point".into());
-    }
-    s += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
-    let mib = 1024.0 * 1024.0;
-    for (p, e) in est.iter().enumerate() {
-        let mut row: Vec<String> = meta.points[p].clone();
-        if meta.axes.is_empty() {
-            row.insert(0, "base".into());
-        }
-        row.push(fmt_ci(&e["recovery_success_rate"], 1.0, 3));
-        row.push(fmt_ci(&e["retained_bytes_mean"], mib, 2));
-        row.push(fmt_ci(&e["retained_bytes_peak"], mib, 2));
-        row.push(fmt_ci(&e["transactions"], 1.0, 0));
-        row.push(fmt_ci(&e["restore_recovered_ms_p50"], 1000.0, 2));
-        row.push(fmt_ci(&e["restore_fresh_ms_p50"], 1000.0, 2));
-        for m in &meta.metrics {
-            row.push(fmt_ci(&e[m.as_str()], 1.0, 3));
-        }
-        s += &format!("| {} |\n", row.join(" | "));
-    }
-    s += &steady_state_section(meta, steady);
-    s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \
-          (per point, mean over replications), `run_timeseries.csv` (per run).\n\n";
-    for (stem, caption) in plots {
-        s += &format!("## {caption}\n\n![{caption}]({stem}.png)\n\n");
-    }
-    s
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! These types derive serde so that the scenario loader at the edge can fill them from TOML;
 //! the model itself never reads a file. Where the source says MAY or SHOULD, the setting's
 //! default is the source's recommendation.
+//!
+//! Why one file of this length: it is the scenario's whole vocabulary, each setting with its
+//! meaning and default, read as one reference (docs/extending.md: adding a field).
 
 use super::dist::{CountDist, Dist, DurationDist};
 use super::protocol::ProtocolName;
