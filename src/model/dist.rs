@@ -495,6 +495,18 @@ mod tests {
         assert_eq!(d.sample(0.5), 2.0);
         assert_eq!(d.sample(0.75), 3.0);
         assert_eq!(d.sample(1.0), 4.0);
+        // Five uneven order statistics: the interpolation uses the right pair near the top, and
+        // the difference of the pair, not its ratio; the mean is the samples' mean.
+        let d = Dist::Empirical {
+            file: "x".into(),
+            scale: 1.0,
+            samples: Arc::from(vec![1.0, 3.0, 4.0, 10.0, 100.0]),
+            sha256: String::new(),
+        };
+        assert_eq!(d.sample(0.125), 2.0);
+        assert!((d.sample(0.99) - 96.4).abs() < 1e-9, "{}", d.sample(0.99));
+        assert_eq!(d.sample(1.0), 100.0);
+        assert_eq!(d.mean(), 23.6);
     }
 
     #[derive(Deserialize)]
