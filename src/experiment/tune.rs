@@ -208,29 +208,9 @@ impl Search<'_> {
             return Err(err(self.file, &self.knob, "no candidate values to try"));
         }
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
-        let bounds = 1 + self.budgets.len();
-        // Each bound's direction, from where it holds at the two ends of the ladder.
-        let (low, high) = (self.get(&mut cache, 0, &pool)?, self.get(&mut cache, n - 1, &pool)?);
-        let sides: Vec<Side> = (0..bounds)
-            .map(|k| match (low.holds(k), high.holds(k)) {
-                (false, true) => Side::Above,
-                (true, false) => Side::Below,
-                (true, true) => Side::Everywhere,
-                (false, false) => Side::Nowhere,
-            })
-            .collect();
-        // The values where every bound holds: [from, to).
-        let (mut from, mut to) = (0, n);
-        for (k, side) in sides.iter().enumerate() {
-            match side {
-                Side::Above => from = from.max(self.first(&mut cache, &pool, 0..n, &|c| c.holds(k))?),
-                Side::Below => to = to.min(self.first(&mut cache, &pool, 0..n, &|c| !c.holds(k))?),
-                Side::Everywhere => {}
-                Side::Nowhere => to = 0,
-            }
-        }
+        let (from, to) = self.where_all_hold(&mut cache, &pool)?;
         // The smallest value in that range that meets every bound (noise may break monotony).
-        let mut recommended = None;
+        let mut recommended: Option<(usize, Candidate)> = None;
         for i in from..to {
             let c = self.get(&mut cache, i, &pool)?;
             if c.meets_all() {
@@ -248,6 +228,71 @@ impl Search<'_> {
                 }
             }
         }
+        let refined = self.refine(&mut recommended, &pool)?;
+        // Every candidate, in ascending knob order (ladder values and refinements interleaved).
+        let mut evaluated: Vec<(u64, usize, Candidate)> = cache
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|c| (self.duration_of(i).unwrap_or(u64::MAX), i, c)))
+            .collect();
+        evaluated.extend(refined.into_iter().map(|(d, c)| (d, usize::MAX, c)));
+        evaluated.sort_by_key(|(d, i, _)| (*d, *i));
+        let evaluated: Vec<Candidate> = evaluated.into_iter().map(|(_, _, c)| c).collect();
+        let compromise = match recommended {
+            Some(_) => None,
+            None => self.compromise(&evaluated),
+        };
+        Ok(Outcome {
+            knob: self.knob.clone(),
+            target: self.target.clone(),
+            budgets: self.budgets.clone(),
+            evaluated,
+            recommended: recommended.map(|(_, c)| c),
+            compromise,
+        })
+    }
+
+    /// Each bound's direction, from where it holds at the two ends of the ladder, and by
+    /// binary search where it starts or stops holding: the ladder range [from, to) where every
+    /// bound holds if each is monotone.
+    fn where_all_hold(
+        &self,
+        cache: &mut [Option<Candidate>],
+        pool: &rayon::ThreadPool,
+    ) -> Result<(usize, usize), InputError> {
+        let n = self.values.len();
+        let bounds = 1 + self.budgets.len();
+        // Each bound's direction, from where it holds at the two ends of the ladder.
+        let (low, high) = (self.get(cache, 0, pool)?, self.get(cache, n - 1, pool)?);
+        let sides: Vec<Side> = (0..bounds)
+            .map(|k| match (low.holds(k), high.holds(k)) {
+                (false, true) => Side::Above,
+                (true, false) => Side::Below,
+                (true, true) => Side::Everywhere,
+                (false, false) => Side::Nowhere,
+            })
+            .collect();
+        // The values where every bound holds: [from, to).
+        let (mut from, mut to) = (0, n);
+        for (k, side) in sides.iter().enumerate() {
+            match side {
+                Side::Above => from = from.max(self.first(cache, pool, 0..n, &|c| c.holds(k))?),
+                Side::Below => to = to.min(self.first(cache, pool, 0..n, &|c| !c.holds(k))?),
+                Side::Everywhere => {}
+                Side::Nowhere => to = 0,
+            }
+        }
+        Ok((from, to))
+    }
+
+    /// Between the recommended ladder duration and the one below it, bisect a few times for
+    /// a finer answer (which replaces the recommendation when it meets every bound); the
+    /// refinements evaluated.
+    fn refine(
+        &self,
+        recommended: &mut Option<(usize, Candidate)>,
+        pool: &rayon::ThreadPool,
+    ) -> Result<Vec<(u64, Candidate)>, InputError> {
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
             // Between two durations of the ladder, bisect a few times for a finer answer.
@@ -258,10 +303,10 @@ impl Search<'_> {
                     if mid <= lo || mid >= hi {
                         break;
                     }
-                    let c = self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), &pool)?;
+                    let c = self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), pool)?;
                     if c.meets_all() {
                         hi = mid;
-                        recommended = Some((i, c.clone()));
+                        *recommended = Some((i, c.clone()));
                     } else {
                         lo = mid;
                     }
@@ -269,42 +314,24 @@ impl Search<'_> {
                 }
             }
         }
-        // Every candidate, in ascending knob order (ladder values and refinements interleaved).
-        let mut evaluated: Vec<(u64, usize, Candidate)> = cache
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.map(|c| (self.duration_of(i).unwrap_or(u64::MAX), i, c)))
-            .collect();
-        evaluated.extend(refined.into_iter().map(|(d, c)| (d, usize::MAX, c)));
-        evaluated.sort_by_key(|(d, i, _)| (*d, *i));
-        let evaluated: Vec<Candidate> = evaluated.into_iter().map(|(_, _, c)| c).collect();
-        // Nothing meets every bound: the best target among those within budgets, else overall.
-        let compromise = match recommended {
-            Some(_) => None,
-            None => {
-                let better = |a: &&Candidate, b: &&Candidate| {
-                    let (x, y) = (a.estimates[0].mean, b.estimates[0].mean);
-                    match self.target.op {
-                        Op::AtLeast => x.total_cmp(&y),
-                        Op::AtMost => y.total_cmp(&x),
-                    }
-                };
-                // A candidate without a target value (no attempts: NaN) is no compromise.
-                let valued = evaluated.iter().filter(|c| c.estimates[0].mean.is_finite());
-                let within: Vec<&Candidate> = valued.clone().filter(|c| c.within_budgets).collect();
-                let choices: Vec<&Candidate> = if within.is_empty() { valued.collect() } else { within };
-                // max_by keeps the last of equals: reversed, that is the smallest value.
-                choices.into_iter().rev().max_by(better).cloned()
+        Ok(refined)
+    }
+
+    /// Nothing meets every bound: the best target among those within budgets, else overall.
+    fn compromise(&self, evaluated: &[Candidate]) -> Option<Candidate> {
+        let better = |a: &&Candidate, b: &&Candidate| {
+            let (x, y) = (a.estimates[0].mean, b.estimates[0].mean);
+            match self.target.op {
+                Op::AtLeast => x.total_cmp(&y),
+                Op::AtMost => y.total_cmp(&x),
             }
         };
-        Ok(Outcome {
-            knob: self.knob.clone(),
-            target: self.target.clone(),
-            budgets: self.budgets.clone(),
-            evaluated,
-            recommended: recommended.map(|(_, c)| c),
-            compromise,
-        })
+        // A candidate without a target value (no attempts: NaN) is no compromise.
+        let valued = evaluated.iter().filter(|c| c.estimates[0].mean.is_finite());
+        let within: Vec<&Candidate> = valued.clone().filter(|c| c.within_budgets).collect();
+        let choices: Vec<&Candidate> = if within.is_empty() { valued.collect() } else { within };
+        // max_by keeps the last of equals: reversed, that is the smallest value.
+        choices.into_iter().rev().max_by(better).cloned()
     }
 
     /// The i-th ladder value as a finite duration, if it is one.

@@ -212,36 +212,7 @@ impl Table {
         let positive = |name: &str, v: f64| -> Result<f64, String> {
             if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("`{name}` must be greater than 0 (got {v})")) }
         };
-        let used: &[&str] = match self.dist.as_str() {
-            "fixed" => &["value"],
-            "exponential" => &["mean"],
-            "lognormal" => &["median", "mean", "sigma"],
-            "weibull" | "pareto" => &["shape", "scale"],
-            "uniform" => &["min", "max"],
-            "empirical" => &["file", "unit", "sha256"],
-            other => return Err(format!("unknown distribution \"{other}\"; allowed: {KINDS}")),
-        };
-        for (name, set) in [
-            ("value", self.value.is_some()),
-            ("mean", self.mean.is_some()),
-            ("median", self.median.is_some()),
-            ("sigma", self.sigma.is_some()),
-            ("shape", self.shape.is_some()),
-            ("scale", self.scale.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("file", self.file.is_some()),
-            ("unit", self.unit.is_some()),
-            ("sha256", self.sha256.is_some()),
-        ] {
-            if set && !used.contains(&name) {
-                return Err(format!(
-                    "distribution \"{}\" takes {}; `{name}` does not belong to it",
-                    self.dist,
-                    used.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
-                ));
-            }
-        }
+        self.only_its_own_fields()?;
         Ok(match self.dist.as_str() {
             "fixed" => Dist::Fixed(q("value", &self.value)?),
             "exponential" => Dist::Exponential { mean: positive("mean", q("mean", &self.mean)?)? },
@@ -273,26 +244,64 @@ impl Table {
                 }
                 Dist::Uniform { min, max }
             }
-            _ => {
-                let file =
-                    self.file.clone().ok_or("distribution \"empirical\" needs `file` (a CSV of observed values)")?;
-                let scale = match (unit, self.unit.as_deref()) {
-                    (Unit::Count, None) => 1.0,
-                    (Unit::Count, Some(_)) => return Err("`unit` applies only to durations".into()),
-                    (Unit::Duration, u) => {
-                        let u = u.unwrap_or("s");
-                        let us = parse_duration(&format!("1{u}"))
-                            .map_err(|_| format!("`unit` \"{u}\" unknown; allowed: us, ms, s, m, h, d"))?;
-                        us as f64 / 1e6
-                    }
-                };
-                let sha256 = self.sha256.clone().unwrap_or_default().to_ascii_lowercase();
-                if !(sha256.is_empty() || sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())) {
-                    return Err("`sha256` must be 64 hexadecimal digits (the file's SHA-256)".into());
-                }
-                Dist::Empirical { file, scale, samples: Arc::from(Vec::new()), sha256 }
-            }
+            _ => self.empirical(unit)?,
         })
+    }
+
+    /// Refuse a parameter that does not belong to the distribution named (a typo or a leftover
+    /// would otherwise be silently ignored).
+    fn only_its_own_fields(&self) -> Result<(), String> {
+        let used: &[&str] = match self.dist.as_str() {
+            "fixed" => &["value"],
+            "exponential" => &["mean"],
+            "lognormal" => &["median", "mean", "sigma"],
+            "weibull" | "pareto" => &["shape", "scale"],
+            "uniform" => &["min", "max"],
+            "empirical" => &["file", "unit", "sha256"],
+            other => return Err(format!("unknown distribution \"{other}\"; allowed: {KINDS}")),
+        };
+        for (name, set) in [
+            ("value", self.value.is_some()),
+            ("mean", self.mean.is_some()),
+            ("median", self.median.is_some()),
+            ("sigma", self.sigma.is_some()),
+            ("shape", self.shape.is_some()),
+            ("scale", self.scale.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("file", self.file.is_some()),
+            ("unit", self.unit.is_some()),
+            ("sha256", self.sha256.is_some()),
+        ] {
+            if set && !used.contains(&name) {
+                return Err(format!(
+                    "distribution \"{}\" takes {}; `{name}` does not belong to it",
+                    self.dist,
+                    used.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An empirical distribution: its file (read by the scenario loader), unit and pinned hash.
+    fn empirical(&self, unit: Unit) -> Result<Dist, String> {
+        let file = self.file.clone().ok_or("distribution \"empirical\" needs `file` (a CSV of observed values)")?;
+        let scale = match (unit, self.unit.as_deref()) {
+            (Unit::Count, None) => 1.0,
+            (Unit::Count, Some(_)) => return Err("`unit` applies only to durations".into()),
+            (Unit::Duration, u) => {
+                let u = u.unwrap_or("s");
+                let us = parse_duration(&format!("1{u}"))
+                    .map_err(|_| format!("`unit` \"{u}\" unknown; allowed: us, ms, s, m, h, d"))?;
+                us as f64 / 1e6
+            }
+        };
+        let sha256 = self.sha256.clone().unwrap_or_default().to_ascii_lowercase();
+        if !(sha256.is_empty() || sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err("`sha256` must be 64 hexadecimal digits (the file's SHA-256)".into());
+        }
+        Ok(Dist::Empirical { file, scale, samples: Arc::from(Vec::new()), sha256 })
     }
 }
 

@@ -227,12 +227,21 @@ impl Metrics {
         (w.recovery_attempts() + c.recovery_attempts(), w.recovery_successes + c.recovery_successes)
     }
 
-    /// The summary row: (column, value) in a fixed order.
+    /// The summary row: (column, value) in a fixed order: the columns the spec requires, then
+    /// the session and context details, the traffic, and the restore times.
     pub fn summary(&self, seed: u64, clients: u32, end: SimTime) -> Vec<(String, Cell)> {
+        let mut row: Vec<(String, Cell)> = Vec::with_capacity(96);
+        self.required_columns(&mut row, seed, clients, end);
+        self.detail_columns(&mut row, end);
+        self.traffic_columns(&mut row);
+        self.restore_columns(&mut row);
+        row
+    }
+
+    fn required_columns(&self, row: &mut Vec<(String, Cell)>, seed: u64, clients: u32, end: SimTime) {
         let c = &self.c;
         let hours = end as f64 / 3.6e9;
         let warmup_hours = self.since as f64 / 3.6e9;
-        let mut row: Vec<(String, Cell)> = Vec::with_capacity(96);
         let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
         let total_tx: u64 = c.tx.iter().sum();
         let total_bytes: u64 = c.tx_bytes.iter().sum();
@@ -266,6 +275,11 @@ impl Metrics {
         put("retained_bytes_mean", Cell::Real(self.retained_bytes.mean(end)));
         put("transactions", Cell::Int(total_tx));
         put("bytes_total", Cell::Int(total_bytes));
+    }
+
+    fn detail_columns(&self, row: &mut Vec<(String, Cell)>, end: SimTime) {
+        let c = &self.c;
+        let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
         // Beyond the required columns: what a user needs to read the run.
         put("logins_initial", Cell::Int(c.logins_initial));
         put("logins_after_502", Cell::Int(c.logins_after_502));
@@ -298,6 +312,12 @@ impl Metrics {
         put("recovery_transactions_saved", Cell::Int(c.recovery_transactions_saved));
         put("inband_transactions", Cell::Int(c.inband));
         put("outband_transactions", Cell::Int(c.outband));
+    }
+
+    fn traffic_columns(&self, row: &mut Vec<(String, Cell)>) {
+        let c = &self.c;
+        let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
+        let total_tx: u64 = c.tx.iter().sum();
         put(
             "keepalive_share",
             Cell::Real(if total_tx == 0 {
@@ -315,13 +335,16 @@ impl Metrics {
         for s in Syntax::ALL {
             put(&format!("bytes_{}", s.name()), Cell::Int(c.syntax_bytes[s as usize]));
         }
+    }
+
+    fn restore_columns(&self, row: &mut Vec<(String, Cell)>) {
+        let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
         for (name, h) in [("recovered", &self.restore_recovered), ("fresh", &self.restore_fresh)] {
             put(&format!("restore_{name}_count"), Cell::Int(h.len()));
             for (q, label) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99"), (0.999, "p999")] {
                 put(&format!("restore_{name}_ms_{label}"), ms(h, q));
             }
         }
-        row
     }
 }
 
