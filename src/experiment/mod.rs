@@ -112,7 +112,51 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
     })?;
     let dir = crate::scenario::base_dir(path).to_path_buf();
     let mut inputs = vec![(file.clone(), crate::output::sha256_hex(text.as_bytes()))];
-    let (mut base, base_dir, base_name): (toml::Table, PathBuf, String) = match &spec.scenario {
+    let (mut base, base_dir, base_name) = base_scenario(&spec, &file, &dir, &mut inputs)?;
+    for (k, v) in spec.set.iter().flatten() {
+        set_value(&mut base, k, v.clone()).map_err(|m| err(&file, &format!("set.{k}"), m))?;
+    }
+    for o in extra_set {
+        crate::scenario::apply_override(&mut base, o).map_err(|m| err("--set", o, m))?;
+    }
+    let replications = spec.replications.unwrap_or(1);
+    if replications == 0 {
+        return Err(err(&file, "replications", "must be at least 1"));
+    }
+    let (axes, values) = sweep_axes(&spec, &file, extra_set)?;
+    let points = resolve_points(&base, &axes, &values, &file, &base_name, &base_dir)?;
+    let metrics = spec.metrics.clone().unwrap_or_default();
+    check_metrics(&metrics, &file)?;
+    let name = spec.name.unwrap_or_else(|| match path.file_stem() {
+        Some(s) if !crate::input::is_stdin(path) => s.to_string_lossy().into_owned(),
+        _ => "experiment".into(),
+    });
+    crate::scenario::check_name(&name).map_err(|m| err(&file, "name", m))?;
+    Ok(Experiment {
+        name,
+        description: spec.description.unwrap_or_default(),
+        seed: spec.seed.unwrap_or(1),
+        replications,
+        file,
+        axes,
+        points,
+        metrics,
+        crn: spec.crn.unwrap_or(false),
+        inputs,
+    })
+}
+
+/// The scenario the experiment sweeps: a file it names (hashed into `inputs`), an inline
+/// table, or none (the defaults); with the folder its relative paths start from and its name.
+fn base_scenario(
+    spec: &ExperimentFile,
+    file: &str,
+    dir: &Path,
+    inputs: &mut Vec<(String, String)>,
+) -> Result<(toml::Table, PathBuf, String), InputError> {
+    let file = file.to_string();
+    let dir = dir.to_path_buf();
+    Ok(match &spec.scenario {
         None => (toml::Table::new(), dir.clone(), file.clone()),
         Some(toml::Value::String(p)) => {
             let sp = dir.join(p);
@@ -124,22 +168,21 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         }
         Some(toml::Value::Table(t)) => (t.clone(), dir.clone(), file.clone()),
         Some(_) => return Err(err(&file, "scenario", "give a path to a scenario file or an inline table")),
-    };
-    for (k, v) in spec.set.iter().flatten() {
-        set_value(&mut base, k, v.clone()).map_err(|m| err(&file, &format!("set.{k}"), m))?;
-    }
-    for o in extra_set {
-        crate::scenario::apply_override(&mut base, o).map_err(|m| err("--set", o, m))?;
-    }
-    let replications = spec.replications.unwrap_or(1);
-    if replications == 0 {
-        return Err(err(&file, "replications", "must be at least 1"));
-    }
+    })
+}
+
+/// The swept fields and their values, refused when a fixed value (`[set]` or `--set`) would
+/// be overwritten at every point or when the product of the axes is too large.
+fn sweep_axes(
+    spec: &ExperimentFile,
+    file: &str,
+    extra_set: &[String],
+) -> Result<(Vec<String>, Vec<Vec<toml::Value>>), InputError> {
     let mut axes = Vec::new();
     let mut values: Vec<Vec<toml::Value>> = Vec::new();
     for (k, v) in spec.sweep.iter().flatten() {
         let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-            err(&file, &format!("sweep.{k}"), "give a non-empty list of values, e.g. [\"5m\", \"30m\"]")
+            err(file, &format!("sweep.{k}"), "give a non-empty list of values, e.g. [\"5m\", \"30m\"]")
         })?;
         axes.push(k.clone());
         values.push(list.clone());
@@ -148,7 +191,7 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
     for (k, _) in spec.set.iter().flatten() {
         if axes.contains(k) {
             return Err(err(
-                &file,
+                file,
                 &format!("set.{k}"),
                 format!("`{k}` is swept; a fixed value would be ignored: remove one of them"),
             ));
@@ -168,14 +211,27 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
     let count = values.iter().fold(1u128, |n, v| n.saturating_mul(v.len() as u128));
     if count > MAX_POINTS as u128 {
         return Err(err(
-            &file,
+            file,
             "sweep",
             format!("{count} points (the product of the axes' lengths); at most {MAX_POINTS}: sweep fewer values"),
         ));
     }
+    Ok((axes, values))
+}
+
+/// Every point of the sweep (the Cartesian product, the last axis varying fastest), resolved
+/// and validated up front.
+fn resolve_points(
+    base: &toml::Table,
+    axes: &[String],
+    values: &[Vec<toml::Value>],
+    file: &str,
+    base_name: &str,
+    base_dir: &Path,
+) -> Result<Vec<Point>, InputError> {
     // Cartesian product, the last axis varying fastest.
     let mut combos: Vec<Vec<usize>> = vec![vec![]];
-    for vals in &values {
+    for vals in values {
         combos = combos.into_iter().flat_map(|c| (0..vals.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
     }
     let mut points = Vec::with_capacity(combos.len());
@@ -185,10 +241,10 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         for (a, &i) in combo.iter().enumerate() {
             let v = values[a][i].clone();
             shown.push(display_value(&v));
-            set_value(&mut table, &axes[a], v).map_err(|m| err(&file, &format!("sweep.{}", axes[a]), m))?;
+            set_value(&mut table, &axes[a], v).map_err(|m| err(file, &format!("sweep.{}", axes[a]), m))?;
         }
         let label = format!("{file} (scenario {base_name} at {})", shown.join(", "));
-        let params = from_table(table, &label, &base_dir).map_err(|mut e| {
+        let params = from_table(table, &label, base_dir).map_err(|mut e| {
             if let Some(a) = axes.iter().find(|a| **a == e.field) {
                 e.field = format!("sweep.{a}");
                 e.message = format!("(sweep axis) {}", e.message);
@@ -197,30 +253,18 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         })?;
         points.push(Point { values: shown, params });
     }
+    Ok(points)
+}
+
+/// The metrics an experiment plots must be summary.csv columns.
+fn check_metrics(metrics: &[String], file: &str) -> Result<(), InputError> {
     let known = crate::model::metrics::Metrics::default().summary(0, 0, 1);
-    let metrics = spec.metrics.unwrap_or_default();
     for (i, m) in metrics.iter().enumerate() {
         if !known.iter().any(|(k, _)| k == m) {
-            return Err(err(&file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
+            return Err(err(file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
         }
     }
-    let name = spec.name.unwrap_or_else(|| match path.file_stem() {
-        Some(s) if !crate::input::is_stdin(path) => s.to_string_lossy().into_owned(),
-        _ => "experiment".into(),
-    });
-    crate::scenario::check_name(&name).map_err(|m| err(&file, "name", m))?;
-    Ok(Experiment {
-        name,
-        description: spec.description.unwrap_or_default(),
-        seed: spec.seed.unwrap_or(1),
-        replications,
-        file,
-        axes,
-        points,
-        metrics,
-        crn: spec.crn.unwrap_or(false),
-        inputs,
-    })
+    Ok(())
 }
 
 /// FNV-1a: a stable 64-bit hash of a point's label.
