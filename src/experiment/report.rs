@@ -49,125 +49,158 @@ pub(super) fn plots(
     est: &[Estimates],
 ) -> Result<Vec<(String, String)>, OutputError> {
     let (axis, xs, labels, groups) = categories(meta);
-    let mib = 1024.0 * 1024.0;
-    let mut made: Vec<(String, String)> = Vec::new();
-    // Save a chart as SVG and PNG and list it, with its caption, for report.md.
-    let mut emit = |stem: &str, caption: &str, chart: &Chart| -> Result<(), OutputError> {
-        save_chart(dir, stem, chart)?;
-        made.push((stem.to_string(), caption.to_string()));
-        Ok(())
-    };
-    let by_metric = |metric: &str, what: &str, scale: f64, bars: bool| -> Vec<Series> {
-        groups
+    let f = Figures { meta, records, est, axis, xs, labels, groups };
+    let mut charts = vec![
+        ("recovery".to_string(), "Recovery success rate with 95% confidence intervals".to_string(), f.recovery()),
+        ("memory".into(), "Memory held by retained contexts: time-weighted mean and peak".into(), f.memory()),
+        ("tradeoff".into(), "The trade-off: each point's mean retained memory and recovery rate".into(), f.tradeoff()),
+        ("retained_timeseries".into(), "Retained memory over simulated time, per point".into(), f.retained_over_time()),
+        ("restore".into(), "Time to restore: recovered sessions against fresh logins".into(), f.restore()),
+        ("active_timeseries".into(), "Active sessions over simulated time, per point".into(), f.active_over_time()),
+    ];
+    for m in &meta.metrics {
+        charts.push((format!("metric_{m}"), format!("{m} per point, with 95% confidence intervals"), f.metric(m)));
+    }
+    // Each chart as SVG and PNG, listed with its caption for report.md.
+    let mut made = Vec::new();
+    for (stem, caption, chart) in charts {
+        save_chart(dir, &stem, &chart)?;
+        made.push((stem, caption));
+    }
+    Ok(made)
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// What the plots are drawn from: the points' estimates and mean series, and the x axis
+/// (the first swept field as categories; one series per combination of the other axes).
+struct Figures<'a> {
+    meta: &'a Meta,
+    records: &'a [RunRecord],
+    est: &'a [Estimates],
+    axis: String,
+    xs: Vec<usize>,
+    labels: Vec<String>,
+    groups: Vec<Vec<usize>>,
+}
+
+impl Figures<'_> {
+    /// One series per group of points: `metric`'s mean (and 95% CI bars) over the x axis.
+    fn by_metric(&self, metric: &str, what: &str, scale: f64, bars: bool) -> Vec<Series> {
+        self.groups
             .iter()
             .map(|g| Series {
-                name: series_name(meta, g[0], what),
+                name: series_name(self.meta, g[0], what),
                 points: g
                     .iter()
                     .map(|&p| {
-                        let e = est[p][metric];
+                        let e = self.est[p][metric];
                         let bar = if bars && e.lo.is_finite() { Some((e.lo / scale, e.hi / scale)) } else { None };
-                        (xs[p] as f64, e.mean / scale, bar)
+                        (self.xs[p] as f64, e.mean / scale, bar)
                     })
                     .collect(),
                 labels: vec![],
             })
             .collect()
-    };
-    let cat = Some(labels.clone());
-    let chart = Chart {
-        title: format!("{}: recovery success rate (95% CI)", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "recovery successes / attempts".into(),
-        categories: cat.clone(),
-        series: by_metric("recovery_success_rate", "", 1.0, true),
-        y_range: Some((0.0, 1.0)),
-    };
-    emit("recovery", "Recovery success rate with 95% confidence intervals", &chart)?;
-    let mut mem = by_metric("retained_bytes_mean", "mean", mib, true);
-    mem.extend(by_metric("retained_bytes_peak", "peak", mib, true));
-    let chart = Chart {
-        title: format!("{}: retained context memory", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "retained contexts (MiB)".into(),
-        categories: cat.clone(),
-        series: mem,
-        y_range: None,
-    };
-    emit("memory", "Memory held by retained contexts: time-weighted mean and peak", &chart)?;
-    let trade = Chart {
-        title: format!("{}: memory against recovery", meta.name),
-        x_desc: "mean retained memory (MiB)".into(),
-        y_desc: "recovery success rate".into(),
-        categories: None,
-        series: vec![Series {
-            name: "points".into(),
-            points: (0..meta.points.len())
-                .map(|p| (est[p]["retained_bytes_mean"].mean / mib, est[p]["recovery_success_rate"].mean, None))
-                .collect(),
-            labels: (0..meta.points.len()).map(|p| meta.points[p].join(", ")).collect(),
-        }],
-        y_range: Some((0.0, 1.0)),
-    };
-    emit("tradeoff", "The trade-off: each point's mean retained memory and recovery rate", &trade)?;
-    // One line per point over simulated time, from column `col` of the mean series.
-    let over_time = |col: usize, scale: f64| -> Vec<Series> {
-        (0..meta.points.len())
+    }
+
+    /// One line per point over simulated time, from column `col` of the mean series.
+    fn over_time(&self, col: usize, scale: f64) -> Vec<Series> {
+        (0..self.meta.points.len())
             .map(|p| Series {
-                name: meta.point_label(p),
-                points: mean_series(records, p).iter().map(|s| (s[0] / 3600.0, s[col] / scale, None)).collect(),
+                name: self.meta.point_label(p),
+                points: mean_series(self.records, p).iter().map(|s| (s[0] / 3600.0, s[col] / scale, None)).collect(),
                 labels: vec![],
             })
             .collect()
-    };
-    let ts = Chart {
-        title: format!("{}: retained memory over time (mean of replications)", meta.name),
-        x_desc: "simulated time (h)".into(),
-        y_desc: "retained contexts (MiB)".into(),
-        categories: None,
-        series: over_time(3, mib),
-        y_range: None,
-    };
-    emit("retained_timeseries", "Retained memory over simulated time, per point", &ts)?;
-    let mut restore = Vec::new();
-    for (m, what) in [
-        ("restore_recovered_ms_p50", "recovered p50"),
-        ("restore_recovered_ms_p99", "recovered p99"),
-        ("restore_fresh_ms_p50", "fresh p50"),
-        ("restore_fresh_ms_p99", "fresh p99"),
-    ] {
-        restore.extend(by_metric(m, what, 1000.0, false));
     }
-    let chart = Chart {
-        title: format!("{}: time to restore a full context", meta.name),
-        x_desc: axis.clone(),
-        y_desc: "time to restore (s)".into(),
-        categories: cat.clone(),
-        series: restore,
-        y_range: None,
-    };
-    emit("restore", "Time to restore: recovered sessions against fresh logins", &chart)?;
-    let active = Chart {
-        title: format!("{}: active sessions over time (mean of replications)", meta.name),
-        x_desc: "simulated time (h)".into(),
-        y_desc: "active sessions".into(),
-        categories: None,
-        series: over_time(1, 1.0),
-        y_range: None,
-    };
-    emit("active_timeseries", "Active sessions over simulated time, per point", &active)?;
-    for m in &meta.metrics {
-        let chart = Chart {
-            title: format!("{}: {m} (95% CI)", meta.name),
-            x_desc: axis.clone(),
-            y_desc: m.clone(),
-            categories: Some(labels.clone()),
-            series: by_metric(m, "", 1.0, true),
+
+    fn per_point(&self, title: String, y_desc: &str, series: Vec<Series>, y_range: Option<(f64, f64)>) -> Chart {
+        Chart {
+            title,
+            x_desc: self.axis.clone(),
+            y_desc: y_desc.into(),
+            categories: Some(self.labels.clone()),
+            series,
+            y_range,
+        }
+    }
+
+    fn recovery(&self) -> Chart {
+        self.per_point(
+            format!("{}: recovery success rate (95% CI)", self.meta.name),
+            "recovery successes / attempts",
+            self.by_metric("recovery_success_rate", "", 1.0, true),
+            Some((0.0, 1.0)),
+        )
+    }
+
+    fn memory(&self) -> Chart {
+        let mut mem = self.by_metric("retained_bytes_mean", "mean", MIB, true);
+        mem.extend(self.by_metric("retained_bytes_peak", "peak", MIB, true));
+        self.per_point(format!("{}: retained context memory", self.meta.name), "retained contexts (MiB)", mem, None)
+    }
+
+    fn tradeoff(&self) -> Chart {
+        let n = self.meta.points.len();
+        Chart {
+            title: format!("{}: memory against recovery", self.meta.name),
+            x_desc: "mean retained memory (MiB)".into(),
+            y_desc: "recovery success rate".into(),
+            categories: None,
+            series: vec![Series {
+                name: "points".into(),
+                points: (0..n)
+                    .map(|p| {
+                        (self.est[p]["retained_bytes_mean"].mean / MIB, self.est[p]["recovery_success_rate"].mean, None)
+                    })
+                    .collect(),
+                labels: (0..n).map(|p| self.meta.points[p].join(", ")).collect(),
+            }],
+            y_range: Some((0.0, 1.0)),
+        }
+    }
+
+    fn over_time_chart(&self, title: &str, y_desc: &str, col: usize, scale: f64) -> Chart {
+        Chart {
+            title: format!("{}: {title} (mean of replications)", self.meta.name),
+            x_desc: "simulated time (h)".into(),
+            y_desc: y_desc.into(),
+            categories: None,
+            series: self.over_time(col, scale),
             y_range: None,
-        };
-        emit(&format!("metric_{m}"), &format!("{m} per point, with 95% confidence intervals"), &chart)?;
+        }
     }
-    Ok(made)
+
+    fn retained_over_time(&self) -> Chart {
+        self.over_time_chart("retained memory over time", "retained contexts (MiB)", 3, MIB)
+    }
+
+    fn active_over_time(&self) -> Chart {
+        self.over_time_chart("active sessions over time", "active sessions", 1, 1.0)
+    }
+
+    fn restore(&self) -> Chart {
+        let mut restore = Vec::new();
+        for (m, what) in [
+            ("restore_recovered_ms_p50", "recovered p50"),
+            ("restore_recovered_ms_p99", "recovered p99"),
+            ("restore_fresh_ms_p50", "fresh p50"),
+            ("restore_fresh_ms_p99", "fresh p99"),
+        ] {
+            restore.extend(self.by_metric(m, what, 1000.0, false));
+        }
+        self.per_point(
+            format!("{}: time to restore a full context", self.meta.name),
+            "time to restore (s)",
+            restore,
+            None,
+        )
+    }
+
+    fn metric(&self, m: &str) -> Chart {
+        self.per_point(format!("{}: {m} (95% CI)", self.meta.name), m, self.by_metric(m, "", 1.0, true), None)
+    }
 }
 
 pub(super) fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
