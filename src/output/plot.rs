@@ -155,20 +155,18 @@ fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     Ok(png)
 }
 
-fn render<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    chart: &Chart,
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE)?;
-    let pts = || chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite() && p.0.is_finite());
-    let (x0, x1) = match &chart.categories {
+/// Points with both coordinates finite.
+fn finite_points(chart: &Chart) -> impl Iterator<Item = &PlotPoint> {
+    chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite() && p.0.is_finite())
+}
+
+/// The x axis: the categories' positions, or the data padded by 5%.
+fn x_range(chart: &Chart) -> (f64, f64) {
+    match &chart.categories {
         Some(c) => (-0.5, c.len() as f64 - 0.5),
         None => {
-            let lo = pts().map(|p| p.0).fold(f64::INFINITY, f64::min);
-            let hi = pts().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let lo = finite_points(chart).map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let hi = finite_points(chart).map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
             if lo.is_finite() && hi > lo {
                 let pad = (hi - lo) * 0.05;
                 (lo - pad, hi + pad)
@@ -178,18 +176,47 @@ where
                 (0.0, 1.0)
             }
         }
-    };
-    // Head room above the data for the legend box, which sits in the upper left.
+    }
+}
+
+/// The y axis: the chart's range or 0 to the data's top, with head room above the data for
+/// the legend box, which sits in the upper left.
+fn y_range(chart: &Chart) -> (f64, f64) {
     let legend_rows = chart.series.iter().filter(|s| s.labels.is_empty() && !s.name.is_empty()).count();
     let headroom = if legend_rows > 0 { 1.12 + 0.06 * legend_rows.min(10) as f64 } else { 1.1 };
-    let (y0, y1) = match chart.y_range {
+    match chart.y_range {
         Some((lo, hi)) if legend_rows > 1 => (lo, lo + (hi - lo) * (headroom - 0.1)),
         Some(r) => r,
         None => {
-            let hi = pts().map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
+            let hi = finite_points(chart).map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
             (0.0, if hi > 0.0 { hi * headroom } else { 1.0 })
         }
-    };
+    }
+}
+
+/// y tick labels with as many decimals as the axis' span needs.
+fn y_label(span: f64) -> impl Fn(&f64) -> String {
+    move |y: &f64| {
+        if span >= 50.0 {
+            format!("{y:.0}")
+        } else if span >= 5.0 {
+            format!("{y:.1}")
+        } else {
+            format!("{y:.2}")
+        }
+    }
+}
+
+fn render<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    chart: &Chart,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (x0, x1) = x_range(chart);
+    let (y0, y1) = y_range(chart);
     let mut c = ChartBuilder::on(&root)
         .caption(&chart.title, ("sans-serif", 20))
         .margin(14)
@@ -208,16 +235,7 @@ where
         }
         None => format!("{x:.1}"),
     };
-    let span = y1 - y0;
-    let y_fmt = move |y: &f64| {
-        if span >= 50.0 {
-            format!("{y:.0}")
-        } else if span >= 5.0 {
-            format!("{y:.1}")
-        } else {
-            format!("{y:.2}")
-        }
-    };
+    let y_fmt = y_label(y1 - y0);
     let mut mesh = c.configure_mesh();
     mesh.x_desc(chart.x_desc.as_str())
         .y_desc(chart.y_desc.as_str())
