@@ -490,6 +490,9 @@ mod tests {
         assert!(inverse_normal_cdf(0.5).abs() < 1e-9);
         assert!((inverse_normal_cdf(0.975) - 1.959963985).abs() < 1e-6);
         assert!((inverse_normal_cdf(0.001) + 3.090232306).abs() < 1e-6);
+        // The upper tail, by symmetry from the lower one (the central formula is wrong there).
+        assert!((inverse_normal_cdf(0.999) - 3.090232306).abs() < 1e-6);
+        assert!((inverse_normal_cdf(0.99999) - 4.264890794).abs() < 1e-6);
     }
 
     #[test]
@@ -579,6 +582,9 @@ mod tests {
         assert!(parse("d = { dist = \"gauss\", mean = \"1s\" }").unwrap_err().contains("allowed"));
         assert!(parse("d = { dist = \"exponential\", mean = \"1s\", mena = 3 }").unwrap_err().contains("mena"));
         assert!(parse("d = { dist = \"exponential\", sigma = 1.0, mean = \"1s\" }").unwrap_err().contains("sigma"));
+        // A value of the wrong type says what is expected.
+        let e = parse("d = { dist = \"exponential\", mean = true }").unwrap_err();
+        assert!(e.contains("a duration string like \"30s\" or a number"), "{e}");
     }
 
     #[test]
