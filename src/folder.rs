@@ -181,8 +181,8 @@ pub fn experiment_to_folder(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<SweepEnd, OutputError> {
     let SweepOptions { threads, shard, force, resume } = *opts;
-    use crate::experiment::results::{Journal, Meta, read_journal, read_runs, write_all, write_runs};
-    use crate::output::{JOURNAL, out_err};
+    use crate::experiment::results::{Journal, Meta, read_journal, write_all, write_runs};
+    use crate::output::JOURNAL;
     let meta = Meta::of(exp);
     let shard_text = (shard.count > 1).then(|| format!("{}/{}", shard.index, shard.count));
     let mut previous = Vec::new();
@@ -190,18 +190,7 @@ pub fn experiment_to_folder(
     // journal in the staging folder (all that is left after SIGKILL or an out-of-memory kill).
     let partial_folder = resume && dir.join("manifest.json").exists();
     if partial_folder {
-        let (m, recs) = read_runs(dir)?;
-        let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-        if !m.same_experiment(&meta) || manifest["shard"].as_str().map(String::from) != shard_text {
-            return Err(out_err(dir, "this folder holds another experiment (or shard); --resume needs the same one"));
-        }
-        if manifest["partial"] != serde_json::Value::Bool(true) {
-            return Err(out_err(dir, "this folder is complete; nothing to resume"));
-        }
-        previous = recs;
+        previous = partial_runs(dir, &meta, shard_text.as_deref())?;
     }
     let staging = Staging::new(dir, force || partial_folder, resume)?;
     if resume {
@@ -217,14 +206,7 @@ pub fn experiment_to_folder(
         if !partial_folder && journaled.is_empty() {
             progress.note("nothing to resume yet (no finished run); starting the sweep");
         }
-        for r in journaled {
-            if !previous
-                .iter()
-                .any(|p: &crate::experiment::results::RunRecord| (p.point, p.replication) == (r.point, r.replication))
-            {
-                previous.push(r);
-            }
-        }
+        add_new_runs(&mut previous, journaled);
         previous.retain(|r| shard.takes(r.point * exp.replications as usize + r.replication as usize));
     }
     let journal = match Journal::create(&staging.path(JOURNAL), &meta, shard_text.as_deref(), &previous) {
@@ -264,6 +246,40 @@ pub fn experiment_to_folder(
     };
     let ((), dir) = staging.finish(written)?;
     Ok(if ran.interrupted { SweepEnd::Partial { dir, done: records.len(), total } } else { SweepEnd::Complete(dir) })
+}
+
+/// The runs of the partial folder an interrupted sweep wrote (Ctrl-C, SIGTERM), if it is this
+/// experiment's and shard's and is partial.
+fn partial_runs(
+    dir: &Path,
+    meta: &crate::experiment::results::Meta,
+    shard_text: Option<&str>,
+) -> Result<Vec<crate::experiment::results::RunRecord>, OutputError> {
+    use crate::output::out_err;
+    let (m, recs) = crate::experiment::results::read_runs(dir)?;
+    let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    if !m.same_experiment(meta) || manifest["shard"].as_str() != shard_text {
+        return Err(out_err(dir, "this folder holds another experiment (or shard); --resume needs the same one"));
+    }
+    if manifest["partial"] != serde_json::Value::Bool(true) {
+        return Err(out_err(dir, "this folder is complete; nothing to resume"));
+    }
+    Ok(recs)
+}
+
+/// Add the journaled runs that the partial folder does not already hold.
+fn add_new_runs(
+    previous: &mut Vec<crate::experiment::results::RunRecord>,
+    journaled: Vec<crate::experiment::results::RunRecord>,
+) {
+    for r in journaled {
+        if !previous.iter().any(|p| (p.point, p.replication) == (r.point, r.replication)) {
+            previous.push(r);
+        }
+    }
 }
 
 /// Combine shard folders into the folder a single-machine run would have written.

@@ -44,6 +44,65 @@ pub struct Staging {
 const LOCK: &str = ".lock";
 pub const JOURNAL: &str = "journal.jsonl";
 
+/// Whether `target` may become the output folder: a folder of its own (not a symlink, not a
+/// file, not a protected place), empty, or replaceable with `force` (see `replaceable`).
+fn may_replace(target: &Path, force: bool) -> Result<(), OutputError> {
+    if let Ok(m) = std::fs::symlink_metadata(target) {
+        if m.file_type().is_symlink() {
+            return Err(out_err(target, "is a symbolic link; give the folder itself as --out"));
+        }
+        if !m.is_dir() {
+            return Err(out_err(target, "exists and is not a folder; --out names a folder"));
+        }
+        // Even empty, these are never an output folder (it would be removed and replaced).
+        if let Some(why) = protected(target) {
+            return Err(out_err(target, format!("cannot be an output folder: {why}; choose a folder of its own")));
+        }
+        let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty && !force {
+            let partial =
+                std::fs::read_to_string(target.join("manifest.json")).is_ok_and(|t| t.contains("\"partial\": true"));
+            return Err(out_err(
+                target,
+                if partial {
+                    "holds the partial result of an interrupted sweep; finish it with --resume, or pass --force to replace it"
+                } else {
+                    "the output folder exists and is not empty; choose another --out or pass --force to replace it"
+                },
+            ));
+        }
+        if !empty {
+            replaceable(target).map_err(|m| out_err(target, format!("will not replace it: {m}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Lock the staging folder: a second process writing the same output is refused.
+fn lock_staging(target: &Path, tmp: &Path) -> Result<std::fs::File, OutputError> {
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(tmp.join(LOCK))
+        .map_err(|e| out_err(tmp, format!("cannot create the staging lock: {e}")))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(out_err(
+                target,
+                format!(
+                    "another impsim process is writing this output now (its staging folder {} is locked); \
+                     wait for it or choose another --out",
+                    tmp.display()
+                ),
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(out_err(tmp, format!("cannot lock: {e}"))),
+    }
+    Ok(lock)
+}
+
 impl Staging {
     /// Refuse an existing non-empty folder unless `force` and it is a folder impsim wrote
     /// (see `replaceable`); refuse a staging folder another process is writing; create the
@@ -52,34 +111,7 @@ impl Staging {
     /// with `force`, and otherwise refused, so finished work is never dropped silently.
     pub fn new(target: &Path, force: bool, keep_journal: bool) -> Result<Staging, OutputError> {
         let target = &out_folder(target)?;
-        if let Ok(m) = std::fs::symlink_metadata(target) {
-            if m.file_type().is_symlink() {
-                return Err(out_err(target, "is a symbolic link; give the folder itself as --out"));
-            }
-            if !m.is_dir() {
-                return Err(out_err(target, "exists and is not a folder; --out names a folder"));
-            }
-            // Even empty, these are never an output folder (it would be removed and replaced).
-            if let Some(why) = protected(target) {
-                return Err(out_err(target, format!("cannot be an output folder: {why}; choose a folder of its own")));
-            }
-            let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
-            if !empty && !force {
-                let partial = std::fs::read_to_string(target.join("manifest.json"))
-                    .is_ok_and(|t| t.contains("\"partial\": true"));
-                return Err(out_err(
-                    target,
-                    if partial {
-                        "holds the partial result of an interrupted sweep; finish it with --resume, or pass --force to replace it"
-                    } else {
-                        "the output folder exists and is not empty; choose another --out or pass --force to replace it"
-                    },
-                ));
-            }
-            if !empty {
-                replaceable(target).map_err(|m| out_err(target, format!("will not replace it: {m}")))?;
-            }
-        }
+        may_replace(target, force)?;
         let parent = parent_of(target);
         std::fs::create_dir_all(&parent)
             .map_err(|e| out_err(target, format!("cannot create its parent folder {}: {e}", parent.display())))?;
@@ -90,26 +122,7 @@ impl Staging {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ours_staging(&tmp)?,
             Err(e) => return Err(out_err(target, format!("cannot create the output folder here: {e}"))),
         }
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(tmp.join(LOCK))
-            .map_err(|e| out_err(&tmp, format!("cannot create the staging lock: {e}")))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(out_err(
-                    target,
-                    format!(
-                        "another impsim process is writing this output now (its staging folder {} is locked); \
-                         wait for it or choose another --out",
-                        tmp.display()
-                    ),
-                ));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(out_err(&tmp, format!("cannot lock: {e}"))),
-        }
+        let lock = lock_staging(target, &tmp)?;
         let journal = tmp.join(JOURNAL);
         let finished = journal_runs(&journal);
         if finished > 0 && !keep_journal && !force {
