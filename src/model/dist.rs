@@ -587,6 +587,66 @@ mod tests {
         assert!(e.contains("a duration string like \"30s\" or a number"), "{e}");
     }
 
+    /// Every parameter's rule, each checked on both sides where it has two.
+    #[test]
+    fn each_parameter_is_checked_where_it_is_read() {
+        // A lognormal given by its mean: mu = ln(mean) - sigma^2 / 2, so its mean is the mean.
+        let DurationDist(d) = parse("d = { dist = \"lognormal\", mean = \"10s\", sigma = 0.8 }").unwrap();
+        assert!((d.mean() - 10.0).abs() < 1e-9, "{d:?}");
+        assert!(matches!(d, Dist::LogNormal { mu, .. } if (mu - (10f64.ln() - 0.32)).abs() < 1e-12));
+        for bad in ["-0.5", "inf", "nan"] {
+            let e = parse(&format!("d = {{ dist = \"lognormal\", median = \"1s\", sigma = {bad} }}")).unwrap_err();
+            assert!(e.contains("`sigma` must be 0 or more"), "sigma {bad}: {e}");
+        }
+        // A uniform of one value is allowed; min above max is not.
+        assert_eq!(
+            parse("d = { dist = \"uniform\", min = \"5s\", max = \"5s\" }").unwrap(),
+            DurationDist(Dist::Uniform { min: 5.0, max: 5.0 })
+        );
+        // An empirical file's unit scales its values to seconds; a pinned hash is 64 hex digits.
+        let e = parse("d = { dist = \"empirical\", file = \"x.csv\", unit = \"ms\" }").unwrap();
+        assert!(matches!(e.0, Dist::Empirical { scale, .. } if scale == 0.001), "{e:?}");
+        let hash = "ab".repeat(32);
+        let ok = parse(&format!("d = {{ dist = \"empirical\", file = \"x.csv\", sha256 = \"{hash}\" }}")).unwrap();
+        assert!(matches!(ok.0, Dist::Empirical { ref sha256, .. } if *sha256 == hash));
+        for bad in [&hash[1..], &format!("{}zz", &hash[2..])] {
+            let e = parse(&format!("d = {{ dist = \"empirical\", file = \"x.csv\", sha256 = \"{bad}\" }}")).unwrap_err();
+            assert!(e.contains("64 hexadecimal digits"), "{bad}: {e}");
+        }
+        // Counts are never negative.
+        #[derive(Deserialize, Debug)]
+        struct Counts {
+            #[allow(dead_code)]
+            c: CountDist,
+        }
+        let count = |t: &str| toml::from_str::<Counts>(t).map_err(|e| e.to_string());
+        assert!(count("c = { dist = \"uniform\", min = 1, max = 3 }").is_ok());
+        assert!(count("c = { dist = \"uniform\", min = -1, max = 3 }").unwrap_err().contains("must be 0 or more"));
+        // A value of the wrong type says what a distribution looks like.
+        let e = parse("d = true").unwrap_err();
+        assert!(e.contains("a duration like \"30s\" or a table like"), "{e}");
+        // The constructor the model's defaults use takes microseconds.
+        assert_eq!(DurationDist::exp(2_000_000), DurationDist(Dist::Exponential { mean: 2.0 }));
+    }
+
+    /// An empirical distribution is written back with its unit (durations only) and its hash
+    /// (when pinned), so a manifest reads back as the same distribution.
+    #[test]
+    fn an_empirical_distribution_is_written_with_its_unit_and_pinned_hash_only() {
+        let d = |sha256: &str| Dist::Empirical {
+            file: "x.csv".into(),
+            scale: 0.001,
+            samples: Arc::from(Vec::new()),
+            sha256: sha256.into(),
+        };
+        let t = to_table(&d(""), Unit::Duration);
+        assert_eq!(t.get("unit").and_then(|v| v.as_str()), Some("ms"));
+        assert!(t.get("sha256").is_none(), "an unpinned file has no hash to write");
+        let t = to_table(&d(&"0".repeat(64)), Unit::Count);
+        assert!(t.get("unit").is_none(), "counts have no unit");
+        assert_eq!(t.get("sha256").and_then(|v| v.as_str()), Some("0".repeat(64).as_str()));
+    }
+
     #[test]
     fn serialized_form_reads_back_identically() {
         #[derive(Serialize)]
