@@ -610,7 +610,8 @@ mod tests {
         let ok = parse(&format!("d = {{ dist = \"empirical\", file = \"x.csv\", sha256 = \"{hash}\" }}")).unwrap();
         assert!(matches!(ok.0, Dist::Empirical { ref sha256, .. } if *sha256 == hash));
         for bad in [&hash[1..], &format!("{}zz", &hash[2..])] {
-            let e = parse(&format!("d = {{ dist = \"empirical\", file = \"x.csv\", sha256 = \"{bad}\" }}")).unwrap_err();
+            let e =
+                parse(&format!("d = {{ dist = \"empirical\", file = \"x.csv\", sha256 = \"{bad}\" }}")).unwrap_err();
             assert!(e.contains("64 hexadecimal digits"), "{bad}: {e}");
         }
         // Counts are never negative.
