@@ -136,4 +136,15 @@ mod tests {
         }
         assert_eq!(MAX_CLIENTS, 1 << 29);
     }
+
+    /// The prefetch hint names the client record an event will touch, and only such records.
+    #[test]
+    fn only_a_clients_events_name_a_record_to_prefetch() {
+        assert_eq!(Event::client(7, 3).touches_client(), Some(7));
+        assert_eq!(Event::auto_logout(9, 1).touches_client(), Some(9));
+        assert_eq!(Event::disconnect(11, 2).touches_client(), Some(11));
+        for e in [Event::WARMUP_END, Event::SAMPLE, Event::restart(7), Event::expiry(7)] {
+            assert_eq!(e.touches_client(), None, "{e:?}");
+        }
+    }
 }
