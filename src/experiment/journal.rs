@@ -2,7 +2,7 @@
 //! resumes), and the checks that a result folder's runs are whole: each run once, in range,
 //! matching its checksum.
 
-use super::results::*;
+use super::results::{Meta, RunRecord};
 use crate::output::{OutputError, out_err, write_atomic};
 use std::path::Path;
 

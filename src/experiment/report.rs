@@ -1,7 +1,7 @@
 //! An experiment's plots (one per key metric, and the trade-off) and report.md, from the
 //! per-point estimates.
 
-use super::results::*;
+use super::results::{Estimates, Meta, RunRecord, mean_series};
 use crate::output::OutputError;
 use crate::output::plot::{Chart, Series, save_chart};
 use crate::stats::Estimate;
