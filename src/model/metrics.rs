@@ -231,19 +231,19 @@ impl Metrics {
     /// the session and context details, the traffic, and the restore times.
     pub fn summary(&self, seed: u64, clients: u32, end: SimTime) -> Vec<(String, Cell)> {
         let mut row: Vec<(String, Cell)> = Vec::with_capacity(96);
-        self.required_columns(&mut row, seed, clients, end);
+        let total_tx: u64 = self.c.tx.iter().sum();
+        self.required_columns(&mut row, seed, clients, end, total_tx);
         self.detail_columns(&mut row, end);
-        self.traffic_columns(&mut row);
+        self.traffic_columns(&mut row, total_tx);
         self.restore_columns(&mut row);
         row
     }
 
-    fn required_columns(&self, row: &mut Vec<(String, Cell)>, seed: u64, clients: u32, end: SimTime) {
+    fn required_columns(&self, row: &mut Vec<(String, Cell)>, seed: u64, clients: u32, end: SimTime, total_tx: u64) {
         let c = &self.c;
         let hours = end as f64 / 3.6e9;
         let warmup_hours = self.since as f64 / 3.6e9;
         let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
-        let total_tx: u64 = c.tx.iter().sum();
         let total_bytes: u64 = c.tx_bytes.iter().sum();
         put("seed", Cell::Int(seed));
         put("clients", Cell::Int(clients as u64));
@@ -314,10 +314,9 @@ impl Metrics {
         put("outband_transactions", Cell::Int(c.outband));
     }
 
-    fn traffic_columns(&self, row: &mut Vec<(String, Cell)>) {
+    fn traffic_columns(&self, row: &mut Vec<(String, Cell)>, total_tx: u64) {
         let c = &self.c;
         let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
-        let total_tx: u64 = c.tx.iter().sum();
         put(
             "keepalive_share",
             Cell::Real(if total_tx == 0 {

@@ -37,7 +37,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             _ => true,
         };
         if self.sap.is_down(now) {
-            self.dropped(c, prim, inband, fire_and_forget);
+            self.dropped(c, prim, inband, sid, fire_and_forget);
             return;
         }
         let (status, extra) = match step {
@@ -83,9 +83,8 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// The SAP is down: the request is lost, and the client times out waiting (a
     /// fire-and-forget request waits for nothing).
-    fn dropped(&mut self, c: usize, prim: Primitive, inband: bool, fire_and_forget: bool) {
+    fn dropped(&mut self, c: usize, prim: Primitive, inband: bool, sid: u64, fire_and_forget: bool) {
         self.m.c.dropped += 1;
-        let sid = self.clients[c].session_id.get();
         self.transaction(c, prim, inband, sid, Status::Dropped);
         if fire_and_forget {
             self.after_fire_and_forget(c);
