@@ -7,20 +7,20 @@ use std::time::Instant;
 /// One measured run.
 #[derive(Clone, Debug)]
 pub struct BenchRow {
-    pub workload: String,
-    pub clients: u32,
-    pub sap_workers: u32,
-    pub sim_hours: f64,
-    pub events: u64,
-    pub wall_seconds: f64,
-    pub peak_rss_bytes: u64,
+    pub(crate) workload: String,
+    pub(crate) clients: u32,
+    pub(crate) sap_workers: u32,
+    pub(crate) sim_hours: f64,
+    pub(crate) events: u64,
+    pub(crate) wall_seconds: f64,
+    pub(crate) peak_rss_bytes: u64,
 }
 
 impl BenchRow {
-    pub fn events_per_second(&self) -> f64 {
+    pub(crate) fn events_per_second(&self) -> f64 {
         self.events as f64 / self.wall_seconds.max(1e-9)
     }
-    pub fn events_per_client_day(&self) -> f64 {
+    pub(crate) fn events_per_client_day(&self) -> f64 {
         self.events as f64 / self.clients.max(1) as f64 / (self.sim_hours / 24.0)
     }
     pub fn to_json(&self) -> String {
@@ -30,7 +30,7 @@ impl BenchRow {
         })
         .to_string()
     }
-    pub fn from_json(s: &str) -> Option<BenchRow> {
+    pub(crate) fn from_json(s: &str) -> Option<BenchRow> {
         let v: serde_json::Value = serde_json::from_str(s).ok()?;
         Some(BenchRow {
             workload: v["workload"].as_str()?.to_string(),
@@ -62,7 +62,7 @@ pub fn measure(workload: &str, params: Params) -> BenchRow {
     }
 }
 
-pub fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() {
         return f64::NAN;

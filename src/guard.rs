@@ -28,7 +28,7 @@ fn samples(p: &Params) -> u64 {
 
 /// What a finished run of an experiment keeps until the end (its summary row and its samples
 /// as text: ~4 KiB and ~250 bytes each).
-pub fn record_memory(p: &Params) -> u64 {
+pub(crate) fn record_memory(p: &Params) -> u64 {
     4096 + samples(p).saturating_mul(250)
 }
 
@@ -46,7 +46,7 @@ pub fn experiment_memory(points: &[&Params], replications: u32, parallel: usize)
 
 /// Bytes this process can still get: the least of the machine's MemAvailable, what its cgroup
 /// (v2 or v1) allows beyond its current use, and the address space RLIMIT_AS leaves.
-pub fn available_memory() -> Option<u64> {
+pub(crate) fn available_memory() -> Option<u64> {
     let read = |p: &str| std::fs::read_to_string(p).ok();
     let num = |s: Option<String>| s.and_then(|t| t.trim().parse::<u64>().ok());
     let mut limits = Vec::new();
@@ -138,7 +138,7 @@ pub fn events(p: &Params) -> f64 {
 }
 
 /// More events than this (about 5 hours at the simulator's 5-7 M events/s) need `--force-events`.
-pub const EVENT_LIMIT: f64 = 1e11;
+pub(crate) const EVENT_LIMIT: f64 = 1e11;
 
 pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), String> {
     if force || events <= EVENT_LIMIT {
@@ -154,7 +154,7 @@ pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), String> 
 }
 
 /// Peak resident memory of this process (Linux), if known.
-pub fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -8,26 +8,26 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Scenario and experiment files: a few KiB in practice.
-pub const TEXT_LIMIT: u64 = 1 << 20;
+pub(crate) const TEXT_LIMIT: u64 = 1 << 20;
 /// Empirical CSVs: millions of observations fit.
-pub const DATA_LIMIT: u64 = 256 << 20;
+pub(crate) const DATA_LIMIT: u64 = 256 << 20;
 
 /// An input as read: its text and the SHA-256 of its bytes.
 #[derive(Clone, Debug)]
-pub struct Input {
-    pub text: String,
-    pub sha256: String,
+pub(crate) struct Input {
+    pub(crate) text: String,
+    pub(crate) sha256: String,
 }
 
 /// Standard input, once read (a second read of a pipe would be empty).
 static STDIN: Mutex<Option<Input>> = Mutex::new(None);
 
-pub fn is_stdin(path: &Path) -> bool {
+pub(crate) fn is_stdin(path: &Path) -> bool {
     path == Path::new("-") || path == Path::new("/dev/stdin")
 }
 
 /// Read `path` whole (at most `limit` bytes) as UTF-8 text.
-pub fn read(path: &Path, limit: u64) -> Result<Input, String> {
+pub(crate) fn read(path: &Path, limit: u64) -> Result<Input, String> {
     if is_stdin(path) {
         let mut cached = STDIN.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = &*cached {

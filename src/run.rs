@@ -10,14 +10,14 @@ pub struct Report {
     pub outcome: Outcome,
     pub steady: SteadyState,
     pub summary: Vec<(String, Cell)>,
-    pub wall_seconds: f64,
+    pub(crate) wall_seconds: f64,
 }
 
 impl Report {
     pub fn get(&self, column: &str) -> f64 {
         self.summary.iter().find(|(k, _)| k == column).map(|(_, v)| v.as_f64()).unwrap_or(f64::NAN)
     }
-    pub fn events_per_second(&self) -> f64 {
+    pub(crate) fn events_per_second(&self) -> f64 {
         self.outcome.metrics.c.events as f64 / self.wall_seconds.max(1e-9)
     }
 }
@@ -40,7 +40,7 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
 }
 
 /// Every summary.csv column, in order (the model's, then the steady-state check's).
-pub fn summary_columns() -> Vec<String> {
+pub(crate) fn summary_columns() -> Vec<String> {
     let mut cols: Vec<String> =
         crate::model::metrics::Metrics::default().summary(0, 0, 1).into_iter().map(|(k, _)| k).collect();
     cols.extend(SteadyState::of(0, 1, false, &[]).columns().into_iter().map(|(k, _)| k));
@@ -48,22 +48,22 @@ pub fn summary_columns() -> Vec<String> {
 }
 
 /// Batches of the measured window behind a single run's interval on its recovery rate.
-pub const RATE_BATCHES: usize = 10;
+pub(crate) const RATE_BATCHES: usize = 10;
 
 /// The steady-state check of one run (MSER-5 on its timeseries, see `stats::steady_state`)
 /// and the batch-means interval of its recovery rate over the measured window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SteadyState {
-    pub warmup: u64,
+    pub(crate) warmup: u64,
     /// Per key series: where MSER-5 would truncate (microseconds), None if it cannot tell
     /// (too few samples, or no recovery attempts in some batch).
-    pub truncation: Vec<(&'static str, Option<u64>)>,
+    pub(crate) truncation: Vec<(&'static str, Option<u64>)>,
     /// Whether every series' truncation falls within the warm-up (to the batch).
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// False for a run with SAP restarts: a transient study, where no steady state is sought.
-    pub applies: bool,
+    pub(crate) applies: bool,
     /// False when the warm-up is half the run or more: MSER-5 could not have found it short.
-    pub judgeable: bool,
+    pub(crate) judgeable: bool,
     pub rate: crate::stats::steady_state::RatioInterval,
 }
 
@@ -136,7 +136,7 @@ impl SteadyState {
     }
 
     /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
-    pub fn columns(&self) -> Vec<(String, Cell)> {
+    pub(crate) fn columns(&self) -> Vec<(String, Cell)> {
         let latest = self.truncation.iter().filter_map(|(_, t)| *t).max();
         let hours = |us: u64| Cell::Real(us as f64 / 3.6e9);
         vec![
@@ -178,7 +178,7 @@ impl SteadyState {
 }
 
 /// Why a stalled run is refused.
-pub fn stalled_message(t: u64) -> String {
+pub(crate) fn stalled_message(t: u64) -> String {
     format!(
         "simulated time stopped advancing at {} (a process with zero delays loops forever); \
          no result was written. Check distributions that can be 0 (every, offline, rtt, service times).",

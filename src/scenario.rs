@@ -12,8 +12,8 @@ use std::sync::Arc;
 pub struct InputError {
     pub file: String,
     /// Dotted path of the field, empty when the problem is not one field's.
-    pub field: String,
-    pub message: String,
+    pub(crate) field: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for InputError {
@@ -28,7 +28,7 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-pub fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
+pub(crate) fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
     InputError { file: file.to_string(), field: field.to_string(), message: message.into() }
 }
 
@@ -74,7 +74,7 @@ pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Resul
 }
 
 /// Params from a scenario table (after overrides or sweep values were applied to it).
-pub fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<Params, InputError> {
+pub(crate) fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<Params, InputError> {
     let params: Params = serde_path_to_error::deserialize(table).map_err(|e| {
         let path = e.path().to_string();
         err(file, if path == "." { "" } else { &path }, toml_message(e.inner()))
@@ -104,7 +104,7 @@ fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputEr
 /// A name becomes part of an output path (results/runs/NAME-seedN, results/NAME), so it must
 /// be a plain file-name fragment: no separator, no `..`, nothing hidden, nothing a shell or a
 /// spreadsheet reads specially.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
@@ -128,7 +128,7 @@ pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
 
 /// toml's messages start with "TOML parse error at line L, column C" and a source excerpt;
 /// keep all of it, and for an unknown field suggest the nearest known one.
-pub fn toml_message(e: &toml::de::Error) -> String {
+pub(crate) fn toml_message(e: &toml::de::Error) -> String {
     // The excerpt quotes the offending line (and underlines it); a line of 10 kB is cut to what
     // a terminal shows. The message lines (the allowed names) are kept whole.
     let excerpt =
@@ -189,7 +189,7 @@ pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String>
 }
 
 /// Set the field at dotted path `key` (creating tables on the way).
-pub fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+pub(crate) fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`{key}` is not a field path; write it like sap.ttl_max"));
@@ -224,7 +224,7 @@ fn shares<'a>(it: impl Iterator<Item = (&'a String, &'a f64)> + Clone, field: &s
 }
 
 /// Rules serde cannot express.
-pub fn validate(p: &Params) -> Result<(), Invalid> {
+pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
     let max = crate::model::sim::MAX_CLIENTS;
     check(p.clients >= 1 && p.clients <= max, "clients", || {
         format!("must be between 1 and {max} (got {})", p.clients)
@@ -320,16 +320,9 @@ fn load_empirical(p: &mut Params, file: &str, base: &Path) -> Result<(), InputEr
     Ok(())
 }
 
-/// Read an empirical CSV (see `parse_samples`).
-pub fn read_samples(path: &Path, scale: f64) -> Result<Arc<[f64]>, String> {
-    let input = crate::input::read(path, crate::input::DATA_LIMIT)
-        .map_err(|e| format!("cannot read the empirical data: {e}"))?;
-    parse_samples(&input.text, scale)
-}
-
 /// One number per line (the first column if there are several); blank lines and lines
 /// starting with `#` are skipped. Values must be finite and not negative.
-pub fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String> {
+pub(crate) fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();

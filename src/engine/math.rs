@@ -14,7 +14,7 @@
 /// a degree-5 rational correction, then scale by 2^k. For |x| < 700 the scale never leaves
 /// the normal range, so libm's `scalbn` is a plain multiplication by 2^k, done here directly.
 #[inline]
-pub fn exp(x: f64) -> f64 {
+pub(crate) fn exp(x: f64) -> f64 {
     const HALF: [f64; 2] = [0.5, -0.5];
     const LN2HI: f64 = 6.93147180369123816490e-01;
     const LN2LO: f64 = 1.90821492927058770002e-10;
@@ -56,7 +56,7 @@ pub fn exp(x: f64) -> f64 {
 /// FreeBSD's e_log.c (libm's source): x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)],
 /// then log(1 + f) from s = f / (2 + f) and a degree-14 polynomial in s.
 #[inline]
-pub fn log(x: f64) -> f64 {
+pub(crate) fn log(x: f64) -> f64 {
     const LN2_HI: f64 = 6.93147180369123816490e-01;
     const LN2_LO: f64 = 1.90821492927058770002e-10;
     const LG1: f64 = 6.666666666666735130e-01;
@@ -91,7 +91,7 @@ pub fn log(x: f64) -> f64 {
 /// `libm::round(x) as u64` for 0 <= x < 2^63 (half-way cases away from zero), without the call:
 /// the truncation and the remainder are both exact in this range.
 #[inline]
-pub fn round_positive(x: f64) -> u64 {
+pub(crate) fn round_positive(x: f64) -> u64 {
     debug_assert!((0.0..9.2e18).contains(&x), "round_positive({x})");
     let t = x as u64;
     if x - t as f64 >= 0.5 { t + 1 } else { t }

@@ -6,14 +6,14 @@
 //! array within the TLB's reach. Purely a speed hint: results do not depend on it.
 
 /// An empty vector with room for `capacity` items, its storage advised to use huge pages.
-pub fn huge_vec<T>(capacity: usize) -> Vec<T> {
+pub(crate) fn huge_vec<T>(capacity: usize) -> Vec<T> {
     let v: Vec<T> = Vec::with_capacity(capacity);
     advise_huge(v.as_ptr() as usize, capacity * std::mem::size_of::<T>());
     v
 }
 
 /// Advise huge pages for the whole pages inside [addr, addr + len).
-pub fn advise_huge(addr: usize, len: usize) {
+pub(crate) fn advise_huge(addr: usize, len: usize) {
     const PAGE: usize = 4096;
     let start = addr.next_multiple_of(PAGE);
     let end = (addr + len) & !(PAGE - 1);

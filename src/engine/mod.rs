@@ -16,7 +16,7 @@ pub use u48::U48;
 /// Ask the CPU to start loading the cache line at `r` (any address: a prefetch never faults): the model calls it for the state the
 /// next events will touch, so their cache misses overlap instead of queueing one by one.
 #[inline(always)]
-pub fn prefetch<T>(r: *const T) {
+pub(crate) fn prefetch<T>(r: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it never faults and has no effect on program state.
     unsafe {
@@ -30,7 +30,7 @@ pub fn prefetch<T>(r: *const T) {
 /// lines); nothing if `i` is out of range. The model's prefetch hint for the state an
 /// upcoming event will touch.
 #[inline(always)]
-pub fn prefetch_element<T>(items: &[T], i: usize) {
+pub(crate) fn prefetch_element<T>(items: &[T], i: usize) {
     if let Some(item) = items.get(i) {
         let at = item as *const T as *const u8;
         let size = std::mem::size_of::<T>().max(1);

@@ -50,9 +50,9 @@ impl Packed for u64 {
 }
 
 /// Payloads must be below this.
-pub const PAYLOAD_LIMIT: u64 = 1 << PAYLOAD_BITS;
+pub(crate) const PAYLOAD_LIMIT: u64 = 1 << PAYLOAD_BITS;
 /// The width of a packed event.
-pub const PAYLOAD_BITS: u32 = 48;
+pub(crate) const PAYLOAD_BITS: u32 = 48;
 const SLOT_BITS: u32 = 64 - PAYLOAD_BITS;
 const PAYLOAD_MASK: u64 = PAYLOAD_LIMIT - 1;
 /// Level-1 slots (blocks); a power of two.
@@ -221,7 +221,7 @@ impl<E: Packed> Default for EventQueue<E> {
 impl<E: Packed> EventQueue<E> {
     /// `n`: the expected number of pending events; it sizes the level-0 ring (a block of
     /// 2^10..2^16 slots: about 4 events per slot, so empty slots are few and cheap to skip).
-    pub fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         let b0 = (n / 4).max(1).next_power_of_two().trailing_zeros().clamp(10, 16);
         EventQueue {
             b0,
@@ -254,7 +254,7 @@ impl<E: Packed> EventQueue<E> {
 
     /// Add event `e` at `time`.
     #[inline]
-    pub fn push(&mut self, time: SimTime, e: E) {
+    pub(crate) fn push(&mut self, time: SimTime, e: E) {
         self.push_payload(time, e.pack());
     }
 
@@ -352,7 +352,7 @@ impl<E: Packed> EventQueue<E> {
 
     /// The earliest event (the least packed one among simultaneous events), removed.
     #[inline(always)]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         self.pop_payload().map(|(t, p)| (t, E::unpack(p)))
     }
 
@@ -386,7 +386,7 @@ impl<E: Packed> EventQueue<E> {
     /// The `k`-th event after the next one in the current slot (events pushed since
     /// the slot was sorted are not counted): what the model will handle soon.
     #[inline]
-    pub fn upcoming(&self, k: usize) -> Option<E> {
+    pub(crate) fn upcoming(&self, k: usize) -> Option<E> {
         self.batch.get(self.next + k).map(|e| E::unpack(e & PAYLOAD_MASK))
     }
 

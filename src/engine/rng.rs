@@ -23,7 +23,7 @@ impl RngKey {
 
     /// The `n`-th 64-bit draw of stream (entity, purpose).
     #[inline]
-    pub fn draw(&self, entity: u32, purpose: u32, n: u64) -> u64 {
+    pub(crate) fn draw(&self, entity: u32, purpose: u32, n: u64) -> u64 {
         let out = philox4x32_10([n as u32, (n >> 32) as u32, entity, purpose], self.0);
         (out[0] as u64) | ((out[1] as u64) << 32)
     }
@@ -38,7 +38,7 @@ impl RngKey {
 /// 52 random bits mapped to the centres of 2^52 equal cells of (0, 1): never exactly 0 or 1,
 /// so logarithms stay finite.
 #[inline]
-pub fn to_open01(x: u64) -> f64 {
+pub(crate) fn to_open01(x: u64) -> f64 {
     ((x >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 

@@ -4,16 +4,16 @@
 /// Microseconds since the start of the run.
 pub type SimTime = u64;
 
-pub const MICROS: u64 = 1;
-pub const MILLIS: u64 = 1_000;
-pub const SECOND: u64 = 1_000_000;
-pub const MINUTE: u64 = 60 * SECOND;
-pub const HOUR: u64 = 60 * MINUTE;
-pub const DAY: u64 = 24 * HOUR;
+pub(crate) const MICROS: u64 = 1;
+pub(crate) const MILLIS: u64 = 1_000;
+pub(crate) const SECOND: u64 = 1_000_000;
+pub(crate) const MINUTE: u64 = 60 * SECOND;
+pub(crate) const HOUR: u64 = 60 * MINUTE;
+pub(crate) const DAY: u64 = 24 * HOUR;
 
 /// The longest finite duration accepted anywhere (100 years). Larger values, e.g. from a
 /// Pareto tail, saturate here so that `now + d` can never overflow.
-pub const MAX_DURATION: u64 = 100 * 365 * DAY;
+pub(crate) const MAX_DURATION: u64 = 100 * 365 * DAY;
 
 /// "Never": later than any event of any run.
 pub const NEVER: SimTime = u64::MAX;
@@ -27,7 +27,7 @@ pub fn after(t: SimTime, d: u64) -> SimTime {
 
 /// Convert seconds (as drawn from a distribution) to whole microseconds, saturating.
 #[inline]
-pub fn from_secs_f64(s: f64) -> u64 {
+pub(crate) fn from_secs_f64(s: f64) -> u64 {
     if s.is_nan() || s <= 0.0 {
         0
     } else if s >= (MAX_DURATION / SECOND) as f64 {

@@ -11,7 +11,7 @@ pub struct U48([u16; 3]);
 
 impl U48 {
     /// The largest value kept as itself.
-    pub const MAX: u64 = (1 << 48) - 1;
+    pub(crate) const MAX: u64 = (1 << 48) - 1;
 
     /// Values from 2^48 - 1 up (such as `NEVER`) are kept as 2^48 - 1 and read back as `NEVER`.
     #[inline]

@@ -32,7 +32,7 @@ impl Journal {
 
     /// Append a finished run. A write that fails (a full disk) is cut back to the last complete
     /// line, so the journal stays readable and `--resume` can use what it holds.
-    pub fn append(&self, r: &RunRecord) -> Result<(), OutputError> {
+    pub(crate) fn append(&self, r: &RunRecord) -> Result<(), OutputError> {
         use std::io::Write;
         let line = journal_line(r);
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());

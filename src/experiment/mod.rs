@@ -45,36 +45,36 @@ struct ExperimentFile {
 /// The most points an experiment may have: each is a resolved scenario held in memory twice
 /// (as parameters and in the manifest), about 100 KiB in all (measured: 100,000 points of
 /// one-client runs peaked at 10 GB, most of it written out in the last 200 s).
-pub const MAX_POINTS: usize = 10_000;
+pub(crate) const MAX_POINTS: usize = 10_000;
 
 /// A parsed experiment, ready to run.
 #[derive(Clone, Debug)]
 pub struct Experiment {
     pub name: String,
-    pub description: String,
+    pub(crate) description: String,
     pub seed: u64,
     pub replications: u32,
-    pub file: String,
-    pub axes: Vec<String>,
+    pub(crate) file: String,
+    pub(crate) axes: Vec<String>,
     pub points: Vec<Point>,
-    pub metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
     /// Common random numbers (`crn = true`): replication r of every point uses the same seed, so
     /// differences between points carry less noise (compare them by paired differences).
     pub crn: bool,
     /// Every file read (the experiment, its scenario) with its SHA-256, for the manifest.
-    pub inputs: Vec<(String, String)>,
+    pub(crate) inputs: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Point {
     /// Display values, one per axis.
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
     pub params: Params,
 }
 
 impl Point {
     /// `axis=value;axis=value`: the point's identity, from which its seeds derive.
-    pub fn label(&self, axes: &[String]) -> String {
+    pub(crate) fn label(&self, axes: &[String]) -> String {
         axes.iter().zip(&self.values).map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(";")
     }
 }
@@ -86,7 +86,7 @@ pub fn is_experiment(text: &str) -> bool {
 }
 
 /// A value as it appears in labels and CSV columns.
-pub fn display_value(v: &toml::Value) -> String {
+pub(crate) fn display_value(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Table(_) | toml::Value::Array(_) => v.to_string().replace('\n', " ").trim().to_string(),
@@ -279,7 +279,7 @@ fn fnv1a(s: &str) -> u64 {
 
 /// The seed of replication `r` of the point labelled `label`; with common random numbers every
 /// point shares the seeds of one label.
-pub fn run_seed(experiment_seed: u64, label: &str, r: u32, crn: bool) -> u64 {
+pub(crate) fn run_seed(experiment_seed: u64, label: &str, r: u32, crn: bool) -> u64 {
     let h = fnv1a(if crn { CRN_LABEL } else { label });
     RngKey::from_seed(experiment_seed).draw(h as u32, (h >> 32) as u32, r as u64)
 }
@@ -308,7 +308,7 @@ impl Shard {
     pub fn all() -> Shard {
         Shard { index: 1, count: 1 }
     }
-    pub fn takes(&self, job: usize) -> bool {
+    pub(crate) fn takes(&self, job: usize) -> bool {
         job % self.count as usize == (self.index - 1) as usize
     }
 }
@@ -330,7 +330,7 @@ impl Progress for NoProgress {
 /// interrupted before every run of the shard was done.
 pub struct Ran {
     pub records: Vec<RunRecord>,
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
 }
 
 /// Run this shard's (point, replication) runs on `threads` threads, skipping those in `done`,

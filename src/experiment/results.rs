@@ -19,23 +19,23 @@ use std::path::Path;
 /// What identifies an experiment's runs, carried by every shard's manifest.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Meta {
-    pub name: String,
-    pub description: String,
-    pub file: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub axes: Vec<String>,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) file: String,
+    pub(crate) seed: u64,
+    pub(crate) replications: u32,
+    pub(crate) axes: Vec<String>,
     /// Display values per point, one per axis.
-    pub points: Vec<Vec<String>>,
+    pub(crate) points: Vec<Vec<String>>,
     /// Summary columns the experiment asks to plot and tabulate beyond the standard ones.
     #[serde(default)]
-    pub metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
     /// The fully resolved scenario of each point.
-    pub scenarios: Vec<serde_json::Value>,
+    pub(crate) scenarios: Vec<serde_json::Value>,
     /// Common random numbers: replication r of every point used the same seed.
     #[serde(default)]
-    pub crn: bool,
-    pub impsim_version: String,
+    pub(crate) crn: bool,
+    pub(crate) impsim_version: String,
 }
 
 impl Meta {
@@ -56,7 +56,7 @@ impl Meta {
     }
     /// The same experiment, wherever its file was and however its path was typed: everything
     /// but the path (the resolved scenarios carry the content of every input, CSVs included).
-    pub fn same_experiment(&self, other: &Meta) -> bool {
+    pub(crate) fn same_experiment(&self, other: &Meta) -> bool {
         Meta { file: String::new(), ..self.clone() } == Meta { file: String::new(), ..other.clone() }
     }
     pub(super) fn point_label(&self, p: usize) -> String {
@@ -67,7 +67,7 @@ impl Meta {
     }
 }
 
-pub const SAMPLE_COLUMNS: [&str; 6] =
+pub(crate) const SAMPLE_COLUMNS: [&str; 6] =
     ["time_s", "active_sessions", "retained_contexts", "retained_bytes", "recovery_attempts", "recovery_successes"];
 
 /// One run's results as text, exactly as written to runs.csv and run_timeseries.csv.
@@ -81,7 +81,7 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn from_report(point: usize, replication: u32, r: &Report) -> RunRecord {
+    pub(crate) fn from_report(point: usize, replication: u32, r: &Report) -> RunRecord {
         RunRecord {
             point,
             replication,
@@ -92,7 +92,7 @@ impl RunRecord {
     }
     /// SHA-256 of the run's rows as written (summary and every sample), recorded in the
     /// manifest so that a row edited, duplicated or cut short is found when read back.
-    pub fn checksum(&self) -> String {
+    pub(crate) fn checksum(&self) -> String {
         let mut text =
             format!("{}/{}\n{}\n{}\n", self.point, self.replication, self.columns.join(","), self.values.join(","));
         for s in &self.samples {
@@ -138,7 +138,12 @@ pub(super) fn run_timeseries_csv(records: &[RunRecord]) -> Result<Vec<u8>, Strin
 }
 
 /// Write the per-run files and the manifest (what a shard writes).
-pub fn write_runs(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+pub(crate) fn write_runs(
+    dir: &Path,
+    meta: &Meta,
+    records: &[RunRecord],
+    extra: serde_json::Value,
+) -> Result<(), OutputError> {
     write_run_tables(dir, meta, records)?;
     write_manifest(dir, meta, records, extra)
 }
@@ -227,7 +232,7 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
 }
 
 /// Metrics summarised per point (when the runs have them).
-pub const KEY_METRICS: [&str; 28] = [
+pub(crate) const KEY_METRICS: [&str; 28] = [
     "recovery_success_rate",
     "recovery_attempts",
     "recovery_successes",
@@ -259,7 +264,7 @@ pub const KEY_METRICS: [&str; 28] = [
 ];
 
 /// Each metric's estimate at one point.
-pub type Estimates = BTreeMap<String, Estimate>;
+pub(crate) type Estimates = BTreeMap<String, Estimate>;
 
 /// The standard metrics and the experiment's own, without repeats.
 pub(super) fn metric_names(meta: &Meta) -> Vec<String> {
@@ -340,7 +345,7 @@ pub(super) fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) 
 }
 
 /// Mean over replications of each sample row, per point: (time_s, active, retained, bytes, pooled rate).
-pub fn mean_series(records: &[RunRecord], point: usize) -> Vec<[f64; 5]> {
+pub(crate) fn mean_series(records: &[RunRecord], point: usize) -> Vec<[f64; 5]> {
     let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
     let len = runs.iter().map(|r| r.samples.len()).min().unwrap_or(0);
     let f = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
@@ -375,7 +380,7 @@ pub(super) fn timeseries_csv(meta: &Meta, records: &[RunRecord]) -> Result<Vec<u
 
 /// The steady-state check of a point on the sums of its replications' timeseries (steadier
 /// than any one run's, as in Welch's method), with the point's warm-up and sampling interval.
-pub fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usize) -> crate::run::SteadyState {
+pub(crate) fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usize) -> crate::run::SteadyState {
     use crate::model::metrics::Sample;
     let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
     let len = runs.iter().map(|r| r.samples.len()).min().unwrap_or(0);
@@ -403,7 +408,12 @@ pub fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usize) -> c
 }
 
 /// Everything an experiment writes, from its runs' rows.
-pub fn write_all(dir: &Path, meta: &Meta, records: &[RunRecord], extra: serde_json::Value) -> Result<(), OutputError> {
+pub(crate) fn write_all(
+    dir: &Path,
+    meta: &Meta,
+    records: &[RunRecord],
+    extra: serde_json::Value,
+) -> Result<(), OutputError> {
     write_run_tables(dir, meta, records)?;
     let est = estimates(meta, records);
     let p = dir.join("points.csv");

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Op {
+pub(crate) enum Op {
     AtLeast,
     AtMost,
 }
@@ -22,8 +22,8 @@ pub enum Op {
 /// `metric>=value` or `metric<=value`; values may carry a size unit (2GiB).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
-    pub metric: String,
-    pub op: Op,
+    pub(crate) metric: String,
+    pub(crate) op: Op,
     pub value: f64,
 }
 
@@ -54,7 +54,7 @@ impl Condition {
     }
 
     /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
-    pub fn met(&self, e: &Estimate) -> bool {
+    pub(crate) fn met(&self, e: &Estimate) -> bool {
         let (lo, hi) = if e.lo.is_finite() { (e.lo, e.hi) } else { (e.mean, e.mean) };
         match self.op {
             Op::AtLeast => lo >= self.value,
@@ -62,7 +62,7 @@ impl Condition {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
     }
 }
@@ -76,7 +76,7 @@ pub const RETENTION_LADDER: [&str; 24] = [
 #[derive(Clone, Debug)]
 pub struct Candidate {
     pub value: String,
-    pub seeds: Vec<u64>,
+    pub(crate) seeds: Vec<u64>,
     /// Estimates of the target and budget metrics, in that order.
     pub estimates: Vec<Estimate>,
     pub meets_target: bool,
@@ -109,9 +109,9 @@ enum Side {
 }
 
 pub struct Outcome {
-    pub knob: String,
-    pub target: Condition,
-    pub budgets: Vec<Condition>,
+    pub(crate) knob: String,
+    pub(crate) target: Condition,
+    pub(crate) budgets: Vec<Condition>,
     /// Every candidate evaluated, in ladder order.
     pub evaluated: Vec<Candidate>,
     /// The smallest value meeting target and budgets.

@@ -9,7 +9,7 @@ use crate::engine::U48;
 /// What the client is doing; decides what its pending timer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum State {
+pub(crate) enum State {
     /// No session in use: app closed or user away. Timer: the user comes back.
     Offline,
     /// Session up. Timer: the next KeepAlive, activity, outage or session end.
@@ -27,7 +27,7 @@ pub enum State {
 /// The request in flight during an `Exchange`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Step {
+pub(crate) enum Step {
     /// KeepAlive after coming back, to learn whether the session survived (S1, S2).
     Probe,
     KeepAlive,
@@ -43,7 +43,7 @@ pub enum Step {
 }
 
 /// The longest run whose times all fit a `U48`.
-pub const MAX_RUN: u64 = U48::MAX - 1;
+pub(crate) const MAX_RUN: u64 = U48::MAX - 1;
 // `scenario` refuses runs longer than 8 years, so every time up to the end fits a `U48`.
 const _: () = assert!(8 * 365 * crate::engine::time::DAY < MAX_RUN);
 
@@ -53,11 +53,11 @@ macro_rules! flags {
             $(
                 $(#[$doc])*
                 #[inline]
-                pub fn $get(&self) -> bool {
+                pub(crate) fn $get(&self) -> bool {
                     self.flags & (1 << $bit) != 0
                 }
                 #[inline]
-                pub fn $set(&mut self, v: bool) {
+                pub(crate) fn $set(&mut self, v: bool) {
                     self.flags = (self.flags & !(1 << $bit)) | ((v as u16) << $bit);
                 }
             )*
@@ -68,46 +68,46 @@ macro_rules! flags {
 /// Everything one client slot needs. Kept flat and small (116 bytes): there may be millions,
 /// and every event reads one at random, so its size is the simulator's memory and speed.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub(crate) struct Client {
     /// Client-ID generation: a change (S17) makes the slot a different client to the SAP.
-    pub identity: u32,
+    pub(crate) identity: u32,
     /// Store index of this slot's retained context, if any.
-    pub retained: u32,
+    pub(crate) retained: u32,
     /// One-way delay of the in-flight request's way back, in microseconds.
-    pub back_delay: u32,
+    pub(crate) back_delay: u32,
     /// Draw counters of this client's random streams, by `Purpose`.
-    pub draws: [u32; 4],
+    pub(crate) draws: [u32; 4],
     /// The SAP's record of this client's session, kept beside the client for memory locality.
-    pub sap: SapSession,
+    pub(crate) sap: SapSession,
     /// Session-ID the client holds (0 = none).
-    pub session_id: U48,
+    pub(crate) session_id: U48,
     /// When the client last sent a request (the in-flight one, during an exchange).
-    pub last_send: U48,
-    pub restore_start: U48,
-    pub next_activity: U48,
-    pub next_break: U48,
-    pub next_off: U48,
+    pub(crate) last_send: U48,
+    pub(crate) restore_start: U48,
+    pub(crate) next_activity: U48,
+    pub(crate) next_break: U48,
+    pub(crate) next_off: U48,
     /// When the user's current period of use ends: behaviour, drawn when the user starts
     /// using the client and moved by nothing the protocol does (a forced re-login, a 502 and
     /// a fresh login all happen inside it).
-    pub use_end: U48,
+    pub(crate) use_end: U48,
     /// Generation of the pending client timer (16 bits, as events carry it); older timers are stale.
-    pub timer_gen: u16,
-    pub rebuild_done: u16,
+    pub(crate) timer_gen: u16,
+    pub(crate) rebuild_done: u16,
     /// The booleans below, one bit each.
     flags: u16,
     /// Subscriptions and groups of the current identity's context (the rest is recomputed).
-    pub shape: Rebuild,
-    pub state: State,
-    pub step: Step,
-    pub status: Status,
-    pub retries: u8,
+    pub(crate) shape: Rebuild,
+    pub(crate) state: State,
+    pub(crate) step: Step,
+    pub(crate) status: Status,
+    pub(crate) retries: u8,
     /// Why this slot's last context left the store (the 502 reason if it tries to recover).
-    pub fate: Gone,
+    pub(crate) fate: Gone,
     /// Version used at login (index into the known versions), and the one the client prefers.
-    pub version: u8,
-    pub preferred_version: u8,
-    pub syntax: Syntax,
+    pub(crate) version: u8,
+    pub(crate) preferred_version: u8,
+    pub(crate) syntax: Syntax,
 }
 
 flags! {
@@ -143,7 +143,7 @@ flags! {
 /// Per-client random streams (the entity is the client slot).
 #[derive(Clone, Copy, Debug)]
 #[repr(u32)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     Behaviour = 0,
     Network = 1,
     SapDisconnect = 2,

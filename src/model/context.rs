@@ -7,12 +7,12 @@
 
 use crate::engine::time::SimTime;
 
-pub const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// Why a context is no longer available for recovery; each maps to a 502 reason (S20).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Gone {
+pub(crate) enum Gone {
     /// Nothing recorded for the Session-ID.
     Unknown = 0,
     /// The retention period ran out.
@@ -31,44 +31,32 @@ pub enum Gone {
 
 impl Gone {
     /// The last variant's code plus one: the arrays counted per reason.
-    pub const COUNT: usize = Gone::Replaced as usize + 1;
-    pub fn from_u8(v: u8) -> Gone {
-        match v {
-            1 => Gone::Expired,
-            2 => Gone::Evicted,
-            3 => Gone::NotStored,
-            4 => Gone::ClientChanged,
-            5 => Gone::Restart,
-            6 => Gone::Replaced,
-            _ => Gone::Unknown,
-        }
-    }
+    pub(crate) const COUNT: usize = Gone::Replaced as usize + 1;
 }
 
 #[derive(Clone, Debug)]
-pub struct Retained {
-    pub session_id: u64,
-    pub expires_at: SimTime,
-    pub retained_at: SimTime,
+pub(crate) struct Retained {
+    pub(crate) session_id: u64,
+    pub(crate) expires_at: SimTime,
     /// Client slot and its Client-ID generation at the time the session ended.
-    pub client: u32,
-    pub identity: u32,
-    pub bytes: u32,
+    pub(crate) client: u32,
+    pub(crate) identity: u32,
+    pub(crate) bytes: u32,
     prev: u32,
     next: u32,
     in_use: bool,
 }
 
 #[derive(Default)]
-pub struct ContextStore {
+pub(crate) struct ContextStore {
     slab: Vec<Retained>,
     free: Vec<u32>,
     head: u32,
     tail: u32,
     count: u64,
     bytes: u64,
-    pub max_count: u64,
-    pub max_bytes: u64,
+    pub(crate) max_count: u64,
+    pub(crate) max_bytes: u64,
 }
 
 impl ContextStore {
@@ -88,12 +76,12 @@ impl ContextStore {
     }
 
     /// True if the caps leave room for `bytes` more once the oldest entries are evicted.
-    pub fn fits_at_all(&self, bytes: u32) -> bool {
+    pub(crate) fn fits_at_all(&self, bytes: u32) -> bool {
         self.max_bytes == 0 || bytes as u64 <= self.max_bytes
     }
 
     /// The oldest entry that must go so that one more of `bytes` fits, if any.
-    pub fn eviction_victim(&self, bytes: u32) -> Option<u32> {
+    pub(crate) fn eviction_victim(&self, bytes: u32) -> Option<u32> {
         if self.head == NONE {
             return None;
         }
@@ -103,19 +91,10 @@ impl ContextStore {
     }
 
     /// Insert at the tail (newest). The caller has evicted what the caps require.
-    pub fn insert(&mut self, e: (u64, SimTime, SimTime, u32, u32, u32)) -> u32 {
-        let (session_id, retained_at, expires_at, client, identity, bytes) = e;
-        let entry = Retained {
-            session_id,
-            expires_at,
-            retained_at,
-            client,
-            identity,
-            bytes,
-            prev: self.tail,
-            next: NONE,
-            in_use: true,
-        };
+    pub(crate) fn insert(&mut self, e: (u64, SimTime, u32, u32, u32)) -> u32 {
+        let (session_id, expires_at, client, identity, bytes) = e;
+        let entry =
+            Retained { session_id, expires_at, client, identity, bytes, prev: self.tail, next: NONE, in_use: true };
         let idx = match self.free.pop() {
             Some(i) => {
                 self.slab[i as usize] = entry;
@@ -138,7 +117,7 @@ impl ContextStore {
     }
 
     /// Remove an entry and return it.
-    pub fn remove(&mut self, idx: u32) -> Retained {
+    pub(crate) fn remove(&mut self, idx: u32) -> Retained {
         let e = self.slab[idx as usize].clone();
         debug_assert!(e.in_use);
         if e.prev != NONE {
@@ -159,7 +138,7 @@ impl ContextStore {
     }
 
     /// Indices of all entries, oldest first.
-    pub fn indices(&self) -> Vec<u32> {
+    pub(crate) fn indices(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.count as usize);
         let mut i = self.head;
         while i != NONE {
@@ -177,13 +156,13 @@ mod tests {
     #[test]
     fn keeps_retention_order_and_totals_through_removals() {
         let mut s = ContextStore::new(0, 0);
-        let a = s.insert((1, 0, 10, 0, 0, 100));
-        let b = s.insert((2, 1, 11, 1, 0, 200));
-        let c = s.insert((3, 2, 12, 2, 0, 300));
+        let a = s.insert((1, 10, 0, 0, 100));
+        let b = s.insert((2, 11, 1, 0, 200));
+        let c = s.insert((3, 12, 2, 0, 300));
         assert_eq!((s.count(), s.bytes()), (3, 600));
         assert_eq!(s.remove(b).session_id, 2);
         assert_eq!(s.indices(), vec![a, c]);
-        let d = s.insert((4, 3, 13, 3, 0, 50));
+        let d = s.insert((4, 13, 3, 0, 50));
         assert_eq!(d, b, "slots are reused");
         assert_eq!(s.indices(), vec![a, c, d]);
         s.remove(a);
@@ -195,13 +174,13 @@ mod tests {
     #[test]
     fn caps_name_the_oldest_as_victim() {
         let mut s = ContextStore::new(2, 0);
-        let a = s.insert((1, 0, 10, 0, 0, 100));
+        let a = s.insert((1, 10, 0, 0, 100));
         assert_eq!(s.eviction_victim(100), None);
-        s.insert((2, 0, 10, 0, 0, 100));
+        s.insert((2, 10, 0, 0, 100));
         assert_eq!(s.eviction_victim(100), Some(a));
         let mut s = ContextStore::new(0, 250);
-        let a = s.insert((1, 0, 10, 0, 0, 100));
-        s.insert((2, 0, 10, 0, 0, 100));
+        let a = s.insert((1, 10, 0, 0, 100));
+        s.insert((2, 10, 0, 0, 100));
         assert_eq!(s.eviction_victim(40), None);
         assert_eq!(s.eviction_victim(60), Some(a));
         assert!(!s.fits_at_all(300));
@@ -212,15 +191,15 @@ mod tests {
         let mut s = ContextStore::new(0, 250);
         assert!(s.fits_at_all(250));
         assert!(!s.fits_at_all(251), "larger than the cap: never stored, whatever is evicted");
-        let a = s.insert((1, 0, 10, 0, 0, 100));
-        s.insert((2, 0, 10, 0, 0, 100));
+        let a = s.insert((1, 10, 0, 0, 100));
+        s.insert((2, 10, 0, 0, 100));
         assert_eq!(s.eviction_victim(50), None, "200 + 50 is exactly the cap");
         assert_eq!(s.eviction_victim(51), Some(a));
         // No caps: anything fits and nothing is ever evicted.
         let mut s = ContextStore::new(0, 0);
         assert!(s.fits_at_all(u32::MAX));
         for i in 0..100 {
-            s.insert((i, 0, 10, 0, 0, u32::MAX));
+            s.insert((i, 10, 0, 0, u32::MAX));
         }
         assert_eq!(s.eviction_victim(u32::MAX), None);
     }
@@ -237,9 +216,8 @@ mod tests {
             Gone::Replaced,
         ];
         assert_eq!(all.len(), Gone::COUNT);
-        for g in all {
-            assert_eq!(Gone::from_u8(g as u8), g);
+        for (i, g) in all.into_iter().enumerate() {
+            assert_eq!(g as usize, i, "codes are dense: each indexes the per-reason arrays");
         }
-        assert_eq!(Gone::from_u8(Gone::COUNT as u8), Gone::Unknown, "an unknown code is an unknown reason");
     }
 }

@@ -20,10 +20,10 @@ impl Syntax {
             Syntax::Pts => "pts",
         }
     }
-    pub fn from_name(s: &str) -> Option<Syntax> {
+    pub(crate) fn from_name(s: &str) -> Option<Syntax> {
         Syntax::ALL.into_iter().find(|x| x.name() == s)
     }
-    pub fn from_index(i: u8) -> Syntax {
+    pub(crate) fn from_index(i: u8) -> Syntax {
         Syntax::ALL[i as usize]
     }
 }
@@ -44,7 +44,7 @@ macro_rules! primitives {
         impl Primitive {
             /// Every primitive, in the order of their columns.
             pub const ALL: [Primitive; Primitive::COUNT] = [$(Primitive::$v,)*];
-            pub const COUNT: usize = [$(Primitive::$v,)*].len();
+            pub(crate) const COUNT: usize = [$(Primitive::$v,)*].len();
             /// Name in the trace.
             pub fn name(self) -> &'static str {
                 match self {
@@ -52,7 +52,7 @@ macro_rules! primitives {
                 }
             }
             /// Name in summary columns (tx_<key>, bytes_<key>).
-            pub fn key(self) -> &'static str {
+            pub(crate) fn key(self) -> &'static str {
                 match self {
                     $(Primitive::$v => $key,)*
                 }
@@ -116,31 +116,31 @@ impl TrafficCost {
 
 /// Sizes of the five context parts (S14).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ContextShape {
-    pub services: u16,
-    pub capabilities: u16,
-    pub presence: u16,
-    pub notifications: u16,
-    pub groups: u16,
+pub(crate) struct ContextShape {
+    pub(crate) services: u16,
+    pub(crate) capabilities: u16,
+    pub(crate) presence: u16,
+    pub(crate) notifications: u16,
+    pub(crate) groups: u16,
 }
 
 /// The parts of a context rebuilt one transaction each after a fresh login: what a client
 /// keeps of its shape (the rest is recomputed from its profile when a session starts or ends).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Rebuild {
-    pub presence: u16,
-    pub notifications: u16,
-    pub groups: u16,
+pub(crate) struct Rebuild {
+    pub(crate) presence: u16,
+    pub(crate) notifications: u16,
+    pub(crate) groups: u16,
 }
 
 impl ContextShape {
-    pub fn rebuild(&self) -> Rebuild {
+    pub(crate) fn rebuild(&self) -> Rebuild {
         Rebuild { presence: self.presence, notifications: self.notifications, groups: self.groups }
     }
 
     /// Bytes the context holds, saturating at u32::MAX (4 GiB): a count times a per-item cost
     /// can exceed 32 bits (65,535 items of 65,537 bytes), and a wrapped size would be tiny.
-    pub fn memory(&self, c: &ContextBytes) -> u32 {
+    pub(crate) fn memory(&self, c: &ContextBytes) -> u32 {
         let part = |n: u16, per: u32| n as u64 * per as u64;
         let total = c.base as u64
             + part(self.services, c.per_service)
@@ -155,12 +155,12 @@ impl ContextShape {
 impl Rebuild {
     /// Transactions needed to rebuild the subscriptions and groups after a fresh login,
     /// and the items the SAP re-establishes on a recovery (S19).
-    pub fn rebuild_items(&self) -> u32 {
+    pub(crate) fn rebuild_items(&self) -> u32 {
         self.presence as u32 + self.notifications as u32 + self.groups as u32
     }
 
     /// The primitive of the i-th rebuild transaction: presence first, then notifications, then groups.
-    pub fn rebuild_primitive(&self, i: u32) -> Primitive {
+    pub(crate) fn rebuild_primitive(&self, i: u32) -> Primitive {
         if i < self.presence as u32 {
             Primitive::SubscribePresence
         } else if i < self.presence as u32 + self.notifications as u32 {

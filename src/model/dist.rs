@@ -54,7 +54,7 @@ pub enum Dist {
 impl Dist {
     /// Sample by inversion of the CDF at `u` in (0, 1).
     #[inline]
-    pub fn sample(&self, u: f64) -> f64 {
+    pub(crate) fn sample(&self, u: f64) -> f64 {
         match *self {
             Dist::Fixed(v) => v,
             Dist::Exponential { mean } => -mean * math::log(u),
@@ -75,7 +75,7 @@ impl Dist {
     }
 
     /// The distribution's mean (infinite for Pareto with shape <= 1).
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         match *self {
             Dist::Fixed(v) => v,
             Dist::Exponential { mean } => mean,
@@ -100,7 +100,7 @@ impl Dist {
 }
 
 /// Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
-pub fn inverse_normal_cdf(p: f64) -> f64 {
+pub(crate) fn inverse_normal_cdf(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969683028665376e1,
         2.209460984245205e2,
@@ -411,21 +411,21 @@ pub struct DurationDist(pub Dist);
 impl DurationDist {
     /// Sample a duration in whole microseconds.
     #[inline]
-    pub fn sample_us(&self, u: f64) -> u64 {
+    pub(crate) fn sample_us(&self, u: f64) -> u64 {
         from_secs_f64(self.0.sample(u))
     }
-    pub fn exp(mean_us: u64) -> Self {
+    pub(crate) fn exp(mean_us: u64) -> Self {
         DurationDist(Dist::Exponential { mean: mean_us as f64 / 1e6 })
     }
 }
 
 /// A distribution of counts (context part sizes); samples round to the nearest integer.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CountDist(pub Dist);
+pub(crate) struct CountDist(pub Dist);
 
 impl CountDist {
     #[inline]
-    pub fn sample_count(&self, u: f64) -> u32 {
+    pub(crate) fn sample_count(&self, u: f64) -> u32 {
         // The sample rounded half away from zero, clamped to 0..=65535 (NaN: 0).
         let v = self.0.sample(u);
         if v.is_nan() || v < 0.5 {
@@ -436,7 +436,7 @@ impl CountDist {
             math::round_positive(v) as u32
         }
     }
-    pub fn fixed(n: u32) -> Self {
+    pub(crate) fn fixed(n: u32) -> Self {
         CountDist(Dist::Fixed(n as f64))
     }
 }

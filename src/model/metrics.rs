@@ -19,7 +19,7 @@ pub struct Gauge {
 
 impl Gauge {
     #[inline]
-    pub fn set(&mut self, now: SimTime, v: u64) {
+    pub(crate) fn set(&mut self, now: SimTime, v: u64) {
         self.area += self.value as u128 * (now - self.last) as u128;
         self.last = now;
         self.value = v;
@@ -29,18 +29,18 @@ impl Gauge {
         self.value
     }
     /// Forget the past: peak and mean cover only what follows `now` (the warm-up's end).
-    pub fn restart(&mut self, now: SimTime) {
+    pub(crate) fn restart(&mut self, now: SimTime) {
         self.set(now, self.value);
         *self = Gauge { value: self.value, peak: self.value, area: 0, last: now, since: now };
     }
-    pub fn peak(&self) -> u64 {
+    pub(crate) fn peak(&self) -> u64 {
         self.peak
     }
     /// Integral of the level over [since, end], in value-microseconds.
-    pub fn area(&self, end: SimTime) -> u128 {
+    pub(crate) fn area(&self, end: SimTime) -> u128 {
         self.area + self.value as u128 * end.saturating_sub(self.last) as u128
     }
-    pub fn mean(&self, end: SimTime) -> f64 {
+    pub(crate) fn mean(&self, end: SimTime) -> f64 {
         let span = end.saturating_sub(self.since);
         if span == 0 { self.value as f64 } else { self.area(end) as f64 / span as f64 }
     }
@@ -58,17 +58,6 @@ pub enum EndReason {
     Relogin,
 }
 
-/// How a session came to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginKind {
-    /// A client's first session under its Client-ID.
-    Initial,
-    /// Fresh login after a 502 (S20).
-    After502,
-    /// Fresh login of a returning client that did not try to recover.
-    Returning,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub events: u64,
@@ -77,43 +66,43 @@ pub struct Counters {
     pub logins_fresh: u64,
     pub logins_initial: u64,
     pub logins_after_502: u64,
-    pub logins_after_version_discovery: u64,
-    pub logins_denied: u64,
+    pub(crate) logins_after_version_discovery: u64,
+    pub(crate) logins_denied: u64,
     pub recovery_successes: u64,
     pub fail: [u64; Gone::COUNT],
-    pub sessions_recovered: u64,
+    pub(crate) sessions_recovered: u64,
     pub continuations: u64,
     pub ended: [u64; 5],
-    pub contexts_created: u64,
-    pub gone: [u64; Gone::COUNT],
-    pub ttl_reduced: u64,
-    pub transport_breaks: u64,
-    pub device_offs: u64,
-    pub retries: u64,
-    pub abandoned: u64,
-    pub client_id_changes: u64,
-    pub resubscriptions: u64,
-    pub recovery_bytes_saved: u64,
-    pub recovery_transactions_saved: u64,
+    pub(crate) contexts_created: u64,
+    pub(crate) gone: [u64; Gone::COUNT],
+    pub(crate) ttl_reduced: u64,
+    pub(crate) transport_breaks: u64,
+    pub(crate) device_offs: u64,
+    pub(crate) retries: u64,
+    pub(crate) abandoned: u64,
+    pub(crate) client_id_changes: u64,
+    pub(crate) resubscriptions: u64,
+    pub(crate) recovery_bytes_saved: u64,
+    pub(crate) recovery_transactions_saved: u64,
     pub tx: [u64; Primitive::COUNT],
     pub tx_bytes: [u64; Primitive::COUNT],
-    pub syntax_bytes: [u64; 3],
-    pub inband: u64,
-    pub outband: u64,
-    pub dropped: u64,
-    pub restarts: u64,
+    pub(crate) syntax_bytes: [u64; 3],
+    pub(crate) inband: u64,
+    pub(crate) outband: u64,
+    pub(crate) dropped: u64,
+    pub(crate) restarts: u64,
 }
 
 impl Counters {
-    pub fn recovery_attempts(&self) -> u64 {
+    pub(crate) fn recovery_attempts(&self) -> u64 {
         self.recovery_successes + self.fail.iter().sum::<u64>()
     }
-    pub fn recovery_rate(&self) -> f64 {
+    pub(crate) fn recovery_rate(&self) -> f64 {
         let a = self.recovery_attempts();
         if a == 0 { f64::NAN } else { self.recovery_successes as f64 / a as f64 }
     }
     #[inline]
-    pub fn transaction(&mut self, p: Primitive, s: Syntax, bytes: u32, inband: bool) {
+    pub(crate) fn transaction(&mut self, p: Primitive, s: Syntax, bytes: u32, inband: bool) {
         self.tx[p as usize] += 1;
         self.tx_bytes[p as usize] += bytes as u64;
         self.syntax_bytes[s as usize] += bytes as u64;
@@ -130,10 +119,10 @@ impl Counters {
 pub struct Sample {
     pub time: SimTime,
     pub active_sessions: u64,
-    pub retained_contexts: u64,
-    pub retained_bytes: u64,
-    pub recovery_attempts: u64,
-    pub recovery_successes: u64,
+    pub(crate) retained_contexts: u64,
+    pub(crate) retained_bytes: u64,
+    pub(crate) recovery_attempts: u64,
+    pub(crate) recovery_successes: u64,
 }
 
 pub struct Metrics {
@@ -143,14 +132,14 @@ pub struct Metrics {
     /// What happened during the warm-up, kept for the conservation laws (`Census`).
     pub warmup: Counters,
     /// Start of the measured window.
-    pub since: SimTime,
-    pub active: Gauge,
-    pub active_bytes: Gauge,
-    pub retained: Gauge,
+    pub(crate) since: SimTime,
+    pub(crate) active: Gauge,
+    pub(crate) active_bytes: Gauge,
+    pub(crate) retained: Gauge,
     pub retained_bytes: Gauge,
     /// Time to restore a full context after the client came back, in microseconds.
-    pub restore_recovered: Histogram<u64>,
-    pub restore_fresh: Histogram<u64>,
+    pub(crate) restore_recovered: Histogram<u64>,
+    pub(crate) restore_fresh: Histogram<u64>,
     pub samples: Vec<Sample>,
 }
 
@@ -196,7 +185,7 @@ impl std::fmt::Display for Cell {
 }
 
 impl Cell {
-    pub fn as_f64(&self) -> f64 {
+    pub(crate) fn as_f64(&self) -> f64 {
         match *self {
             Cell::Int(v) => v as f64,
             Cell::Real(v) => v,
@@ -210,7 +199,7 @@ fn ms(h: &Histogram<u64>, q: f64) -> Cell {
 
 impl Metrics {
     /// The warm-up ends at `now`: from here on every counter, gauge and histogram starts again.
-    pub fn begin_measuring(&mut self, now: SimTime) {
+    pub(crate) fn begin_measuring(&mut self, now: SimTime) {
         self.warmup = std::mem::take(&mut self.c);
         (self.c.events, self.c.popped) = (self.warmup.events, self.warmup.popped);
         for g in [&mut self.active, &mut self.active_bytes, &mut self.retained, &mut self.retained_bytes] {
@@ -222,14 +211,14 @@ impl Metrics {
     }
 
     /// Recovery attempts and successes over the whole run (warm-up included), for the timeseries.
-    pub fn recoveries_so_far(&self) -> (u64, u64) {
+    pub(crate) fn recoveries_so_far(&self) -> (u64, u64) {
         let (w, c) = (&self.warmup, &self.c);
         (w.recovery_attempts() + c.recovery_attempts(), w.recovery_successes + c.recovery_successes)
     }
 
     /// The summary row: (column, value) in a fixed order: the columns the spec requires, then
     /// the session and context details, the traffic, and the restore times.
-    pub fn summary(&self, seed: u64, clients: u32, end: SimTime) -> Vec<(String, Cell)> {
+    pub(crate) fn summary(&self, seed: u64, clients: u32, end: SimTime) -> Vec<(String, Cell)> {
         let mut row: Vec<(String, Cell)> = Vec::with_capacity(96);
         let total_tx: u64 = self.c.tx.iter().sum();
         self.required_columns(&mut row, seed, clients, end, total_tx);

@@ -37,7 +37,7 @@ pub enum Span {
 }
 
 impl Span {
-    pub fn micros(self) -> Option<u64> {
+    pub(crate) fn micros(self) -> Option<u64> {
         match self {
             Span::Finite(us) => Some(us),
             Span::Infinite => None,
@@ -88,7 +88,7 @@ impl Serialize for Every {
 
 /// A byte count written as an integer or like "2GiB"; 0 means no cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Bytes(pub u64);
+pub(crate) struct Bytes(pub u64);
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -182,7 +182,7 @@ impl Default for Params {
 #[serde(deny_unknown_fields, default)]
 pub struct Users {
     /// Weights of a user having 1, 2, 3, ... devices.
-    pub devices: Vec<f64>,
+    pub(crate) devices: Vec<f64>,
 }
 impl Default for Users {
     fn default() -> Self {
@@ -195,11 +195,11 @@ impl Default for Users {
 #[serde(deny_unknown_fields, default)]
 pub struct ContextParams {
     /// Negotiated services; at least one is always negotiated (S12).
-    pub services: CountDist,
-    pub capabilities: CountDist,
-    pub presence_subscriptions: CountDist,
-    pub notification_subscriptions: CountDist,
-    pub joined_groups: CountDist,
+    pub(crate) services: CountDist,
+    pub(crate) capabilities: CountDist,
+    pub(crate) presence_subscriptions: CountDist,
+    pub(crate) notification_subscriptions: CountDist,
+    pub(crate) joined_groups: CountDist,
 }
 impl Default for ContextParams {
     fn default() -> Self {
@@ -217,43 +217,43 @@ impl Default for ContextParams {
 #[serde(deny_unknown_fields, default)]
 pub struct ClientParams {
     /// Share of clients that use 4-way access control (2 round trips) rather than 2-way (S18).
-    pub four_way_share: f64,
+    pub(crate) four_way_share: f64,
     /// Shares of the protocol version each client first tries (S3, S7).
-    pub versions: BTreeMap<String, f64>,
+    pub(crate) versions: BTreeMap<String, f64>,
     /// Shares of the syntax each client uses: xml, wbxml, pts (S3).
-    pub syntaxes: BTreeMap<String, f64>,
+    pub(crate) syntaxes: BTreeMap<String, f64>,
     /// Whether a client whose version is refused runs version discovery and retries (S7, MAY).
-    pub version_discovery: bool,
+    pub(crate) version_discovery: bool,
     /// Whether a client keeps the version found by discovery for later logins, or tries its
     /// preferred version again every time.
-    pub remember_version: bool,
+    pub(crate) remember_version: bool,
     /// The TimeToLive the client requests at login, or "infinite" (S10).
-    pub requested_ttl: Span,
+    pub(crate) requested_ttl: Span,
     /// A KeepAlive is sent when this fraction of the granted TTL has passed with no transaction (S10).
-    pub keepalive_ratio: f64,
+    pub(crate) keepalive_ratio: f64,
     /// Other inband transactions (messages, presence updates), which also reset the timer.
     pub activity: Every,
     /// How long a user keeps a session before logging out or walking away.
-    pub session_length: DurationDist,
+    pub(crate) session_length: DurationDist,
     /// Time between the end of a session and the user's next use of the client.
-    pub offline: DurationDist,
+    pub(crate) offline: DurationDist,
     /// Probability that a session ends by Logout (S6); otherwise the user walks away silently.
-    pub logout_prob: f64,
+    pub(crate) logout_prob: f64,
     /// Probability that a returning client tries to recover its old session (S18, MAY).
-    pub recover_prob: f64,
+    pub(crate) recover_prob: f64,
     /// Delay between a SAP Disconnect reaching the client and its re-login (S8).
-    pub relogin_delay: DurationDist,
+    pub(crate) relogin_delay: DurationDist,
     /// A request without a response after this long is sent again.
-    pub request_timeout: Dur,
+    pub(crate) request_timeout: Dur,
     /// First retry backoff; doubles per retry up to `retry_backoff_max`.
-    pub retry_backoff: Dur,
-    pub retry_backoff_max: Dur,
+    pub(crate) retry_backoff: Dur,
+    pub(crate) retry_backoff_max: Dur,
     /// Probability that a client has a new Client-ID when it comes back after being offline (S17).
-    pub client_id_change_prob: f64,
+    pub(crate) client_id_change_prob: f64,
     /// Probability that a user never comes back after a session ends (S17).
-    pub abandon_prob: f64,
+    pub(crate) abandon_prob: f64,
     /// Whether an abandoned client is replaced by a new client (new Client-ID) so the population stays constant.
-    pub replace_abandoned: bool,
+    pub(crate) replace_abandoned: bool,
 }
 impl Default for ClientParams {
     fn default() -> Self {
@@ -286,9 +286,9 @@ impl Default for ClientParams {
 #[serde(deny_unknown_fields)]
 pub struct Outage {
     /// Time online between the end of one outage (or login) and the next; "never" turns it off.
-    pub every: Every,
+    pub(crate) every: Every,
     /// How long the client is unreachable.
-    pub duration: DurationDist,
+    pub(crate) duration: DurationDist,
 }
 
 /// An outage section as written: each field optional, the missing ones taken from that
@@ -332,30 +332,30 @@ pub struct SapParams {
     /// Requests served in parallel; more queue first-come first-served.
     pub workers: u32,
     /// The SAP grants the requested TTL clamped to [ttl_min, ttl_max] (S10).
-    pub ttl_min: Dur,
-    pub ttl_max: Span,
+    pub(crate) ttl_min: Dur,
+    pub(crate) ttl_max: Span,
     /// Protocol versions the SAP accepts (S4).
-    pub versions: Vec<String>,
+    pub(crate) versions: Vec<String>,
     /// Syntaxes the SAP accepts (S4).
-    pub syntaxes: Vec<String>,
+    pub(crate) syntaxes: Vec<String>,
     /// Time from session establishment to a SAP-initiated Disconnect (S8); "never" turns it off.
-    pub disconnect_every: Every,
+    pub(crate) disconnect_every: Every,
     /// Whether the SAP re-establishes a session it disconnected when the client logs in again
     /// with the old Session-ID (S8, MAY; default: it does). The context is then held for the
     /// re-login for `reestablish_within`, or the retention period if that is longer, whatever
     /// the retention setting; when false, it follows the retention period like any other.
-    pub reestablish_after_disconnect: bool,
+    pub(crate) reestablish_after_disconnect: bool,
     /// The SAP's grace period for the re-login it asked for with a Disconnect (S8).
-    pub reestablish_within: Dur,
+    pub(crate) reestablish_within: Dur,
     /// Simulated times at which the SAP restarts, dropping every session.
     pub restarts: Vec<Dur>,
     /// How long a restart keeps the SAP from answering.
-    pub restart_downtime: Dur,
+    pub(crate) restart_downtime: Dur,
     /// Whether retained contexts (and those of the dropped sessions) survive a restart.
-    pub restart_keeps_retained: bool,
+    pub(crate) restart_keeps_retained: bool,
     /// How long after the SAP is back an online client notices the restart (its transport was
     /// reset) and logs in again; "never": it notices at its next transaction.
-    pub restart_detect: Every,
+    pub(crate) restart_detect: Every,
     pub service: ServiceTimes,
 }
 impl Default for SapParams {
@@ -384,13 +384,13 @@ impl Default for SapParams {
 pub struct ServiceTimes {
     pub login: Dur,
     pub keepalive: Dur,
-    pub logout: Dur,
+    pub(crate) logout: Dur,
     pub negotiation: Dur,
     pub subscribe: Dur,
     pub activity: Dur,
-    pub version_discovery: Dur,
+    pub(crate) version_discovery: Dur,
     /// Per context item the SAP re-establishes on a recovery (S19).
-    pub resubscribe: Dur,
+    pub(crate) resubscribe: Dur,
 }
 impl Default for ServiceTimes {
     fn default() -> Self {
@@ -410,7 +410,7 @@ impl Default for ServiceTimes {
 /// Where a new session replaces retained contexts (S16): the same client, or any client of the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ReplaceScope {
+pub(crate) enum ReplaceScope {
     Client,
     User,
 }
@@ -421,10 +421,10 @@ pub struct StoreParams {
     /// Most retained contexts kept; 0 = no cap. The oldest is evicted first.
     pub max_contexts: u64,
     /// Most retained bytes kept; 0 = no cap. The oldest is evicted first.
-    pub max_bytes: Bytes,
+    pub(crate) max_bytes: Bytes,
     /// Whether a context is retained after a client Logout too (not only after a disconnect).
-    pub keep_on_logout: bool,
-    pub replace_scope: ReplaceScope,
+    pub(crate) keep_on_logout: bool,
+    pub(crate) replace_scope: ReplaceScope,
 }
 impl Default for StoreParams {
     fn default() -> Self {
@@ -435,21 +435,21 @@ impl Default for StoreParams {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostParams {
-    pub context: ContextBytes,
+    pub(crate) context: ContextBytes,
     pub messages: MessageBytes,
 }
 
 /// Modeled server memory of a context, per part (S14).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ContextBytes {
+pub(crate) struct ContextBytes {
     /// Fixed part: Session-ID, Client-ID, cookie, version, syntax, TTL, bookkeeping.
-    pub base: u32,
-    pub per_service: u32,
-    pub per_capability: u32,
-    pub per_presence_subscription: u32,
-    pub per_notification_subscription: u32,
-    pub per_joined_group: u32,
+    pub(crate) base: u32,
+    pub(crate) per_service: u32,
+    pub(crate) per_capability: u32,
+    pub(crate) per_presence_subscription: u32,
+    pub(crate) per_notification_subscription: u32,
+    pub(crate) per_joined_group: u32,
 }
 impl Default for ContextBytes {
     fn default() -> Self {
@@ -468,9 +468,9 @@ impl Default for ContextBytes {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SyntaxBytes {
-    pub xml: u32,
-    pub wbxml: u32,
-    pub pts: u32,
+    pub(crate) xml: u32,
+    pub(crate) wbxml: u32,
+    pub(crate) pts: u32,
 }
 
 const fn sb(xml: u32, wbxml: u32, pts: u32) -> SyntaxBytes {
@@ -481,17 +481,17 @@ const fn sb(xml: u32, wbxml: u32, pts: u32) -> SyntaxBytes {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MessageBytes {
-    pub login: SyntaxBytes,
-    pub keepalive: SyntaxBytes,
-    pub logout: SyntaxBytes,
-    pub disconnect: SyntaxBytes,
-    pub service_negotiation: SyntaxBytes,
-    pub capability_negotiation: SyntaxBytes,
-    pub subscribe_presence: SyntaxBytes,
-    pub subscribe_notification: SyntaxBytes,
-    pub join_group: SyntaxBytes,
-    pub version_discovery: SyntaxBytes,
-    pub activity: SyntaxBytes,
+    pub(crate) login: SyntaxBytes,
+    pub(crate) keepalive: SyntaxBytes,
+    pub(crate) logout: SyntaxBytes,
+    pub(crate) disconnect: SyntaxBytes,
+    pub(crate) service_negotiation: SyntaxBytes,
+    pub(crate) capability_negotiation: SyntaxBytes,
+    pub(crate) subscribe_presence: SyntaxBytes,
+    pub(crate) subscribe_notification: SyntaxBytes,
+    pub(crate) join_group: SyntaxBytes,
+    pub(crate) version_discovery: SyntaxBytes,
+    pub(crate) activity: SyntaxBytes,
 }
 impl Default for MessageBytes {
     fn default() -> Self {
@@ -513,7 +513,7 @@ impl Default for MessageBytes {
 
 impl Params {
     /// Every distribution in the scenario with its field path (for loading empirical data).
-    pub fn dists_mut(&mut self) -> Vec<(String, &mut Dist)> {
+    pub(crate) fn dists_mut(&mut self) -> Vec<(String, &mut Dist)> {
         let mut v: Vec<(String, &mut Dist)> = vec![
             ("startup".into(), &mut self.startup.0),
             ("context.services".into(), &mut self.context.services.0),

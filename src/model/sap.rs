@@ -18,18 +18,18 @@ use std::collections::BinaryHeap;
 /// in every client record.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, packed(2))]
-pub struct SapSession {
-    pub id: U48,
+pub(crate) struct SapSession {
+    pub(crate) id: U48,
     /// Auto-logout fires if no transaction arrives before this time (S10).
-    pub deadline: U48,
+    pub(crate) deadline: U48,
     /// When the SAP will disconnect the session (S8), if it is still live then.
-    pub disconnect_at: U48,
+    pub(crate) disconnect_at: U48,
     /// Bumped at every establishment, so timers of an earlier session are recognised as stale
     /// (16 bits, as events carry it).
-    pub epoch: u16,
+    pub(crate) epoch: u16,
     /// Client-ID generation of the session, fixed at establishment.
-    pub identity: u32,
-    pub live: bool,
+    pub(crate) identity: u32,
+    pub(crate) live: bool,
 }
 
 /// Status of a response, as the trace shows it.
@@ -52,7 +52,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Status::Ok => "200",
             Status::RecoveryFailed => "502",
@@ -67,25 +67,25 @@ impl Status {
 
 /// A LoginRequest as the SAP judges it (S4, S18, S20).
 #[derive(Clone, Copy, Debug)]
-pub struct LoginRequest<'a> {
+pub(crate) struct LoginRequest<'a> {
     /// The SAP's record of the client's session, live or ended.
-    pub session: &'a SapSession,
+    pub(crate) session: &'a SapSession,
     /// The Client-ID generation that sends it (S17).
-    pub identity: u32,
-    pub version: u8,
-    pub syntax: Syntax,
+    pub(crate) identity: u32,
+    pub(crate) version: u8,
+    pub(crate) syntax: Syntax,
     /// The Session-ID carried: a recovery (S18); `None` for a fresh login (S20).
-    pub recover: Option<u64>,
+    pub(crate) recover: Option<u64>,
     /// The store index the simulator links to this client (`NONE` if none).
-    pub retained: u32,
+    pub(crate) retained: u32,
     /// Why this client's last context left the store: the 502's reason if nothing is found.
-    pub fate: Gone,
-    pub arrival: SimTime,
+    pub(crate) fate: Gone,
+    pub(crate) arrival: SimTime,
 }
 
 /// The SAP's answer to the first LoginRequest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginVerdict {
+pub(crate) enum LoginVerdict {
     VersionRejected,
     SyntaxRejected,
     /// A fresh session (no Session-ID given).
@@ -101,25 +101,25 @@ pub enum LoginVerdict {
 }
 
 pub struct Sap {
-    pub store: ContextStore,
+    pub(crate) store: ContextStore,
     /// When each busy worker finishes (a min-heap); `idle` workers have nothing to do.
     /// Arrivals come in time order, so workers free by an arrival are alike for every later
     /// one: counting them beats keeping their old finish times in the heap.
     busy: BinaryHeap<Reverse<SimTime>>,
     idle: u32,
-    pub down_until: SimTime,
+    pub(crate) down_until: SimTime,
     next_session_id: u64,
     ttl_min: u64,
     ttl_max: u64,
     /// Per known version index: accepted?
-    pub accepts_version: Vec<bool>,
+    pub(crate) accepts_version: Vec<bool>,
     accepts_syntax: [bool; 3],
     service: [u64; Primitive::COUNT],
-    pub resubscribe: u64,
+    pub(crate) resubscribe: u64,
 }
 
 /// Microseconds for a span; infinite is `NEVER`.
-pub fn span_us(s: Span) -> u64 {
+pub(crate) fn span_us(s: Span) -> u64 {
     s.micros().unwrap_or(NEVER)
 }
 
@@ -164,13 +164,13 @@ impl Sap {
 
     /// The TTL granted for a requested one: clamped to [ttl_min, ttl_max] (S10). Returns the
     /// grant and whether it is below the request (which S10 says SHOULD NOT happen).
-    pub fn grant_ttl(&self, requested: u64) -> (u64, bool) {
+    pub(crate) fn grant_ttl(&self, requested: u64) -> (u64, bool) {
         let g = requested.clamp(self.ttl_min, self.ttl_max.max(self.ttl_min));
         (g, g < requested)
     }
 
     /// S5: a Session-ID never repeats within a run.
-    pub fn new_session_id(&mut self) -> u64 {
+    pub(crate) fn new_session_id(&mut self) -> u64 {
         let id = self.next_session_id;
         // Kept in 48 bits (`U48`): 2^48 sessions are beyond any run.
         assert!(id < 1 << 47, "Session-IDs exhausted");
@@ -178,7 +178,7 @@ impl Sap {
         id
     }
 
-    pub fn is_down(&self, t: SimTime) -> bool {
+    pub(crate) fn is_down(&self, t: SimTime) -> bool {
         t < self.down_until
     }
 
@@ -212,7 +212,7 @@ impl Sap {
     }
 
     /// A restart loses all queued work: workers are free again when the SAP is back.
-    pub fn restart(&mut self, back_at: SimTime) {
+    pub(crate) fn restart(&mut self, back_at: SimTime) {
         self.down_until = back_at;
         let n = self.busy.len() + self.idle as usize;
         self.busy.clear();
@@ -221,7 +221,7 @@ impl Sap {
     }
 
     /// Decide on a LoginRequest (S4, S18, S20).
-    pub fn judge_login(&self, r: &LoginRequest) -> LoginVerdict {
+    pub(crate) fn judge_login(&self, r: &LoginRequest) -> LoginVerdict {
         let LoginRequest { session, identity, version, syntax, recover, retained, fate, arrival } = *r;
         if !self.accepts_version.get(version as usize).copied().unwrap_or(false) {
             return LoginVerdict::VersionRejected;
@@ -380,7 +380,7 @@ mod tests {
         assert_eq!(judge(&s, &ended, 1, 5, NONE, Gone::NotStored, 0), Failed(Gone::NotStored));
 
         // A retained context (Session-ID 7, Client-ID 1) kept until t = 1000.
-        let idx = s.store.insert((7, 100, 1_000, 0, 1, 500));
+        let idx = s.store.insert((7, 1_000, 0, 1, 500));
         assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 999), Recovered { store_idx: idx });
         assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 1_000), Failed(Gone::Expired), "expired at its time");
         assert_eq!(judge(&s, &ended, 2, 7, idx, Gone::Unknown, 999), Failed(Gone::ClientChanged));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// An output that could not be written: where, and why.
 #[derive(Debug)]
 pub struct OutputError {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     pub message: String,
 }
 
@@ -24,7 +24,7 @@ impl fmt::Display for OutputError {
 }
 impl std::error::Error for OutputError {}
 
-pub fn out_err(path: &Path, e: impl fmt::Display) -> OutputError {
+pub(crate) fn out_err(path: &Path, e: impl fmt::Display) -> OutputError {
     OutputError { path: path.to_path_buf(), message: e.to_string() }
 }
 
@@ -32,7 +32,7 @@ pub fn out_err(path: &Path, e: impl fmt::Display) -> OutputError {
 /// `commit`. The staging folder is locked while a process writes it, so two runs on one `--out`
 /// cannot mix; a sweep journals each finished run there (see `journal`), so work survives a
 /// SIGKILL or an out-of-memory kill and `--resume` picks it up.
-pub struct Staging {
+pub(crate) struct Staging {
     target: PathBuf,
     tmp: PathBuf,
     force: bool,
@@ -42,7 +42,7 @@ pub struct Staging {
 
 /// The staging folder's lock file and the sweep journal inside it.
 const LOCK: &str = ".lock";
-pub const JOURNAL: &str = "journal.jsonl";
+pub(crate) const JOURNAL: &str = "journal.jsonl";
 
 /// Whether `target` may become the output folder: a folder of its own (not a symlink, not a
 /// file, not a protected place), empty, or replaceable with `force` (see `replaceable`).
@@ -150,13 +150,13 @@ impl Staging {
         Ok(Staging { target: target.to_path_buf(), tmp, force, _lock: lock })
     }
 
-    pub fn path(&self, file: &str) -> PathBuf {
+    pub(crate) fn path(&self, file: &str) -> PathBuf {
         self.tmp.join(file)
     }
 
     /// Move the finished folder into place. A folder it replaces (checked by `replaceable`
     /// again, in case it changed meanwhile) loses exactly the files its manifest lists.
-    pub fn commit(self) -> Result<PathBuf, OutputError> {
+    pub(crate) fn commit(self) -> Result<PathBuf, OutputError> {
         let replaced = match std::fs::symlink_metadata(&self.target) {
             Err(_) => None,
             Ok(_) if std::fs::read_dir(&self.target).map(|mut d| d.next().is_none()).unwrap_or(false) => {
@@ -200,7 +200,7 @@ impl Staging {
     }
 
     /// Drop the staging folder (on error), keeping a journal of finished runs if there is one.
-    pub fn abandon(self) {
+    pub(crate) fn abandon(self) {
         if journal_runs(&self.tmp.join(JOURNAL)) > 0 {
             return;
         }
@@ -213,7 +213,7 @@ impl Staging {
     }
 
     /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
-    pub fn finish<T>(self, written: Result<T, OutputError>) -> Result<(T, PathBuf), OutputError> {
+    pub(crate) fn finish<T>(self, written: Result<T, OutputError>) -> Result<(T, PathBuf), OutputError> {
         match written {
             Ok(v) => Ok((v, self.commit()?)),
             Err(e) => {
@@ -256,7 +256,7 @@ fn journal_runs(path: &Path) -> usize {
 
 /// The output folder as a path whose last part is its name: `d/.` is `d`; `d/..` and `/` name
 /// folders by position, so they are resolved (they must exist) or refused.
-pub fn out_folder(target: &Path) -> Result<PathBuf, OutputError> {
+pub(crate) fn out_folder(target: &Path) -> Result<PathBuf, OutputError> {
     use std::path::Component;
     let mut parts: Vec<Component> = target.components().collect();
     while parts.len() > 1 && parts.last() == Some(&Component::CurDir) {
@@ -317,7 +317,7 @@ fn protected(dir: &Path) -> Option<String> {
 /// wrote, which its manifest.json shows (impsim's version and the list of every file it
 /// wrote) and which holds nothing else. Never `/`, the working folder or one above it, a home
 /// folder or one above it, or a repository root, whatever they hold.
-pub fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
+pub(crate) fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
     if let Some(why) = protected(dir) {
         return Err(why);
     }
@@ -376,7 +376,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Create a temporary file that must not exist yet (never following a symbolic link, never
 /// truncating a file someone else put there).
-pub fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
+pub(crate) fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
     std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             format!("{} exists (left by an interrupted run, or not impsim's); remove it and run again", tmp.display())

@@ -19,7 +19,7 @@ const SIZE: (u32, u32) = (900, 620);
 
 /// Write `<stem>.svg` and `<stem>.png` into `dir`.
 /// The run's timeseries, with the warm-up (before `warmup`, left out of the summary) shaded.
-pub fn write_timeseries_plots(
+pub(crate) fn write_timeseries_plots(
     dir: &Path,
     stem: &str,
     title: &str,
@@ -97,25 +97,25 @@ where
 }
 
 /// A line chart of one or more series, over numeric x or over categories (x = 0, 1, ...).
-pub struct Chart {
-    pub title: String,
-    pub x_desc: String,
-    pub y_desc: String,
+pub(crate) struct Chart {
+    pub(crate) title: String,
+    pub(crate) x_desc: String,
+    pub(crate) y_desc: String,
     /// Names of the x positions 0, 1, ... when the x axis is categorical.
-    pub categories: Option<Vec<String>>,
-    pub series: Vec<Series>,
-    pub y_range: Option<(f64, f64)>,
+    pub(crate) categories: Option<Vec<String>>,
+    pub(crate) series: Vec<Series>,
+    pub(crate) y_range: Option<(f64, f64)>,
 }
 
 /// (x, y, optional error bar (lo, hi)).
-pub type PlotPoint = (f64, f64, Option<(f64, f64)>);
+pub(crate) type PlotPoint = (f64, f64, Option<(f64, f64)>);
 
-pub struct Series {
-    pub name: String,
+pub(crate) struct Series {
+    pub(crate) name: String,
     /// (x, y, optional error bar (lo, hi)); points with a non-finite y are skipped.
-    pub points: Vec<PlotPoint>,
+    pub(crate) points: Vec<PlotPoint>,
     /// Optional text beside each point.
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
 }
 
 const PALETTE: [RGBColor; 8] = [
@@ -130,7 +130,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 /// Write `<stem>.svg` and `<stem>.png` of a chart into `dir`.
-pub fn save_chart(dir: &Path, stem: &str, chart: &Chart) -> Result<(), OutputError> {
+pub(crate) fn save_chart(dir: &Path, stem: &str, chart: &Chart) -> Result<(), OutputError> {
     register_font();
     let svg_path = dir.join(format!("{stem}.svg"));
     let mut svg = String::new();

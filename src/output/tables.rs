@@ -5,7 +5,7 @@ use crate::model::metrics::{Cell, Sample};
 use std::path::Path;
 
 /// CSV text of a header and rows; reals are already formatted with fixed precision.
-pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+pub(crate) fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).map_err(|e| e.to_string())?;
     for r in rows {
@@ -14,14 +14,14 @@ pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, Stri
     w.into_inner().map_err(|e| e.to_string())
 }
 
-pub fn write_summary(path: &Path, row: &[(String, Cell)]) -> Result<(), OutputError> {
+pub(crate) fn write_summary(path: &Path, row: &[(String, Cell)]) -> Result<(), OutputError> {
     let header: Vec<String> = row.iter().map(|(k, _)| k.clone()).collect();
     let values: Vec<String> = row.iter().map(|(_, v)| v.to_string()).collect();
     let bytes = csv_text(&header, &[values]).map_err(|e| out_err(path, e))?;
     write_atomic(path, &bytes)
 }
 
-pub const TIMESERIES_COLUMNS: [&str; 8] = [
+pub(crate) const TIMESERIES_COLUMNS: [&str; 8] = [
     "time_s",
     "active_sessions",
     "retained_contexts",
@@ -33,7 +33,7 @@ pub const TIMESERIES_COLUMNS: [&str; 8] = [
 ];
 
 /// The first six timeseries columns of a sample, as written.
-pub fn sample_cells(s: &Sample) -> Vec<String> {
+pub(crate) fn sample_cells(s: &Sample) -> Vec<String> {
     vec![
         Cell::Real(s.time as f64 / 1e6).to_string(),
         s.active_sessions.to_string(),
@@ -45,7 +45,7 @@ pub fn sample_cells(s: &Sample) -> Vec<String> {
 }
 
 /// Every sample of the run; `in_warmup` is 1 for samples before `warmup` (not in the summary).
-pub fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> Result<(), OutputError> {
+pub(crate) fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> Result<(), OutputError> {
     let header: Vec<String> = TIMESERIES_COLUMNS.iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = samples
         .iter()
@@ -65,7 +65,7 @@ pub fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> Result<
     write_atomic(path, &bytes)
 }
 
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), OutputError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| out_err(path, e))?;
     text.push('\n');
     write_atomic(path, text.as_bytes())

@@ -6,14 +6,14 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub const TRACE_HEADER: &str = "time_us,client,session_id,primitive,type,bytes,status\n";
+pub(crate) const TRACE_HEADER: &str = "time_us,client,session_id,primitive,type,bytes,status\n";
 
 /// Streams rows to `<FILE>.partial` and renames it to FILE when the run completes.
-pub struct TraceWriter {
+pub(crate) struct TraceWriter {
     path: PathBuf,
     out: BufWriter<File>,
     error: Option<std::io::Error>,
-    pub rows: u64,
+    pub(crate) rows: u64,
 }
 
 impl TraceWriter {
@@ -46,7 +46,7 @@ impl TraceWriter {
         Ok(TraceWriter { path: path.to_path_buf(), out, error: None, rows: 0 })
     }
 
-    pub fn finish(mut self) -> Result<u64, OutputError> {
+    pub(crate) fn finish(mut self) -> Result<u64, OutputError> {
         if let Some(e) = self.error.take() {
             return Err(out_err(&self.path, format!("writing the trace failed: {e}")));
         }

@@ -15,7 +15,7 @@ pub fn t975(df: usize) -> f64 {
 /// Summary of one metric over replications; NaN values (e.g. a rate with no attempts) are skipped.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
-    pub n: usize,
+    pub(crate) n: usize,
     pub mean: f64,
     pub sd: f64,
     pub lo: f64,

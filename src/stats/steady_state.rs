@@ -11,18 +11,18 @@
 use super::t975;
 
 /// Observations per MSER batch.
-pub const MSER_BATCH: usize = 5;
+pub(crate) const MSER_BATCH: usize = 5;
 
 /// MSER's chosen truncation, in batches of `MSER_BATCH` observations, and whether it lies at
 /// the limit (m/2), where the series is too short to tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Truncation {
-    pub batches: usize,
-    pub at_limit: bool,
+pub(crate) struct Truncation {
+    pub(crate) batches: usize,
+    pub(crate) at_limit: bool,
 }
 
 /// MSER truncation of already-batched values `y` (None with fewer than 4 batches).
-pub fn mser(y: &[f64]) -> Option<Truncation> {
+pub(crate) fn mser(y: &[f64]) -> Option<Truncation> {
     let m = y.len();
     if m < 4 || y.iter().any(|v| !v.is_finite()) {
         return None;
@@ -49,12 +49,12 @@ pub fn mser(y: &[f64]) -> Option<Truncation> {
 }
 
 /// Means of consecutive groups of `MSER_BATCH` values (a partial last group is dropped).
-pub fn batch_means(x: &[f64]) -> Vec<f64> {
+pub(crate) fn batch_means(x: &[f64]) -> Vec<f64> {
     x.chunks_exact(MSER_BATCH).map(|c| c.iter().sum::<f64>() / MSER_BATCH as f64).collect()
 }
 
 /// Ratios sum(num) / sum(den) over consecutive groups of `MSER_BATCH` (NaN where den is 0).
-pub fn batch_ratios(num: &[f64], den: &[f64]) -> Vec<f64> {
+pub(crate) fn batch_ratios(num: &[f64], den: &[f64]) -> Vec<f64> {
     num.chunks_exact(MSER_BATCH)
         .zip(den.chunks_exact(MSER_BATCH))
         .map(|(n, d)| {
@@ -75,7 +75,7 @@ pub struct RatioInterval {
 
 /// Batch-means interval of sum(num) / sum(den) from per-interval counts, cut into `k`
 /// contiguous batches of (nearly) equal length. NaN bounds when fewer than 2 batches hold data.
-pub fn ratio_interval(num: &[f64], den: &[f64], k: usize) -> RatioInterval {
+pub(crate) fn ratio_interval(num: &[f64], den: &[f64], k: usize) -> RatioInterval {
     let n = num.len().min(den.len());
     let k = k.min(n);
     let mut batches: Vec<(f64, f64)> = Vec::with_capacity(k);

@@ -40,7 +40,7 @@ pub trait Protocol: Clone {
 /// Something to do with whichever protocol a scenario names: `ProtocolName::dispatch` calls
 /// `with` with that protocol's type, so the caller is compiled once per protocol (static
 /// dispatch) and this module needs to know nothing of the caller.
-pub trait WithProtocol {
+pub(crate) trait WithProtocol {
     type Output;
     fn with<P: Protocol>(self, protocol: P) -> Self::Output;
 }
@@ -68,7 +68,7 @@ macro_rules! protocols {
                 }
             }
             /// Run `w` with this protocol's type.
-            pub fn dispatch<W: WithProtocol>(self, w: W) -> W::Output {
+            pub(crate) fn dispatch<W: WithProtocol>(self, w: W) -> W::Output {
                 match self {
                     $(ProtocolName::$ty => w.with($file::$ty::default()),)*
                 }
@@ -84,7 +84,7 @@ protocols! {
 impl ProtocolName {
     /// Serde's `skip_serializing_if`: the default is left out of written scenarios, so results
     /// written before protocols were selectable stay byte-identical.
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         *self == ProtocolName::default()
     }
 }

@@ -30,32 +30,32 @@ pub(super) enum Kind {
 /// cost 10 more instructions per event, 1.4%).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Event {
-    pub kind: Kind,
-    pub entity: u32,
-    pub generation: u16,
+    pub(crate) kind: Kind,
+    pub(crate) entity: u32,
+    pub(crate) generation: u16,
 }
 
 impl Event {
-    pub const WARMUP_END: Event = Event { kind: Kind::WarmupEnd, entity: 0, generation: 0 };
-    pub const SAMPLE: Event = Event { kind: Kind::Sample, entity: 0, generation: 0 };
+    pub(crate) const WARMUP_END: Event = Event { kind: Kind::WarmupEnd, entity: 0, generation: 0 };
+    pub(crate) const SAMPLE: Event = Event { kind: Kind::Sample, entity: 0, generation: 0 };
     #[inline]
-    pub fn restart(i: u32) -> Event {
+    pub(crate) fn restart(i: u32) -> Event {
         Event { kind: Kind::Restart, entity: i, generation: 0 }
     }
     #[inline]
-    pub fn expiry(store_idx: u32) -> Event {
+    pub(crate) fn expiry(store_idx: u32) -> Event {
         Event { kind: Kind::Expiry, entity: store_idx, generation: 0 }
     }
     #[inline]
-    pub fn auto_logout(client: u32, epoch: u16) -> Event {
+    pub(crate) fn auto_logout(client: u32, epoch: u16) -> Event {
         Event { kind: Kind::AutoLogout, entity: client, generation: epoch }
     }
     #[inline]
-    pub fn disconnect(client: u32, epoch: u16) -> Event {
+    pub(crate) fn disconnect(client: u32, epoch: u16) -> Event {
         Event { kind: Kind::Disconnect, entity: client, generation: epoch }
     }
     #[inline]
-    pub fn client(client: u32, timer: u16) -> Event {
+    pub(crate) fn client(client: u32, timer: u16) -> Event {
         Event { kind: Kind::Client, entity: client, generation: timer }
     }
 }

@@ -125,7 +125,7 @@ impl Sim<()> {
 
 impl<O: Observer> Sim<O> {
     /// A run of `p` under IMPS whose transactions `obs` sees.
-    pub fn with_observer(p: Params, obs: O) -> Self {
+    pub(crate) fn with_observer(p: Params, obs: O) -> Self {
         Sim::with_protocol(p, obs, Imps)
     }
 }

@@ -54,7 +54,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             Some(r) => self.proto.expires_at(self.now, r),
             None => NEVER,
         };
-        let idx = self.sap.store.insert((sid, self.now, expires, c as u32, identity, bytes));
+        let idx = self.sap.store.insert((sid, expires, c as u32, identity, bytes));
         // An expiry event names the index in 29 bits: 2^29 retained contexts need > 25 GB.
         assert!(idx < MAX_CLIENTS, "more than {MAX_CLIENTS} retained contexts at once");
         self.clients[c].retained = idx;
