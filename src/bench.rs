@@ -1,6 +1,7 @@
 //! `impsim bench`: the simulator's own speed and memory on reference workloads, and the small
 //! fixed workload CI measures in instructions (tests/perf/callgrind.sh).
 
+use crate::Error;
 use crate::model::Params;
 use std::time::Instant;
 
@@ -136,8 +137,10 @@ fn csv_row(x: &BenchRow, n: u32, i: usize, baseline: u64) -> Vec<String> {
 }
 
 /// Run the plan, reporting a line per size through `say`, and return the table as CSV text.
-pub fn table(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<Vec<u8>, String> {
-    let one = |n: u32| measure_in_process(plan, n);
+pub fn table(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<Vec<u8>, Error> {
+    // Bad input is said here, once, as such; a child's failure after this is the machine's.
+    crate::scenario::load(&plan.workload, &[])?;
+    let one = |n: u32| measure_in_process(plan, n).map_err(Error::Host);
     // The fixed cost of a process that simulates (almost) nothing.
     let baseline = one(1)?.peak_rss_bytes;
     say(&format!(
@@ -181,7 +184,7 @@ pub fn table(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<Vec<u8>, String> 
         say(&format!("cost per event, largest vs smallest population: {:.2}x", first.1 / last.1));
     }
     let header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
-    crate::output::tables::csv_text(&header, &csv_rows)
+    crate::output::tables::csv_text(&header, &csv_rows).map_err(Error::Host)
 }
 
 #[cfg(test)]

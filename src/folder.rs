@@ -4,6 +4,7 @@
 //! replaces what impsim did not write. This is the top of the library: it uses `run` (one
 //! simulation) and `experiment` (sweeps); nothing below imports it.
 
+use crate::Error;
 use crate::model::Params;
 use crate::output::plot::write_timeseries_plots;
 use crate::output::tables::{write_json, write_summary, write_timeseries};
@@ -72,7 +73,7 @@ pub struct RunOutput<'a> {
 }
 
 /// Simulate and write summary.csv, timeseries.csv and manifest.json (and the trace).
-pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf), OutputError> {
+pub fn run_to_folder(params: Params, out: &RunOutput) -> Result<(Report, PathBuf), Error> {
     run_to_folder_with_progress(params, out, None)
 }
 
@@ -82,7 +83,7 @@ pub fn run_to_folder_with_progress(
     params: Params,
     out: &RunOutput,
     progress: Option<&dyn Fn(f64)>,
-) -> Result<(Report, PathBuf), OutputError> {
+) -> Result<(Report, PathBuf), Error> {
     let staging = Staging::new(out.dir, out.force, false)?;
     let trace_created = std::cell::Cell::new(false);
     let result = (|| {
@@ -98,7 +99,7 @@ pub fn run_to_folder_with_progress(
             None => simulate(params, Ticker::new((), duration, progress)).0,
         };
         if let Some(t) = report.outcome.stalled_at {
-            return Err(crate::output::out_err(Path::new(out.source), stalled_message(t)));
+            return Err(Error::Stalled(format!("{}: {}", out.source, stalled_message(t))));
         }
         write_summary(&staging.path("summary.csv"), &report.summary)?;
         let (samples, warmup) = (&report.outcome.metrics.samples, report.params.warmup.0);
@@ -179,7 +180,7 @@ pub fn experiment_to_folder(
     opts: &SweepOptions,
     progress: &dyn crate::experiment::Progress,
     stop: &std::sync::atomic::AtomicBool,
-) -> Result<SweepEnd, OutputError> {
+) -> Result<SweepEnd, Error> {
     let SweepOptions { threads, shard, force, resume } = *opts;
     use crate::experiment::results::{Journal, Meta, read_journal, write_all, write_runs};
     use crate::output::JOURNAL;
@@ -198,7 +199,7 @@ pub fn experiment_to_folder(
             Ok(j) => j,
             Err(e) => {
                 drop(staging);
-                return Err(e);
+                return Err(e.into());
             }
         };
         // Nothing finished yet (killed before its first run, or never started): --resume just
@@ -213,7 +214,7 @@ pub fn experiment_to_folder(
         Ok(j) => j,
         Err(e) => {
             staging.abandon();
-            return Err(e);
+            return Err(e.into());
         }
     };
     let started = Instant::now();
@@ -221,9 +222,9 @@ pub fn experiment_to_folder(
         previous.iter().map(|r| (r.point, r.replication)).collect();
     let ran = match crate::experiment::run(exp, shard, threads, progress, stop, &done_before, Some(&journal)) {
         Ok(r) => r,
-        Err(message) => {
+        Err(e) => {
             staging.abandon();
-            return Err(crate::output::out_err(dir, message));
+            return Err(e);
         }
     };
     let mut records = previous;
@@ -283,7 +284,11 @@ fn add_new_runs(
 }
 
 /// Combine shard folders into the folder a single-machine run would have written.
-pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf, OutputError> {
+pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf, Error> {
+    Ok(merge(dirs, out, force)?)
+}
+
+fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf, OutputError> {
     use crate::experiment::results::{read_runs, write_all};
     let mut meta = None;
     let mut records = Vec::new();

@@ -4,6 +4,7 @@
 //! and how to go on (`--force-memory`, `--force-events`); forcing still ends in a clear error,
 //! not an abort, when the memory cannot be had.
 
+use crate::Error;
 use crate::model::params::Params;
 
 const GIB: f64 = (1u64 << 30) as f64;
@@ -92,25 +93,25 @@ fn address_space_left() -> Option<u64> {
 /// Refuse a run or sweep that needs more than 90% of what is available. With `force`, still
 /// try to reserve the memory, so that a request the system refuses outright (RLIMIT_AS, no
 /// overcommit) ends here with a message rather than in an abort half-way.
-pub fn check_memory(what: &str, need: u64, parallel: usize, force: bool) -> Result<(), String> {
+pub fn check_memory(what: &str, need: u64, parallel: usize, force: bool) -> Result<(), Error> {
     if !force
         && let Some(avail) = available_memory()
         && need > avail / 10 * 9
     {
-        return Err(format!(
+        return Err(Error::Refused(format!(
             "{what}: needs about {:.1} GiB ({parallel} run(s) at once and the results kept) but this process can use \
              {:.1} GiB (the least of free memory, its cgroup's limit and RLIMIT_AS); use fewer clients, a longer \
              sample_every or fewer --threads, or pass --force-memory to run anyway",
             need as f64 / GIB,
             avail as f64 / GIB
-        ));
+        )));
     }
     let mut probe: Vec<u8> = Vec::new();
     probe.try_reserve_exact(usize::try_from(need).unwrap_or(usize::MAX)).map_err(|_| {
-        format!(
+        Error::Refused(format!(
             "{what}: the system refused {:.1} GiB of memory, which this run needs; nothing was run",
             need as f64 / GIB
-        )
+        ))
     })
 }
 
@@ -140,17 +141,18 @@ pub fn events(p: &Params) -> f64 {
 /// More events than this (about 5 hours at the simulator's 5-7 M events/s) need `--force-events`.
 pub(crate) const EVENT_LIMIT: f64 = 1e11;
 
-pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), String> {
+/// Refuse a run or sweep expected to process more than `EVENT_LIMIT` events, unless `force`.
+pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), Error> {
     if force || events <= EVENT_LIMIT {
         return Ok(());
     }
     let hours = events / 6e6 / 3600.0;
     let time = if hours < 48.0 { format!("{hours:.0} hours") } else { format!("{:.0} days", hours / 24.0) };
-    Err(format!(
+    Err(Error::Refused(format!(
         "{what}: would process about {events:.1e} events, {time} at 6 M events/s on one core; check the \
          distributions' means (a mean of microseconds repeats millions of times a second), or pass --force-events \
          to run anyway"
-    ))
+    )))
 }
 
 /// Peak resident memory of this process (Linux), if known.

@@ -1,5 +1,7 @@
-//! The `impsim` command line: parse arguments, call the library, map errors to exit codes
-//! (2 for bad input or an output that cannot be written, 1 for anything else).
+//! The `impsim` command line: parse arguments, call the library, map what happened to an exit
+//! code. The codes, here and only here: 0 done; 2 bad input, a wrong option, an output that
+//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target;
+//! 130 interrupted (what finished was written, marked partial); 1 anything else (the machine).
 
 use clap::{Parser, Subcommand};
 use impsim::folder::merge_shards;
@@ -58,24 +60,34 @@ enum Command {
     },
 }
 
-fn input_error(e: impl std::fmt::Display) -> ExitCode {
-    say_err!("error: {e}");
-    ExitCode::from(2)
+fn exit_code(outcome: cmd::Outcome) -> ExitCode {
+    use impsim::Error;
+    match outcome {
+        Ok(cmd::Done::Success) => ExitCode::SUCCESS,
+        Ok(cmd::Done::NothingMeets) => ExitCode::from(3),
+        Ok(cmd::Done::Interrupted) => ExitCode::from(130),
+        Err(e) => {
+            say_err!("error: {e}");
+            match e {
+                Error::Input(_) | Error::Usage(_) | Error::Output(_) | Error::Refused(_) | Error::Stalled(_) => {
+                    ExitCode::from(2)
+                }
+                Error::Host(_) => ExitCode::from(1),
+            }
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    exit_code(match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Tune(a) => cmd::tune::tune(a),
         Command::Bench(a) => cmd::bench::bench(a),
         Command::BenchOne(a) => cmd::bench::bench_one(a),
-        Command::Merge { shards, out, force } => match merge_shards(&shards, &out, force) {
-            Ok(dir) => {
-                say!("merged {} shards into {}", shards.len(), dir.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => input_error(e),
-        },
-    }
+        Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).map(|dir| {
+            say!("merged {} shards into {}", shards.len(), dir.display());
+            cmd::Done::Success
+        }),
+    })
 }

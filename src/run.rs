@@ -14,8 +14,17 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn get(&self, column: &str) -> f64 {
-        self.summary.iter().find(|(k, _)| k == column).map(|(_, v)| v.as_f64()).unwrap_or(f64::NAN)
+    /// The value of the summary.csv column `column` (NaN where the run has none, e.g. a rate
+    /// with no attempt); `None` if no column has that name (`summary_columns` lists them).
+    pub fn get(&self, column: &str) -> Option<f64> {
+        self.summary.iter().find(|(k, _)| k == column).map(|(_, v)| v.as_f64())
+    }
+    /// As `get`, for a column the caller knows exists.
+    ///
+    /// # Panics
+    /// If no summary.csv column has that name, saying so (a typo must not read as NaN).
+    pub fn metric(&self, column: &str) -> f64 {
+        self.get(column).unwrap_or_else(|| panic!("\"{column}\" is not a summary.csv column; see summary_columns()"))
     }
     pub(crate) fn events_per_second(&self) -> f64 {
         self.outcome.metrics.c.events as f64 / self.wall_seconds.max(1e-9)
@@ -39,8 +48,9 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
     (Report { params, outcome, steady, summary, wall_seconds }, observer)
 }
 
-/// Every summary.csv column, in order (the model's, then the steady-state check's).
-pub(crate) fn summary_columns() -> Vec<String> {
+/// Every summary.csv column, in order (the model's, then the steady-state check's): the names
+/// `Report::get` knows.
+pub fn summary_columns() -> Vec<String> {
     let mut cols: Vec<String> =
         crate::model::metrics::Metrics::default().summary(0, 0, 1).into_iter().map(|(k, _)| k).collect();
     cols.extend(SteadyState::of(0, 1, false, &[]).columns().into_iter().map(|(k, _)| k));
@@ -209,7 +219,7 @@ fn secs(ms: f64) -> String {
 
 /// A short human summary of a run.
 pub fn describe(r: &Report) -> String {
-    let g = |k: &str| r.get(k);
+    let g = |k: &str| r.metric(k);
     let rate = g("recovery_success_rate");
     let mut s = String::new();
     s += &format!(

@@ -3,34 +3,11 @@
 
 use crate::model::dist::Dist;
 use crate::model::params::{Params, Span};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A refused input: which file, which field, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputError {
-    pub file: String,
-    /// Dotted path of the field, empty when the problem is not one field's.
-    pub(crate) field: String,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(f, "{}: field `{}`: {}", self.file, self.field, self.message)
-        }
-    }
-}
-
-impl std::error::Error for InputError {}
-
-pub(crate) fn err(file: &str, field: &str, message: impl Into<String>) -> InputError {
-    InputError { file: file.to_string(), field: field.to_string(), message: message.into() }
-}
+pub use crate::error::InputError;
+pub(crate) use crate::error::err;
 
 /// Read a scenario file, apply `--set key=value` overrides, validate, load empirical data.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Params, InputError> {

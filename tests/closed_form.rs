@@ -28,8 +28,8 @@ fn scenario(retention: &str, clients: u32, hours: u32) -> impsim::model::Params 
 fn recovery_rate_matches_one_minus_exp_of_minus_r_over_mu() {
     for (retention, r_over_mu) in [("5m", 0.5), ("10m", 1.0), ("20m", 2.0)] {
         let (r, _) = run(scenario(retention, 1000, 100));
-        let n = r.get("recovery_attempts");
-        let p_hat = r.get("recovery_success_rate");
+        let n = r.metric("recovery_attempts");
+        let p_hat = r.metric("recovery_success_rate");
         let p = 1.0 - f64::exp(-r_over_mu);
         let half_width = 1.96 * (p * (1.0 - p) / n).sqrt();
         assert!(n > 50_000.0, "{n} attempts");
@@ -45,11 +45,11 @@ fn mean_retained_count_matches_littles_law() {
     let (n, m, mu, big_r) = (1000.0, 60.0, 10.0, 10.0);
     let (r, _) = run(scenario("10m", n as u32, 200));
     let expected = n * mu * (1.0 - f64::exp(-big_r / mu)) / (m + mu);
-    let measured = r.get("retained_contexts_mean");
+    let measured = r.metric("retained_contexts_mean");
     // Over 200 h the start-up transient (all clients online at t = 0) is under 0.5%.
     assert!((measured - expected).abs() / expected < 0.02, "measured {measured:.2}, Little's law {expected:.2}");
     // The same law in bytes: every context here is 1584 bytes.
-    assert!((r.get("retained_bytes_mean") - 1584.0 * measured).abs() < 1e-6 * 1584.0 * measured);
+    assert!((r.metric("retained_bytes_mean") - 1584.0 * measured).abs() < 1e-6 * 1584.0 * measured);
 }
 
 #[test]

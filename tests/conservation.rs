@@ -31,10 +31,10 @@ fn check(p: Params) {
     assert_eq!(whole_run(&r, |c| c.tx_bytes.iter().sum()), trace.iter().map(|t| t.bytes as u64).sum::<u64>());
     // The summary covers the window after the warm-up only.
     let measured = trace.iter().filter(|t| t.time >= r.params.warmup.0).count();
-    assert_eq!(r.get("transactions") as usize, measured, "the summary's transactions are the window's: {label}");
+    assert_eq!(r.metric("transactions") as usize, measured, "the summary's transactions are the window's: {label}");
     assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
-    assert!(r.get("retained_contexts_peak") >= c.contexts_retained as f64);
-    assert_eq!(r.get("fail_unknown"), 0.0, "every 502 has a known reason: {label}");
+    assert!(r.metric("retained_contexts_peak") >= c.contexts_retained as f64);
+    assert_eq!(r.metric("fail_unknown"), 0.0, "every 502 has a known reason: {label}");
 }
 
 #[test]
@@ -66,14 +66,14 @@ fn caps_are_never_exceeded() {
         default_scenario(&["clients=300", "duration=12h", "warmup=3h", "retention=infinite", "store.max_contexts=25"]),
         (),
     );
-    assert_eq!(r.get("retained_contexts_peak"), 25.0);
-    assert!(r.get("fail_evicted") > 0.0);
+    assert_eq!(r.metric("retained_contexts_peak"), 25.0);
+    assert!(r.metric("fail_evicted") > 0.0);
     let (r, _) = simulate(
         default_scenario(&["clients=300", "duration=12h", "warmup=3h", "retention=infinite", "store.max_bytes=40000"]),
         (),
     );
-    assert!(r.get("retained_bytes_peak") <= 40000.0);
-    assert!(r.get("contexts_evicted") > 0.0);
+    assert!(r.metric("retained_bytes_peak") <= 40000.0);
+    assert!(r.metric("contexts_evicted") > 0.0);
 }
 
 #[test]
@@ -91,12 +91,12 @@ fn restart_drops_every_session_and_loses_or_keeps_retained_contexts() {
     )
     .0;
     for r in [&lost, &kept] {
-        assert!(r.get("restart_drops") > 300.0, "almost every client was online: {}", r.get("restart_drops"));
-        assert_eq!(r.get("restarts"), 1.0);
+        assert!(r.metric("restart_drops") > 300.0, "almost every client was online: {}", r.metric("restart_drops"));
+        assert_eq!(r.metric("restarts"), 1.0);
     }
-    assert!(lost.get("fail_restart") > 300.0);
-    assert_eq!(kept.get("fail_restart"), 0.0);
-    assert!(kept.get("recovery_success_rate") > lost.get("recovery_success_rate"));
+    assert!(lost.metric("fail_restart") > 300.0);
+    assert_eq!(kept.metric("fail_restart"), 0.0);
+    assert!(kept.metric("recovery_success_rate") > lost.metric("recovery_success_rate"));
     assert!(count(&lost, "contexts_lost_restart") > count(&kept, "contexts_lost_restart"));
 }
 

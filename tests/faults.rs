@@ -12,7 +12,7 @@ fn laws(r: &Report) {
     assert!(r.outcome.stalled_at.is_none());
     assert_eq!(c.sessions_established, c.sessions_ended + c.sessions_live);
     assert_eq!(c.contexts_created, c.contexts_live + c.contexts_retained + c.contexts_gone);
-    assert_eq!(r.get("fail_unknown"), 0.0);
+    assert_eq!(r.metric("fail_unknown"), 0.0);
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn a_storm_of_simultaneous_reconnects_after_a_restart_is_absorbed() {
     assert!(count(&r, "retries") > 0, "the burst overflows the worker and clients retry");
     assert_eq!(count(&r, "recovery_successes"), 300, "every context kept through the restart is recovered");
     assert_eq!(r.outcome.census.sessions_live, 300, "everyone is back by the end");
-    assert!(r.get("restore_recovered_ms_p99") > 5_000.0, "the last ones waited behind the queue");
+    assert!(r.metric("restore_recovered_ms_p99") > 5_000.0, "the last ones waited behind the queue");
 }
 
 #[test]

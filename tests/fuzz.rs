@@ -69,7 +69,7 @@ fn check_invariants(p: Params) -> Result<(), TestCaseError> {
     let after_502 = common::whole_run(&r, |c| c.logins_after_502) as f64;
     prop_assert!(after_502 <= fails, "{} fresh logins after {} 502s", after_502, fails);
     prop_assert_eq!(common::whole_run(&r, |c| c.logins_fresh + c.recovery_successes), c.sessions_established);
-    prop_assert_eq!(r.get("fail_unknown"), 0.0);
+    prop_assert_eq!(r.metric("fail_unknown"), 0.0);
     prop_assert_eq!(common::whole_run(&r, |c| c.tx.iter().sum()) as usize, trace.len());
     prop_assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
     prop_assert!(trace.windows(2).all(|w| w[0].time <= w[1].time), "time never runs backwards");

@@ -291,7 +291,7 @@ fn s09_client_and_sap_keep_the_context_during_the_session() {
     // base 256 + 2 services x 32 + 3 capabilities x 48 + 4 presence x 160 + 1 notification x 96 + 2 groups x 192
     assert_eq!(count(&r, "active_bytes_peak"), 1584);
     assert_eq!(count(&r, "active_sessions_peak"), 1);
-    assert!((r.get("active_bytes_mean") - 1584.0).abs() < 1.0);
+    assert!((r.metric("active_bytes_mean") - 1584.0).abs() < 1.0);
     assert_eq!(count(&r, "retained_contexts_peak"), 0);
 }
 
@@ -572,7 +572,7 @@ fn s18_recovery_is_a_normal_login_of_one_or_two_round_trips() {
         assert_eq!(recovery_logins, recoveries * rounds);
         // Restored after exactly `rounds` round trips of 100ms.
         // (HDR histograms keep 3 significant digits.)
-        assert!((r.get("restore_recovered_ms_p50") - 100.0 * rounds as f64).abs() < 0.2);
+        assert!((r.metric("restore_recovered_ms_p50") - 100.0 * rounds as f64).abs() < 0.2);
     }
 }
 
@@ -637,7 +637,7 @@ fn s19_the_sap_is_charged_for_redoing_the_subscriptions() {
     assert_eq!(count(&r, "recovery_successes"), 4);
     assert_eq!(count(&r, "resubscriptions"), 4 * 7);
     // Half a round trip, 7 x 100 ms of SAP work, half a round trip.
-    let p50 = r.get("restore_recovered_ms_p50");
+    let p50 = r.metric("restore_recovered_ms_p50");
     assert!((p50 - 800.0).abs() < 1.0, "{p50}");
 }
 
@@ -656,5 +656,5 @@ fn s20_failed_recovery_answers_502_then_a_full_fresh_login_without_the_session_i
     assert_eq!(count(&r, "fail_expired"), count(&r, "recovery_attempts"));
     assert_eq!(count(&r, "logins_after_502"), count(&r, "fail_expired"));
     // The 502 exchange, the login, two negotiations and seven rebuild transactions: 11 round trips.
-    assert!((r.get("restore_fresh_ms_p50") - 1100.0).abs() < 1.1, "{}", r.get("restore_fresh_ms_p50"));
+    assert!((r.metric("restore_fresh_ms_p50") - 1100.0).abs() < 1.1, "{}", r.metric("restore_fresh_ms_p50"));
 }

@@ -19,7 +19,7 @@ fn the_warm_up_changes_what_is_measured_never_what_happens() {
     assert_eq!(after, 3);
     assert_eq!(count(&late, "recovery_attempts"), 3);
     assert_eq!(count(&late, "transactions"), trace_all.iter().filter(|t| t.time >= 4 * 60 * MIN).count() as u64);
-    assert_eq!(late.get("warmup_hours"), 4.0);
+    assert_eq!(late.metric("warmup_hours"), 4.0);
     // The initial login (before the warm-up's end) is not in the window; nor its restore time.
     assert_eq!(count(&all, "logins_fresh"), 1);
     assert_eq!(count(&late, "logins_fresh"), 0);
@@ -34,16 +34,19 @@ fn gauges_cover_only_the_window_after_the_warm_up() {
     let peak_after =
         warm.outcome.metrics.samples.iter().filter(|s| s.time >= 12 * 60 * MIN).map(|s| s.active_sessions).max();
     let peak_after = peak_after.unwrap() as f64;
-    assert!(warm.get("active_sessions_peak") >= peak_after, "the exact peak is at least every sampled value");
-    assert!(warm.get("active_sessions_peak") < cold.get("active_sessions_peak"), "the start-up peak was left out");
+    assert!(warm.metric("active_sessions_peak") >= peak_after, "the exact peak is at least every sampled value");
+    assert!(
+        warm.metric("active_sessions_peak") < cold.metric("active_sessions_peak"),
+        "the start-up peak was left out"
+    );
     // The time-weighted mean over [12h, 24h] lies between the window's sampled extremes.
     let window: Vec<u64> =
         warm.outcome.metrics.samples.iter().filter(|s| s.time >= 12 * 60 * MIN).map(|s| s.active_sessions).collect();
     let (lo, hi) = (*window.iter().min().unwrap() as f64, *window.iter().max().unwrap() as f64);
-    let mean = warm.get("active_sessions_mean");
+    let mean = warm.metric("active_sessions_mean");
     assert!(lo <= mean && mean <= hi, "{lo} <= {mean} <= {hi}");
     // Byte-hours are an integral over the window only.
-    assert!(warm.get("retained_byte_hours") < cold.get("retained_byte_hours"));
+    assert!(warm.metric("retained_byte_hours") < cold.metric("retained_byte_hours"));
 }
 
 fn simulate_default(o: &[&str]) -> (impsim::run::Report, ()) {
@@ -53,29 +56,29 @@ fn simulate_default(o: &[&str]) -> (impsim::run::Report, ()) {
 #[test]
 fn mser_flags_a_short_warm_up_and_accepts_the_default_one() {
     let (cold, _) = simulate_default(&["warmup=0s"]);
-    assert_eq!(cold.get("steady_state_ok"), 0.0, "an empty start biases the whole-run average");
-    assert!(cold.get("steady_state_truncation_hours") > 1.0);
+    assert_eq!(cold.metric("steady_state_ok"), 0.0, "an empty start biases the whole-run average");
+    assert!(cold.metric("steady_state_truncation_hours") > 1.0);
     assert!(cold.steady.warning().unwrap().contains("too short"));
     // 12 h is judgeable (under half the run) and too short: active sessions settle later.
     let (short, _) = simulate_default(&["warmup=12h"]);
-    assert_eq!(short.get("steady_state_ok"), 0.0);
-    assert!(short.get("steady_state_truncation_hours") > 12.0);
+    assert_eq!(short.metric("steady_state_ok"), 0.0);
+    assert!(short.metric("steady_state_truncation_hours") > 12.0);
     assert!(short.steady.warning().unwrap().contains("too short"));
     // Half the run or more: MSER-5 could not have found it short, so no verdict.
     let (half, _) = simulate_default(&["duration=16h", "warmup=8h"]);
-    assert_eq!(half.get("steady_state_ok"), 0.0);
+    assert_eq!(half.metric("steady_state_ok"), 0.0);
     assert!(half.steady.warning().unwrap().contains("cannot tell"), "{:?}", half.steady.warning());
     let (warm, _) = simulate_default(&[]);
-    assert_eq!(warm.get("warmup_hours"), 48.0);
-    assert_eq!(warm.get("steady_state_ok"), 1.0, "{:?}", warm.steady);
-    assert!(warm.get("steady_state_truncation_hours") <= 48.0);
+    assert_eq!(warm.metric("warmup_hours"), 48.0);
+    assert_eq!(warm.metric("steady_state_ok"), 1.0, "{:?}", warm.steady);
+    assert!(warm.metric("steady_state_truncation_hours") <= 48.0);
     assert!(warm.steady.warning().is_none());
     // A run with SAP restarts is a transient study: no check (an empty cell) and no
     // batch-means interval, which would assume a stationary window.
     let (storm, _) = simulate_default(&["clients=500", "sap.restarts=[\"60h\"]"]);
-    assert!(storm.get("steady_state_ok").is_nan());
+    assert!(storm.metric("steady_state_ok").is_nan());
     assert!(storm.steady.warning().is_none());
-    assert!(storm.get("recovery_success_rate_ci95_lo").is_nan());
+    assert!(storm.metric("recovery_success_rate_ci95_lo").is_nan());
 }
 
 /// Issue 10's acceptance: the default scenario measured over 24 h and over 7 days (after the
@@ -87,7 +90,11 @@ fn a_day_and_a_week_of_the_default_scenario_agree_on_the_recovery_rate() {
     let (day, _) = simulate_default(&["duration=72h", "seed=7"]);
     let (week, _) = simulate_default(&["duration=216h", "seed=8"]);
     let ci = |r: &impsim::run::Report| {
-        (r.get("recovery_success_rate_ci95_lo"), r.get("recovery_success_rate"), r.get("recovery_success_rate_ci95_hi"))
+        (
+            r.metric("recovery_success_rate_ci95_lo"),
+            r.metric("recovery_success_rate"),
+            r.metric("recovery_success_rate_ci95_hi"),
+        )
     };
     let ((dlo, d, dhi), (wlo, w, whi)) = (ci(&day), ci(&week));
     assert!(dlo < d && d < dhi && wlo < w && w < whi, "{:?} {:?}", ci(&day), ci(&week));
@@ -96,7 +103,7 @@ fn a_day_and_a_week_of_the_default_scenario_agree_on_the_recovery_rate() {
     // Seven times the data: the interval about 1/sqrt(7) as wide.
     assert!(whi - wlo < 0.6 * (dhi - dlo), "week {} against day {}", whi - wlo, dhi - dlo);
     let (cold, _) = simulate_default(&["duration=24h", "warmup=0s", "seed=9"]);
-    assert!(cold.get("recovery_success_rate") > whi, "the start-up transient biases a cold 24 h run");
+    assert!(cold.metric("recovery_success_rate") > whi, "the start-up transient biases a cold 24 h run");
 }
 
 #[test]

@@ -1,9 +1,8 @@
 //! `impsim bench` (a table of measured runs, each in a fresh process) and `bench-one` (one
 //! measured run, printed as JSON: what `bench` and the CI instruction count run).
 
-use crate::input_error;
+use super::{Done, Outcome, usage};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 pub const DEFAULT_WORKLOAD: &str = "experiments/bench_1m.toml";
 
@@ -45,7 +44,7 @@ pub struct BenchOneArgs {
     pub scale_sap: bool,
 }
 
-pub fn bench(a: BenchArgs) -> ExitCode {
+pub fn bench(a: BenchArgs) -> Outcome {
     let BenchArgs { workload, clients, duration, repeat, out, force, fixed_sap } = a;
     let scale_sap = !fixed_sap;
     // The default workload, wherever impsim is run from within its checkout.
@@ -65,13 +64,10 @@ pub fn bench(a: BenchArgs) -> ExitCode {
         Some(p) if p.exists() => {
             let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(impsim::bench::HEADER));
             if !force {
-                return input_error(format!(
-                    "{}: exists; choose another --out or pass --force to replace it",
-                    p.display()
-                ));
+                return usage(format!("{}: exists; choose another --out or pass --force to replace it", p.display()));
             }
             if !ours {
-                return input_error(format!("{}: --force refused: not a table impsim bench wrote", p.display()));
+                return usage(format!("{}: --force refused: not a table impsim bench wrote", p.display()));
             }
             p
         }
@@ -79,28 +75,25 @@ pub fn bench(a: BenchArgs) -> ExitCode {
     };
     let exe = match std::env::current_exe() {
         Ok(e) => e,
-        Err(e) => return input_error(format!("cannot find the impsim executable: {e}")),
+        Err(e) => return Err(impsim::Error::Host(format!("cannot find the impsim executable: {e}"))),
     };
     let plan = impsim::bench::Plan { exe, workload, clients, duration, repeat, scale_sap };
-    let text = match impsim::bench::table(&plan, &mut |line| say!("{line}")) {
-        Ok(t) => t,
-        Err(e) => return input_error(e),
-    };
+    let text = impsim::bench::table(&plan, &mut |line| say!("{line}"))?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)
     {
-        return input_error(format!("{}: {e}", parent.display()));
+        return Err(impsim::output::out_err(parent, e).into());
     }
     match impsim::output::write_atomic(&out, &text) {
         Ok(()) => {
             say!("wrote {}", out.display());
-            ExitCode::SUCCESS
+            Ok(Done::Success)
         }
-        Err(e) => input_error(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub fn bench_one(a: BenchOneArgs) -> ExitCode {
+pub fn bench_one(a: BenchOneArgs) -> Outcome {
     let BenchOneArgs { workload, clients, duration, scale_sap } = a;
     let mut set = vec![format!("clients={clients}")];
     if let Some(d) = duration {
@@ -114,14 +107,14 @@ pub fn bench_one(a: BenchOneArgs) -> ExitCode {
                 let workers = (w.sap.workers as f64 * clients as f64 / w.clients as f64).round().max(1.0);
                 set.push(format!("sap.workers={workers}"));
             }
-            Err(e) => return input_error(e),
+            Err(e) => return Err(e.into()),
         }
     }
     match impsim::scenario::load(&workload, &set) {
         Ok(p) => {
             say!("{}", impsim::bench::measure(&workload.display().to_string(), p).to_json());
-            ExitCode::SUCCESS
+            Ok(Done::Success)
         }
-        Err(e) => input_error(e),
+        Err(e) => Err(e.into()),
     }
 }

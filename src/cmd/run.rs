@@ -1,13 +1,13 @@
 //! `impsim run`: a scenario (one run, its folder, an optional trace) or an experiment (a sweep
 //! with replications, shards, resume), with progress on stderr and Ctrl-C handling.
 
-use crate::{STOP, input_error};
+use super::{Done, Outcome, usage};
+use crate::STOP;
 use impsim::experiment::{self, Progress, Shard};
 use impsim::folder::{RunOutput, SweepEnd, SweepOptions, experiment_to_folder};
 use impsim::run::describe;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
@@ -49,33 +49,24 @@ pub struct RunArgs {
     pub force_events: bool,
 }
 
-pub fn run(a: RunArgs) -> ExitCode {
+pub fn run(a: RunArgs) -> Outcome {
     // Read once: a pipe cannot be read twice, and a file must not change between reads.
-    let text = match impsim::scenario::read_text(&a.file) {
-        Ok(t) => t,
-        Err(e) => return input_error(e),
-    };
+    let text = impsim::scenario::read_text(&a.file)?;
     if experiment::is_experiment(&text) { run_experiment(a, &text) } else { run_scenario(a, &text) }
 }
 
-fn run_experiment(a: RunArgs, text: &str) -> ExitCode {
+fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
     if trace.is_some() {
-        return input_error(format!(
-            "{}: --trace applies to a single scenario run, not to an experiment",
-            file.display()
-        ));
+        return usage(format!("{}: --trace applies to a single scenario run, not to an experiment", file.display()));
     }
-    let mut exp = match experiment::from_text(text, &file, &set) {
-        Ok(e) => e,
-        Err(e) => return input_error(e),
-    };
+    let mut exp = experiment::from_text(text, &file, &set)?;
     if let Some(s) = seed {
         exp.seed = s;
     }
     let shard = match shard.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s.unwrap_or_else(Shard::all),
-        Err(e) => return input_error(format!("--shard: {e}")),
+        Err(e) => return usage(format!("--shard: {e}")),
     };
     let total = exp.points.len().saturating_mul(exp.replications as usize);
     let shard_runs = total.div_ceil(shard.count as usize);
@@ -86,19 +77,15 @@ fn run_experiment(a: RunArgs, text: &str) -> ExitCode {
     // --resume needs the folder named; by default a fresh one under results/runs/.
     let dir = match (out, resume) {
         (Some(d), _) => d,
-        (None, true) => return input_error("--resume: name the folder to finish with --out"),
+        (None, true) => return usage("--resume: name the folder to finish with --out"),
         (None, false) => impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
     };
     let what = file.display().to_string();
     let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
     let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
-    if let Err(e) = impsim::guard::check_memory(&what, need, threads, force_memory) {
-        return input_error(e);
-    }
+    impsim::guard::check_memory(&what, need, threads, force_memory)?;
     let longest = points.iter().map(|p| impsim::guard::events(p)).fold(0.0, f64::max);
-    if let Err(e) = impsim::guard::check_events(&format!("{what} (its longest run)"), longest, force_events) {
-        return input_error(e);
-    }
+    impsim::guard::check_events(&format!("{what} (its longest run)"), longest, force_events)?;
     say_err!(
         "impsim {}: experiment {} ({} points x {} replications{}, {threads} thread{})",
         env!("CARGO_PKG_VERSION"),
@@ -123,7 +110,7 @@ fn run_experiment(a: RunArgs, text: &str) -> ExitCode {
     match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
         Ok(SweepEnd::Complete(dir)) => {
             say!("  wrote {}", dir.display());
-            ExitCode::SUCCESS
+            Ok(Done::Success)
         }
         Ok(SweepEnd::Partial { dir, done, total }) => {
             say!(
@@ -132,31 +119,25 @@ fn run_experiment(a: RunArgs, text: &str) -> ExitCode {
                 file.display(),
                 dir.display()
             );
-            ExitCode::from(130)
+            Ok(Done::Interrupted)
         }
-        Err(e) => input_error(e),
+        Err(e) => Err(e),
     }
 }
 
-fn run_scenario(a: RunArgs, text: &str) -> ExitCode {
+fn run_scenario(a: RunArgs, text: &str) -> Outcome {
     let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
     if threads.is_some() || shard.is_some() || resume {
-        return input_error(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
+        return usage(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
     }
     let base = impsim::scenario::base_dir(&file);
-    let mut params = match impsim::scenario::parse(text, &file.display().to_string(), base, &set) {
-        Ok(p) => p,
-        Err(e) => return input_error(e),
-    };
+    let mut params = impsim::scenario::parse(text, &file.display().to_string(), base, &set)?;
     if let Some(s) = seed {
         params.seed = s;
     }
     let what = file.display().to_string();
-    if let Err(e) = impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
-        .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))
-    {
-        return input_error(e);
-    }
+    impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
+        .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))?;
     let dir = out.unwrap_or_else(|| {
         impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}-seed{}", params.name, params.seed)))
     });
@@ -173,7 +154,7 @@ fn run_scenario(a: RunArgs, text: &str) -> ExitCode {
     if let Some(t) = &trace
         && trace_inside(t, &dir)
     {
-        return input_error(format!(
+        return usage(format!(
             "{}: --trace must not be inside the --out folder {} (the folder is written whole)",
             t.display(),
             dir.display()
@@ -211,9 +192,9 @@ fn run_scenario(a: RunArgs, text: &str) -> ExitCode {
             if let Some(t) = trace {
                 say!("  trace          {}", t.display());
             }
-            ExitCode::SUCCESS
+            Ok(Done::Success)
         }
-        Err(e) => input_error(e),
+        Err(e) => Err(e),
     }
 }
 

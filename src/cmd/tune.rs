@@ -1,11 +1,7 @@
 //! `impsim tune`: the smallest knob value that meets a target within budgets.
 
-use crate::input_error;
+use super::{Done, Outcome, usage};
 use std::path::PathBuf;
-use std::process::ExitCode;
-
-/// `tune`'s exit code when no candidate meets the target within the budgets.
-const NOTHING_MEETS: u8 = 3;
 
 #[derive(clap::Args)]
 pub struct TuneArgs {
@@ -38,28 +34,25 @@ pub struct TuneArgs {
     pub independent: bool,
 }
 
-pub fn tune(a: TuneArgs) -> ExitCode {
+pub fn tune(a: TuneArgs) -> Outcome {
     let TuneArgs { scenario, knob, values, target, budget, replications, seed, set, threads, independent } = a;
     let crn = !independent;
     use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, check_ascending, describe};
-    let mut base = match impsim::scenario::read_table(&scenario) {
-        Ok(t) => t,
-        Err(e) => return input_error(e),
-    };
+    let mut base = impsim::scenario::read_table(&scenario)?;
     for o in &set {
         if let Err(m) = impsim::scenario::apply_override(&mut base, o) {
-            return input_error(format!("--set {o}: {m}"));
+            return usage(format!("--set {o}: {m}"));
         }
     }
     let target = match Condition::parse(&target) {
         Ok(c) => c,
-        Err(e) => return input_error(format!("--target {e}")),
+        Err(e) => return usage(format!("--target {e}")),
     };
     let mut budgets = Vec::new();
     for b in &budget {
         match Condition::parse(b) {
             Ok(c) => budgets.push(c),
-            Err(e) => return input_error(format!("--budget {e}")),
+            Err(e) => return usage(format!("--budget {e}")),
         }
     }
     let ladder: Vec<String> = if !values.is_empty() {
@@ -67,10 +60,10 @@ pub fn tune(a: TuneArgs) -> ExitCode {
     } else if knob == "retention" {
         RETENTION_LADDER.iter().map(|s| s.to_string()).collect()
     } else {
-        return input_error(format!("--values: give the candidate values of {knob} in ascending order"));
+        return usage(format!("--values: give the candidate values of {knob} in ascending order"));
     };
     if replications == 0 {
-        return input_error("--replications must be at least 1");
+        return usage("--replications must be at least 1");
     }
     let values = ladder
         .iter()
@@ -82,7 +75,7 @@ pub fn tune(a: TuneArgs) -> ExitCode {
         })
         .collect::<Vec<_>>();
     if let Err(e) = check_ascending(&values) {
-        return input_error(e);
+        return usage(e);
     }
     let seed = seed.unwrap_or_else(|| base.get("seed").and_then(|s| s.as_integer()).unwrap_or(1) as u64);
     let file = scenario.display().to_string();
@@ -106,8 +99,8 @@ pub fn tune(a: TuneArgs) -> ExitCode {
             say_part!("{}", describe(&outcome, replications));
             say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
             // Like a failed threshold: a pipeline must not read "no answer" as success.
-            if outcome.recommended.is_some() { ExitCode::SUCCESS } else { ExitCode::from(NOTHING_MEETS) }
+            if outcome.recommended.is_some() { Ok(Done::Success) } else { Ok(Done::NothingMeets) }
         }
-        Err(e) => input_error(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -258,9 +258,9 @@ fn resolve_points(
 
 /// The metrics an experiment plots must be summary.csv columns.
 fn check_metrics(metrics: &[String], file: &str) -> Result<(), InputError> {
-    let known = crate::model::metrics::Metrics::default().summary(0, 0, 1);
+    let known = crate::run::summary_columns();
     for (i, m) in metrics.iter().enumerate() {
-        if !known.iter().any(|(k, _)| k == m) {
+        if !known.contains(m) {
             return Err(err(file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
         }
     }
@@ -346,7 +346,7 @@ pub fn run(
     stop: &AtomicBool,
     done_before: &BTreeSet<(usize, u32)>,
     journal: Option<&results::Journal>,
-) -> Result<Ran, String> {
+) -> Result<Ran, crate::Error> {
     let jobs: Vec<(usize, u32)> = (0..exp.points.len())
         .flat_map(|p| (0..exp.replications).map(move |r| (p, r)))
         .enumerate()
@@ -358,7 +358,7 @@ pub fn run(
     let events = AtomicU64::new(0);
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().expect("a thread pool");
-    let results: Vec<Option<Result<RunRecord, String>>> = pool.install(|| {
+    let results: Vec<Option<Result<RunRecord, crate::Error>>> = pool.install(|| {
         jobs.par_iter()
             .map(|&(p, r)| {
                 if stop.load(Ordering::Relaxed) {
@@ -370,12 +370,12 @@ pub fn run(
                 let (report, _) = crate::run::simulate(params, ());
                 if let Some(t) = report.outcome.stalled_at {
                     stop.store(true, Ordering::Relaxed);
-                    return Some(Err(format!(
+                    return Some(Err(crate::Error::Stalled(format!(
                         "point {} ({}), replication {r}: {}",
                         p,
                         point.label(&exp.axes),
                         crate::run::stalled_message(t)
-                    )));
+                    ))));
                 }
                 // Journaled before anything is said about it: the run is safe first.
                 let record = RunRecord::from_report(p, r, &report);
@@ -383,7 +383,7 @@ pub fn run(
                     && let Err(e) = j.append(&record)
                 {
                     stop.store(true, Ordering::Relaxed);
-                    return Some(Err(e.to_string()));
+                    return Some(Err(e.into()));
                 }
                 let n = report.outcome.metrics.c.events;
                 let ev = events.fetch_add(n, Ordering::Relaxed) + n;

@@ -101,8 +101,10 @@ impl RunRecord {
         }
         crate::output::sha256_hex(text.as_bytes())
     }
-    pub fn get(&self, column: &str) -> f64 {
-        self.columns.iter().position(|c| c == column).and_then(|i| self.values[i].parse().ok()).unwrap_or(f64::NAN)
+    /// The value of the summary.csv column `column` in this run (NaN where the run has none);
+    /// `None` if the run has no such column or its value is not a number.
+    pub fn get(&self, column: &str) -> Option<f64> {
+        self.columns.iter().position(|c| c == column).and_then(|i| self.values[i].parse().ok())
     }
 }
 
@@ -286,7 +288,7 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
             names
                 .iter()
                 .map(|m| {
-                    let mut e = estimate(&runs.iter().map(|r| r.get(m)).collect::<Vec<_>>());
+                    let mut e = estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>());
                     // A rate or share lies in [0, 1]; so does its interval.
                     if m.ends_with("_rate") || m.ends_with("_share") {
                         (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
@@ -424,7 +426,7 @@ pub(crate) fn write_all(
     let steady: Vec<_> = (0..meta.points.len())
         .map(|p| {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
-            let accepted = runs.iter().filter(|r| r.get("steady_state_ok") == 1.0).count();
+            let accepted = runs.iter().filter(|r| r.get("steady_state_ok") == Some(1.0)).count();
             (point_steady_state(meta, records, p), accepted, runs.len())
         })
         .collect();

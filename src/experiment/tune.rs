@@ -163,12 +163,12 @@ impl Search<'_> {
         }
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
-            .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric)).collect::<Vec<_>>()))
+            .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric).unwrap_or(f64::NAN)).collect::<Vec<_>>()))
             .collect();
         let met: Vec<bool> =
             std::iter::once(&self.target).chain(&self.budgets).zip(&estimates).map(|(c, e)| c.met(e)).collect();
         let (meets_target, within_budgets) = (met[0], met[1..].iter().all(|&m| m));
-        let unsteady_runs = reports.iter().filter(|r| r.get("steady_state_ok") == 0.0).count();
+        let unsteady_runs = reports.iter().filter(|r| r.metric("steady_state_ok") == 0.0).count();
         Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, met, unsteady_runs })
     }
 

@@ -6,27 +6,10 @@ pub mod plot;
 pub mod tables;
 pub mod trace;
 
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// An output that could not be written: where, and why.
-#[derive(Debug)]
-pub struct OutputError {
-    pub(crate) path: PathBuf,
-    pub message: String,
-}
-
-impl fmt::Display for OutputError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-impl std::error::Error for OutputError {}
-
-pub(crate) fn out_err(path: &Path, e: impl fmt::Display) -> OutputError {
-    OutputError { path: path.to_path_buf(), message: e.to_string() }
-}
+pub use crate::error::{OutputError, out_err};
 
 /// A run's output folder, filled in a hidden sibling `.NAME.partial` and renamed into place on
 /// `commit`. The staging folder is locked while a process writes it, so two runs on one `--out`
@@ -213,7 +196,7 @@ impl Staging {
     }
 
     /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
-    pub(crate) fn finish<T>(self, written: Result<T, OutputError>) -> Result<(T, PathBuf), OutputError> {
+    pub(crate) fn finish<T, E: From<OutputError>>(self, written: Result<T, E>) -> Result<(T, PathBuf), E> {
         match written {
             Ok(v) => Ok((v, self.commit()?)),
             Err(e) => {

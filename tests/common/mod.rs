@@ -79,8 +79,8 @@ pub fn run(p: Params) -> (Report, Vec<Transaction>) {
 }
 
 pub fn count(r: &Report, column: &str) -> u64 {
-    let v = r.get(column);
-    assert!(v.is_finite(), "no column {column}");
+    let v = r.metric(column);
+    assert!(v.is_finite(), "column {column} is {v}, not a count");
     v as u64
 }
 
