@@ -140,6 +140,8 @@ pub fn events(p: &Params) -> f64 {
 /// More events than this (about 5 hours at the simulator's 5-7 M events/s) need `--force-events`.
 pub(crate) const EVENT_LIMIT: f64 = 1e11;
 
+/// Refuse a run (`what`) expected to process more than 1e11 events, unless `force`; the error says
+/// how long it would take.
 pub fn check_events(what: &str, events: f64, force: bool) -> Result<(), String> {
     if force || events <= EVENT_LIMIT {
         return Ok(());

@@ -10,6 +10,7 @@ use std::sync::Arc;
 /// A refused input: which file, which field, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
+    /// The file refused, as named.
     pub file: String,
     /// Dotted path of the field, empty when the problem is not one field's.
     pub(crate) field: String,
