@@ -24,6 +24,7 @@ impl BenchRow {
     pub(crate) fn events_per_client_day(&self) -> f64 {
         self.events as f64 / self.clients.max(1) as f64 / (self.sim_hours / 24.0)
     }
+    /// The row as one line of JSON: what `impsim bench-one` prints and `table` reads back.
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "workload": self.workload, "clients": self.clients, "sap_workers": self.sap_workers, "sim_hours": self.sim_hours,
@@ -78,11 +79,17 @@ pub const HEADER: &str = "workload,clients,sap_workers,sim_hours,repeat,events,w
 /// What `impsim bench` measures: each population size `repeat` times, every run in a fresh
 /// process (`exe bench-one`), so one run's memory never inflates the next one's peak.
 pub struct Plan {
+    /// The impsim executable each measurement runs (`impsim bench-one`).
     pub exe: std::path::PathBuf,
+    /// The workload scenario file, run at each population size.
     pub workload: std::path::PathBuf,
+    /// The population sizes (clients) to measure.
     pub clients: Vec<u32>,
+    /// Simulated time per run, a duration like "24h" (with no warm-up); `None`: the workload's own.
     pub duration: Option<String>,
+    /// Runs per population size, each in a fresh process; the table reports their medians.
     pub repeat: u32,
+    /// Scale `sap.workers` by clients / the workload's clients, so every size runs the SAP at the same load.
     pub scale_sap: bool,
 }
 

@@ -60,6 +60,7 @@ impl From<OutputError> for Error {
 /// A refused input: which file, which field, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
+    /// The file refused, as named.
     pub file: String,
     /// Dotted path of the field, empty when the problem is not one field's.
     pub(crate) field: String,
@@ -87,6 +88,7 @@ pub(crate) fn err(file: &str, field: &str, message: impl Into<String>) -> InputE
 #[derive(Debug)]
 pub struct OutputError {
     pub(crate) path: PathBuf,
+    /// Why it could not be written.
     pub message: String,
 }
 

@@ -63,12 +63,17 @@ impl<O: crate::model::Observer> crate::model::Observer for Ticker<'_, O> {
 
 /// Where a run writes, and what it records about its origin.
 pub struct RunOutput<'a> {
+    /// The run's output folder.
     pub dir: &'a Path,
+    /// Replace an existing folder (and trace) that impsim wrote.
     pub force: bool,
+    /// Where to write every transaction as CSV (`--trace`), if anywhere.
     pub trace: Option<&'a Path>,
+    /// The scenario file as given, recorded as `scenario_file` in manifest.json.
     pub source: &'a str,
     /// SHA-256 of the scenario file's bytes (empirical CSVs' are in the scenario itself).
     pub source_sha256: &'a str,
+    /// The `--set key=value` overrides, recorded in manifest.json.
     pub overrides: &'a [String],
 }
 
@@ -148,7 +153,14 @@ pub enum SweepEnd {
     Complete(PathBuf),
     /// Interrupted: the folder holds the completed runs and a manifest marked partial;
     /// `--resume` finishes it.
-    Partial { dir: PathBuf, done: usize, total: usize },
+    Partial {
+        /// The folder written.
+        dir: PathBuf,
+        /// Runs of the shard completed, those kept from before a `--resume` included.
+        done: usize,
+        /// Runs the shard has in all.
+        total: usize,
+    },
 }
 
 /// How a sweep runs and what it may do to its output folder.

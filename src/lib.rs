@@ -70,6 +70,9 @@
 //! # Ok::<(), impsim::Error>(())
 //! ```
 
+// What stays public is documented (the rest is pub(crate)).
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod engine;
 pub mod error;

@@ -6,9 +6,13 @@ use std::time::Instant;
 
 /// A finished run.
 pub struct Report {
+    /// The scenario that ran, its seed included.
     pub params: Params,
+    /// What the simulation produced.
     pub outcome: Outcome,
+    /// The steady-state check and the recovery rate's batch-means interval.
     pub steady: SteadyState,
+    /// The summary.csv row: (column, value) in column order.
     pub summary: Vec<(String, Cell)>,
     pub(crate) wall_seconds: f64,
 }
@@ -74,6 +78,7 @@ pub struct SteadyState {
     pub(crate) applies: bool,
     /// False when the warm-up is half the run or more: MSER-5 could not have found it short.
     pub(crate) judgeable: bool,
+    /// The recovery rate's 95% batch-means interval over the measured window (NaN bounds with SAP restarts).
     pub rate: crate::stats::steady_state::RatioInterval,
 }
 

@@ -33,7 +33,9 @@ use std::marker::PhantomData;
 /// Simultaneous events pop in ascending packed order, so the packing decides how ties are
 /// broken: `unpack(pack(e)) == e`, and the bits that come first must say what comes first.
 pub trait Packed: Copy {
+    /// The event packed into a payload below 2^48 (`PAYLOAD_LIMIT`).
     fn pack(self) -> u64;
+    /// The event that `pack` turned into `payload`.
     fn unpack(payload: u64) -> Self;
 }
 
@@ -174,6 +176,7 @@ struct Slot {
 
 const EMPTY: Slot = Slot { head: NIL, tail: NIL, len: 0 };
 
+/// The pending events of a run, popped in ascending (time, payload) order; times in microseconds.
 pub struct EventQueue<E: Packed = u64> {
     /// log2 of the slots per block.
     b0: u32,
@@ -561,10 +564,12 @@ impl<E: Packed> EventQueue<E> {
         self.overflow.peek().map(|Reverse((t, _))| self.block_of(t >> SLOT_BITS))
     }
 
+    /// Number of pending events (stale timers included: they are dropped only when they pop).
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -15,6 +15,7 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 pub struct RngKey([u32; 2]);
 
 impl RngKey {
+    /// The key derived from a master seed (a scenario's `seed`, or an experiment's for its run seeds).
     pub fn from_seed(seed: u64) -> Self {
         let mut chacha = ChaCha20Rng::seed_from_u64(seed);
         let k = chacha.next_u64();

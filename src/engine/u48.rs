@@ -20,6 +20,7 @@ impl U48 {
         U48([v as u16, (v >> 16) as u16, (v >> 32) as u16])
     }
 
+    /// The value kept; the saturated 2^48 - 1 reads back as `NEVER`.
     #[inline]
     pub fn get(self) -> u64 {
         let v = self.0[0] as u64 | (self.0[1] as u64) << 16 | (self.0[2] as u64) << 32;

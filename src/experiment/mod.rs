@@ -50,12 +50,16 @@ pub(crate) const MAX_POINTS: usize = 10_000;
 /// A parsed experiment, ready to run.
 #[derive(Clone, Debug)]
 pub struct Experiment {
+    /// The experiment's `name` (default: the file's stem); names its output folder.
     pub name: String,
     pub(crate) description: String,
+    /// The experiment seed every run's seed is derived from (default 1).
     pub seed: u64,
+    /// Runs per point (default 1), each with its own seed.
     pub replications: u32,
     pub(crate) file: String,
     pub(crate) axes: Vec<String>,
+    /// The sweep's points: the cartesian product of the axes, in file order.
     pub points: Vec<Point>,
     pub(crate) metrics: Vec<String>,
     /// Common random numbers (`crn = true`): replication r of every point uses the same seed, so
@@ -65,10 +69,12 @@ pub struct Experiment {
     pub(crate) inputs: Vec<(String, String)>,
 }
 
+/// One point of the sweep: its value on each axis and the scenario they resolve to.
 #[derive(Clone, Debug)]
 pub struct Point {
     /// Display values, one per axis.
     pub(crate) values: Vec<String>,
+    /// The point's fully resolved scenario; each replication replaces its `seed`.
     pub params: Params,
 }
 
@@ -291,11 +297,14 @@ const CRN_LABEL: &str = "common random numbers";
 /// congruent to i-1 modulo n.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// Which shard this is, from 1 (the i of `i/N`).
     pub index: u32,
+    /// How many shards the runs are split into (the N of `i/N`).
     pub count: u32,
 }
 
 impl Shard {
+    /// The shard written `i/N` (`--shard`), with 1 <= i <= N; otherwise the message to show.
     pub fn parse(s: &str) -> Result<Shard, String> {
         let (i, n) = s.split_once('/').ok_or("write a shard as i/N, e.g. 1/4")?;
         let (index, count): (u32, u32) =
@@ -305,6 +314,7 @@ impl Shard {
         }
         Ok(Shard { index, count })
     }
+    /// The whole experiment: shard 1/1.
     pub fn all() -> Shard {
         Shard { index: 1, count: 1 }
     }
@@ -315,12 +325,16 @@ impl Shard {
 
 /// Progress of a sweep, for a person or a log.
 pub trait Progress: Sync {
+    /// A run finished: `done` of the sweep's `total` runs, `events` processed by those done,
+    /// `elapsed` wall seconds since the sweep started.
     fn run_done(&self, done: usize, total: usize, events: u64, elapsed: f64);
+    /// The sweep's runs are over: all done, or stopped by an interruption or a failure.
     fn finish(&self) {}
     /// Something the person running the sweep should know.
     fn note(&self, _: &str) {}
 }
 
+/// A `Progress` that reports nothing.
 pub struct NoProgress;
 impl Progress for NoProgress {
     fn run_done(&self, _: usize, _: usize, _: u64, _: f64) {}
@@ -329,6 +343,7 @@ impl Progress for NoProgress {
 /// What a sweep produced: its records in (point, replication) order, and whether it was
 /// interrupted before every run of the shard was done.
 pub struct Ran {
+    /// The finished runs, in (point, replication) order.
     pub records: Vec<RunRecord>,
     pub(crate) interrupted: bool,
 }

@@ -39,6 +39,7 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// What identifies experiment `exp`, as every shard's manifest records it.
     pub fn of(exp: &Experiment) -> Meta {
         Meta {
             name: exp.name.clone(),
@@ -73,10 +74,16 @@ pub(crate) const SAMPLE_COLUMNS: [&str; 6] =
 /// One run's results as text, exactly as written to runs.csv and run_timeseries.csv.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
+    /// Index of the run's point in the experiment, from 0.
     pub point: usize,
+    /// The run's replication within its point, from 0.
     pub replication: u32,
+    /// The summary.csv column names, in order.
     pub columns: Vec<String>,
+    /// The run's summary.csv values as written, one per column.
     pub values: Vec<String>,
+    /// The run's timeseries rows as written (time_s, active_sessions, retained_contexts,
+    /// retained_bytes, recovery_attempts, recovery_successes).
     pub samples: Vec<Vec<String>>,
 }
 

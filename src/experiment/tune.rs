@@ -24,10 +24,12 @@ pub(crate) enum Op {
 pub struct Condition {
     pub(crate) metric: String,
     pub(crate) op: Op,
+    /// The bound, in the metric's unit (a size like 2GiB is read as bytes).
     pub value: f64,
 }
 
 impl Condition {
+    /// A bound written `metric>=value` or `metric<=value` on a summary.csv column; otherwise the message to show.
     pub fn parse(s: &str) -> Result<Condition, String> {
         let (metric, op, v) = if let Some((m, v)) = s.split_once(">=") {
             (m, Op::AtLeast, v)
@@ -67,6 +69,7 @@ impl Condition {
     }
 }
 
+/// The retention values `tune` tries by default, ascending from 0s (never stored) to infinite.
 pub const RETENTION_LADDER: [&str; 24] = [
     "0s", "1m", "2m", "5m", "10m", "15m", "20m", "30m", "45m", "1h", "90m", "2h", "3h", "4h", "6h", "8h", "12h", "16h",
     "24h", "36h", "48h", "72h", "168h", "infinite",
@@ -75,11 +78,14 @@ pub const RETENTION_LADDER: [&str; 24] = [
 /// One evaluated knob value.
 #[derive(Clone, Debug)]
 pub struct Candidate {
+    /// The knob's value, as displayed.
     pub value: String,
     pub(crate) seeds: Vec<u64>,
     /// Estimates of the target and budget metrics, in that order.
     pub estimates: Vec<Estimate>,
+    /// Whether the target holds with 95% confidence (on the mean alone with one replication).
     pub meets_target: bool,
+    /// Whether every budget holds with 95% confidence (on the mean alone with one replication).
     pub within_budgets: bool,
     /// Whether each bound holds: the target, then the budgets.
     met: Vec<bool>,
@@ -108,6 +114,7 @@ enum Side {
     Nowhere,
 }
 
+/// What `tune` found: the candidates it evaluated, and its answer.
 pub struct Outcome {
     pub(crate) knob: String,
     pub(crate) target: Condition,
@@ -120,16 +127,27 @@ pub struct Outcome {
     pub compromise: Option<Candidate>,
 }
 
+/// A `tune` search: the scenario, the knob and its candidate values, the bounds, and how to run.
 pub struct Search<'a> {
+    /// The base scenario as a TOML table, `--set` overrides applied.
     pub base: toml::Table,
+    /// The scenario file as named in error messages.
     pub file: &'a str,
+    /// The folder the scenario's relative paths (empirical CSVs) start from.
     pub base_dir: &'a Path,
+    /// The field tuned, a dotted path (default `retention`).
     pub knob: String,
+    /// The knob's candidate values, ascending.
     pub values: Vec<toml::Value>,
+    /// The bound to meet, e.g. `recovery_success_rate>=0.95`.
     pub target: Condition,
+    /// Bounds that must hold too, e.g. `retained_bytes_peak<=2GiB`.
     pub budgets: Vec<Condition>,
+    /// Runs per candidate value.
     pub replications: u32,
+    /// The seed every run's seed is derived from.
     pub seed: u64,
+    /// Runs in parallel (results never depend on it).
     pub threads: usize,
     /// Common random numbers: replication r of every candidate uses the same seed, so
     /// neighbouring candidates differ by the knob, not by noise.
@@ -201,6 +219,8 @@ impl Search<'_> {
         Ok(lo)
     }
 
+    /// Search the values: the smallest meeting every bound (else a compromise); an error if there
+    /// are no values, a candidate's scenario is refused or a run stalls.
     pub fn run(&self) -> Result<Outcome, InputError> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
         let n = self.values.len();

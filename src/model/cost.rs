@@ -6,13 +6,18 @@ use super::params::{ContextBytes, MessageBytes, SyntaxBytes};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Syntax {
+    /// XML (`xml`).
     Xml = 0,
+    /// WBXML, binary XML (`wbxml`).
     Wbxml = 1,
+    /// PTS, the plain-text syntax (`pts`).
     Pts = 2,
 }
 
 impl Syntax {
+    /// Every syntax, in the order of their columns (`bytes_xml`, `bytes_wbxml`, `bytes_pts`).
     pub const ALL: [Syntax; 3] = [Syntax::Xml, Syntax::Wbxml, Syntax::Pts];
+    /// Name in scenarios and summary columns: `xml`, `wbxml` or `pts`.
     pub fn name(self) -> &'static str {
         match self {
             Syntax::Xml => "xml",
@@ -62,17 +67,27 @@ macro_rules! primitives {
 }
 
 primitives! {
+    /// LoginRequest: a fresh login, or a recovery carrying the old Session-ID; twice with 4-way.
     Login => "Login", "login";
+    /// KeepAlive: after `keepalive_ratio` x TTL without a transaction, or as a probe after an outage.
     KeepAlive => "KeepAlive", "keepalive";
+    /// Logout: the user ends the session.
     Logout => "Logout", "logout";
     /// SAP-initiated (S8).
     Disconnect => "Disconnect", "disconnect";
+    /// ServiceNegotiation after a fresh login.
     Service => "Service", "service_negotiation";
+    /// ClientCapability negotiation after a fresh login.
     ClientCapability => "ClientCapability", "capability_negotiation";
+    /// One per presence subscription of the context, set up after a fresh login (S14).
     SubscribePresence => "SubscribePresence", "subscribe_presence";
+    /// One per general-notification subscription of the context, set up after a fresh login (S14).
     SubscribeNotification => "SubscribeNotification", "subscribe_notification";
+    /// One per joined group of the context, set up after a fresh login (S14).
     JoinGroup => "JoinGroup", "join_group";
+    /// Version discovery after the SAP refused the client's version.
     VersionDiscovery => "VersionDiscovery", "version_discovery";
+    /// Other inband transactions (IM, presence updates), at the intervals of `client.activity`.
     Activity => "Activity", "activity";
 }
 
@@ -104,10 +119,12 @@ pub struct TrafficCost {
 }
 
 impl TrafficCost {
+    /// The lookup table of a scenario's message sizes.
     pub fn new(m: &MessageBytes) -> Self {
         TrafficCost { table: Primitive::ALL.map(|p| m.of(p)).map(|b| [b.xml, b.wbxml, b.pts]) }
     }
 
+    /// Bytes of one exchange (request plus response) of primitive `p` in syntax `s`.
     #[inline]
     pub fn bytes(&self, p: Primitive, s: Syntax) -> u32 {
         self.table[p as usize][s as usize]

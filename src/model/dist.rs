@@ -17,33 +17,49 @@ use std::sync::Arc;
 /// A distribution over non-negative reals (seconds for durations, plain numbers for counts).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
+    /// Always this value (seconds for durations).
     Fixed(f64),
+    /// Exponential.
     Exponential {
+        /// The mean (seconds for durations).
         mean: f64,
     },
     /// `mu` and `sigma` of the underlying normal; written as `median` or `mean` plus `sigma`.
     LogNormal {
+        /// Mean of the underlying normal: ln of the median.
         mu: f64,
+        /// Standard deviation of the underlying normal.
         sigma: f64,
     },
+    /// Weibull.
     Weibull {
+        /// Shape parameter k.
         shape: f64,
+        /// Scale parameter (seconds for durations).
         scale: f64,
     },
     /// Pareto type I: `scale` is the minimum value.
     Pareto {
+        /// Shape parameter (tail index); the mean is infinite when it is 1 or less.
         shape: f64,
+        /// The minimum value (seconds for durations).
         scale: f64,
     },
+    /// Uniform between `min` and `max`.
     Uniform {
+        /// Smallest value (seconds for durations).
         min: f64,
+        /// Largest value (seconds for durations).
         max: f64,
     },
     /// Observed values from a CSV file (one number per line); sampled with linear
     /// interpolation between order statistics. `samples` is filled by the scenario loader.
     Empirical {
+        /// The CSV's path as the scenario gives it (relative to the scenario's folder).
         file: String,
+        /// Factor from the file's numbers to seconds (its `unit`, default s); 1 for counts.
         scale: f64,
+        /// The file's values times `scale`, ascending (empty until the loader fills it).
         samples: Arc<[f64]>,
         /// SHA-256 of the file's bytes: set by the loader (which checks it against a value the
         /// scenario gives), so a result records, and a resume or merge compares, the data itself.

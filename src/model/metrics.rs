@@ -25,6 +25,7 @@ impl Gauge {
         self.value = v;
         self.peak = self.peak.max(v);
     }
+    /// The current level.
     pub fn value(&self) -> u64 {
         self.value
     }
@@ -50,28 +51,42 @@ impl Gauge {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum EndReason {
+    /// The client logged out (S6).
     Logout = 0,
+    /// Auto-logout: no transaction reached the SAP within the TTL (S10).
     AutoLogout,
+    /// A SAP-initiated Disconnect (S8).
     SapDisconnect,
+    /// Dropped by a SAP restart.
     Restart,
     /// The same client logged in afresh while the SAP still held its session.
     Relogin,
 }
 
+/// What happened in one part of a run (the warm-up, or the measured window); most are summary.csv columns.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
+    /// Events the engine processed, stale timers excluded: the simulator's cost (`events`).
     pub events: u64,
     /// Events popped, stale ones included.
     pub popped: u64,
+    /// Sessions set up by a fresh login (no Session-ID), first logins and those after a 502 included.
     pub logins_fresh: u64,
+    /// First logins of a client identity: nothing to restore (`logins_initial`).
     pub logins_initial: u64,
+    /// Fresh logins that followed a failed recovery, at most one per 502 (`logins_after_502`).
     pub logins_after_502: u64,
     pub(crate) logins_after_version_discovery: u64,
     pub(crate) logins_denied: u64,
+    /// Recovery logins answered with the old session restored (`recovery_successes`).
     pub recovery_successes: u64,
+    /// 502s by reason, indexed by why the context was gone (the `fail_*` columns).
     pub fail: [u64; Gone::COUNT],
     pub(crate) sessions_recovered: u64,
+    /// Returns that found the session alive: a KeepAlive probe answered 200, or a recovery login
+    /// that found its session still live (`session_continuations`).
     pub continuations: u64,
+    /// Sessions ended, indexed by `EndReason`.
     pub ended: [u64; 5],
     pub(crate) contexts_created: u64,
     pub(crate) gone: [u64; Gone::COUNT],
@@ -84,7 +99,9 @@ pub struct Counters {
     pub(crate) resubscriptions: u64,
     pub(crate) recovery_bytes_saved: u64,
     pub(crate) recovery_transactions_saved: u64,
+    /// Transactions per primitive, indexed by `Primitive` (`tx_<primitive>`).
     pub tx: [u64; Primitive::COUNT],
+    /// Bytes per primitive, request plus response, indexed by `Primitive` (`bytes_<primitive>`).
     pub tx_bytes: [u64; Primitive::COUNT],
     pub(crate) syntax_bytes: [u64; 3],
     pub(crate) inband: u64,
@@ -117,7 +134,9 @@ impl Counters {
 /// One timeseries.csv row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
+    /// When the row was taken (microseconds): the state just before the events of that instant.
     pub time: SimTime,
+    /// Sessions live at that time.
     pub active_sessions: u64,
     pub(crate) retained_contexts: u64,
     pub(crate) retained_bytes: u64,
@@ -125,6 +144,7 @@ pub struct Sample {
     pub(crate) recovery_successes: u64,
 }
 
+/// Everything a run measures: counters, time-weighted gauges, restore-time histograms, the timeseries.
 pub struct Metrics {
     /// What happened in the measured window [warmup, end]; `events` and `popped` count the
     /// whole run (they are the simulator's cost, not the model's).
@@ -136,10 +156,12 @@ pub struct Metrics {
     pub(crate) active: Gauge,
     pub(crate) active_bytes: Gauge,
     pub(crate) retained: Gauge,
+    /// Modeled bytes of the retained contexts: peak and time-weighted mean.
     pub retained_bytes: Gauge,
     /// Time to restore a full context after the client came back, in microseconds.
     pub(crate) restore_recovered: Histogram<u64>,
     pub(crate) restore_fresh: Histogram<u64>,
+    /// The timeseries.csv rows, one per `sample_every` from time 0, warm-up included.
     pub samples: Vec<Sample>,
 }
 
@@ -167,7 +189,9 @@ impl Default for Metrics {
 /// bytes are the same on every machine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
+    /// An integer, written exactly.
     Int(u64),
+    /// A real, written with 6 decimals; NaN is written as an empty cell.
     Real(f64),
 }
 

@@ -32,7 +32,9 @@ impl Serialize for Dur {
 /// A duration or `infinite`: the granted/requested TimeToLive (S10) and the retention period (S16).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Span {
+    /// A duration, in microseconds.
     Finite(u64),
+    /// `infinite`: no limit.
     Infinite,
 }
 
@@ -118,6 +120,7 @@ pub struct Params {
     /// The session protocol whose rules the SAP and the clients follow (default IMPS).
     #[serde(skip_serializing_if = "ProtocolName::is_default")]
     pub protocol: ProtocolName,
+    /// The master seed: every random stream of the run derives from it.
     pub seed: u64,
     /// Number of virtual clients (devices, each with its own Client-ID; S15).
     pub clients: u32,
@@ -133,16 +136,25 @@ pub struct Params {
     pub startup: DurationDist,
     /// How long the SAP keeps a context after its session ends (S16): "0s", a duration or "infinite".
     pub retention: Span,
+    /// How many devices (clients) each user owns (S15).
     pub users: Users,
+    /// Sizes of the five parts of each session context (S14).
     pub context: ContextParams,
+    /// How clients log in, keep their sessions alive, use them, and come back.
     pub client: ClientParams,
+    /// Transport breaks while online (S1).
     #[serde(deserialize_with = "transport_break")]
     pub transport_break: Outage,
+    /// Device power cycles (S2).
     #[serde(deserialize_with = "device_off")]
     pub device_off: Outage,
+    /// The network between the clients and the SAP.
     pub network: Network,
+    /// The SAP: workers, TTL policy, what it accepts, disconnects, restarts, service times.
     pub sap: SapParams,
+    /// The retained-context store: caps, retention after Logout, replacement scope (S16).
     pub store: StoreParams,
+    /// Modeled bytes: server memory of a context (S14) and traffic per primitive and syntax.
     pub cost: CostParams,
 }
 
@@ -213,6 +225,7 @@ impl Default for ContextParams {
     }
 }
 
+/// How clients behave: logins, TTL and KeepAlive, use, outages' aftermath, retries, Client-ID changes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClientParams {
@@ -314,6 +327,7 @@ fn device_off<'de, D: Deserializer<'de>>(d: D) -> Result<Outage, D::Error> {
     Ok(PartialOutage::deserialize(d)?.or(Params::default().device_off))
 }
 
+/// The network between the clients and the SAP.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Network {
@@ -326,6 +340,7 @@ impl Default for Network {
     }
 }
 
+/// The SAP's settings: workers, TTL policy, versions and syntaxes, disconnects, restarts, service times.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SapParams {
@@ -356,6 +371,7 @@ pub struct SapParams {
     /// How long after the SAP is back an online client notices the restart (its transport was
     /// reset) and logs in again; "never": it notices at its next transaction.
     pub(crate) restart_detect: Every,
+    /// SAP work per primitive.
     pub service: ServiceTimes,
 }
 impl Default for SapParams {
@@ -382,11 +398,16 @@ impl Default for SapParams {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceTimes {
+    /// Per LoginRequest, in microseconds.
     pub login: Dur,
+    /// Per KeepAlive, in microseconds.
     pub keepalive: Dur,
     pub(crate) logout: Dur,
+    /// Per ServiceNegotiation or ClientCapability request, in microseconds.
     pub negotiation: Dur,
+    /// Per presence subscription, notification subscription or group join, in microseconds.
     pub subscribe: Dur,
+    /// Per other inband transaction (Activity), in microseconds.
     pub activity: Dur,
     pub(crate) version_discovery: Dur,
     /// Per context item the SAP re-establishes on a recovery (S19).
@@ -415,6 +436,7 @@ pub(crate) enum ReplaceScope {
     User,
 }
 
+/// The retained-context store (S16): caps, retention after a Logout, and what a new session replaces.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreParams {
@@ -432,10 +454,12 @@ impl Default for StoreParams {
     }
 }
 
+/// Modeled byte costs: server memory of a context (S14) and bytes per message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostParams {
     pub(crate) context: ContextBytes,
+    /// Bytes of one exchange per primitive per syntax.
     pub messages: MessageBytes,
 }
 

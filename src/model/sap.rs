@@ -36,6 +36,7 @@ pub(crate) struct SapSession {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Status {
+    /// 200: the request succeeded.
     Ok = 0,
     /// The SAP cannot recover the session (S20).
     RecoveryFailed,
@@ -100,6 +101,7 @@ pub(crate) enum LoginVerdict {
     Failed(Gone),
 }
 
+/// The modeled SAP: its workers, the retained-context store, Session-IDs, TTL policy and what it accepts.
 pub struct Sap {
     pub(crate) store: ContextStore,
     /// When each busy worker finishes (a min-heap); `idle` workers have nothing to do.
@@ -124,6 +126,7 @@ pub(crate) fn span_us(s: Span) -> u64 {
 }
 
 impl Sap {
+    /// The SAP of scenario `p`; `known_versions`: every version clients or the SAP name, in version-index order.
     pub fn new(p: &Params, known_versions: &[String]) -> Self {
         let st = &p.sap.service;
         let mut service = [0u64; Primitive::COUNT];

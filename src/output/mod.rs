@@ -369,6 +369,7 @@ pub(crate) fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
     })
 }
 
+/// The name a file is written under until complete: `path` with `.partial` appended.
 pub fn partial_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".partial");

@@ -16,9 +16,13 @@ pub fn t975(df: usize) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
     pub(crate) n: usize,
+    /// Mean of the finite values (NaN if there are none).
     pub mean: f64,
+    /// Sample standard deviation (NaN with fewer than 2 values).
     pub sd: f64,
+    /// Lower bound of the 95% Student-t interval of the mean (NaN with fewer than 2 values).
     pub lo: f64,
+    /// Upper bound of the 95% Student-t interval of the mean (NaN with fewer than 2 values).
     pub hi: f64,
 }
 
@@ -40,7 +44,7 @@ pub fn estimate(values: &[f64]) -> Estimate {
     Estimate { n, mean, sd, lo: mean - half, hi: mean + half }
 }
 
-/// The interval of the mean of paired differences a[i] - b[i] (the estimator for common
+/// The interval of the mean of paired differences `a[i] - b[i]` (the estimator for common
 /// random numbers: replication i of both configurations used the same random numbers).
 pub fn paired_difference(a: &[f64], b: &[f64]) -> Estimate {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();

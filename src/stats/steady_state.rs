@@ -67,9 +67,13 @@ pub(crate) fn batch_ratios(num: &[f64], den: &[f64]) -> Vec<f64> {
 /// A ratio estimate with its 95% interval from `k` batches.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RatioInterval {
+    /// The ratio estimate, sum(num) / sum(den) over all batches (NaN when den sums to 0).
     pub ratio: f64,
+    /// Lower bound of the 95% interval (NaN when fewer than 2 batches hold data).
     pub lo: f64,
+    /// Upper bound of the 95% interval (NaN when fewer than 2 batches hold data).
     pub hi: f64,
+    /// Batches behind the interval: all of them, or those holding data when the interval is NaN.
     pub batches: usize,
 }
 

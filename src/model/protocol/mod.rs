@@ -55,7 +55,7 @@ macro_rules! protocols {
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
         pub enum ProtocolName {
             #[default]
-            $(#[serde(rename = $name)] $ty,)*
+            $(#[doc = concat!("Selected by `protocol = \"", $name, "\"`.")] #[serde(rename = $name)] $ty,)*
         }
 
         impl ProtocolName {

@@ -28,18 +28,25 @@ use profile::{P_USERS, pick, version_key};
 /// One transaction as the SAP sees it: the load-generator view (`--trace`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transaction {
+    /// When the request reached the SAP (a Disconnect: when the SAP sent it), in microseconds.
     pub time: SimTime,
+    /// The client's slot, 0..clients.
     pub client: u32,
     /// 0 when the transaction carries no Session-ID (outband, S13).
     pub session_id: u64,
+    /// The CSP primitive.
     pub primitive: Primitive,
+    /// Whether the transaction is inband (inside a session, S13).
     pub inband: bool,
+    /// Modeled bytes of the exchange (request plus response) in the session's syntax.
     pub bytes: u32,
+    /// The SAP's answer (200, 502, 505, 506, 604), or `Dropped` while the SAP restarts.
     pub status: Status,
 }
 
 /// Receives every transaction; `()` ignores them at no cost.
 pub trait Observer {
+    /// Sees one transaction, when its request reaches the SAP (a Disconnect: when the SAP sends it).
     fn transaction(&mut self, tx: &Transaction);
 }
 impl Observer for () {
@@ -54,8 +61,11 @@ impl Observer for Vec<Transaction> {
 
 /// What a run produced.
 pub struct Outcome {
+    /// Everything the run measured.
     pub metrics: Metrics,
+    /// When the run ended: its `duration`, in microseconds.
     pub end: SimTime,
+    /// Where sessions and contexts stand at the end (the conservation laws).
     pub census: Census,
     /// Set when simulated time stopped advancing (a zero-delay loop in the scenario): the run
     /// was cut short at this time and its numbers must not be used.
@@ -65,16 +75,26 @@ pub struct Outcome {
 /// Where every session and context stands at the end: the conservation laws.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Census {
+    /// Sessions set up over the whole run: fresh logins plus recoveries.
     pub sessions_established: u64,
+    /// Sessions ended over the whole run, for any reason.
     pub sessions_ended: u64,
+    /// Sessions live at the end.
     pub sessions_live: u64,
+    /// Contexts set up by fresh logins over the whole run.
     pub contexts_created: u64,
+    /// Contexts of the sessions live at the end.
     pub contexts_live: u64,
+    /// Contexts retained at the end.
     pub contexts_retained: u64,
+    /// Contexts gone over the whole run, for any reason.
     pub contexts_gone: u64,
+    /// Modeled bytes of the contexts retained at the end.
     pub retained_bytes: u64,
 }
 
+/// One simulation run: the clients, the SAP and the event queue under protocol `P`; `O` sees
+/// every transaction.
 pub struct Sim<O: Observer = (), P: Protocol = Imps> {
     proto: P,
     /// The server's inactivity timeout (`Protocol::inactivity_timeout` of the granted TTL) and
@@ -118,6 +138,7 @@ pub fn simulate<O: Observer>(p: Params, observer: O) -> (Outcome, O) {
 }
 
 impl Sim<()> {
+    /// A run of `p` under IMPS that observes nothing.
     pub fn new(p: Params) -> Self {
         Sim::with_observer(p, ())
     }
