@@ -49,7 +49,7 @@ impl BenchRow {
 /// Simulate in memory (no output files) and measure.
 pub fn measure(workload: &str, params: Params) -> BenchRow {
     let (clients, sap_workers) = (params.clients, params.sap.workers);
-    let sim_hours = params.duration.0 as f64 / 3.6e9;
+    let sim_hours = params.duration.0.as_micros() as f64 / 3.6e9;
     let started = Instant::now();
     let (outcome, ()) = crate::model::Sim::new(params).run();
     let wall_seconds = started.elapsed().as_secs_f64();

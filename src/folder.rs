@@ -5,6 +5,7 @@
 //! simulation) and `experiment` (sweeps); nothing below imports it.
 
 use crate::Error;
+use crate::engine::time::SimDuration;
 use crate::model::Params;
 use crate::output::plot::write_timeseries_plots;
 use crate::output::tables::{write_json, write_summary, write_timeseries};
@@ -35,13 +36,13 @@ pub fn fresh_folder(base: &Path) -> PathBuf {
 struct Ticker<'a, O> {
     inner: O,
     seen: u32,
-    duration: u64,
+    duration: SimDuration,
     last: Instant,
     progress: Option<&'a dyn Fn(f64)>,
 }
 
 impl<'a, O> Ticker<'a, O> {
-    fn new(inner: O, duration: u64, progress: Option<&'a dyn Fn(f64)>) -> Self {
+    fn new(inner: O, duration: SimDuration, progress: Option<&'a dyn Fn(f64)>) -> Self {
         Ticker { inner, seen: 0, duration, last: Instant::now(), progress }
     }
 }
@@ -56,7 +57,7 @@ impl<O: crate::model::Observer> crate::model::Observer for Ticker<'_, O> {
             && self.last.elapsed().as_secs_f64() >= 1.0
         {
             self.last = Instant::now();
-            p(tx.time as f64 / self.duration.max(1) as f64);
+            p(tx.time.as_micros() as f64 / self.duration.as_micros().max(1) as f64);
         }
     }
 }
@@ -137,8 +138,8 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
         "events_per_second": r.events_per_second(),
         "peak_rss_bytes": crate::guard::peak_rss_bytes(),
         "steady_state": {
-            "warmup_s": r.steady.warmup as f64 / 1e6,
-            "mser5_truncation_s": r.steady.truncation.iter().map(|(k, t)| (k.to_string(), serde_json::json!(t.map(|t| t as f64 / 1e6)))).collect::<serde_json::Map<_, _>>(),
+            "warmup_s": r.steady.warmup.as_micros() as f64 / 1e6,
+            "mser5_truncation_s": r.steady.truncation.iter().map(|(k, t)| (k.to_string(), serde_json::json!(t.map(|t| t.as_micros() as f64 / 1e6)))).collect::<serde_json::Map<_, _>>(),
             "accepted": r.steady.applies.then_some(r.steady.ok),
             "warning": r.steady.warning(),
         },

@@ -5,6 +5,7 @@
 //! not an abort, when the memory cannot be had.
 
 use crate::Error;
+use crate::engine::time::MICROS;
 use crate::model::params::Params;
 
 const GIB: f64 = (1u64 << 30) as f64;
@@ -24,7 +25,7 @@ pub fn run_memory(p: &Params) -> u64 {
 }
 
 fn samples(p: &Params) -> u64 {
-    p.duration.0 / p.sample_every.0.max(1) + 1
+    p.duration.0 / p.sample_every.0.max(MICROS) + 1
 }
 
 /// What a finished run of an experiment keeps until the end (its summary row and its samples
@@ -131,11 +132,11 @@ pub fn events(p: &Params) -> f64 {
             per_second += 1.0 / d.mean();
         }
     }
-    let keepalive = p.sap.ttl_min.0 as f64 / 1e6 * p.client.keepalive_ratio;
+    let keepalive = p.sap.ttl_min.0.as_micros() as f64 / 1e6 * p.client.keepalive_ratio;
     if keepalive > 0.0 {
         per_second += 1.0 / keepalive;
     }
-    p.clients as f64 * (p.duration.0 as f64 / 1e6) * per_second * 4.0
+    p.clients as f64 * (p.duration.0.as_micros() as f64 / 1e6) * per_second * 4.0
 }
 
 /// More events than this (about 5 hours at the simulator's 5-7 M events/s) need `--force-events`.

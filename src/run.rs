@@ -1,5 +1,6 @@
 //! One run of a scenario: simulate it, check its steady state, describe it for a person.
 
+use crate::engine::time::{MICROS, SimDuration, SimTime};
 use crate::model::metrics::Cell;
 use crate::model::{Observer, Outcome, Params};
 use std::time::Instant;
@@ -55,9 +56,12 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
 /// Every summary.csv column, in order (the model's, then the steady-state check's): the names
 /// `Report::get` knows.
 pub fn summary_columns() -> Vec<String> {
-    let mut cols: Vec<String> =
-        crate::model::metrics::Metrics::default().summary(0, 0, 1).into_iter().map(|(k, _)| k).collect();
-    cols.extend(SteadyState::of(0, 1, false, &[]).columns().into_iter().map(|(k, _)| k));
+    let mut cols: Vec<String> = crate::model::metrics::Metrics::default()
+        .summary(0, 0, SimTime::from_micros(1))
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    cols.extend(SteadyState::of(SimDuration::ZERO, MICROS, false, &[]).columns().into_iter().map(|(k, _)| k));
     cols
 }
 
@@ -68,10 +72,10 @@ pub(crate) const RATE_BATCHES: usize = 10;
 /// and the batch-means interval of its recovery rate over the measured window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SteadyState {
-    pub(crate) warmup: u64,
-    /// Per key series: where MSER-5 would truncate (microseconds), None if it cannot tell
+    pub(crate) warmup: SimDuration,
+    /// Per key series: the instant where MSER-5 would truncate, None if it cannot tell
     /// (too few samples, or no recovery attempts in some batch).
-    pub(crate) truncation: Vec<(&'static str, Option<u64>)>,
+    pub(crate) truncation: Vec<(&'static str, Option<SimTime>)>,
     /// Whether every series' truncation falls within the warm-up (to the batch).
     pub(crate) ok: bool,
     /// False for a run with SAP restarts: a transient study, where no steady state is sought.
@@ -84,11 +88,11 @@ pub struct SteadyState {
 
 impl SteadyState {
     /// The check of a timeseries sampled every `sample_every` after a warm-up of `warmup`
-    /// (microseconds); `transient`: the run has SAP restarts, so no steady state is sought.
+    /// `transient`: the run has SAP restarts, so no steady state is sought.
     /// The samples may be one run's or the sums over replications (a steadier series).
     pub fn of(
-        warmup: u64,
-        sample_every: u64,
+        warmup: SimDuration,
+        sample_every: SimDuration,
         transient: bool,
         samples: &[crate::model::metrics::Sample],
     ) -> SteadyState {
@@ -113,7 +117,7 @@ impl SteadyState {
         }
         // Where MSER-5 puts the end of the transient (None: at half the run, or batches without
         // attempts: too short to tell); a cut at batch d keeps samples from index MSER_BATCH * d on.
-        let truncation: Vec<(&'static str, Option<u64>)> = series
+        let truncation: Vec<(&'static str, Option<SimTime>)> = series
             .iter()
             .map(|(name, y)| {
                 let t = mser(y).filter(|t| !t.at_limit).map(|t| samples[MSER_BATCH * t.batches].time);
@@ -122,13 +126,14 @@ impl SteadyState {
             .collect();
         // Accepted when every transient ends within the warm-up (to the batch), and the warm-up
         // is under half the run, where MSER-5 could have said otherwise.
-        let batch = MSER_BATCH as u64 * sample_every;
-        let allowed = warmup.div_ceil(batch.max(1)) * batch;
-        let end = samples.last().map_or(0, |s| s.time);
-        let judgeable = 2 * warmup < end;
+        let batch = MSER_BATCH as u64 * sample_every.as_micros();
+        let allowed = SimTime::from_micros(warmup.as_micros().div_ceil(batch.max(1)) * batch);
+        let end = samples.last().map_or(SimTime::ZERO, |s| s.time);
+        let judgeable = 2 * warmup < end.since_start();
         let ok = judgeable && truncation.iter().all(|(_, t)| t.is_some_and(|t| t <= allowed));
         // The measured window's recovery counts, for the batch-means interval.
-        let first = samples.iter().position(|s| s.time >= warmup).unwrap_or(samples.len()).min(attempts.len());
+        let first =
+            samples.iter().position(|s| s.time >= SimTime::ZERO + warmup).unwrap_or(samples.len()).min(attempts.len());
         let (successes, attempts) = (&successes[first..], &attempts[first..]);
         let applies = !transient;
         // Batch means assume a stationary window: none for a transient study.
@@ -153,7 +158,7 @@ impl SteadyState {
     /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
     pub(crate) fn columns(&self) -> Vec<(String, Cell)> {
         let latest = self.truncation.iter().filter_map(|(_, t)| *t).max();
-        let hours = |us: u64| Cell::Real(us as f64 / 3.6e9);
+        let hours = |t: SimTime| Cell::Real(t.as_micros() as f64 / 3.6e9);
         vec![
             ("recovery_success_rate_ci95_lo".into(), Cell::Real(self.rate.lo)),
             ("recovery_success_rate_ci95_hi".into(), Cell::Real(self.rate.hi)),
@@ -179,7 +184,7 @@ impl SteadyState {
             .truncation
             .iter()
             .map(|(name, t)| match t {
-                Some(t) => format!("{name} settles at {}", crate::engine::format_duration(*t)),
+                Some(t) => format!("{name} settles at {}", crate::engine::format_duration(t.since_start())),
                 None => format!("{name}: run too short (or too few samples) to tell"),
             })
             .collect();
@@ -193,11 +198,11 @@ impl SteadyState {
 }
 
 /// Why a stalled run is refused.
-pub(crate) fn stalled_message(t: u64) -> String {
+pub(crate) fn stalled_message(t: SimTime) -> String {
     format!(
         "simulated time stopped advancing at {} (a process with zero delays loops forever); \
          no result was written. Check distributions that can be 0 (every, offline, rtt, service times).",
-        crate::engine::format_duration(t)
+        crate::engine::format_duration(t.since_start())
     )
 }
 

@@ -206,7 +206,7 @@ pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
     check(p.clients >= 1 && p.clients <= max, "clients", || {
         format!("must be between 1 and {max} (got {})", p.clients)
     })?;
-    check(p.duration.0 > 0, "duration", || "must be longer than 0s".into())?;
+    check(!p.duration.0.is_zero(), "duration", || "must be longer than 0s".into())?;
     // Client records keep times in 48 bits of microseconds (8.9 years).
     check(p.duration.0 <= 8 * 365 * crate::engine::time::DAY, "duration", || "must be at most 2920d (8 years)".into())?;
     check(p.warmup < p.duration, "warmup", || {
@@ -215,13 +215,15 @@ pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
             crate::engine::format_duration(p.duration.0)
         )
     })?;
-    check(p.sample_every.0 > 0, "sample_every", || "must be longer than 0s".into())?;
-    let rows = p.duration.0 / p.sample_every.0.max(1);
+    check(!p.sample_every.0.is_zero(), "sample_every", || "must be longer than 0s".into())?;
+    let rows = p.duration.0 / p.sample_every.0.max(crate::engine::time::MICROS);
     // A million rows is more than any plot shows, and each costs memory on the way out.
     check(rows <= 1_000_000, "sample_every", || {
         format!(
             "would write {rows} timeseries rows; at most 1000000: choose an interval of at least {}",
-            crate::engine::format_duration(p.duration.0.div_ceil(1_000_000))
+            crate::engine::format_duration(crate::engine::SimDuration::from_micros(
+                p.duration.0.as_micros().div_ceil(1_000_000),
+            ))
         )
     })?;
     let c = &p.client;
@@ -241,8 +243,8 @@ pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
         })?;
     }
     shares(c.syntaxes.iter(), "client.syntaxes")?;
-    check(c.request_timeout.0 > 0, "client.request_timeout", || "must be longer than 0s".into())?;
-    check(c.retry_backoff.0 > 0, "client.retry_backoff", || "must be longer than 0s".into())?;
+    check(!c.request_timeout.0.is_zero(), "client.request_timeout", || "must be longer than 0s".into())?;
+    check(!c.retry_backoff.0.is_zero(), "client.retry_backoff", || "must be longer than 0s".into())?;
     check(c.retry_backoff_max >= c.retry_backoff, "client.retry_backoff_max", || {
         "must be at least client.retry_backoff".into()
     })?;
@@ -258,7 +260,7 @@ pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
     let s = &p.sap;
     check(s.workers >= 1 && s.workers <= 1_000_000, "sap.workers", || "must be between 1 and 1000000".into())?;
     check(Span::Finite(s.ttl_min.0) <= s.ttl_max, "sap.ttl_min", || "must not exceed sap.ttl_max".into())?;
-    check(s.ttl_min.0 > 0, "sap.ttl_min", || {
+    check(!s.ttl_min.0.is_zero(), "sap.ttl_min", || {
         "must be longer than 0s: a TTL of 0 would log out every session at once".into()
     })?;
     check(!s.versions.is_empty(), "sap.versions", || "name at least one supported version".into())?;

@@ -9,6 +9,7 @@
 
 mod common;
 use common::*;
+use impsim::engine::{SimDuration, SimTime};
 
 fn scenario(retention: &str, clients: u32, hours: u32) -> impsim::model::Params {
     quiet(&[
@@ -61,18 +62,18 @@ fn sap_queue_matches_the_md1_waiting_time() {
     use impsim::model::sap::Sap;
     let mut p = impsim::model::Params { clients: 1, ..Default::default() };
     p.sap.workers = 1;
-    p.sap.service.keepalive = impsim::model::params::Dur(1_000); // 1 ms
+    p.sap.service.keepalive = impsim::model::params::Dur(impsim::engine::SimDuration::from_micros(1_000)); // 1 ms
     let mut sap = Sap::new(&p, &["1.3".into()]);
     let key = impsim::engine::RngKey::from_seed(3);
     let rho = 0.7;
     let mean_gap_us = 1_000.0 / rho;
-    let mut t = 0u64;
+    let mut t = SimTime::ZERO;
     let mut wait_sum = 0.0;
     let n = 400_000u64;
     for i in 0..n {
-        t = after(t, (-mean_gap_us * key.uniform(0, 0, i).ln()) as u64);
-        let done = sap.serve(t, Primitive::KeepAlive, 0);
-        wait_sum += (done - t - 1_000) as f64;
+        t = after(t, SimDuration::from_micros((-mean_gap_us * key.uniform(0, 0, i).ln()) as u64));
+        let done = sap.serve(t, Primitive::KeepAlive, SimDuration::ZERO);
+        wait_sum += (done - t).as_micros() as f64 - 1_000.0;
     }
     let measured = wait_sum / n as f64;
     let expected = rho / (2.0 * (1.0 / 1_000.0) * (1.0 - rho));

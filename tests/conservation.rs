@@ -30,7 +30,7 @@ fn check(p: Params) {
     assert_eq!(whole_run(&r, |c| c.tx.iter().sum()) as usize, trace.len());
     assert_eq!(whole_run(&r, |c| c.tx_bytes.iter().sum()), trace.iter().map(|t| t.bytes as u64).sum::<u64>());
     // The summary covers the window after the warm-up only.
-    let measured = trace.iter().filter(|t| t.time >= r.params.warmup.0).count();
+    let measured = trace.iter().filter(|t| t.time.as_micros() >= r.params.warmup.0.as_micros()).count();
     assert_eq!(r.metric("transactions") as usize, measured, "the summary's transactions are the window's: {label}");
     assert_eq!(c.retained_bytes, r.outcome.metrics.retained_bytes.value());
     assert!(r.metric("retained_contexts_peak") >= c.contexts_retained as f64);

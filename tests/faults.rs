@@ -119,7 +119,7 @@ fn evicts_oldest_first(cap: &str) {
                      evicted (evicted earlier: {}); the store holds {:?}",
                     t.client,
                     t.session_id,
-                    t.time,
+                    t.time.as_micros(),
                     evicted.contains(&key),
                     store
                 );
@@ -132,7 +132,7 @@ fn evicts_oldest_first(cap: &str) {
                     "{cap}: client {} got a 502 for Session-ID {} at {}, but an oldest-first store still holds it: {:?}",
                     t.client,
                     t.session_id,
-                    t.time,
+                    t.time.as_micros(),
                     store
                 );
                 failed += 1;

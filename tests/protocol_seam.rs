@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use impsim::engine::time::{NEVER, SimTime, after};
+use impsim::engine::time::{FOREVER, SimDuration, SimTime, after};
 use impsim::model::cost::Primitive as P;
 use impsim::model::metrics::EndReason;
 use impsim::model::protocol::Protocol;
@@ -17,10 +17,10 @@ use impsim::model::{Outcome, Params, Sim, Transaction};
 struct LenientTimeout;
 
 impl Protocol for LenientTimeout {
-    fn inactivity_timeout(&self, granted: u64) -> u64 {
-        if granted == NEVER { NEVER } else { granted + granted / 2 }
+    fn inactivity_timeout(&self, granted: SimDuration) -> SimDuration {
+        if granted == FOREVER { FOREVER } else { granted + granted / 2 }
     }
-    fn keepalive_interval(&self, granted: u64, ratio: f64) -> u64 {
+    fn keepalive_interval(&self, granted: SimDuration, ratio: f64) -> SimDuration {
         Imps.keepalive_interval(granted, ratio)
     }
     fn probes_after_outage(&self) -> bool {
@@ -29,7 +29,7 @@ impl Protocol for LenientTimeout {
     fn negotiates_after_login(&self) -> bool {
         Imps.negotiates_after_login()
     }
-    fn expires_at(&self, ended: SimTime, hold: u64) -> SimTime {
+    fn expires_at(&self, ended: SimTime, hold: SimDuration) -> SimTime {
         after(ended, hold)
     }
 }
@@ -39,10 +39,10 @@ impl Protocol for LenientTimeout {
 struct NoNegotiation;
 
 impl Protocol for NoNegotiation {
-    fn inactivity_timeout(&self, granted: u64) -> u64 {
+    fn inactivity_timeout(&self, granted: SimDuration) -> SimDuration {
         Imps.inactivity_timeout(granted)
     }
-    fn keepalive_interval(&self, granted: u64, ratio: f64) -> u64 {
+    fn keepalive_interval(&self, granted: SimDuration, ratio: f64) -> SimDuration {
         Imps.keepalive_interval(granted, ratio)
     }
     fn probes_after_outage(&self) -> bool {
@@ -51,7 +51,7 @@ impl Protocol for NoNegotiation {
     fn negotiates_after_login(&self) -> bool {
         false
     }
-    fn expires_at(&self, ended: SimTime, hold: u64) -> SimTime {
+    fn expires_at(&self, ended: SimTime, hold: SimDuration) -> SimTime {
         Imps.expires_at(ended, hold)
     }
 }
@@ -84,8 +84,8 @@ fn an_inactivity_timeout_rule_of_its_own_decides_whether_a_return_recovers_or_co
     );
     // The client did not probe (it never does under this protocol): it logged in with its
     // Session-ID at 70 min, half a round trip before the SAP saw it.
-    let back: Vec<&Transaction> = trace.iter().filter(|t| t.time > 60 * MIN).collect();
-    assert_eq!((back[0].primitive, back[0].inband, back[0].time), (P::Login, true, 70 * MIN + 50_000));
+    let back: Vec<&Transaction> = trace.iter().filter(|t| t.time.as_micros() > 60 * MIN).collect();
+    assert_eq!((back[0].primitive, back[0].inband, back[0].time.as_micros()), (P::Login, true, 70 * MIN + 50_000));
 }
 
 /// A transport break of 2 min within the TTL: IMPS probes with a KeepAlive (S1); a protocol
@@ -120,7 +120,10 @@ fn a_protocol_without_negotiation_rebuilds_the_context_right_after_the_login() {
     assert_eq!(imps.census.sessions_live, 1);
     // Two round trips (100 ms each) fewer before the rebuild's first request.
     let first = |t: &[Transaction], q: P| t.iter().find(|t| t.primitive == q).unwrap().time;
-    assert_eq!(first(&imps_trace, P::SubscribePresence) - first(&trace, P::SubscribePresence), 200_000);
+    assert_eq!(
+        first(&imps_trace, P::SubscribePresence) - first(&trace, P::SubscribePresence),
+        SimDuration::from_micros(200_000)
+    );
 }
 
 /// A scenario names its protocol; naming the default changes nothing, and the registry runs

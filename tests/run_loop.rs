@@ -1,19 +1,23 @@
 //! The simulation loop itself: what it processes at the run's last instant, how it counts
 //! events, and the guard that stops a run whose simulated time no longer advances.
 
+use impsim::engine::time::{HOUR, SimDuration, SimTime};
 use impsim::model::dist::{Dist, DurationDist};
 use impsim::model::params::{Dur, Every};
 use impsim::model::{Params, Sim};
-
-const HOUR: u64 = 3_600_000_000;
 
 #[test]
 fn events_at_the_last_instant_are_processed_and_none_after_it() {
     let mut p = Params { clients: 10, duration: Dur(HOUR), sample_every: Dur(HOUR / 2), ..Params::default() };
     p.seed = 3;
     let (o, _) = Sim::new(p).run();
-    let times: Vec<u64> = o.metrics.samples.iter().map(|s| s.time).collect();
-    assert_eq!(times, [0, HOUR / 2, HOUR], "the sample due exactly at the end is taken, none later");
+    let times: Vec<SimTime> = o.metrics.samples.iter().map(|s| s.time).collect();
+    let at = |d: SimDuration| SimTime::ZERO + d;
+    assert_eq!(
+        times,
+        [at(SimDuration::ZERO), at(HOUR / 2), at(HOUR)],
+        "the sample due exactly at the end is taken, none later"
+    );
 }
 
 #[test]
@@ -33,10 +37,10 @@ fn zero_delays(clients: u32) -> Params {
     p.startup = DurationDist(Dist::Fixed(0.0));
     p.network.rtt = DurationDist(Dist::Fixed(0.0));
     p.client.activity = Every(Some(DurationDist(Dist::Fixed(0.0))));
-    p.sap.service.activity = Dur(0);
-    p.sap.service.login = Dur(0);
-    p.sap.service.negotiation = Dur(0);
-    p.sap.service.subscribe = Dur(0);
+    p.sap.service.activity = Dur(SimDuration::ZERO);
+    p.sap.service.login = Dur(SimDuration::ZERO);
+    p.sap.service.negotiation = Dur(SimDuration::ZERO);
+    p.sap.service.subscribe = Dur(SimDuration::ZERO);
     p
 }
 
@@ -44,7 +48,7 @@ fn zero_delays(clients: u32) -> Params {
 fn a_run_whose_time_stops_is_stopped_at_exactly_the_guards_limit() {
     for clients in [1, 3] {
         let (o, _) = Sim::new(zero_delays(clients)).run();
-        assert_eq!(o.stalled_at, Some(0), "time stopped at 0");
+        assert_eq!(o.stalled_at, Some(SimTime::ZERO), "time stopped at 0");
         // The guard allows 1,000,000 + 1,000 per client events at one instant, then stops
         // before handling the next.
         let limit = 1_000_000 + 1_000 * clients as u64;

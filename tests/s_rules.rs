@@ -97,7 +97,7 @@ fn s03_syntax_chosen_at_login_holds_for_the_whole_session() {
             t.client,
             t.primitive,
             syntax(t),
-            t.time
+            t.time.as_micros()
         );
         checked += 1;
     }
@@ -185,12 +185,15 @@ fn s08_after_a_sap_disconnect_the_client_logs_in_again_with_the_old_session_id()
     let disconnects = rows(&trace, P::Disconnect);
     assert_eq!(disconnects.len(), 4);
     for d in disconnects {
-        let next_login = trace.iter().find(|t| t.time > d.time && t.primitive == P::Login).expect("a re-login");
+        let next_login = trace
+            .iter()
+            .find(|t| t.time.as_micros() > d.time.as_micros() && t.primitive == P::Login)
+            .expect("a re-login");
         assert!(next_login.inband, "a recovery login carries the Session-ID");
         assert_eq!(next_login.session_id, d.session_id);
         assert_eq!(next_login.status, Status::Ok);
         // It comes a relogin delay (plus the network) after the disconnect.
-        assert_eq!(next_login.time - d.time, MIN + 50_000 + 50_000);
+        assert_eq!(next_login.time.as_micros() - d.time.as_micros(), MIN + 50_000 + 50_000);
     }
     assert_eq!(count(&r, "recovery_successes"), 4);
 }
@@ -207,11 +210,15 @@ fn s08_a_disconnect_during_an_outage_is_acted_on_when_the_client_is_back() {
         "client.relogin_delay=1m",
     ]));
     let d = rows(&trace, P::Disconnect)[0];
-    assert!(d.time > 60 * MIN && d.time < 65 * MIN, "the Disconnect falls in the outage");
-    let next = trace.iter().find(|t| t.time > d.time).expect("the client logs in again");
+    assert!(d.time.as_micros() > 60 * MIN && d.time.as_micros() < 65 * MIN, "the Disconnect falls in the outage");
+    let next = trace.iter().find(|t| t.time.as_micros() > d.time.as_micros()).expect("the client logs in again");
     assert_eq!((next.primitive, next.inband, next.session_id), (P::Login, true, d.session_id), "{next:?}");
     // Back at 1h05 (plus the ~1 s the first login and negotiation took), then the relogin delay.
-    assert!(next.time >= 66 * MIN && next.time < 66 * MIN + 2 * SEC, "re-login at {} ms", next.time / 1000);
+    assert!(
+        next.time.as_micros() >= 66 * MIN && next.time.as_micros() < 66 * MIN + 2 * SEC,
+        "re-login at {} ms",
+        next.time.as_micros() / 1000
+    );
     assert!(!trace.iter().any(|t| t.status == Status::SessionInvalid), "no 604: the client knew");
     assert_eq!(count(&r, "recovery_successes"), count(&r, "sap_disconnects"));
 }
@@ -233,12 +240,15 @@ fn s08_every_client_waits_the_relogin_delay_after_a_disconnect() {
     assert!(disconnects.len() > 2_000, "{}", disconnects.len());
     let mut relogins = 0;
     for d in &disconnects {
-        if let Some(l) = trace.iter().find(|t| t.client == d.client && t.time > d.time && t.primitive == P::Login) {
+        if let Some(l) = trace
+            .iter()
+            .find(|t| t.client == d.client && t.time.as_micros() > d.time.as_micros() && t.primitive == P::Login)
+        {
             assert!(
-                l.time >= d.time + MIN,
+                l.time.as_micros() >= d.time.as_micros() + MIN,
                 "client {} logged in {} ms after a Disconnect",
                 d.client,
-                (l.time - d.time) / 1000
+                (l.time.as_micros() - d.time.as_micros()) / 1000
             );
             relogins += 1;
         }
@@ -299,7 +309,7 @@ fn s09_client_and_sap_keep_the_context_during_the_session() {
 fn s10_granted_ttl_is_obeyed_with_keepalives_and_enforced_by_auto_logout() {
     let ka_gaps = |trace: &[impsim::model::Transaction]| -> BTreeSet<u64> {
         let k = rows(trace, P::KeepAlive);
-        k.windows(2).map(|w| w[1].time - w[0].time).collect()
+        k.windows(2).map(|w| w[1].time.as_micros() - w[0].time.as_micros()).collect()
     };
     // The SAP grants what is asked within its bounds (SHOULD NOT lower it).
     let (r, trace) = run(quiet(&[]));
@@ -615,9 +625,9 @@ fn s18_a_login_that_finds_its_session_live_continues_it_and_is_no_recovery() {
 #[test]
 fn s19_recovery_restores_the_whole_context_and_the_sap_redoes_its_subscriptions() {
     let (r, trace) = run(quiet(&["sap.disconnect_every=121m", "client.relogin_delay=1m"]));
-    let first_disconnect = rows(&trace, P::Disconnect)[0].time;
+    let first_disconnect = rows(&trace, P::Disconnect)[0].time.as_micros();
     assert!(
-        !trace.iter().any(|t| t.time > first_disconnect
+        !trace.iter().any(|t| t.time.as_micros() > first_disconnect
             && matches!(t.primitive, P::Service | P::ClientCapability | P::SubscribePresence | P::JoinGroup)),
         "nothing is renegotiated or resubscribed by the client"
     );

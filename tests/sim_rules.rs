@@ -33,7 +33,7 @@ fn s08_a_disconnect_comes_at_its_time_wherever_it_falls_among_the_auto_logout_ch
         let (r, trace) = run(quiet(&[&format!("sap.disconnect_every={every}"), "client.relogin_delay=1m"]));
         let d = rows(&trace, P::Disconnect);
         assert!(!d.is_empty(), "disconnect_every={every}: the session was never disconnected");
-        assert_eq!(d[0].time, at, "disconnect_every={every}");
+        assert_eq!(d[0].time.as_micros(), at, "disconnect_every={every}");
         assert_eq!(count(&r, "auto_logouts"), 0, "disconnect_every={every}");
     }
 }
@@ -67,13 +67,21 @@ fn s03_s17_a_disconnect_of_an_earlier_client_ids_session_is_billed_in_that_sessi
         let mine: Vec<&Transaction> = trace.iter().filter(|t| t.client == c).collect();
         let logins: Vec<&&Transaction> = mine.iter().filter(|t| t.primitive == P::Login).collect();
         let (old, new) = (logins[0], logins[1]);
-        assert!(new.time > 6 * 60 * MIN, "the new client logs in when its user first comes, at {}", new.time);
+        assert!(
+            new.time.as_micros() > 6 * 60 * MIN,
+            "the new client logs in when its user first comes, at {}",
+            new.time.as_micros()
+        );
         let d = mine.iter().find(|t| t.primitive == P::Disconnect).expect("the old session is disconnected");
-        assert_eq!(d.time, 65 * MIN + 50 * MS);
+        assert_eq!(d.time.as_micros(), 65 * MIN + 50 * MS);
         assert_eq!(syntax(d), syntax(old), "client {c}: the Disconnect is in the old session's syntax");
         // It reaches no one: the next transaction of the slot is the new client's fresh login.
-        let next = mine.iter().find(|t| t.time > d.time).unwrap();
-        assert_eq!((next.primitive, next.inband, next.time), (P::Login, false, new.time), "client {c}");
+        let next = mine.iter().find(|t| t.time.as_micros() > d.time.as_micros()).unwrap();
+        assert_eq!(
+            (next.primitive, next.inband, next.time.as_micros()),
+            (P::Login, false, new.time.as_micros()),
+            "client {c}"
+        );
         if syntax(new) != syntax(old) {
             changed += 1;
         }
@@ -89,10 +97,10 @@ fn restart_online_clients_log_in_again_restart_detect_after_the_sap_is_back() {
         let (r, trace) =
             run(quiet(&["sap.restarts=[\"3h\"]", "sap.restart_downtime=1m", &format!("sap.restart_detect={detect}")]));
         assert_eq!(count(&r, "restart_drops"), 1);
-        let l = trace.iter().find(|t| t.time > 3 * 60 * MIN).expect("a transaction after the restart");
+        let l = trace.iter().find(|t| t.time.as_micros() > 3 * 60 * MIN).expect("a transaction after the restart");
         assert_eq!((l.primitive, l.inband, l.session_id), (P::Login, true, 1), "{l:?}");
         // Sent when the client notices, it arrives half a round trip later.
-        assert_eq!(l.time, 3 * 60 * MIN + MIN + delay + 50 * MS, "restart_detect={detect}");
+        assert_eq!(l.time.as_micros(), 3 * 60 * MIN + MIN + delay + 50 * MS, "restart_detect={detect}");
         assert_eq!(l.status, Status::RecoveryFailed, "the restart lost the context");
         assert!(!trace.iter().any(|t| t.status == Status::SessionInvalid), "no 604: the client knew");
     }
@@ -141,9 +149,13 @@ fn s08_no_relogin_after_a_disconnect_once_the_period_of_use_is_over() {
         "client.relogin_delay=1m",
     ]));
     let d = rows(&trace, P::Disconnect)[0];
-    assert_eq!(d.time, 59 * MIN + 50 * MS);
-    let next = trace.iter().find(|t| t.time > d.time).expect("the user comes back");
-    assert!(next.time > 6 * 60 * MIN, "the client logged in at {} ms, after its user had left", next.time / MS);
+    assert_eq!(d.time.as_micros(), 59 * MIN + 50 * MS);
+    let next = trace.iter().find(|t| t.time.as_micros() > d.time.as_micros()).expect("the user comes back");
+    assert!(
+        next.time.as_micros() > 6 * 60 * MIN,
+        "the client logged in at {} ms, after its user had left",
+        next.time.as_micros() / MS
+    );
     assert_eq!((next.primitive, next.inband, next.session_id), (P::Login, true, d.session_id));
     // Contrast: a period that lasts past the relogin delay logs in again after it.
     let (_, trace) = run(quiet(&[
@@ -152,8 +164,8 @@ fn s08_no_relogin_after_a_disconnect_once_the_period_of_use_is_over() {
         "sap.disconnect_every=59m",
         "client.relogin_delay=1m",
     ]));
-    let next = trace.iter().find(|t| t.time > d.time).unwrap();
-    assert_eq!((next.primitive, next.time), (P::Login, 60 * MIN + 150 * MS));
+    let next = trace.iter().find(|t| t.time.as_micros() > d.time.as_micros()).unwrap();
+    assert_eq!((next.primitive, next.time.as_micros()), (P::Login, 60 * MIN + 150 * MS));
 }
 
 /// S17: a client may change its Client-ID only when its user comes back to it after a period
@@ -186,14 +198,18 @@ fn s01_s10_a_client_back_exactly_a_ttl_after_its_last_send_logs_in_without_probi
         |duration: &str| run(quiet(&["transport_break.every=8m", &format!("transport_break.duration={duration}")]));
     // Back at 18 min 900 ms = the KeepAlive's send time + 10 min.
     let (r, trace) = run_back_after("599900ms");
-    let back: Vec<(P, bool, Status)> =
-        trace.iter().filter(|t| t.time > 9 * MIN).take(1).map(|t| (t.primitive, t.inband, t.status)).collect();
+    let back: Vec<(P, bool, Status)> = trace
+        .iter()
+        .filter(|t| t.time.as_micros() > 9 * MIN)
+        .take(1)
+        .map(|t| (t.primitive, t.inband, t.status))
+        .collect();
     assert_eq!(back, [(P::Login, true, Status::Ok)], "a recovery login, no KeepAlive probe");
-    assert_eq!(trace.iter().find(|t| t.time > 9 * MIN).unwrap().time, 18 * MIN + 950 * MS);
+    assert_eq!(trace.iter().find(|t| t.time.as_micros() > 9 * MIN).unwrap().time.as_micros(), 18 * MIN + 950 * MS);
     assert_eq!(count(&r, "recovery_successes"), count(&r, "transport_breaks"));
     assert_eq!(count(&r, "session_continuations"), 0);
     let (r, trace) = run_back_after("599899999us");
-    let first = trace.iter().find(|t| t.time > 9 * MIN).unwrap();
+    let first = trace.iter().find(|t| t.time.as_micros() > 9 * MIN).unwrap();
     assert_eq!((first.primitive, first.status), (P::KeepAlive, Status::Ok), "{first:?}");
     assert_eq!(count(&r, "session_continuations"), count(&r, "transport_breaks"));
 }
@@ -217,7 +233,7 @@ fn requests_arriving_while_the_sap_is_down_are_dropped_and_counted() {
     // KeepAlives arrive at 8k min 950 ms: only the one at 184 min 950 ms falls in [180, 185) min.
     let (r, trace) = run(quiet(&["sap.restarts=[\"3h\"]", "sap.restart_downtime=5m"]));
     let dropped: Vec<(P, u64)> =
-        trace.iter().filter(|t| t.status == Status::Dropped).map(|t| (t.primitive, t.time)).collect();
+        trace.iter().filter(|t| t.status == Status::Dropped).map(|t| (t.primitive, t.time.as_micros())).collect();
     assert_eq!(dropped, [(P::KeepAlive, 184 * MIN + 950 * MS)]);
     assert_eq!(count(&r, "dropped_requests"), 1);
 }
@@ -302,9 +318,12 @@ fn s17_an_orphaned_context_expiring_does_not_change_the_new_clients_502_reason()
         "sap.reestablish_within=20m",
     ]));
     let d = rows(&trace, P::Disconnect);
-    assert_eq!(d.iter().map(|t| (t.time, t.session_id)).collect::<Vec<_>>(), [(299_975 * MS, 1)]);
-    let failed: Vec<(u64, u64)> =
-        trace.iter().filter(|t| t.status == Status::RecoveryFailed).map(|t| (t.time, t.session_id)).collect();
+    assert_eq!(d.iter().map(|t| (t.time.as_micros(), t.session_id)).collect::<Vec<_>>(), [(299_975 * MS, 1)]);
+    let failed: Vec<(u64, u64)> = trace
+        .iter()
+        .filter(|t| t.status == Status::RecoveryFailed)
+        .map(|t| (t.time.as_micros(), t.session_id))
+        .collect();
     assert_eq!(failed, [(16 * MIN + 75 * MS, 1), (31 * MIN + 125 * MS, 2)]);
     assert_eq!(count(&r, "contexts_expired"), 1, "the orphan expired");
     assert_eq!(count(&r, "fail_client_changed"), 1);
@@ -334,7 +353,7 @@ fn a_session_ended_by_disconnect_instead_of_auto_logout_costs_the_same_events() 
     // Online until 1h; the session would auto-logout at 66 min 950 ms: disconnected before.
     let (disconnected, trace) = run_with("65m");
     assert_eq!((count(&disconnected, "auto_logouts"), count(&disconnected, "sap_disconnects")), (0, 1));
-    assert_eq!(rows(&trace, P::Disconnect)[0].time, 65 * MIN + 50 * MS);
+    assert_eq!(rows(&trace, P::Disconnect)[0].time.as_micros(), 65 * MIN + 50 * MS);
     assert_eq!(count(&disconnected, "events"), count(&walked, "events"));
 }
 
@@ -349,7 +368,8 @@ fn a_timed_out_request_is_retried_after_the_backoff_of_its_retry_number() {
         "client.retry_backoff_max=10s",
         "duration=1m",
     ]));
-    let logins: Vec<u64> = trace.iter().filter(|t| t.primitive == P::Login).map(|t| t.time).take(7).collect();
+    let logins: Vec<u64> =
+        trace.iter().filter(|t| t.primitive == P::Login).map(|t| t.time.as_micros()).take(7).collect();
     let gaps: Vec<u64> = logins.windows(2).map(|w| w[1] - w[0]).collect();
     // Each retry leaves 99.999 ms (the timeout) plus its backoff after the previous attempt:
     // 1, 2, 4, 8 s, then the 10 s cap.
@@ -393,7 +413,7 @@ fn s10_s18_the_second_round_of_a_4_way_login_restarts_the_auto_logout_timer() {
     assert!(count(&r, "recovery_successes") >= 3, "4-way recoveries happened");
     assert_eq!(count(&r, "recovery_attempts"), count(&r, "recovery_successes"));
     let refused: Vec<u64> =
-        rows(&trace, P::KeepAlive).iter().filter(|t| t.status != Status::Ok).map(|t| t.time).collect();
+        rows(&trace, P::KeepAlive).iter().filter(|t| t.status != Status::Ok).map(|t| t.time.as_micros()).collect();
     assert!(refused.is_empty(), "KeepAlives refused at {refused:?}");
     assert_eq!(count(&r, "auto_logouts"), 0);
     assert_eq!(count(&r, "logins_fresh"), 1, "only the initial login is fresh");

@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use impsim::engine::SimDuration;
 use impsim::model::cost::Primitive as P;
 
 #[test]
@@ -14,11 +15,15 @@ fn the_warm_up_changes_what_is_measured_never_what_happens() {
     assert_eq!(trace_all, trace_late, "the warm-up's end is not an event of the model");
     // Disconnects at about 2h01, 4h02, 6h03, 8h04: the summary counts those after 4h only.
     assert_eq!(count(&all, "sap_disconnects"), 4);
-    let after = trace_all.iter().filter(|t| t.primitive == P::Disconnect && t.time >= 4 * 60 * MIN).count() as u64;
+    let after =
+        trace_all.iter().filter(|t| t.primitive == P::Disconnect && t.time.as_micros() >= 4 * 60 * MIN).count() as u64;
     assert_eq!(count(&late, "sap_disconnects"), after);
     assert_eq!(after, 3);
     assert_eq!(count(&late, "recovery_attempts"), 3);
-    assert_eq!(count(&late, "transactions"), trace_all.iter().filter(|t| t.time >= 4 * 60 * MIN).count() as u64);
+    assert_eq!(
+        count(&late, "transactions"),
+        trace_all.iter().filter(|t| t.time.as_micros() >= 4 * 60 * MIN).count() as u64
+    );
     assert_eq!(late.metric("warmup_hours"), 4.0);
     // The initial login (before the warm-up's end) is not in the window; nor its restore time.
     assert_eq!(count(&all, "logins_fresh"), 1);
@@ -31,8 +36,14 @@ fn gauges_cover_only_the_window_after_the_warm_up() {
     // above anything after 12 h.
     let (cold, _) = simulate_default(&["clients=300", "duration=24h", "warmup=0s"]);
     let (warm, _) = simulate_default(&["clients=300", "duration=24h", "warmup=12h"]);
-    let peak_after =
-        warm.outcome.metrics.samples.iter().filter(|s| s.time >= 12 * 60 * MIN).map(|s| s.active_sessions).max();
+    let peak_after = warm
+        .outcome
+        .metrics
+        .samples
+        .iter()
+        .filter(|s| s.time.as_micros() >= 12 * 60 * MIN)
+        .map(|s| s.active_sessions)
+        .max();
     let peak_after = peak_after.unwrap() as f64;
     assert!(warm.metric("active_sessions_peak") >= peak_after, "the exact peak is at least every sampled value");
     assert!(
@@ -40,8 +51,14 @@ fn gauges_cover_only_the_window_after_the_warm_up() {
         "the start-up peak was left out"
     );
     // The time-weighted mean over [12h, 24h] lies between the window's sampled extremes.
-    let window: Vec<u64> =
-        warm.outcome.metrics.samples.iter().filter(|s| s.time >= 12 * 60 * MIN).map(|s| s.active_sessions).collect();
+    let window: Vec<u64> = warm
+        .outcome
+        .metrics
+        .samples
+        .iter()
+        .filter(|s| s.time.as_micros() >= 12 * 60 * MIN)
+        .map(|s| s.active_sessions)
+        .collect();
     let (lo, hi) = (*window.iter().min().unwrap() as f64, *window.iter().max().unwrap() as f64);
     let mean = warm.metric("active_sessions_mean");
     assert!(lo <= mean && mean <= hi, "{lo} <= {mean} <= {hi}");
@@ -109,7 +126,7 @@ fn a_day_and_a_week_of_the_default_scenario_agree_on_the_recovery_rate() {
 #[test]
 fn a_rates_interval_is_clipped_to_0_1_and_a_missing_one_stays_missing() {
     use impsim::stats::steady_state::RatioInterval;
-    let mut s = impsim::run::SteadyState::of(0, 1, false, &[]);
+    let mut s = impsim::run::SteadyState::of(SimDuration::ZERO, SimDuration::from_micros(1), false, &[]);
     s.rate = RatioInterval { ratio: 0.97, lo: 0.93, hi: 1.01, batches: 10 };
     s.centre_rate_on(0.98);
     assert!((s.rate.lo - 0.94).abs() < 1e-12 && s.rate.hi == 1.0, "{:?}", s.rate);

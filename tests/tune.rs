@@ -6,6 +6,11 @@ mod common;
 use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search};
 use std::path::Path;
 
+/// A duration as written, in microseconds.
+fn micros(text: &str) -> Option<u64> {
+    impsim::engine::parse_duration(text).ok().map(|d| d.as_micros())
+}
+
 fn search(budget: Option<&str>) -> impsim::experiment::tune::Outcome {
     search_for("recovery_success_rate>=0.95", budget, 4)
 }
@@ -45,7 +50,7 @@ fn search_for(target: &str, budget: Option<&str>, replications: u32) -> impsim::
 fn tune_finds_the_closed_form_retention() {
     let o = search(None);
     let rec = o.recommended.clone().expect("a recommendation");
-    let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
+    let r = micros(&rec.value).unwrap() as f64 / 60e6;
     let expected = 10.0 * 20f64.ln(); // 29.96 minutes
     assert!(r >= expected - 1.0 && r <= expected * 1.25, "recommended {r:.1} min, closed form {expected:.1} min");
     assert!(rec.meets_target && rec.estimates[0].lo >= 0.95);
@@ -63,8 +68,12 @@ fn tune_finds_the_closed_form_retention() {
     let refined: Vec<u64> = o
         .evaluated
         .iter()
-        .map(|c| impsim::engine::parse_duration(&c.value).unwrap_or(u64::MAX))
-        .filter(|d| *d != u64::MAX && !RETENTION_LADDER.contains(&impsim::engine::format_duration(*d).as_str()))
+        .map(|c| micros(&c.value).unwrap_or(u64::MAX))
+        .filter(|d| {
+            *d != u64::MAX
+                && !RETENTION_LADDER
+                    .contains(&impsim::engine::format_duration(impsim::engine::SimDuration::from_micros(*d)).as_str())
+        })
         .collect();
     assert_eq!(
         refined,
@@ -104,11 +113,11 @@ fn conditions_parse_sizes_and_refuse_unknown_metrics() {
 #[test]
 fn a_budget_that_falls_with_the_knob_binds_from_below() {
     let easy = search_for("recovery_success_rate>=0.5", None, 4);
-    let easy_r = impsim::engine::parse_duration(&easy.recommended.expect("an answer").value).unwrap() as f64 / 60e6;
+    let easy_r = micros(&easy.recommended.expect("an answer").value).unwrap() as f64 / 60e6;
     assert!(easy_r < 15.0, "0.5 needs about 7 min, got {easy_r}");
     let o = search_for("recovery_success_rate>=0.5", Some("fail_expired<=600"), 4);
     let rec = o.recommended.expect("the falling budget is met from some retention up");
-    let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
+    let r = micros(&rec.value).unwrap() as f64 / 60e6;
     assert!((25.0..=45.0).contains(&r), "recommended {r:.1} min; the budget needs about 30");
     assert!(rec.within_budgets && rec.meets_target);
 }
@@ -122,13 +131,13 @@ fn a_budget_that_rises_with_the_knob_binds_from_above() {
     assert!(rec.within_budgets && rec.meets_target);
     // Refined below 10 minutes: whole seconds.
     for c in &o.evaluated {
-        let d = impsim::engine::parse_duration(&c.value).unwrap_or(0);
+        let d = micros(&c.value).unwrap_or(0);
         assert_eq!(d % 1_000_000, 0, "{}", c.value);
         if d >= 600_000_000 {
             assert_eq!(d % 60_000_000, 0, "{}", c.value);
         }
     }
-    let r = impsim::engine::parse_duration(&rec.value).unwrap() as f64 / 60e6;
+    let r = micros(&rec.value).unwrap() as f64 / 60e6;
     assert!(r < 15.0, "{r}");
     assert!(o.evaluated.iter().any(|c| !c.within_budgets), "the budget binds somewhere on the ladder");
 }

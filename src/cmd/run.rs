@@ -177,7 +177,7 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
     });
     let started = std::time::Instant::now();
     let terminal = std::io::stderr().is_terminal();
-    let show = progress(params.duration.0 as f64 / 3.6e9, started, terminal);
+    let show = progress(params.duration.0.as_micros() as f64 / 3.6e9, started, terminal);
     let ran = impsim::folder::run_to_folder_with_progress(params, &spec, Some(&show));
     if terminal && started.elapsed().as_secs_f64() >= 1.0 {
         say_err_part!("\r{:80}\r", "");

@@ -10,8 +10,8 @@ pub mod u48;
 
 pub use queue::EventQueue;
 pub use rng::RngKey;
-pub use time::{SimTime, format_duration, parse_duration, parse_size};
-pub use u48::U48;
+pub use time::{SimDuration, SimTime, format_duration, parse_duration, parse_size};
+pub use u48::{Time48, U48};
 
 /// Ask the CPU to start loading the cache line at `r` (any address: a prefetch never faults): the model calls it for the state the
 /// next events will touch, so their cache misses overlap instead of queueing one by one.

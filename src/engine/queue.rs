@@ -62,7 +62,7 @@ const L1: u64 = 256;
 
 /// An event inside a known slot: offset in the slot, then payload; sorts like (time, payload).
 #[inline]
-fn entry(time: SimTime, payload: u64) -> u64 {
+fn entry(time: u64, payload: u64) -> u64 {
     debug_assert!(payload < PAYLOAD_LIMIT, "payload {payload:#x} beyond 48 bits");
     (time << PAYLOAD_BITS) | payload
 }
@@ -188,10 +188,10 @@ pub struct EventQueue<E: Packed = u64> {
     chunks: Chunks,
     occupied0: Vec<u64>,
     /// Level 1: (time, payload) of events in the next blocks, by block; bit per non-empty.
-    ring1: Vec<Vec<(SimTime, u64)>>,
+    ring1: Vec<Vec<(u64, u64)>>,
     occupied1: [u64; (L1 / 64) as usize],
     /// Events at or beyond `cur1 + L1` blocks.
-    overflow: BinaryHeap<Reverse<(SimTime, u64)>>,
+    overflow: BinaryHeap<Reverse<(u64, u64)>>,
     /// Slot being handed out (absolute slot number: time >> SLOT_BITS), and its block.
     cur0: u64,
     cur1: u64,
@@ -209,7 +209,7 @@ pub struct EventQueue<E: Packed = u64> {
     /// Events for later slots, not yet filed (see `file_staged`): only for large event sets,
     /// where the slots are not in cache; below that, staging (and `walk_ahead`) would only
     /// add work.
-    staged: Vec<(SimTime, u64)>,
+    staged: Vec<(u64, u64)>,
     stage: bool,
     len: usize,
     event: PhantomData<E>,
@@ -258,11 +258,11 @@ impl<E: Packed> EventQueue<E> {
     /// Add event `e` at `time`.
     #[inline]
     pub(crate) fn push(&mut self, time: SimTime, e: E) {
-        self.push_payload(time, e.pack());
+        self.push_payload(time.as_micros(), e.pack());
     }
 
     #[inline]
-    fn push_payload(&mut self, time: SimTime, payload: u64) {
+    fn push_payload(&mut self, time: u64, payload: u64) {
         self.len += 1;
         let slot = time >> SLOT_BITS;
         if slot <= self.cur0 {
@@ -312,14 +312,14 @@ impl<E: Packed> EventQueue<E> {
     /// The level-0 position of an event of a later slot than the current one, if level 0 holds
     /// its block (the current or the next).
     #[inline]
-    fn level0(&self, time: SimTime) -> Option<usize> {
+    fn level0(&self, time: u64) -> Option<usize> {
         let slot = time >> SLOT_BITS;
         (self.block_of(slot) - self.cur1 < 2).then_some((slot & self.mask0) as usize)
     }
 
     /// File an event of a later slot than the current one.
     #[inline(always)]
-    fn file(&mut self, time: SimTime, payload: u64) {
+    fn file(&mut self, time: u64, payload: u64) {
         let block = self.block_of(time >> SLOT_BITS);
         if let Some(i) = self.level0(time) {
             self.file0(i, entry(time, payload));
@@ -356,11 +356,11 @@ impl<E: Packed> EventQueue<E> {
     /// The earliest event (the least packed one among simultaneous events), removed.
     #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.pop_payload().map(|(t, p)| (t, E::unpack(p)))
+        self.pop_payload().map(|(t, p)| (SimTime::from_micros(t), E::unpack(p)))
     }
 
     #[inline(always)]
-    fn pop_payload(&mut self) -> Option<(SimTime, u64)> {
+    fn pop_payload(&mut self) -> Option<(u64, u64)> {
         loop {
             let from_batch = self.batch.get(self.next).copied();
             let e = match (from_batch, self.side.peek()) {
@@ -579,19 +579,29 @@ impl<E: Packed> EventQueue<E> {
 mod tests {
     use super::*;
 
+    /// The tests think in raw microseconds.
+    impl EventQueue<u64> {
+        fn push_us(&mut self, t: u64, p: u64) {
+            self.push(SimTime::from_micros(t), p);
+        }
+        fn pop_us(&mut self) -> Option<(u64, u64)> {
+            self.pop().map(|(t, p)| (t.as_micros(), p))
+        }
+    }
+
     #[test]
     fn pops_in_time_then_payload_order_whatever_the_insertion_order() {
         let items = [(5u64, 9u64), (1, 3), (5, 2), (0, 7), (5, 4), (1, 1)];
         let mut a = EventQueue::default();
         let mut b = EventQueue::default();
         for &(t, p) in &items {
-            a.push(t, p);
+            a.push_us(t, p);
         }
         for &(t, p) in items.iter().rev() {
-            b.push(t, p);
+            b.push_us(t, p);
         }
-        let out_a: Vec<_> = std::iter::from_fn(|| a.pop()).collect();
-        let out_b: Vec<_> = std::iter::from_fn(|| b.pop()).collect();
+        let out_a: Vec<_> = std::iter::from_fn(|| a.pop_us()).collect();
+        let out_b: Vec<_> = std::iter::from_fn(|| b.pop_us()).collect();
         assert_eq!(out_a, vec![(0, 7), (1, 1), (1, 3), (5, 2), (5, 4), (5, 9)]);
         assert_eq!(out_a, out_b);
     }
@@ -599,13 +609,13 @@ mod tests {
     #[test]
     fn handles_extreme_times_and_payloads() {
         let mut q = EventQueue::default();
-        q.push(u64::MAX, PAYLOAD_LIMIT - 1);
-        q.push(1 << 40, 3);
-        q.push(0, 0);
-        assert_eq!(q.pop(), Some((0, 0)));
-        assert_eq!(q.pop(), Some((1 << 40, 3)));
-        assert_eq!(q.pop(), Some((u64::MAX, PAYLOAD_LIMIT - 1)));
-        assert_eq!(q.pop(), None);
+        q.push_us(u64::MAX, PAYLOAD_LIMIT - 1);
+        q.push_us(1 << 40, 3);
+        q.push_us(0, 0);
+        assert_eq!(q.pop_us(), Some((0, 0)));
+        assert_eq!(q.pop_us(), Some((1 << 40, 3)));
+        assert_eq!(q.pop_us(), Some((u64::MAX, PAYLOAD_LIMIT - 1)));
+        assert_eq!(q.pop_us(), None);
         assert!(q.is_empty());
     }
 
@@ -623,12 +633,12 @@ mod tests {
         };
         for _ in 0..1000 {
             let (t, p) = (draw(spread[3]), draw(1 << 40));
-            q.push(t, p);
+            q.push_us(t, p);
             reference.push(Reverse((t, p)));
         }
         let mut popped = 0;
         let mut expect_next = None;
-        while let Some(got) = q.pop() {
+        while let Some(got) = q.pop_us() {
             let Reverse(want) = reference.pop().unwrap();
             assert_eq!(got, want);
             if let Some(p) = expect_next.take() {
@@ -639,7 +649,7 @@ mod tests {
                 for _ in 0..draw(3) {
                     let t = got.0 + [0, 1, draw(spread[0]), draw(spread[1]), draw(spread[2])][draw(5) as usize];
                     let p = draw(1 << 40);
-                    q.push(t, p);
+                    q.push_us(t, p);
                     reference.push(Reverse((t, p)));
                 }
             } else {
@@ -664,11 +674,11 @@ mod tests {
                 let r = key.draw(k as u32, 0, j);
                 let t = base + if r.is_multiple_of(3) { 7 } else { (r >> 8) % 65_536 };
                 let p = (r >> 24) % 1_000;
-                q.push(t, p);
+                q.push_us(t, p);
                 want.push((t, p));
             }
             want.sort_unstable();
-            let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+            let got: Vec<_> = std::iter::from_fn(|| q.pop_us()).collect();
             assert_eq!(got, want, "{n} events in one slot");
         }
     }

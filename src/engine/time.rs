@@ -1,48 +1,255 @@
 //! Simulated time: an integer count of microseconds since the start of a run.
 //! Integers keep runs exact and identical on every machine; no wall clock enters a result.
+//! Instants (`SimTime`) and spans (`SimDuration`) are distinct types, as in nexosim's
+//! `MonotonicTime`: an instant plus an instant, or a duration where a time is due, does not
+//! compile. Both are one `u64` (`repr(transparent)`): no cost.
 
-/// Microseconds since the start of the run.
-pub type SimTime = u64;
+use std::ops::{Add, AddAssign, Div, Mul, Rem, Sub, SubAssign};
 
-pub(crate) const MICROS: u64 = 1;
-pub(crate) const MILLIS: u64 = 1_000;
-pub(crate) const SECOND: u64 = 1_000_000;
-pub(crate) const MINUTE: u64 = 60 * SECOND;
-pub(crate) const HOUR: u64 = 60 * MINUTE;
-pub(crate) const DAY: u64 = 24 * HOUR;
+/// An instant of simulated time: microseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct SimTime(u64);
+
+/// A span of simulated time, in whole microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct SimDuration(u64);
+
+/// One microsecond.
+pub const MICROS: SimDuration = SimDuration(1);
+/// One millisecond.
+pub const MILLIS: SimDuration = SimDuration(1_000);
+/// One second.
+pub const SECOND: SimDuration = SimDuration(1_000_000);
+/// One minute.
+pub const MINUTE: SimDuration = SimDuration(60 * SECOND.0);
+/// One hour.
+pub const HOUR: SimDuration = SimDuration(60 * MINUTE.0);
+/// One day.
+pub const DAY: SimDuration = SimDuration(24 * HOUR.0);
 
 /// The longest finite duration accepted anywhere (100 years). Larger values, e.g. from a
 /// Pareto tail, saturate here so that `now + d` can never overflow.
-pub(crate) const MAX_DURATION: u64 = 100 * 365 * DAY;
+pub const MAX_DURATION: SimDuration = SimDuration(100 * 365 * DAY.0);
 
 /// "Never": later than any event of any run.
-pub const NEVER: SimTime = u64::MAX;
+pub const NEVER: SimTime = SimTime(u64::MAX);
+
+/// An unlimited span (an infinite TimeToLive or retention): `after(t, FOREVER)` is `NEVER`.
+pub const FOREVER: SimDuration = SimDuration(u64::MAX);
+
+impl SimTime {
+    /// The start of the run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// The instant `us` microseconds after the start.
+    #[inline]
+    pub const fn from_micros(us: u64) -> SimTime {
+        SimTime(us)
+    }
+    /// Microseconds since the start.
+    #[inline]
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+    /// The time since the start, as a duration.
+    #[inline]
+    pub const fn since_start(self) -> SimDuration {
+        SimDuration(self.0)
+    }
+    /// Hours since the start (for reports).
+    #[inline]
+    pub fn as_hours_f64(self) -> f64 {
+        self.0 as f64 / HOUR.0 as f64
+    }
+    /// The time from `earlier` to `self`; zero if `earlier` is later.
+    #[inline]
+    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    /// No time.
+    pub const ZERO: SimDuration = SimDuration(0);
+    /// `us` microseconds.
+    #[inline]
+    pub const fn from_micros(us: u64) -> SimDuration {
+        SimDuration(us)
+    }
+    /// In microseconds.
+    #[inline]
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+    /// In seconds.
+    #[inline]
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / SECOND.0 as f64
+    }
+    /// In hours.
+    #[inline]
+    pub fn as_hours_f64(self) -> f64 {
+        self.0 as f64 / HOUR.0 as f64
+    }
+    /// `self - other`, or zero if `other` is longer.
+    #[inline]
+    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
+    /// `self * k`, or the longest representable span if that overflows.
+    #[inline]
+    pub fn saturating_mul(self, k: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(k))
+    }
+    /// Whether this is no time at all.
+    #[inline]
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 + d.0)
+    }
+}
+impl AddAssign<SimDuration> for SimTime {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 += d.0;
+    }
+}
+impl Sub<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 - d.0)
+    }
+}
+impl Sub for SimTime {
+    type Output = SimDuration;
+    #[inline]
+    fn sub(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0 - earlier.0)
+    }
+}
+impl Add for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0 + d.0)
+    }
+}
+impl AddAssign for SimDuration {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 += d.0;
+    }
+}
+impl Sub for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn sub(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0 - d.0)
+    }
+}
+impl SubAssign for SimDuration {
+    #[inline]
+    fn sub_assign(&mut self, d: SimDuration) {
+        self.0 -= d.0;
+    }
+}
+impl Mul<u64> for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn mul(self, k: u64) -> SimDuration {
+        SimDuration(self.0 * k)
+    }
+}
+impl Mul<SimDuration> for u64 {
+    type Output = SimDuration;
+    #[inline]
+    fn mul(self, d: SimDuration) -> SimDuration {
+        SimDuration(self * d.0)
+    }
+}
+impl Div<u64> for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn div(self, k: u64) -> SimDuration {
+        SimDuration(self.0 / k)
+    }
+}
+/// How many whole `d` fit in `self`.
+impl Div for SimDuration {
+    type Output = u64;
+    #[inline]
+    fn div(self, d: SimDuration) -> u64 {
+        self.0 / d.0
+    }
+}
+impl Rem for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn rem(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0 % d.0)
+    }
+}
+impl std::iter::Sum for SimDuration {
+    fn sum<I: Iterator<Item = SimDuration>>(it: I) -> SimDuration {
+        SimDuration(it.map(|d| d.0).sum())
+    }
+}
+
+/// As `parse_duration` reads it (`90s` is `1m30s`).
+impl std::fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&format_duration(*self))
+    }
+}
+
+/// The time since the start, as a duration (`t+1h30m`); `never` for `NEVER`.
+impl std::fmt::Display for SimTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        if *self == NEVER { f.write_str("never") } else { write!(f, "t+{}", self.since_start()) }
+    }
+}
 
 /// Add a duration to a time without ever wrapping: results past `MAX_DURATION` beyond `t`
 /// become `NEVER`.
 #[inline]
-pub fn after(t: SimTime, d: u64) -> SimTime {
-    if d >= NEVER - t { NEVER } else { t + d }
+pub fn after(t: SimTime, d: SimDuration) -> SimTime {
+    if d.0 >= NEVER.0 - t.0 { NEVER } else { SimTime(t.0 + d.0) }
 }
 
 /// Convert seconds (as drawn from a distribution) to whole microseconds, saturating.
 #[inline]
-pub(crate) fn from_secs_f64(s: f64) -> u64 {
+pub fn from_secs_f64(s: f64) -> SimDuration {
     if s.is_nan() || s <= 0.0 {
-        0
-    } else if s >= (MAX_DURATION / SECOND) as f64 {
+        SimDuration(0)
+    } else if s >= (MAX_DURATION.0 / SECOND.0) as f64 {
         MAX_DURATION
     } else {
-        super::math::round_positive(s * SECOND as f64)
+        SimDuration(super::math::round_positive(s * SECOND.0 as f64))
     }
 }
 
-const UNITS: [(&str, u64); 7] =
-    [("us", MICROS), ("ms", MILLIS), ("s", SECOND), ("m", MINUTE), ("h", HOUR), ("d", DAY), ("w", 7 * DAY)];
+const UNITS: [(&str, u64); 7] = [
+    ("us", MICROS.0),
+    ("ms", MILLIS.0),
+    ("s", SECOND.0),
+    ("m", MINUTE.0),
+    ("h", HOUR.0),
+    ("d", DAY.0),
+    ("w", 7 * DAY.0),
+];
 
 /// Parse a duration written like `250ms`, `30s`, `5m`, `2h`, `1d`, `1.5h` or `1h30m`.
-/// Returns microseconds. `infinite` is not a duration here; see `Retention`/`Ttl`.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
+/// `infinite` is not a duration here; see `Span`.
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let s = text.trim();
     let allowed = "write a number with a unit: us, ms, s, m, h, d, w (e.g. \"30s\", \"5m\", \"1h30m\")";
     if s.is_empty() {
@@ -67,20 +274,21 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         let value: f64 =
             num.parse().map_err(|_| format!("invalid duration \"{s}\": \"{num}\" is not a number; {allowed}"))?;
         let micros = value * scale as f64;
-        if !micros.is_finite() || micros > MAX_DURATION as f64 {
+        if !micros.is_finite() || micros > MAX_DURATION.0 as f64 {
             return Err(format!("duration \"{s}\" is too long; the maximum is 100 years"));
         }
         total += libm::round(micros) as u128;
         rest = tail;
     }
-    if total > MAX_DURATION as u128 {
+    if total > MAX_DURATION.0 as u128 {
         return Err(format!("duration \"{s}\" is too long; the maximum is 100 years"));
     }
-    Ok(total as u64)
+    Ok(SimDuration(total as u64))
 }
 
-/// Format microseconds the way `parse_duration` reads them, choosing the largest exact unit.
-pub fn format_duration(us: u64) -> String {
+/// Format a duration the way `parse_duration` reads it, choosing the largest exact unit.
+pub fn format_duration(d: SimDuration) -> String {
+    let us = d.0;
     if us == 0 {
         return "0s".into();
     }
@@ -131,8 +339,8 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(90 * MINUTE));
         assert_eq!(parse_duration("1.5h"), Ok(90 * MINUTE));
         assert_eq!(parse_duration("250ms"), Ok(250 * MILLIS));
-        assert_eq!(parse_duration("0s"), Ok(0));
-        for us in [0, 7, 250 * MILLIS, 30 * SECOND, 2 * HOUR, 3 * DAY] {
+        assert_eq!(parse_duration("0s"), Ok(SimDuration::ZERO));
+        for us in [SimDuration::ZERO, 7 * MICROS, 250 * MILLIS, 30 * SECOND, 2 * HOUR, 3 * DAY] {
             assert_eq!(parse_duration(&format_duration(us)), Ok(us));
         }
     }
@@ -157,10 +365,42 @@ mod tests {
 
     #[test]
     fn time_arithmetic_saturates() {
-        assert_eq!(after(NEVER - 5, 10), NEVER);
-        assert_eq!(after(10, 5), 15);
+        assert_eq!(after(NEVER - 5 * MICROS, 10 * MICROS), NEVER);
+        assert_eq!(after(NEVER - 5 * MICROS, 4 * MICROS), NEVER - MICROS);
+        assert_eq!(after(SimTime::from_micros(10), 5 * MICROS), SimTime::from_micros(15));
         assert_eq!(from_secs_f64(f64::INFINITY), MAX_DURATION);
-        assert_eq!(from_secs_f64(-1.0), 0);
-        assert_eq!(from_secs_f64(1.5), 1_500_000);
+        assert_eq!(from_secs_f64(-1.0), SimDuration::ZERO);
+        assert_eq!(from_secs_f64(f64::NAN), SimDuration::ZERO);
+        assert_eq!(from_secs_f64(1.5), SimDuration::from_micros(1_500_000));
+        assert_eq!(from_secs_f64(1.5e-6), SimDuration::from_micros(2), "rounded to the nearest microsecond");
+    }
+
+    #[test]
+    fn instants_and_durations_do_their_arithmetic_as_microseconds() {
+        let t = SimTime::from_micros(5_000_000);
+        assert_eq!(t + 2 * SECOND, SimTime::from_micros(7_000_000));
+        assert_eq!(t - SECOND, SimTime::from_micros(4_000_000));
+        assert_eq!(SimTime::from_micros(7_000_000) - t, 2 * SECOND);
+        assert_eq!(t.saturating_since(SimTime::from_micros(9_000_000)), SimDuration::ZERO);
+        assert_eq!(t.saturating_since(SimTime::ZERO), 5 * SECOND);
+        assert_eq!(HOUR / MINUTE, 60);
+        assert_eq!(HOUR / 60, MINUTE);
+        assert_eq!((HOUR + 30 * SECOND) % MINUTE, 30 * SECOND);
+        assert_eq!(SECOND * 3, 3 * SECOND);
+        assert_eq!((90 * MINUTE).as_hours_f64(), 1.5);
+        assert_eq!((1500 * MILLIS).as_secs_f64(), 1.5);
+        assert_eq!(t.as_hours_f64(), 5.0 / 3600.0);
+        assert_eq!(HOUR.saturating_sub(DAY), SimDuration::ZERO);
+        assert_eq!(HOUR.saturating_mul(u64::MAX), SimDuration::from_micros(u64::MAX));
+        assert_eq!(SECOND.saturating_mul(4), 4 * SECOND);
+        assert_eq!([SECOND, MINUTE].into_iter().sum::<SimDuration>(), 61 * SECOND);
+        let (mut a, mut d) = (t, MINUTE);
+        a += SECOND;
+        d += SECOND;
+        d -= 2 * SECOND;
+        assert_eq!((a, d), (SimTime::from_micros(6_000_000), 59 * SECOND));
+        assert!(SimDuration::ZERO.is_zero() && !MICROS.is_zero());
+        assert_eq!(std::mem::size_of::<SimTime>(), 8, "no cost over a u64");
+        assert_eq!(format!("{} {} {}", 90 * SECOND, SimTime::ZERO + HOUR, NEVER), "90s t+1h never");
     }
 }

@@ -7,6 +7,7 @@ use super::Experiment;
 use super::journal::check_runs;
 pub use super::journal::{Journal, read_journal};
 use super::report::{plots, report};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::metrics::Cell;
 use crate::output::tables::{csv_text, sample_cells, write_json};
 use crate::output::{OutputError, out_err, write_atomic};
@@ -399,7 +400,7 @@ pub(crate) fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usiz
             let sum = |c: usize| runs.iter().map(|r| int(&r.samples[i][c])).sum::<u64>();
             let time = runs.first().and_then(|r| r.samples[i][0].parse::<f64>().ok()).unwrap_or(0.0);
             Sample {
-                time: (time * 1e6).round() as u64,
+                time: SimTime::from_micros((time * 1e6).round() as u64),
                 active_sessions: sum(1),
                 retained_contexts: sum(2),
                 retained_bytes: sum(3),
@@ -410,7 +411,10 @@ pub(crate) fn point_steady_state(meta: &Meta, records: &[RunRecord], point: usiz
         .collect();
     let scenario = meta.scenarios.get(point);
     let duration = |key: &str| {
-        scenario.and_then(|v| v[key].as_str()).and_then(|d| crate::engine::parse_duration(d).ok()).unwrap_or(0)
+        scenario
+            .and_then(|v| v[key].as_str())
+            .and_then(|d| crate::engine::parse_duration(d).ok())
+            .unwrap_or(SimDuration::ZERO)
     };
     let transient = scenario.and_then(|v| v["sap"]["restarts"].as_array()).is_some_and(|a| !a.is_empty());
     crate::run::SteadyState::of(duration("warmup"), duration("sample_every"), transient, &summed)

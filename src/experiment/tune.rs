@@ -8,6 +8,7 @@
 //! side of it (with one run: the mean, and the answer says so).
 
 use super::run_seed;
+use crate::engine::time::SimDuration;
 use crate::scenario::{InputError, err, from_table, set_value};
 use crate::stats::{Estimate, estimate};
 use rayon::prelude::*;
@@ -323,7 +324,10 @@ impl Search<'_> {
                     if mid <= lo || mid >= hi {
                         break;
                     }
-                    let c = self.evaluate_value(&toml::Value::String(crate::engine::format_duration(mid)), pool)?;
+                    let c = self.evaluate_value(
+                        &toml::Value::String(crate::engine::format_duration(SimDuration::from_micros(mid))),
+                        pool,
+                    )?;
                     if c.meets_all() {
                         hi = mid;
                         *recommended = Some((i, c.clone()));
@@ -354,9 +358,9 @@ impl Search<'_> {
         choices.into_iter().rev().max_by(better).cloned()
     }
 
-    /// The i-th ladder value as a finite duration, if it is one.
+    /// The i-th ladder value as a finite duration in microseconds, if it is one.
     fn duration_of(&self, i: usize) -> Option<u64> {
-        self.values.get(i)?.as_str().and_then(|s| crate::engine::parse_duration(s).ok())
+        self.values.get(i)?.as_str().and_then(|s| crate::engine::parse_duration(s).ok()).map(|d| d.as_micros())
     }
 }
 
@@ -386,7 +390,7 @@ pub fn check_ascending(values: &[toml::Value]) -> Result<(), String> {
             toml::Value::Integer(i) => Ok(*i as f64),
             toml::Value::Float(f) if f.is_finite() => Ok(*f),
             toml::Value::String(s) if s == "infinite" || s == "never" => Ok(f64::INFINITY),
-            toml::Value::String(s) => crate::engine::parse_duration(s).map(|us| us as f64),
+            toml::Value::String(s) => crate::engine::parse_duration(s).map(|d| d.as_micros() as f64),
             other => Err(format!("{other} is neither a number nor a duration")),
         }
     };

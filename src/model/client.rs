@@ -4,7 +4,7 @@
 use super::context::{Gone, NONE};
 use super::cost::{Rebuild, Syntax};
 use super::sap::{SapSession, Status};
-use crate::engine::U48;
+use crate::engine::{Time48, U48};
 
 /// What the client is doing; decides what its pending timer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub(crate) enum Step {
 /// The longest run whose times all fit a `U48`.
 pub(crate) const MAX_RUN: u64 = U48::MAX - 1;
 // `scenario` refuses runs longer than 8 years, so every time up to the end fits a `U48`.
-const _: () = assert!(8 * 365 * crate::engine::time::DAY < MAX_RUN);
+const _: () = assert!(8 * 365 * crate::engine::time::DAY.as_micros() < MAX_RUN);
 
 macro_rules! flags {
     ($($(#[$doc:meta])* $get:ident, $set:ident = $bit:expr;)*) => {
@@ -82,15 +82,15 @@ pub(crate) struct Client {
     /// Session-ID the client holds (0 = none).
     pub(crate) session_id: U48,
     /// When the client last sent a request (the in-flight one, during an exchange).
-    pub(crate) last_send: U48,
-    pub(crate) restore_start: U48,
-    pub(crate) next_activity: U48,
-    pub(crate) next_break: U48,
-    pub(crate) next_off: U48,
+    pub(crate) last_send: Time48,
+    pub(crate) restore_start: Time48,
+    pub(crate) next_activity: Time48,
+    pub(crate) next_break: Time48,
+    pub(crate) next_off: Time48,
     /// When the user's current period of use ends: behaviour, drawn when the user starts
     /// using the client and moved by nothing the protocol does (a forced re-login, a 502 and
     /// a fresh login all happen inside it).
-    pub(crate) use_end: U48,
+    pub(crate) use_end: Time48,
     /// Generation of the pending client timer (16 bits, as events carry it); older timers are stale.
     pub(crate) timer_gen: u16,
     pub(crate) rebuild_done: u16,
@@ -162,12 +162,12 @@ impl Client {
             draws: [0; 4],
             sap: SapSession::default(),
             session_id: U48::new(0),
-            last_send: U48::new(0),
-            restore_start: U48::new(0),
-            next_activity: U48::new(0),
-            next_break: U48::new(0),
-            next_off: U48::new(0),
-            use_end: U48::new(0),
+            last_send: Time48::ZERO,
+            restore_start: Time48::ZERO,
+            next_activity: Time48::ZERO,
+            next_break: Time48::ZERO,
+            next_off: Time48::ZERO,
+            use_end: Time48::ZERO,
             timer_gen: 0,
             rebuild_done: 0,
             flags: 0,
@@ -194,6 +194,7 @@ impl Default for Client {
 mod tests {
     use super::*;
     use crate::engine::time::NEVER;
+    use crate::engine::time::SimTime;
 
     #[test]
     fn the_record_stays_small() {
@@ -204,9 +205,10 @@ mod tests {
     fn u48_round_trips_and_saturates_to_never() {
         for v in [0, 1, 65_535, 65_536, 1 << 32, MAX_RUN] {
             assert_eq!(U48::new(v).get(), v);
+            assert_eq!(Time48::new(SimTime::from_micros(v)).get(), SimTime::from_micros(v));
         }
-        assert_eq!(U48::new(MAX_RUN + 1).get(), NEVER);
-        assert_eq!(U48::new(NEVER).get(), NEVER);
+        assert_eq!(Time48::new(SimTime::from_micros(MAX_RUN + 1)).get(), NEVER);
+        assert_eq!(Time48::new(NEVER).get(), NEVER);
     }
 
     #[test]

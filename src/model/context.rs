@@ -153,16 +153,21 @@ impl ContextStore {
 mod tests {
     use super::*;
 
+    /// The instant `us` microseconds after the start.
+    fn t(us: u64) -> SimTime {
+        SimTime::from_micros(us)
+    }
+
     #[test]
     fn keeps_retention_order_and_totals_through_removals() {
         let mut s = ContextStore::new(0, 0);
-        let a = s.insert((1, 10, 0, 0, 100));
-        let b = s.insert((2, 11, 1, 0, 200));
-        let c = s.insert((3, 12, 2, 0, 300));
+        let a = s.insert((1, t(10), 0, 0, 100));
+        let b = s.insert((2, t(11), 1, 0, 200));
+        let c = s.insert((3, t(12), 2, 0, 300));
         assert_eq!((s.count(), s.bytes()), (3, 600));
         assert_eq!(s.remove(b).session_id, 2);
         assert_eq!(s.indices(), vec![a, c]);
-        let d = s.insert((4, 13, 3, 0, 50));
+        let d = s.insert((4, t(13), 3, 0, 50));
         assert_eq!(d, b, "slots are reused");
         assert_eq!(s.indices(), vec![a, c, d]);
         s.remove(a);
@@ -174,13 +179,13 @@ mod tests {
     #[test]
     fn caps_name_the_oldest_as_victim() {
         let mut s = ContextStore::new(2, 0);
-        let a = s.insert((1, 10, 0, 0, 100));
+        let a = s.insert((1, t(10), 0, 0, 100));
         assert_eq!(s.eviction_victim(100), None);
-        s.insert((2, 10, 0, 0, 100));
+        s.insert((2, t(10), 0, 0, 100));
         assert_eq!(s.eviction_victim(100), Some(a));
         let mut s = ContextStore::new(0, 250);
-        let a = s.insert((1, 10, 0, 0, 100));
-        s.insert((2, 10, 0, 0, 100));
+        let a = s.insert((1, t(10), 0, 0, 100));
+        s.insert((2, t(10), 0, 0, 100));
         assert_eq!(s.eviction_victim(40), None);
         assert_eq!(s.eviction_victim(60), Some(a));
         assert!(!s.fits_at_all(300));
@@ -191,15 +196,15 @@ mod tests {
         let mut s = ContextStore::new(0, 250);
         assert!(s.fits_at_all(250));
         assert!(!s.fits_at_all(251), "larger than the cap: never stored, whatever is evicted");
-        let a = s.insert((1, 10, 0, 0, 100));
-        s.insert((2, 10, 0, 0, 100));
+        let a = s.insert((1, t(10), 0, 0, 100));
+        s.insert((2, t(10), 0, 0, 100));
         assert_eq!(s.eviction_victim(50), None, "200 + 50 is exactly the cap");
         assert_eq!(s.eviction_victim(51), Some(a));
         // No caps: anything fits and nothing is ever evicted.
         let mut s = ContextStore::new(0, 0);
         assert!(s.fits_at_all(u32::MAX));
         for i in 0..100 {
-            s.insert((i, 10, 0, 0, u32::MAX));
+            s.insert((i, t(10), 0, 0, u32::MAX));
         }
         assert_eq!(s.eviction_victim(u32::MAX), None);
     }

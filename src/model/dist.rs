@@ -8,7 +8,7 @@
 //! about 120 lines are tests of each family against its closed-form moments and quantiles.
 
 use crate::engine::math;
-use crate::engine::time::{format_duration, from_secs_f64, parse_duration};
+use crate::engine::time::{SimDuration, format_duration, from_secs_f64, parse_duration};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -310,7 +310,7 @@ impl Table {
                 let u = u.unwrap_or("s");
                 let us = parse_duration(&format!("1{u}"))
                     .map_err(|_| format!("`unit` \"{u}\" unknown; allowed: us, ms, s, m, h, d"))?;
-                us as f64 / 1e6
+                us.as_secs_f64()
             }
         };
         let sha256 = self.sha256.clone().unwrap_or_default().to_ascii_lowercase();
@@ -324,7 +324,7 @@ impl Table {
 fn quantity(v: &Quantity, unit: Unit, name: &str) -> Result<f64, String> {
     match (v, unit) {
         (Quantity::Text(s), Unit::Duration) => {
-            parse_duration(s).map(|us| us as f64 / 1e6).map_err(|e| format!("`{name}`: {e}"))
+            parse_duration(s).map(|d| d.as_secs_f64()).map_err(|e| format!("`{name}`: {e}"))
         }
         (Quantity::Number(n), Unit::Duration) => {
             Err(format!("`{name}` is a duration: write it as a string with a unit, e.g. \"{n}s\""))
@@ -425,13 +425,13 @@ fn to_table(dist: &Dist, unit: Unit) -> toml::Table {
 pub struct DurationDist(pub Dist);
 
 impl DurationDist {
-    /// Sample a duration in whole microseconds.
+    /// Sample a duration (whole microseconds).
     #[inline]
-    pub(crate) fn sample_us(&self, u: f64) -> u64 {
+    pub(crate) fn sample(&self, u: f64) -> SimDuration {
         from_secs_f64(self.0.sample(u))
     }
-    pub(crate) fn exp(mean_us: u64) -> Self {
-        DurationDist(Dist::Exponential { mean: mean_us as f64 / 1e6 })
+    pub(crate) fn exp(mean: SimDuration) -> Self {
+        DurationDist(Dist::Exponential { mean: mean.as_secs_f64() })
     }
 }
 
@@ -642,8 +642,11 @@ mod tests {
         // A value of the wrong type says what a distribution looks like.
         let e = parse("d = true").unwrap_err();
         assert!(e.contains("a duration like \"30s\" or a table like"), "{e}");
-        // The constructor the model's defaults use takes microseconds.
-        assert_eq!(DurationDist::exp(2_000_000), DurationDist(Dist::Exponential { mean: 2.0 }));
+        // The constructor the model's defaults use takes a duration; distributions hold seconds.
+        assert_eq!(
+            DurationDist::exp(SimDuration::from_micros(2_000_000)),
+            DurationDist(Dist::Exponential { mean: 2.0 })
+        );
     }
 
     /// An empirical distribution is written back with its unit (durations only) and its hash
@@ -678,7 +681,7 @@ mod tests {
             let d = parse(text).unwrap();
             let back = toml::to_string(&Out { d: &d }).unwrap();
             let again = parse(&back).unwrap();
-            assert_eq!(d.sample_us(0.3), again.sample_us(0.3), "{back}");
+            assert_eq!(d.sample(0.3), again.sample(0.3), "{back}");
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct Gauge {
 impl Gauge {
     #[inline]
     pub(crate) fn set(&mut self, now: SimTime, v: u64) {
-        self.area += self.value as u128 * (now - self.last) as u128;
+        self.area += self.value as u128 * (now - self.last).as_micros() as u128;
         self.last = now;
         self.value = v;
         self.peak = self.peak.max(v);
@@ -39,10 +39,10 @@ impl Gauge {
     }
     /// Integral of the level over [since, end], in value-microseconds.
     pub(crate) fn area(&self, end: SimTime) -> u128 {
-        self.area + self.value as u128 * end.saturating_sub(self.last) as u128
+        self.area + self.value as u128 * end.saturating_since(self.last).as_micros() as u128
     }
     pub(crate) fn mean(&self, end: SimTime) -> f64 {
-        let span = end.saturating_sub(self.since);
+        let span = end.saturating_since(self.since).as_micros();
         if span == 0 { self.value as f64 } else { self.area(end) as f64 / span as f64 }
     }
 }
@@ -168,12 +168,13 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let h = || {
-            Histogram::<u64>::new_with_bounds(1, crate::engine::time::MAX_DURATION, 3).expect("valid histogram bounds")
+            Histogram::<u64>::new_with_bounds(1, crate::engine::time::MAX_DURATION.as_micros(), 3)
+                .expect("valid histogram bounds")
         };
         Metrics {
             c: Counters::default(),
             warmup: Counters::default(),
-            since: 0,
+            since: SimTime::ZERO,
             active: Gauge::default(),
             active_bytes: Gauge::default(),
             retained: Gauge::default(),
@@ -254,8 +255,8 @@ impl Metrics {
 
     fn required_columns(&self, row: &mut Vec<(String, Cell)>, seed: u64, clients: u32, end: SimTime, total_tx: u64) {
         let c = &self.c;
-        let hours = end as f64 / 3.6e9;
-        let warmup_hours = self.since as f64 / 3.6e9;
+        let hours = end.as_micros() as f64 / 3.6e9;
+        let warmup_hours = self.since.as_micros() as f64 / 3.6e9;
         let mut put = |k: &str, v: Cell| row.push((k.to_string(), v));
         let total_bytes: u64 = c.tx_bytes.iter().sum();
         put("seed", Cell::Int(seed));
@@ -364,30 +365,35 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// The instant `us` microseconds after the start.
+    fn t(us: u64) -> SimTime {
+        SimTime::from_micros(us)
+    }
+
     #[test]
     fn gauge_mean_is_time_weighted() {
         let mut g = Gauge::default();
-        g.set(0, 10);
-        g.set(100, 30);
-        g.set(300, 0);
+        g.set(t(0), 10);
+        g.set(t(100), 30);
+        g.set(t(300), 0);
         // 10 for 100us, 30 for 200us, 0 for 100us.
-        assert_eq!(g.area(400), 1000 + 6000);
-        assert!((g.mean(400) - 17.5).abs() < 1e-12);
+        assert_eq!(g.area(t(400)), 1000 + 6000);
+        assert!((g.mean(t(400)) - 17.5).abs() < 1e-12);
         assert_eq!(g.peak(), 30);
     }
 
     #[test]
     fn a_restarted_gauge_forgets_the_warm_up() {
         let mut g = Gauge::default();
-        g.set(0, 100); // a start-up peak
-        g.set(50, 20);
-        g.restart(100);
+        g.set(t(0), 100); // a start-up peak
+        g.set(t(50), 20);
+        g.restart(t(100));
         assert_eq!(g.peak(), 20, "the peak before the restart is forgotten");
-        assert_eq!(g.mean(100), 20.0, "an empty window: the current level");
-        g.set(200, 40);
+        assert_eq!(g.mean(t(100)), 20.0, "an empty window: the current level");
+        g.set(t(200), 40);
         // 20 for 100us then 40 for 200us, over [100, 400].
-        assert_eq!(g.area(400), 2000 + 8000);
-        assert!((g.mean(400) - 10_000.0 / 300.0).abs() < 1e-9);
+        assert_eq!(g.area(t(400)), 2000 + 8000);
+        assert!((g.mean(t(400)) - 10_000.0 / 300.0).abs() < 1e-9);
         assert_eq!(g.peak(), 40);
     }
 
@@ -405,10 +411,10 @@ mod tests {
         m.c.transaction(Primitive::Activity, Syntax::Pts, 560, true);
         m.c.recovery_successes = 3;
         m.c.fail[Gone::Expired as usize] = 1;
-        m.retained_bytes.set(0, 1_000);
-        m.retained_bytes.set(hour, 3_000);
-        m.since = hour / 2;
-        let row = m.summary(9, 4, 2 * hour);
+        m.retained_bytes.set(t(0), 1_000);
+        m.retained_bytes.set(t(hour), 3_000);
+        m.since = t(hour / 2);
+        let row = m.summary(9, 4, t(2 * hour));
         let int = |name: &str| match column(&row, name) {
             Cell::Int(v) => v,
             other => panic!("{name} is {other:?}"),
@@ -429,7 +435,7 @@ mod tests {
         assert_eq!((int("recovery_attempts"), int("recovery_successes"), int("fail_expired")), (4, 3, 1));
         assert_eq!(real("recovery_success_rate"), 0.75);
         // Nothing happened: the shares are undefined (an empty cell), not 0.
-        let row = Metrics::default().summary(1, 1, hour);
+        let row = Metrics::default().summary(1, 1, t(hour));
         assert!(column(&row, "keepalive_share").as_f64().is_nan());
         assert!(column(&row, "recovery_success_rate").as_f64().is_nan());
         assert!(column(&row, "restore_fresh_ms_p50").as_f64().is_nan());
@@ -455,7 +461,7 @@ mod tests {
         let mut m = Metrics::default();
         m.c.recovery_successes = 2;
         m.c.fail[Gone::Evicted as usize] = 1;
-        m.begin_measuring(10);
+        m.begin_measuring(t(10));
         assert_eq!(m.c.recovery_attempts(), 0, "the window starts empty");
         m.c.recovery_successes = 5;
         m.c.fail[Gone::Expired as usize] = 4;

@@ -9,13 +9,15 @@
 
 use super::dist::{CountDist, Dist, DurationDist};
 use super::protocol::ProtocolName;
-use crate::engine::time::{DAY, HOUR, MILLIS, MINUTE, SECOND, format_duration, parse_duration, parse_size};
+use crate::engine::time::{
+    DAY, HOUR, MICROS, MILLIS, MINUTE, SECOND, SimDuration, format_duration, parse_duration, parse_size,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
 /// A non-negative duration written like "30s".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Dur(pub u64);
+pub struct Dur(pub SimDuration);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -32,14 +34,14 @@ impl Serialize for Dur {
 /// A duration or `infinite`: the granted/requested TimeToLive (S10) and the retention period (S16).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Span {
-    /// A duration, in microseconds.
-    Finite(u64),
+    /// A duration.
+    Finite(SimDuration),
     /// `infinite`: no limit.
     Infinite,
 }
 
 impl Span {
-    pub(crate) fn micros(self) -> Option<u64> {
+    pub(crate) fn duration(self) -> Option<SimDuration> {
         match self {
             Span::Finite(us) => Some(us),
             Span::Infinite => None,
@@ -166,7 +168,7 @@ impl Default for Params {
             seed: 1,
             clients: 5_000,
             duration: Dur(DAY),
-            warmup: Dur(0),
+            warmup: Dur(SimDuration::ZERO),
             sample_every: Dur(5 * MINUTE),
             startup: DurationDist(Dist::Uniform { min: 0.0, max: 1800.0 }),
             retention: Span::Finite(30 * MINUTE),
@@ -417,13 +419,13 @@ impl Default for ServiceTimes {
     fn default() -> Self {
         ServiceTimes {
             login: Dur(4 * MILLIS),
-            keepalive: Dur(200),
+            keepalive: Dur(200 * MICROS),
             logout: Dur(MILLIS),
             negotiation: Dur(2 * MILLIS),
             subscribe: Dur(MILLIS),
             activity: Dur(MILLIS),
-            version_discovery: Dur(500),
-            resubscribe: Dur(500),
+            version_discovery: Dur(500 * MICROS),
+            resubscribe: Dur(500 * MICROS),
         }
     }
 }

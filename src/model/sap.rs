@@ -6,8 +6,8 @@
 use super::context::{ContextStore, Gone, NONE};
 use super::cost::{Primitive, Syntax};
 use super::params::{Params, Span};
-use crate::engine::U48;
-use crate::engine::time::{NEVER, SimTime, after};
+use crate::engine::time::{FOREVER, SimDuration, SimTime, after};
+use crate::engine::{Time48, U48};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -21,9 +21,9 @@ use std::collections::BinaryHeap;
 pub(crate) struct SapSession {
     pub(crate) id: U48,
     /// Auto-logout fires if no transaction arrives before this time (S10).
-    pub(crate) deadline: U48,
+    pub(crate) deadline: Time48,
     /// When the SAP will disconnect the session (S8), if it is still live then.
-    pub(crate) disconnect_at: U48,
+    pub(crate) disconnect_at: Time48,
     /// Bumped at every establishment, so timers of an earlier session are recognised as stale
     /// (16 bits, as events carry it).
     pub(crate) epoch: u16,
@@ -111,31 +111,31 @@ pub struct Sap {
     idle: u32,
     pub(crate) down_until: SimTime,
     next_session_id: u64,
-    ttl_min: u64,
-    ttl_max: u64,
+    ttl_min: SimDuration,
+    ttl_max: SimDuration,
     /// Per known version index: accepted?
     pub(crate) accepts_version: Vec<bool>,
     accepts_syntax: [bool; 3],
-    service: [u64; Primitive::COUNT],
-    pub(crate) resubscribe: u64,
+    service: [SimDuration; Primitive::COUNT],
+    pub(crate) resubscribe: SimDuration,
 }
 
-/// Microseconds for a span; infinite is `NEVER`.
-pub(crate) fn span_us(s: Span) -> u64 {
-    s.micros().unwrap_or(NEVER)
+/// A span as a duration; infinite is `FOREVER`.
+pub(crate) fn span_duration(s: Span) -> SimDuration {
+    s.duration().unwrap_or(FOREVER)
 }
 
 impl Sap {
     /// The SAP of scenario `p`; `known_versions`: every version clients or the SAP name, in version-index order.
     pub fn new(p: &Params, known_versions: &[String]) -> Self {
         let st = &p.sap.service;
-        let mut service = [0u64; Primitive::COUNT];
+        let mut service = [SimDuration::ZERO; Primitive::COUNT];
         for prim in Primitive::ALL {
             service[prim as usize] = match prim {
                 Primitive::Login => st.login.0,
                 Primitive::KeepAlive => st.keepalive.0,
                 Primitive::Logout => st.logout.0,
-                Primitive::Disconnect => 0,
+                Primitive::Disconnect => SimDuration::ZERO,
                 Primitive::Service | Primitive::ClientCapability => st.negotiation.0,
                 Primitive::SubscribePresence | Primitive::SubscribeNotification | Primitive::JoinGroup => {
                     st.subscribe.0
@@ -154,10 +154,10 @@ impl Sap {
             store: ContextStore::new(p.store.max_contexts, p.store.max_bytes.0),
             busy: BinaryHeap::with_capacity(p.sap.workers as usize),
             idle: p.sap.workers,
-            down_until: 0,
+            down_until: SimTime::ZERO,
             next_session_id: 1,
             ttl_min: p.sap.ttl_min.0,
-            ttl_max: span_us(p.sap.ttl_max),
+            ttl_max: span_duration(p.sap.ttl_max),
             accepts_version: known_versions.iter().map(|v| p.sap.versions.contains(v)).collect(),
             accepts_syntax,
             service,
@@ -167,7 +167,7 @@ impl Sap {
 
     /// The TTL granted for a requested one: clamped to [ttl_min, ttl_max] (S10). Returns the
     /// grant and whether it is below the request (which S10 says SHOULD NOT happen).
-    pub(crate) fn grant_ttl(&self, requested: u64) -> (u64, bool) {
+    pub(crate) fn grant_ttl(&self, requested: SimDuration) -> (SimDuration, bool) {
         let g = requested.clamp(self.ttl_min, self.ttl_max.max(self.ttl_min));
         (g, g < requested)
     }
@@ -189,7 +189,7 @@ impl Sap {
     /// service time; returns when a worker finishes it. First-come first-served over
     /// `workers` identical servers: the request takes the earliest free worker. Arrivals
     /// must come in time order (they do: the SAP acts at `now`).
-    pub fn serve(&mut self, arrival: SimTime, p: Primitive, extra: u64) -> SimTime {
+    pub fn serve(&mut self, arrival: SimTime, p: Primitive, extra: SimDuration) -> SimTime {
         let work = self.service[p as usize] + extra;
         while let Some(&Reverse(done)) = self.busy.peek() {
             if done > arrival {
@@ -258,6 +258,16 @@ impl Sap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::time::{MICROS, MINUTE};
+
+    /// The instant `us` microseconds after the start.
+    fn at(us: u64) -> SimTime {
+        SimTime::from_micros(us)
+    }
+    /// `us` microseconds.
+    fn d(us: u64) -> SimDuration {
+        SimDuration::from_micros(us)
+    }
 
     fn sap(workers: u32) -> Sap {
         let mut p = Params { clients: 2, ..Default::default() };
@@ -268,10 +278,10 @@ mod tests {
     #[test]
     fn ttl_is_clamped_and_reductions_are_flagged() {
         let s = sap(1);
-        let m = 60_000_000;
+        let m = MINUTE;
         assert_eq!(s.grant_ttl(30 * m), (30 * m, false));
-        assert_eq!(s.grant_ttl(1), (m, false), "raised to ttl_min");
-        assert_eq!(s.grant_ttl(NEVER), (60 * m, true), "infinite capped at ttl_max is a reduction");
+        assert_eq!(s.grant_ttl(MICROS), (m, false), "raised to ttl_min");
+        assert_eq!(s.grant_ttl(FOREVER), (60 * m, true), "infinite capped at ttl_max is a reduction");
     }
 
     #[test]
@@ -280,21 +290,21 @@ mod tests {
         let key = crate::engine::RngKey::from_seed(3);
         for workers in [1, 2, 7, 64] {
             let mut s = sap(workers);
-            let mut all: BinaryHeap<Reverse<SimTime>> = (0..workers).map(|_| Reverse(0)).collect();
+            let mut all: BinaryHeap<Reverse<SimTime>> = (0..workers).map(|_| Reverse(at(0))).collect();
             let mut t = 0;
             for n in 0..20_000u64 {
                 t += key.draw(workers, 0, n) % 5_000; // bursts and gaps around the 1-4 ms services
                 if n % 5_000 == 4_999 {
-                    s.restart(t + 10_000);
-                    all = (0..workers).map(|_| Reverse(t + 10_000)).collect();
+                    s.restart(at(t + 10_000));
+                    all = (0..workers).map(|_| Reverse(at(t + 10_000))).collect();
                 }
                 // Extra work of 0 to 20 ms: requests also finish out of their arrival order.
                 let extra = key.draw(workers, 1, n) % 20_000;
                 let mut free = all.peek_mut().unwrap();
-                let want = free.0.max(t) + 4_000 + extra;
+                let want = free.0.max(at(t)) + d(4_000 + extra);
                 free.0 = want;
                 drop(free);
-                assert_eq!(s.serve(t, Primitive::Login, extra), want, "workers {workers}, request {n}");
+                assert_eq!(s.serve(at(t), Primitive::Login, d(extra)), want, "workers {workers}, request {n}");
             }
         }
     }
@@ -303,22 +313,22 @@ mod tests {
     fn workers_serve_first_come_first_served() {
         let mut s = sap(2);
         // Login takes 4ms. Three simultaneous arrivals on two workers: the third waits.
-        assert_eq!(s.serve(0, Primitive::Login, 0), 4_000);
-        assert_eq!(s.serve(0, Primitive::Login, 0), 4_000);
-        assert_eq!(s.serve(0, Primitive::Login, 0), 8_000);
+        assert_eq!(s.serve(at(0), Primitive::Login, d(0)), at(4_000));
+        assert_eq!(s.serve(at(0), Primitive::Login, d(0)), at(4_000));
+        assert_eq!(s.serve(at(0), Primitive::Login, d(0)), at(8_000));
         // An idle gap: the next starts when it arrives.
-        assert_eq!(s.serve(100_000, Primitive::Login, 1_000), 105_000);
+        assert_eq!(s.serve(at(100_000), Primitive::Login, d(1_000)), at(105_000));
     }
 
     #[test]
     fn the_sap_is_down_from_a_restart_until_exactly_its_return() {
         let mut s = sap(2);
-        assert!(!s.is_down(0));
-        s.restart(5_000);
-        assert!(s.is_down(0));
-        assert!(s.is_down(4_999));
-        assert!(!s.is_down(5_000), "back at its time: a request arriving then is served");
-        assert!(!s.is_down(6_000));
+        assert!(!s.is_down(at(0)));
+        s.restart(at(5_000));
+        assert!(s.is_down(at(0)));
+        assert!(s.is_down(at(4_999)));
+        assert!(!s.is_down(at(5_000)), "back at its time: a request arriving then is served");
+        assert!(!s.is_down(at(6_000)));
     }
 
     #[test]
@@ -363,32 +373,36 @@ mod tests {
         ) -> LoginRequest<'_> {
             LoginRequest { session, identity, version, syntax, recover, retained, fate, arrival }
         }
-        assert_eq!(s.judge_login(&req(&none, 0, 0, wbxml, None, NONE, Gone::Unknown, 0)), VersionRejected);
-        assert_eq!(s.judge_login(&req(&none, 0, 0, Syntax::Xml, None, NONE, Gone::Unknown, 0)), VersionRejected);
-        assert_eq!(s.judge_login(&req(&none, 0, v13, Syntax::Xml, None, NONE, Gone::Unknown, 0)), SyntaxRejected);
-        assert_eq!(s.judge_login(&req(&none, 0, 1, Syntax::Pts, None, NONE, Gone::Unknown, 0)), Fresh);
+        assert_eq!(s.judge_login(&req(&none, 0, 0, wbxml, None, NONE, Gone::Unknown, at(0))), VersionRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, 0, Syntax::Xml, None, NONE, Gone::Unknown, at(0))), VersionRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, v13, Syntax::Xml, None, NONE, Gone::Unknown, at(0))), SyntaxRejected);
+        assert_eq!(s.judge_login(&req(&none, 0, 1, Syntax::Pts, None, NONE, Gone::Unknown, at(0))), Fresh);
         // Refused versions and syntaxes are refused for recovery logins too (S4 before S18).
-        assert_eq!(s.judge_login(&req(&live(5, 1), 1, 0, wbxml, Some(5), NONE, Gone::Unknown, 0)), VersionRejected);
+        assert_eq!(s.judge_login(&req(&live(5, 1), 1, 0, wbxml, Some(5), NONE, Gone::Unknown, at(0))), VersionRejected);
 
-        let judge = |s: &Sap, sess: &SapSession, identity: u32, sid: u64, retained: u32, fate: Gone, t: u64| {
+        let judge = |s: &Sap, sess: &SapSession, identity: u32, sid: u64, retained: u32, fate: Gone, t: SimTime| {
             s.judge_login(&req(sess, identity, v13, wbxml, Some(sid), retained, fate, t))
         };
         // The session is still live: continued for its own Client-ID, 502 for another one.
-        assert_eq!(judge(&s, &live(5, 1), 1, 5, NONE, Gone::Unknown, 0), StillLive);
-        assert_eq!(judge(&s, &live(5, 1), 2, 5, NONE, Gone::Unknown, 0), Failed(Gone::ClientChanged));
+        assert_eq!(judge(&s, &live(5, 1), 1, 5, NONE, Gone::Unknown, at(0)), StillLive);
+        assert_eq!(judge(&s, &live(5, 1), 2, 5, NONE, Gone::Unknown, at(0)), Failed(Gone::ClientChanged));
         // A live session answers only for its own Session-ID.
-        assert_eq!(judge(&s, &live(5, 1), 1, 4, NONE, Gone::Expired, 0), Failed(Gone::Expired));
+        assert_eq!(judge(&s, &live(5, 1), 1, 4, NONE, Gone::Expired, at(0)), Failed(Gone::Expired));
         // The same Session-ID, no longer live and not retained: the recorded reason.
         let ended = SapSession { live: false, ..live(5, 1) };
-        assert_eq!(judge(&s, &ended, 1, 5, NONE, Gone::NotStored, 0), Failed(Gone::NotStored));
+        assert_eq!(judge(&s, &ended, 1, 5, NONE, Gone::NotStored, at(0)), Failed(Gone::NotStored));
 
         // A retained context (Session-ID 7, Client-ID 1) kept until t = 1000.
-        let idx = s.store.insert((7, 1_000, 0, 1, 500));
-        assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 999), Recovered { store_idx: idx });
-        assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, 1_000), Failed(Gone::Expired), "expired at its time");
-        assert_eq!(judge(&s, &ended, 2, 7, idx, Gone::Unknown, 999), Failed(Gone::ClientChanged));
+        let idx = s.store.insert((7, at(1_000), 0, 1, 500));
+        assert_eq!(judge(&s, &ended, 1, 7, idx, Gone::Unknown, at(999)), Recovered { store_idx: idx });
+        assert_eq!(
+            judge(&s, &ended, 1, 7, idx, Gone::Unknown, at(1_000)),
+            Failed(Gone::Expired),
+            "expired at its time"
+        );
+        assert_eq!(judge(&s, &ended, 2, 7, idx, Gone::Unknown, at(999)), Failed(Gone::ClientChanged));
         // The link names a context of another Session-ID: not this session's, so the reason stands.
-        assert_eq!(judge(&s, &ended, 1, 8, idx, Gone::Replaced, 999), Failed(Gone::Replaced));
-        assert_eq!(judge(&s, &ended, 1, 7, NONE, Gone::Evicted, 999), Failed(Gone::Evicted));
+        assert_eq!(judge(&s, &ended, 1, 8, idx, Gone::Replaced, at(999)), Failed(Gone::Replaced));
+        assert_eq!(judge(&s, &ended, 1, 7, NONE, Gone::Evicted, at(999)), Failed(Gone::Evicted));
     }
 }

@@ -2,6 +2,7 @@
 //! simulated time, so a run can be read at a glance. SVG text needs no font files.
 
 use super::{OutputError, out_err, write_atomic};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::metrics::Sample;
 use plotters::prelude::*;
 use std::path::Path;
@@ -24,7 +25,7 @@ pub(crate) fn write_timeseries_plots(
     stem: &str,
     title: &str,
     samples: &[Sample],
-    warmup: u64,
+    warmup: SimDuration,
 ) -> Result<(), OutputError> {
     register_font();
     let svg_path = dir.join(format!("{stem}.svg"));
@@ -43,14 +44,14 @@ fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     s: &[Sample],
-    warmup: u64,
+    warmup: SimDuration,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
     let (top, bottom) = root.split_vertically(380);
-    let hours = |t: u64| t as f64 / 3.6e9;
+    let hours = |t: SimTime| t.as_micros() as f64 / 3.6e9;
     let end = s.last().map_or(1.0, |x| hours(x.time)).max(1e-9);
     let peak = s.iter().map(|x| x.active_sessions.max(x.retained_contexts)).max().unwrap_or(1).max(1) as f64;
 
@@ -62,8 +63,8 @@ where
         .build_cartesian_2d(0.0..end, 0.0..peak * 1.05)?;
     c.configure_mesh().x_desc("simulated time (h)").y_desc("count").y_label_formatter(&|v| format!("{v:.0}")).draw()?;
     let shade = RGBColor(120, 120, 120).mix(0.15).filled();
-    let warm = hours(warmup).min(end);
-    if warmup > 0 {
+    let warm = hours(SimTime::ZERO + warmup).min(end);
+    if !warmup.is_zero() {
         c.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, peak * 1.05)], shade)))?
             .label("warm-up (not in the summary)")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade));
@@ -83,7 +84,7 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..end, 0.0..1.0)?;
     r.configure_mesh().x_desc("simulated time (h)").y_desc("successes / attempts").draw()?;
-    if warmup > 0 {
+    if !warmup.is_zero() {
         r.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], shade)))?;
     }
     r.draw_series(LineSeries::new(

@@ -1,6 +1,7 @@
 //! summary.csv, timeseries.csv and manifest.json.
 
 use super::{OutputError, out_err, write_atomic};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::metrics::{Cell, Sample};
 use std::path::Path;
 
@@ -35,7 +36,7 @@ pub(crate) const TIMESERIES_COLUMNS: [&str; 8] = [
 /// The first six timeseries columns of a sample, as written.
 pub(crate) fn sample_cells(s: &Sample) -> Vec<String> {
     vec![
-        Cell::Real(s.time as f64 / 1e6).to_string(),
+        Cell::Real(s.time.as_micros() as f64 / 1e6).to_string(),
         s.active_sessions.to_string(),
         s.retained_contexts.to_string(),
         s.retained_bytes.to_string(),
@@ -45,7 +46,7 @@ pub(crate) fn sample_cells(s: &Sample) -> Vec<String> {
 }
 
 /// Every sample of the run; `in_warmup` is 1 for samples before `warmup` (not in the summary).
-pub(crate) fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> Result<(), OutputError> {
+pub(crate) fn write_timeseries(path: &Path, samples: &[Sample], warmup: SimDuration) -> Result<(), OutputError> {
     let header: Vec<String> = TIMESERIES_COLUMNS.iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = samples
         .iter()
@@ -57,7 +58,7 @@ pub(crate) fn write_timeseries(path: &Path, samples: &[Sample], warmup: u64) -> 
             };
             let mut row = sample_cells(s);
             row.push(rate);
-            row.push(((s.time < warmup) as u8).to_string());
+            row.push(((s.time < SimTime::ZERO + warmup) as u8).to_string());
             row
         })
         .collect();

@@ -65,7 +65,7 @@ impl Observer for TraceWriter {
         let r = writeln!(
             self.out,
             "{},{},{},{},{},{},{}",
-            t.time,
+            t.time.as_micros(),
             t.client,
             sid,
             t.primitive.name(),

@@ -10,19 +10,19 @@
 //! (`protocol = "..."`). A program using the library can also run a protocol of its own without
 //! registering it: `Sim::with_protocol(params, observer, MyProtocol)`.
 
-use crate::engine::time::SimTime;
+use crate::engine::time::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
 /// The rules of one session protocol, as the simulated client and server apply them.
 pub trait Protocol: Clone {
     /// How long the server waits, hearing nothing, before it ends a session whose granted
-    /// keep-alive period (IMPS: the TimeToLive, S10) is `granted` microseconds. `NEVER` for
-    /// a session that never times out.
-    fn inactivity_timeout(&self, granted: u64) -> u64;
+    /// keep-alive period (IMPS: the TimeToLive, S10) is `granted`. `FOREVER` for a session
+    /// that never times out.
+    fn inactivity_timeout(&self, granted: SimDuration) -> SimDuration;
 
     /// How long after its last request the client sends a keep-alive, given the granted
     /// period and the scenario's `client.keepalive_ratio`; at least 1 microsecond.
-    fn keepalive_interval(&self, granted: u64, ratio: f64) -> u64;
+    fn keepalive_interval(&self, granted: SimDuration, ratio: f64) -> SimDuration;
 
     /// Whether a client back from an outage, believing its session still live, first asks
     /// with a keep-alive whether it survived (IMPS S1, S2) rather than logging in at once.
@@ -32,9 +32,9 @@ pub trait Protocol: Clone {
     /// context is rebuilt; without, the rebuild follows the login at once.
     fn negotiates_after_login(&self) -> bool;
 
-    /// When a context retained for `hold` microseconds after its session ended at `ended`
-    /// expires (a server may count in coarser units).
-    fn expires_at(&self, ended: SimTime, hold: u64) -> SimTime;
+    /// When a context retained for `hold` after its session ended at `ended` expires (a
+    /// server may count in coarser units).
+    fn expires_at(&self, ended: SimTime, hold: SimDuration) -> SimTime;
 }
 
 /// Something to do with whichever protocol a scenario names: `ProtocolName::dispatch` calls

@@ -3,7 +3,7 @@
 //! client hears the answer half a round trip after the SAP's work ends.
 
 use super::{Observer, Sim};
-use crate::engine::time::after;
+use crate::engine::time::{SimDuration, after};
 use crate::model::client::{State, Step};
 use crate::model::context::Gone;
 use crate::model::cost::Primitive;
@@ -42,16 +42,16 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         }
         let (status, extra) = match step {
             Step::Probe | Step::KeepAlive | Step::Activity | Step::Service | Step::Capability | Step::Rebuild => {
-                (if self.touch(c) { Status::Ok } else { Status::SessionInvalid }, 0)
+                (if self.touch(c) { Status::Ok } else { Status::SessionInvalid }, SimDuration::ZERO)
             }
             Step::Logout => {
                 let s = self.clients[c].sap;
                 if s.live && s.id.get() == sid {
                     self.end_session(c, EndReason::Logout);
                 }
-                (Status::Ok, 0)
+                (Status::Ok, SimDuration::ZERO)
             }
-            Step::VersionDiscovery => (Status::Ok, 0),
+            Step::VersionDiscovery => (Status::Ok, SimDuration::ZERO),
             Step::Login => self.login_arrives(c, sid),
         };
         let finish = self.sap.serve(now, prim, extra);
@@ -98,7 +98,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// A LoginRequest carrying Session-ID `sid` (0: none) arrives: its status, and the extra
     /// SAP work it costs (re-subscribing a recovered context, S19).
-    fn login_arrives(&mut self, c: usize, sid: u64) -> (Status, u64) {
+    fn login_arrives(&mut self, c: usize, sid: u64) -> (Status, SimDuration) {
         // The second LoginRequest of a 4-way login (S18), or a retransmission of a login the
         // SAP already answered with a session (the response was late): the same answer again,
         // never a second session nor a second verdict, even if that session has ended meanwhile
@@ -107,7 +107,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         // login judged afresh.
         if self.clients[c].login_answered() {
             self.touch(c);
-            return (Status::Ok, 0);
+            return (Status::Ok, SimDuration::ZERO);
         }
         let cl = &self.clients[c];
         let verdict = self.sap.judge_login(&LoginRequest {
@@ -121,11 +121,11 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             arrival: self.now,
         });
         match verdict {
-            LoginVerdict::VersionRejected => (Status::VersionUnsupported, 0),
-            LoginVerdict::SyntaxRejected => (Status::SyntaxUnsupported, 0),
+            LoginVerdict::VersionRejected => (Status::VersionUnsupported, SimDuration::ZERO),
+            LoginVerdict::SyntaxRejected => (Status::SyntaxUnsupported, SimDuration::ZERO),
             LoginVerdict::Fresh => {
                 self.establish(c, None);
-                (Status::Ok, 0)
+                (Status::Ok, SimDuration::ZERO)
             }
             LoginVerdict::Recovered { store_idx } => {
                 let extra = self.sap.resubscribe * self.clients[c].shape.rebuild_items() as u64;
@@ -137,11 +137,11 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
                 self.touch(c);
                 self.clients[c].set_login_answered(true);
                 self.recovery_verdict(c, Verdict::Continued);
-                (Status::Ok, 0)
+                (Status::Ok, SimDuration::ZERO)
             }
             LoginVerdict::Failed(why) => {
                 self.recovery_verdict(c, Verdict::Failed(why));
-                (Status::RecoveryFailed, 0)
+                (Status::RecoveryFailed, SimDuration::ZERO)
             }
         }
     }

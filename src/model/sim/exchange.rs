@@ -4,8 +4,8 @@
 //! a 604 and to a refused version (S7) or syntax (S4).
 
 use super::{Observer, Sim};
-use crate::engine::U48;
-use crate::engine::time::{SimTime, after};
+use crate::engine::time::{SimDuration, SimTime, after};
+use crate::engine::{Time48, U48};
 use crate::model::client::{Purpose, State, Step};
 use crate::model::protocol::Protocol;
 use crate::model::sap::Status;
@@ -17,7 +17,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             State::Outage => self.come_back(c, false),
             State::WaitRelogin if self.use_over(c) => self.go_offline(c),
             State::WaitRelogin => {
-                self.clients[c].restore_start = U48::new(self.now);
+                self.clients[c].restore_start = Time48::new(self.now);
                 self.login_or_recover(c);
             }
             State::Online => self.online_due(c),
@@ -60,14 +60,14 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// Send the request of `step` at time `t`; it reaches the SAP half a round trip later.
     pub(super) fn send(&mut self, c: usize, t: SimTime, step: Step) {
-        let rtt = self.draw_us(c, Purpose::Network, |p| &p.network.rtt);
+        let rtt = self.draw(c, Purpose::Network, |p| &p.network.rtt);
         let out = rtt / 2;
         let cl = &mut self.clients[c];
         cl.state = State::Exchange;
         cl.step = step;
         cl.set_returning_leg(false);
-        cl.last_send = U48::new(t);
-        cl.back_delay = (rtt - out).min(u32::MAX as u64) as u32;
+        cl.last_send = Time48::new(t);
+        cl.back_delay = (rtt - out).as_micros().min(u32::MAX as u64) as u32;
         self.schedule_client(c, after(t, out));
     }
 
@@ -75,7 +75,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     pub(super) fn respond(&mut self, c: usize, finish: SimTime, status: Status) {
         let timeout = self.p.client.request_timeout.0;
         let cl = &mut self.clients[c];
-        let back = after(finish, cl.back_delay as u64);
+        let back = after(finish, SimDuration::from_micros(cl.back_delay as u64));
         // A client whose one-way delay alone exceeds its timeout gave up before the request
         // arrived; its retry cannot come before this arrival is handled.
         let (at, status) = if back - cl.last_send.get() > timeout {
@@ -135,7 +135,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
                 let cl = &mut self.clients[c];
                 cl.set_believes_live(false);
                 if matches!(step, Step::KeepAlive | Step::Activity) {
-                    cl.restore_start = U48::new(now);
+                    cl.restore_start = Time48::new(now);
                 }
                 if self.use_over(c) {
                     self.go_offline(c);
@@ -219,7 +219,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     /// S8: log in again (with the old Session-ID) `relogin_delay` after hearing at `heard`
     /// that the SAP disconnected the session, whatever the client was doing when it came.
     pub(super) fn wait_relogin(&mut self, c: usize, heard: SimTime) {
-        let delay = self.draw_us(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
+        let delay = self.draw(c, Purpose::Behaviour, |p| &p.client.relogin_delay);
         let cl = &mut self.clients[c];
         cl.set_believes_live(false);
         cl.state = State::WaitRelogin;
@@ -255,7 +255,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         }
         let d = self.now - cl.restore_start.get();
         let h = if recovered { &mut self.m.restore_recovered } else { &mut self.m.restore_fresh };
-        h.saturating_record(d.max(1));
+        h.saturating_record(d.as_micros().max(1));
     }
 
     /// The session is up on the client's side (a login, a recovery or a continuation): plan
@@ -270,9 +270,9 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         cl.set_had_context(true);
         cl.set_after_502(false);
         cl.set_after_discovery(false);
-        cl.next_break = U48::new(next_break);
-        cl.next_off = U48::new(next_off);
-        cl.next_activity = U48::new(next_activity);
+        cl.next_break = Time48::new(next_break);
+        cl.next_off = Time48::new(next_off);
+        cl.next_activity = Time48::new(next_activity);
         self.schedule_online(c);
     }
 

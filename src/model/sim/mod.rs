@@ -9,8 +9,8 @@ use super::metrics::{Metrics, Sample};
 use super::params::{Params, ReplaceScope};
 use super::protocol::imps::Imps;
 use super::protocol::{Protocol, WithProtocol};
-use super::sap::{Sap, Status, span_us};
-use crate::engine::time::{SimTime, after};
+use super::sap::{Sap, Status, span_duration};
+use crate::engine::time::{MICROS, SimDuration, SimTime, after};
 use crate::engine::{EventQueue, RngKey};
 
 mod arrival;
@@ -99,8 +99,8 @@ pub struct Sim<O: Observer = (), P: Protocol = Imps> {
     proto: P,
     /// The server's inactivity timeout (`Protocol::inactivity_timeout` of the granted TTL) and
     /// the client's keep-alive interval, fixed for the run.
-    timeout: u64,
-    keepalive_every: u64,
+    timeout: SimDuration,
+    keepalive_every: SimDuration,
     p: Params,
     key: RngKey,
     q: EventQueue<Event>,
@@ -115,10 +115,10 @@ pub struct Sim<O: Observer = (), P: Protocol = Imps> {
     version_weights: Vec<f64>,
     syntax_weights: [f64; 3],
     traffic: TrafficCost,
-    retention: Option<u64>,
+    retention: Option<SimDuration>,
     /// The TimeToLive the SAP grants every session (S10): one request, one policy; and whether
     /// it is less than the client asked for.
-    ttl: u64,
+    ttl: SimDuration,
     ttl_reduced: bool,
     live: u64,
     active_bytes: u64,
@@ -181,7 +181,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             user_first.push(n as u32);
         }
         let sap = Sap::new(&p, &versions);
-        let (ttl, ttl_reduced) = sap.grant_ttl(span_us(p.client.requested_ttl));
+        let (ttl, ttl_reduced) = sap.grant_ttl(span_duration(p.client.requested_ttl));
         let timeout = proto.inactivity_timeout(ttl);
         let keepalive_every = proto.keepalive_interval(ttl, p.client.keepalive_ratio);
         Sim {
@@ -190,8 +190,8 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             keepalive_every,
             key,
             q: EventQueue::with_capacity(n * 3 + 16),
-            now: 0,
-            end: p.duration.0,
+            now: SimTime::ZERO,
+            end: SimTime::ZERO + p.duration.0,
             clients,
             user_first,
             sap,
@@ -200,7 +200,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             version_weights,
             syntax_weights,
             traffic: TrafficCost::new(&p.cost.messages),
-            retention: p.retention.micros(),
+            retention: p.retention.duration(),
             ttl,
             ttl_reduced,
             live: 0,
@@ -244,16 +244,17 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     fn start(&mut self) {
         for c in 0..self.clients.len() {
             self.load_profile(c);
-            let t = self.p.startup.sample_us(self.key.uniform(c as u32, Purpose::Startup as u32, 0));
-            self.schedule_client(c, t);
+            let t = self.p.startup.sample(self.key.uniform(c as u32, Purpose::Startup as u32, 0));
+            self.schedule_client(c, SimTime::ZERO + t);
         }
-        self.q.push(0, Event::SAMPLE);
-        if self.p.warmup.0 > 0 {
-            self.push(self.p.warmup.0, Event::WARMUP_END);
+        self.q.push(SimTime::ZERO, Event::SAMPLE);
+        if !self.p.warmup.0.is_zero() {
+            self.push(SimTime::ZERO + self.p.warmup.0, Event::WARMUP_END);
         }
         for (i, t) in self.p.sap.restarts.iter().enumerate() {
-            if t.0 <= self.end {
-                self.q.push(t.0, Event::restart(i as u32));
+            let t = SimTime::ZERO + t.0;
+            if t <= self.end {
+                self.q.push(t, Event::restart(i as u32));
             }
         }
     }
@@ -338,7 +339,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             recovery_attempts,
             recovery_successes,
         });
-        let next = after(self.now, self.p.sample_every.0.max(1));
+        let next = after(self.now, self.p.sample_every.0.max(MICROS));
         self.push(next, Event::SAMPLE);
     }
 

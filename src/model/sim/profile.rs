@@ -4,7 +4,7 @@
 //! slot, Client-ID generation) and is recomputed rather than stored.
 
 use super::{Observer, Sim};
-use crate::engine::time::{NEVER, SimTime, after};
+use crate::engine::time::{NEVER, SimDuration, SimTime, after};
 use crate::model::client::Purpose;
 use crate::model::cost::{ContextShape, Syntax};
 use crate::model::dist::{CountDist, Dist, DurationDist};
@@ -58,9 +58,9 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// A duration from the client's stream of `purpose`.
     #[inline]
-    pub(super) fn draw_us(&mut self, c: usize, purpose: Purpose, which: fn(&Params) -> &DurationDist) -> u64 {
+    pub(super) fn draw(&mut self, c: usize, purpose: Purpose, which: fn(&Params) -> &DurationDist) -> SimDuration {
         let u = self.u(c, purpose);
-        which(&self.p).sample_us(u)
+        which(&self.p).sample(u)
     }
 
     /// Now plus a draw from the client's stream of `purpose`; `NEVER` if the process is off.
@@ -75,7 +75,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             return NEVER;
         }
         let u = self.u(c, purpose);
-        let d = which(&self.p).map_or(0, |d| d.sample_us(u));
+        let d = which(&self.p).map_or(SimDuration::ZERO, |d| d.sample(u));
         after(self.now, d)
     }
 

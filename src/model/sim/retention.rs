@@ -4,7 +4,7 @@
 
 use super::event::{Event, MAX_CLIENTS};
 use super::{Observer, Sim};
-use crate::engine::time::NEVER;
+use crate::engine::time::{NEVER, SimDuration};
 use crate::model::context::{Gone, NONE};
 use crate::model::params::ReplaceScope;
 use crate::model::protocol::Protocol;
@@ -40,7 +40,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
 
     /// Put a context in the store for `hold` (None: until replaced), evicting the oldest while
     /// a cap would be exceeded.
-    pub(super) fn retain(&mut self, c: usize, sid: u64, identity: u32, bytes: u32, hold: Option<u64>) {
+    pub(super) fn retain(&mut self, c: usize, sid: u64, identity: u32, bytes: u32, hold: Option<SimDuration>) {
         if !self.sap.store.fits_at_all(bytes) {
             self.m.c.gone[Gone::Evicted as usize] += 1;
             self.clients[c].fate = Gone::Evicted;

@@ -4,8 +4,8 @@
 
 use super::event::Event;
 use super::{Observer, Sim};
-use crate::engine::U48;
-use crate::engine::time::{NEVER, after};
+use crate::engine::time::{NEVER, SimDuration, after};
+use crate::engine::{Time48, U48};
 use crate::model::client::{Purpose, State};
 use crate::model::context::{Gone, NONE};
 use crate::model::cost::Primitive;
@@ -65,7 +65,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let s = &mut self.clients[c].sap;
         s.live = true;
         s.id = U48::new(sid);
-        s.deadline = U48::new(after(now, ttl));
+        s.deadline = Time48::new(after(now, ttl));
         s.epoch = s.epoch.wrapping_add(1);
         s.identity = identity;
         let (epoch, deadline) = (s.epoch, s.deadline.get());
@@ -82,7 +82,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         // it has passed (see `on_auto_logout`): most sessions end well before it, and a day
         // of pending timers for ended sessions would be most of the event set.
         let at = self.draw_after(c, Purpose::SapDisconnect, |p| p.sap.disconnect_every.0.as_ref());
-        self.clients[c].sap.disconnect_at = U48::new(at);
+        self.clients[c].sap.disconnect_at = Time48::new(at);
         if at <= deadline {
             self.push(at, Event::disconnect(c as u32, epoch));
         }
@@ -100,7 +100,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         self.active_bytes -= bytes as u64;
         self.m.c.ended[reason as usize] += 1;
         // Err: the context is gone, and why; Ok: kept for that long (None: until replaced).
-        let kept: Result<Option<u64>, Gone> = match reason {
+        let kept: Result<Option<SimDuration>, Gone> = match reason {
             // The same client logging in afresh replaces its context (S16); a new Client-ID is
             // another client, so the old one's context is retained, orphaned (S17).
             EndReason::Relogin if identity == self.clients[c].identity => Err(Gone::Replaced),
@@ -111,7 +111,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             EndReason::SapDisconnect if self.p.sap.reestablish_after_disconnect => {
                 Ok(self.retention.map(|r| r.max(self.p.sap.reestablish_within.0)))
             }
-            _ if self.retention == Some(0) => Err(Gone::NotStored),
+            _ if self.retention == Some(SimDuration::ZERO) => Err(Gone::NotStored),
             _ => Ok(self.retention),
         };
         match kept {
@@ -131,7 +131,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let (sid, identity) = (self.clients[c].session_id.get(), self.clients[c].identity);
         let s = &mut self.clients[c].sap;
         if s.live && s.id.get() == sid && s.identity == identity && now < s.deadline.get() {
-            s.deadline = U48::new(after(now, self.timeout));
+            s.deadline = Time48::new(after(now, self.timeout));
             true
         } else {
             false
@@ -182,7 +182,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         cl.set_believes_live(false);
         match cl.state {
             State::Online => {
-                let way = self.draw_us(c, Purpose::Network, |p| &p.network.rtt) / 2;
+                let way = self.draw(c, Purpose::Network, |p| &p.network.rtt) / 2;
                 self.wait_relogin(c, after(self.now, way));
             }
             State::Exchange | State::Outage => cl.set_relogin_asked(true),

@@ -3,8 +3,8 @@
 //! logging out (S6), coming back under a new Client-ID or abandoning the client (S17).
 
 use super::{Observer, Sim};
-use crate::engine::U48;
 use crate::engine::time::after;
+use crate::engine::{Time48, U48};
 use crate::model::client::{Purpose, State, Step};
 use crate::model::dist::DurationDist;
 use crate::model::params::Params;
@@ -17,7 +17,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         if from_offline {
             // The user starts a period of use: only the user ends it (`online_due`).
             let end = self.draw_after(c, Purpose::Behaviour, |p| Some(&p.client.session_length));
-            self.clients[c].use_end = U48::new(end);
+            self.clients[c].use_end = Time48::new(end);
         } else if self.heard_disconnect(c) {
             return;
         } else if self.use_over(c) {
@@ -38,7 +38,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             }
         }
         let cl = &mut self.clients[c];
-        cl.restore_start = U48::new(now);
+        cl.restore_start = Time48::new(now);
         let may_be_live = cl.session_id.get() != 0 && cl.believes_live() && now < after(cl.last_send.get(), self.ttl);
         if may_be_live && self.proto.probes_after_outage() {
             // S1, S2: the session may have survived; a KeepAlive tells.
@@ -68,7 +68,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             self.outage(c, |p| Some(&p.transport_break.duration));
         } else if now >= cl.next_activity.get() {
             let next = self.draw_after(c, Purpose::Behaviour, |p| p.client.activity.0.as_ref());
-            self.clients[c].next_activity = U48::new(next);
+            self.clients[c].next_activity = Time48::new(next);
             self.send(c, now, Step::Activity);
         } else {
             self.send(c, now, Step::KeepAlive); // S10: in time, before the TTL runs out
