@@ -53,8 +53,10 @@ enum Command {
         /// Shard folders.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
+        /// The merged folder.
         #[arg(long)]
         out: PathBuf,
+        /// Replace an existing --out folder (only one impsim wrote).
         #[arg(long)]
         force: bool,
     },

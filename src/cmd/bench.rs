@@ -34,9 +34,12 @@ pub struct BenchArgs {
 
 #[derive(clap::Args)]
 pub struct BenchOneArgs {
+    /// The workload scenario.
     pub workload: PathBuf,
+    /// Population size.
     #[arg(long)]
     pub clients: u32,
+    /// Override the workload's simulated duration.
     #[arg(long)]
     pub duration: Option<String>,
     /// Scale sap.workers by clients / the workload's clients (at least 1).

@@ -5,6 +5,17 @@ pub mod bench;
 pub mod run;
 pub mod tune;
 
+/// The options of every command that runs a scenario: the seed and field overrides.
+#[derive(clap::Args)]
+pub struct ScenarioOptions {
+    /// Master seed (overrides the file's `seed`; 0 to 2^63-1, as in a file).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
 /// How a command that did not fail ended (main.rs gives each its exit code).
 pub enum Done {
     /// Everything asked was done.

@@ -1,7 +1,7 @@
 //! `impsim run`: a scenario (one run, its folder, an optional trace) or an experiment (a sweep
 //! with replications, shards, resume), with progress on stderr and Ctrl-C handling.
 
-use super::{Done, Outcome, usage};
+use super::{Done, Outcome, ScenarioOptions, usage};
 use crate::STOP;
 use impsim::experiment::{self, Progress, Shard};
 use impsim::folder::{RunOutput, SweepEnd, SweepOptions, experiment_to_folder};
@@ -15,16 +15,12 @@ use std::sync::atomic::Ordering;
 pub struct RunArgs {
     /// A scenario file or an experiment file (TOML).
     pub file: PathBuf,
-    /// Master seed (overrides the file's `seed`; 0 to 2^63-1, as in a file).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub scenario: ScenarioOptions,
     /// Output folder (default: a fresh results/runs/<name>-seed<N>, or results/runs/<experiment name>,
     /// with -2, -3, ... added when taken). An existing folder is replaced only with --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
     /// Scenario only: also write every transaction to this CSV file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -56,7 +52,18 @@ pub fn run(a: RunArgs) -> Outcome {
 }
 
 fn run_experiment(a: RunArgs, text: &str) -> Outcome {
-    let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
+    let RunArgs {
+        file,
+        scenario: ScenarioOptions { seed, set },
+        out,
+        trace,
+        force,
+        threads,
+        shard,
+        resume,
+        force_memory,
+        force_events,
+    } = a;
     if trace.is_some() {
         return usage(format!("{}: --trace applies to a single scenario run, not to an experiment", file.display()));
     }
@@ -126,7 +133,18 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
 }
 
 fn run_scenario(a: RunArgs, text: &str) -> Outcome {
-    let RunArgs { file, seed, out, set, trace, force, threads, shard, resume, force_memory, force_events } = a;
+    let RunArgs {
+        file,
+        scenario: ScenarioOptions { seed, set },
+        out,
+        trace,
+        force,
+        threads,
+        shard,
+        resume,
+        force_memory,
+        force_events,
+    } = a;
     if threads.is_some() || shard.is_some() || resume {
         return usage(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
     }

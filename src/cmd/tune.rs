@@ -1,6 +1,6 @@
 //! `impsim tune`: the smallest knob value that meets a target within budgets.
 
-use super::{Done, Outcome, usage};
+use super::{Done, Outcome, ScenarioOptions, usage};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -22,10 +22,9 @@ pub struct TuneArgs {
     /// Runs per candidate value.
     #[arg(long, default_value_t = 5)]
     pub replications: u32,
-    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub scenario_options: ScenarioOptions,
+    /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Independent seeds per candidate instead of common random numbers (replication r of
@@ -35,7 +34,17 @@ pub struct TuneArgs {
 }
 
 pub fn tune(a: TuneArgs) -> Outcome {
-    let TuneArgs { scenario, knob, values, target, budget, replications, seed, set, threads, independent } = a;
+    let TuneArgs {
+        scenario,
+        knob,
+        values,
+        target,
+        budget,
+        replications,
+        scenario_options: ScenarioOptions { seed, set },
+        threads,
+        independent,
+    } = a;
     let crn = !independent;
     use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, check_ascending, describe};
     let mut base = impsim::scenario::read_table(&scenario)?;
