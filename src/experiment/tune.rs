@@ -6,6 +6,9 @@
 //! every bound holds. Each candidate rests on `replications` runs (with common random numbers by
 //! default), and a bound counts as met only if its 95% confidence interval lies on the right
 //! side of it (with one run: the mean, and the answer says so).
+//!
+//! Why one file of this length: the conditions, the search, its refinement and the answer's
+//! text are one algorithm read together; the last part of the file is its unit tests.
 
 use super::run_seed;
 use crate::engine::time::SimDuration;
