@@ -178,21 +178,7 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
             dir.display()
         ));
     }
-    // Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep
-    // (a single run cannot be resumed); a second signal aborts, leaving nothing.
-    let staging = impsim::output::staging_path(&dir);
-    let trace_partial = trace.as_deref().map(impsim::output::partial_name);
-    let _ = ctrlc::set_handler(move || {
-        if STOP.swap(true, Ordering::SeqCst) {
-            let _ = std::fs::remove_dir_all(&staging);
-            if let Some(p) = &trace_partial {
-                let _ = std::fs::remove_file(p);
-            }
-            say_err!("\naborted: no result written");
-            std::process::exit(130);
-        }
-        say_err!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
-    });
+    on_signal_finish_the_run(&dir, trace.as_deref());
     let started = std::time::Instant::now();
     let terminal = std::io::stderr().is_terminal();
     let show = progress(params.duration.0.as_micros() as f64 / 3.6e9, started, terminal);
@@ -214,6 +200,24 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep (a single
+/// run cannot be resumed); a second signal aborts, leaving nothing.
+fn on_signal_finish_the_run(dir: &Path, trace: Option<&Path>) {
+    let staging = impsim::output::staging_path(dir);
+    let trace_partial = trace.map(impsim::output::partial_name);
+    let _ = ctrlc::set_handler(move || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            let _ = std::fs::remove_dir_all(&staging);
+            if let Some(p) = &trace_partial {
+                let _ = std::fs::remove_file(p);
+            }
+            say_err!("\naborted: no result written");
+            std::process::exit(130);
+        }
+        say_err!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
+    });
 }
 
 /// Whether the trace file would land inside the output folder (which is written whole).
