@@ -376,6 +376,13 @@ mod tests {
     }
 
     #[test]
+    fn the_units_are_what_they_say_in_microseconds() {
+        let us = [MICROS, MILLIS, SECOND, MINUTE, HOUR, DAY, MAX_DURATION].map(SimDuration::as_micros);
+        assert_eq!(us, [1, 1_000, 1_000_000, 60_000_000, 3_600_000_000, 86_400_000_000, 3_153_600_000_000_000]);
+        assert_eq!((NEVER.as_micros(), FOREVER.as_micros()), (u64::MAX, u64::MAX));
+    }
+
+    #[test]
     fn instants_and_durations_do_their_arithmetic_as_microseconds() {
         let t = SimTime::from_micros(5_000_000);
         assert_eq!(t + 2 * SECOND, SimTime::from_micros(7_000_000));
