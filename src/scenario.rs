@@ -202,6 +202,10 @@ fn shares<'a>(it: impl Iterator<Item = (&'a String, &'a f64)> + Clone, field: &s
 
 /// Rules serde cannot express.
 pub(crate) fn validate(p: &Params) -> Result<(), Invalid> {
+    check(!p.mqtt.clock.0.is_zero(), "mqtt.clock", || "must be longer than 0s".into())?;
+    check(p.mqtt.keepalive_check >= 1, "mqtt.keepalive_check", || {
+        "must be at least 1 (second of the broker's clock)".into()
+    })?;
     let max = crate::model::sim::MAX_CLIENTS;
     check(p.clients >= 1 && p.clients <= max, "clients", || {
         format!("must be between 1 and {max} (got {})", p.clients)

@@ -133,7 +133,7 @@ fn a_scenario_that_names_imps_runs_exactly_as_one_that_names_none() {
     use impsim::model::protocol::ProtocolName;
     let named = quiet(&["protocol=\"imps\"", "transport_break.every=30m"]);
     assert_eq!(named.protocol, ProtocolName::Imps);
-    assert_eq!(ProtocolName::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(), ["imps"]);
+    assert_eq!(ProtocolName::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(), ["imps", "mqtt5"]);
     let (a, ta) = run(named);
     let (b, tb) = run(quiet(&["transport_break.every=30m"]));
     assert_eq!(format!("{:?}", a.summary), format!("{:?}", b.summary), "NaN prints as itself");

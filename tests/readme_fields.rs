@@ -61,8 +61,11 @@ fn the_readme_field_table_names_every_field_and_its_plain_defaults() {
     let rows = rows(&readme);
     let documented: BTreeSet<String> = rows.iter().flat_map(|(n, _)| n.clone()).collect();
     let mut names: BTreeSet<String> = fields.iter().map(|(n, _)| n.clone()).collect();
-    // Left out of written scenarios while it has its default (see ProtocolName::is_default).
+    // Left out of written scenarios while they have their defaults (ProtocolName::is_default,
+    // MqttParams::is_default): named here, with the broker rules' defaults.
     names.insert("protocol".into());
+    leaves("mqtt", &serde_json::to_value(impsim::model::params::MqttParams::default()).unwrap(), &mut fields);
+    names.extend(fields.iter().map(|(n, _)| n.clone()));
     let missing: Vec<_> = names.difference(&documented).collect();
     let unknown: Vec<_> = documented.difference(&names).collect();
     assert!(missing.is_empty(), "fields missing from README's table: {missing:?}");

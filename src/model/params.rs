@@ -158,6 +158,10 @@ pub struct Params {
     pub store: StoreParams,
     /// Modeled bytes: server memory of a context (S14) and traffic per primitive and syntax.
     pub cost: CostParams,
+    /// The rules of an MQTT 5 broker, for `protocol = "mqtt5"` (left out of written scenarios
+    /// while they are the defaults).
+    #[serde(skip_serializing_if = "MqttParams::is_default")]
+    pub mqtt: MqttParams,
 }
 
 impl Default for Params {
@@ -187,7 +191,32 @@ impl Default for Params {
             sap: SapParams::default(),
             store: StoreParams::default(),
             cost: CostParams::default(),
+            mqtt: MqttParams::default(),
         }
+    }
+}
+
+/// The rules of an MQTT 5 broker (`protocol = "mqtt5"`); the defaults are Mosquitto 2.0's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttParams {
+    /// One second of the broker's clock, in simulated time: its timers count whole seconds of
+    /// it. A simulation of a live run compressed K times (`impsim live --scale K`) uses K s.
+    pub(crate) clock: Dur,
+    /// The broker looks for silent clients once every this many of its seconds (Mosquitto 2.0:
+    /// 6), so a keep-alive timeout is noticed up to that much late.
+    pub(crate) keepalive_check: u32,
+}
+
+impl Default for MqttParams {
+    fn default() -> Self {
+        MqttParams { clock: Dur(SECOND), keepalive_check: 6 }
+    }
+}
+
+impl MqttParams {
+    pub(crate) fn is_default(&self) -> bool {
+        *self == MqttParams::default()
     }
 }
 

@@ -10,11 +10,21 @@
 //! (`protocol = "..."`). A program using the library can also run a protocol of its own without
 //! registering it: `Sim::with_protocol(params, observer, MyProtocol)`.
 
-use crate::engine::time::{SimDuration, SimTime};
+use super::params::{MessageBytes, Params};
+use crate::engine::time::{SimDuration, SimTime, after};
 use serde::{Deserialize, Serialize};
 
 /// The rules of one session protocol, as the simulated client and server apply them.
 pub trait Protocol: Clone {
+    /// The protocol as scenario `p` configures it (e.g. a broker's clock); by default, its
+    /// `Default`.
+    fn configured(_p: &Params) -> Self
+    where
+        Self: Sized + Default,
+    {
+        Self::default()
+    }
+
     /// How long the server waits, hearing nothing, before it ends a session whose granted
     /// keep-alive period (IMPS: the TimeToLive, S10) is `granted`. `FOREVER` for a session
     /// that never times out.
@@ -35,6 +45,20 @@ pub trait Protocol: Clone {
     /// When a context retained for `hold` after its session ended at `ended` expires (a
     /// server may count in coarser units).
     fn expires_at(&self, ended: SimTime, hold: SimDuration) -> SimTime;
+
+    /// When the server ends a session it last heard from at `last_heard`, if nothing more
+    /// arrives (`timeout` is `inactivity_timeout` of the granted period). By default exactly
+    /// `timeout` later; a server that checks its timers coarsely ends it later.
+    #[inline]
+    fn session_deadline(&self, last_heard: SimTime, timeout: SimDuration) -> SimTime {
+        after(last_heard, timeout)
+    }
+
+    /// The bytes each exchange costs on the wire, given the scenario's `[cost.messages]`
+    /// table; by default that table.
+    fn message_bytes(&self, scenario: &MessageBytes) -> MessageBytes {
+        scenario.clone()
+    }
 }
 
 /// Something to do with whichever protocol a scenario names: `ProtocolName::dispatch` calls
@@ -42,6 +66,8 @@ pub trait Protocol: Clone {
 /// dispatch) and this module needs to know nothing of the caller.
 pub(crate) trait WithProtocol {
     type Output;
+    /// The scenario that configures the protocol.
+    fn params(&self) -> &Params;
     fn with<P: Protocol>(self, protocol: P) -> Self::Output;
 }
 
@@ -70,7 +96,10 @@ macro_rules! protocols {
             /// Run `w` with this protocol's type.
             pub(crate) fn dispatch<W: WithProtocol>(self, w: W) -> W::Output {
                 match self {
-                    $(ProtocolName::$ty => w.with($file::$ty::default()),)*
+                    $(ProtocolName::$ty => {
+                        let protocol = <$file::$ty as Protocol>::configured(w.params());
+                        w.with(protocol)
+                    })*
                 }
             }
         }
@@ -79,6 +108,7 @@ macro_rules! protocols {
 
 protocols! {
     imps::Imps => "imps",
+    mqtt5::Mqtt5 => "mqtt5",
 }
 
 impl ProtocolName {

@@ -129,12 +129,14 @@ pub fn simulate<O: Observer>(p: Params, observer: O) -> (Outcome, O) {
     struct Run<O>(Params, O);
     impl<O: Observer> WithProtocol for Run<O> {
         type Output = (Outcome, O);
+        fn params(&self) -> &Params {
+            &self.0
+        }
         fn with<P: Protocol>(self, protocol: P) -> Self::Output {
             Sim::with_protocol(self.0, self.1, protocol).run()
         }
     }
-    let protocol = p.protocol;
-    protocol.dispatch(Run(p, observer))
+    p.protocol.dispatch(Run(p, observer))
 }
 
 impl Sim<()> {
@@ -184,6 +186,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let (ttl, ttl_reduced) = sap.grant_ttl(span_duration(p.client.requested_ttl));
         let timeout = proto.inactivity_timeout(ttl);
         let keepalive_every = proto.keepalive_interval(ttl, p.client.keepalive_ratio);
+        let traffic = TrafficCost::new(&proto.message_bytes(&p.cost.messages));
         Sim {
             proto,
             timeout,
@@ -199,7 +202,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             obs,
             version_weights,
             syntax_weights,
-            traffic: TrafficCost::new(&p.cost.messages),
+            traffic,
             retention: p.retention.duration(),
             ttl,
             ttl_reduced,

@@ -65,7 +65,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let s = &mut self.clients[c].sap;
         s.live = true;
         s.id = U48::new(sid);
-        s.deadline = Time48::new(after(now, ttl));
+        s.deadline = Time48::new(self.proto.session_deadline(now, ttl));
         s.epoch = s.epoch.wrapping_add(1);
         s.identity = identity;
         let (epoch, deadline) = (s.epoch, s.deadline.get());
@@ -131,7 +131,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         let (sid, identity) = (self.clients[c].session_id.get(), self.clients[c].identity);
         let s = &mut self.clients[c].sap;
         if s.live && s.id.get() == sid && s.identity == identity && now < s.deadline.get() {
-            s.deadline = Time48::new(after(now, self.timeout));
+            s.deadline = Time48::new(self.proto.session_deadline(now, self.timeout));
             true
         } else {
             false
