@@ -8,6 +8,7 @@ use impsim::engine::time::{HOUR, SECOND, SimDuration, SimTime};
 use impsim::model::cost::Primitive as P;
 use impsim::model::protocol::Protocol;
 use impsim::model::protocol::mqtt5::{Mqtt5, wire};
+use impsim::model::sap::Status;
 
 /// The quiet single client under MQTT 5: Keep Alive 10 min sent when due (ratio 1), one
 /// device, subscriptions as the quiet scenario's context (4 + 1 + 2).
@@ -67,6 +68,22 @@ fn a_client_back_from_a_break_reconnects_instead_of_probing() {
     assert_eq!((c.continuations, count(&r, "recovery_attempts"), count(&r, "logins_fresh")), (1, 0, 1), "taken over");
     let next = trace.iter().find(|t| t.time > first_after.time).unwrap();
     assert_eq!((next.primitive, next.time - first_after.time), (P::KeepAlive, 10 * 60 * SECOND));
+}
+
+/// A return after the session expired: one CONNECT, answered Session Present = 0 with a fresh
+/// session already set up, and the subscriptions at once; no second CONNECT (IMPS needs a
+/// 502 and a second login, S20).
+#[test]
+fn session_present_0_comes_with_a_fresh_session() {
+    let (r, trace) = run(mqtt(&["retention=5m", "client.session_length=1h", "client.offline=2h", "duration=3h30m"]));
+    let back = trace.iter().position(|t| t.time > SimTime::ZERO + 3 * HOUR).unwrap();
+    let after: Vec<(P, Status)> = trace[back..back + 9].iter().map(|t| (t.primitive, t.status)).collect();
+    assert_eq!(after[0], (P::Login, Status::RecoveryFailed), "Session Present = 0");
+    assert!(after[1..8].iter().all(|(p, s)| *p != P::Login && *s == Status::Ok), "{after:?}");
+    assert_eq!(after[8].0, P::KeepAlive);
+    let c = &r.outcome.metrics.c;
+    assert_eq!((count(&r, "logins_fresh"), c.logins_after_502, count(&r, "fail_expired")), (2, 1, 1));
+    assert_eq!(count(&r, "tx_login"), 2);
 }
 
 /// A fresh session subscribes right after CONNACK: no service or capability negotiation, and

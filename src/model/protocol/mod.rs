@@ -46,6 +46,14 @@ pub trait Protocol: Clone {
     /// server may count in coarser units).
     fn expires_at(&self, ended: SimTime, hold: SimDuration) -> SimTime;
 
+    /// Whether a failed recovery already sets up a fresh session (MQTT 5: CONNACK with Session
+    /// Present = 0), so the client goes on to rebuild its context; without (IMPS S20), the
+    /// client gets a 502 and logs in again.
+    #[inline]
+    fn fresh_session_on_failed_recovery(&self) -> bool {
+        false
+    }
+
     /// When the server ends a session it last heard from at `last_heard`, if nothing more
     /// arrives (`timeout` is `inactivity_timeout` of the granted period). By default exactly
     /// `timeout` later; a server that checks its timers coarsely ends it later.

@@ -82,6 +82,13 @@ impl Protocol for Mqtt5 {
         false
     }
 
+    /// CONNECT with Clean Start = 0 for a session the broker no longer has: CONNACK with
+    /// Session Present = 0 and a fresh session, in the same exchange.
+    #[inline]
+    fn fresh_session_on_failed_recovery(&self) -> bool {
+        true
+    }
+
     /// The broker stores "now in whole seconds + R" at the disconnect and removes the session
     /// once that is earlier than now: at the start of second floor(ended) + R + 1.
     #[inline]
@@ -233,6 +240,7 @@ mod tests {
     fn reconnecting_replaces_probing_and_negotiation() {
         let m = Mqtt5::default();
         assert!(!m.probes_after_outage() && !m.negotiates_after_login());
+        assert!(m.fresh_session_on_failed_recovery());
         assert_eq!(m.keepalive_interval(10 * SECOND, 1.0), 10 * SECOND);
         assert_eq!(m.keepalive_interval(10 * SECOND, 0.5), 5 * SECOND);
         assert_eq!(m.keepalive_interval(FOREVER, 1.0), FOREVER);

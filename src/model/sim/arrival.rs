@@ -141,6 +141,11 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
             }
             LoginVerdict::Failed(why) => {
                 self.recovery_verdict(c, Verdict::Failed(why));
+                if self.proto.fresh_session_on_failed_recovery() {
+                    // The answer that says "not recovered" also sets up a fresh session.
+                    self.clients[c].set_after_502(true);
+                    self.establish(c, None);
+                }
                 (Status::RecoveryFailed, SimDuration::ZERO)
             }
         }

@@ -110,6 +110,11 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         self.clients[c].retries = 0;
         match status {
             Status::Ok => self.on_ok(c, step),
+            Status::RecoveryFailed if self.proto.fresh_session_on_failed_recovery() => {
+                // Not recovered, but a fresh session is up: rebuild the context into it.
+                self.clients[c].rebuild_done = 0;
+                self.rebuild_or_online(c);
+            }
             Status::RecoveryFailed => {
                 // S20: not logged in; log in again without the Session-ID, unless the user is done.
                 if self.use_over(c) {
