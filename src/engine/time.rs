@@ -398,6 +398,7 @@ mod tests {
         assert_eq!((1500 * MILLIS).as_secs_f64(), 1.5);
         assert_eq!(t.as_hours_f64(), 5.0 / 3600.0);
         assert_eq!(HOUR.saturating_sub(DAY), SimDuration::ZERO);
+        assert_eq!(DAY.saturating_sub(HOUR), 23 * HOUR);
         assert_eq!(HOUR.saturating_mul(u64::MAX), SimDuration::from_micros(u64::MAX));
         assert_eq!(SECOND.saturating_mul(4), 4 * SECOND);
         assert_eq!([SECOND, MINUTE].into_iter().sum::<SimDuration>(), 61 * SECOND);
