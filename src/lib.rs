@@ -80,6 +80,7 @@ pub mod experiment;
 pub mod folder;
 pub mod guard;
 pub mod input;
+pub mod live;
 pub mod model;
 pub mod output;
 pub mod run;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Low to high. Same level: independent of each other.
-const LEVELS: [(&str, u32); 14] = [
+const LEVELS: [(&str, u32); 15] = [
     ("engine", 0),
     ("error", 0),
     ("stats", 1),
@@ -17,6 +17,7 @@ const LEVELS: [(&str, u32); 14] = [
     ("experiment", 5),
     ("bench", 5),
     ("folder", 6),
+    ("live", 6),
     ("main", 7),
     ("cmd", 7),
 ];
