@@ -3,3 +3,4 @@
 //! At the edge: it opens sockets and reads the clock; the model knows nothing of it.
 
 pub mod codec;
+pub mod scale;
