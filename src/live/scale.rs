@@ -48,7 +48,7 @@ impl Scale {
     /// `d` divided by K in whole seconds, if it is whole.
     fn whole_seconds(self, d: SimDuration) -> Option<u64> {
         let per = self.broker_second().as_micros();
-        (d.as_micros() % per == 0).then_some(d.as_micros() / per)
+        d.as_micros().is_multiple_of(per).then_some(d.as_micros() / per)
     }
 
     /// The Session Expiry Interval for the scenario's retention: 0 (nothing kept), its real
