@@ -2,6 +2,7 @@
 //! contexts and the store that retains them, costs, distributions, and what a run measures.
 //! Nothing here reads a file or knows of a command line.
 
+pub mod behaviour;
 pub mod client;
 pub mod context;
 pub mod cost;

@@ -28,7 +28,7 @@ use profile::{P_USERS, pick, version_key};
 /// One transaction as the SAP sees it: the load-generator view (`--trace`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transaction {
-    /// When the request reached the SAP (a Disconnect: when the SAP sent it), in microseconds.
+    /// When the request reached the SAP (a Disconnect: when the SAP sent it).
     pub time: SimTime,
     /// The client's slot, 0..clients.
     pub client: u32,

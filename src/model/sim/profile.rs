@@ -5,26 +5,12 @@
 
 use super::{Observer, Sim};
 use crate::engine::time::{NEVER, SimDuration, SimTime, after};
+use crate::model::behaviour::{self, ProfilePart};
 use crate::model::client::Purpose;
 use crate::model::cost::{ContextShape, Syntax};
-use crate::model::dist::{CountDist, Dist, DurationDist};
+use crate::model::dist::{CountDist, DurationDist};
 use crate::model::params::Params;
 use crate::model::protocol::Protocol;
-
-/// The parts of a client's profile, each drawn from its own position of the profile stream
-/// (below 16: `profile_u` gives each Client-ID generation 16 positions). A new part takes the
-/// next free number; renumbering one changes every result.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum ProfilePart {
-    Version = 0,
-    Syntax = 1,
-    FourWay = 2,
-    Services = 3,
-    Capabilities = 4,
-    Presence = 5,
-    Notifications = 6,
-    Groups = 7,
-}
 
 /// Stream purposes not tied to a client's counters.
 pub(super) const P_USERS: u32 = 18;
@@ -111,21 +97,16 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
         shape.memory(&self.p.cost.context)
     }
 
-    /// Count `k` of the profile of (slot, identity); a fixed count needs no draw (the draw
-    /// is addressed by k, so skipping it shifts nothing).
+    /// Count `part` of the profile of (slot, identity) (see `behaviour::count`).
     #[inline]
     pub(super) fn count(&self, c: usize, identity: u32, part: ProfilePart, d: &CountDist) -> u16 {
-        match d.0 {
-            Dist::Fixed(_) => d.sample_count(0.5) as u16,
-            _ => d.sample_count(self.profile_u(c, identity, part as u64)) as u16,
-        }
+        behaviour::count(&self.key, c as u32, identity, part, d)
     }
 
-    /// Uniform `k` of the profile of (slot, Client-ID generation): its own stream position,
-    /// so the profile never depends on what else the client drew.
+    /// Uniform `k` of the profile of (slot, Client-ID generation) (see `behaviour::profile_u`).
     #[inline]
     pub(super) fn profile_u(&self, c: usize, identity: u32, k: u64) -> f64 {
-        self.key.uniform(c as u32, Purpose::Profile as u32, identity as u64 * 16 + k)
+        behaviour::profile_u(&self.key, c as u32, identity, k)
     }
 
     /// S12: at least one service is always negotiated.
@@ -134,14 +115,7 @@ impl<O: Observer, P: Protocol> Sim<O, P> {
     }
 
     pub(super) fn shape(&self, c: usize, identity: u32) -> ContextShape {
-        let cx = &self.p.context;
-        ContextShape {
-            services: self.services(c, identity),
-            capabilities: self.count(c, identity, ProfilePart::Capabilities, &cx.capabilities),
-            presence: self.count(c, identity, ProfilePart::Presence, &cx.presence_subscriptions),
-            notifications: self.count(c, identity, ProfilePart::Notifications, &cx.notification_subscriptions),
-            groups: self.count(c, identity, ProfilePart::Groups, &cx.joined_groups),
-        }
+        behaviour::shape(&self.p, &self.key, c as u32, identity)
     }
 
     /// Take on the profile of the client's current identity.
