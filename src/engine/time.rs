@@ -339,6 +339,7 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(90 * MINUTE));
         assert_eq!(parse_duration("1.5h"), Ok(90 * MINUTE));
         assert_eq!(parse_duration("250ms"), Ok(250 * MILLIS));
+        assert_eq!(parse_duration("2w"), Ok(14 * DAY));
         assert_eq!(parse_duration("0s"), Ok(SimDuration::ZERO));
         for us in [SimDuration::ZERO, 7 * MICROS, 250 * MILLIS, 30 * SECOND, 2 * HOUR, 3 * DAY] {
             assert_eq!(parse_duration(&format_duration(us)), Ok(us));
