@@ -163,3 +163,36 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+/// Raise this process's open-file limit to at least `need` (up to the hard limit): a live run
+/// holds a socket per virtual client. Returns the limit now in force.
+#[cfg(target_os = "linux")]
+pub fn raise_open_files(need: u64) -> Result<u64, String> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read or write the struct we pass and nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return Err("cannot read the open-file limit".into());
+    }
+    if r.rlim_cur >= need {
+        return Ok(r.rlim_cur);
+    }
+    if r.rlim_max < need {
+        return Err(format!(
+            "needs {need} open files (a socket per client, and some) but the hard limit is {}; raise it \
+             (ulimit -Hn, or LimitNOFILE) or run fewer clients",
+            r.rlim_max
+        ));
+    }
+    let want = libc::rlimit { rlim_cur: need, rlim_max: r.rlim_max };
+    // SAFETY: as above.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0 {
+        return Err(format!("cannot raise the open-file limit from {} to {need}", r.rlim_cur));
+    }
+    Ok(need)
+}
+
+/// See the Linux version; elsewhere the limit is left as it is.
+#[cfg(not(target_os = "linux"))]
+pub fn raise_open_files(need: u64) -> Result<u64, String> {
+    Ok(need)
+}

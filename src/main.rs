@@ -1,6 +1,6 @@
 //! The `impsim` command line: parse arguments, call the library, map what happened to an exit
 //! code. The codes, here and only here: 0 done; 2 bad input, a wrong option, an output that
-//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target;
+//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree;
 //! 130 interrupted (what finished was written, marked partial); 1 anything else (the machine).
 
 use clap::{Parser, Subcommand};
@@ -45,6 +45,9 @@ enum Command {
     /// Measure the simulator: events/s, wall time, peak memory and bytes per client, per
     /// population size, each run in a fresh process; writes results/bench/bench.csv.
     Bench(cmd::bench::BenchArgs),
+    /// Drive a real MQTT 5 broker with the scenario's virtual clients in compressed real time,
+    /// beside a simulation of the same; writes both and whether they agree.
+    Live(cmd::live::LiveArgs),
     /// One measured run in memory, printed as JSON (used by `bench` and by the CI instruction count).
     #[command(hide = true)]
     BenchOne(cmd::bench::BenchOneArgs),
@@ -67,6 +70,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
     match outcome {
         Ok(cmd::Done::Success) => ExitCode::SUCCESS,
         Ok(cmd::Done::NothingMeets) => ExitCode::from(3),
+        Ok(cmd::Done::Disagrees) => ExitCode::from(4),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
             say_err!("error: {e}");
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Tune(a) => cmd::tune::tune(a),
         Command::Bench(a) => cmd::bench::bench(a),
+        Command::Live(a) => cmd::live::live(a),
         Command::BenchOne(a) => cmd::bench::bench_one(a),
         Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).map(|dir| {
             say!("merged {} shards into {}", shards.len(), dir.display());

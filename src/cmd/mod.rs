@@ -2,6 +2,7 @@
 //! return to an exit code.
 
 pub mod bench;
+pub mod live;
 pub mod run;
 pub mod tune;
 
@@ -24,6 +25,8 @@ pub enum Done {
     Interrupted,
     /// `tune` found no candidate that meets the target within the budgets.
     NothingMeets,
+    /// `live` ran, and the model and the broker disagree on a checked figure.
+    Disagrees,
 }
 
 /// What a command returns.

@@ -1,0 +1,210 @@
+//! A live run against its simulation: the figures side by side, the strict per-attempt check
+//! (each Session Present against the broker's rule applied to the times the driver saw), and
+//! the statistical ones (Session Present rate, retained sessions over time).
+
+use super::driver::{Attempt, Measured};
+use super::scale::Scale;
+use crate::run::Report;
+
+/// Attempts closer than this (seconds) to a boundary of the broker's rule are not judged.
+pub const GUARD_BAND: f64 = 0.25;
+/// The strict check passes at this agreement or better.
+pub const STRICT_AGREEMENT: f64 = 0.995;
+/// The time-weighted mean of retained sessions agrees within this share.
+pub const RETAINED_TOLERANCE: f64 = 0.05;
+
+/// One figure, live and simulated.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The figure's name (a column of the simulation's summary where there is one).
+    pub metric: &'static str,
+    /// As measured against the broker.
+    pub live: f64,
+    /// As the simulation of the same scenario, seed and broker rules gives it.
+    pub simulated: f64,
+    /// Whether they agree by the figure's own test (`None`: not compared).
+    pub agrees: Option<bool>,
+}
+
+/// Time-weighted mean of a step function given as (time, value) samples, over [from, to].
+pub fn step_mean(samples: &[(f64, f64)], from: f64, to: f64) -> f64 {
+    let pts: Vec<(f64, f64)> = samples.iter().copied().filter(|(_, v)| v.is_finite()).collect();
+    if pts.is_empty() || to <= from {
+        return f64::NAN;
+    }
+    let mut area = 0.0;
+    for (i, &(t, v)) in pts.iter().enumerate() {
+        let next = pts.get(i + 1).map_or(to, |x| x.0);
+        let (a, b) = (t.max(from), next.min(to));
+        if b > a {
+            area += v * (b - a);
+        }
+    }
+    // Before the first sample the level is the first sample's.
+    if pts[0].0 > from {
+        area += pts[0].1 * (pts[0].0.min(to) - from);
+    }
+    area / (to - from)
+}
+
+/// The share of judged attempts (outside the guard band, with a prediction) whose Session
+/// Present matches the prediction, and how many were judged.
+pub fn strict_agreement(attempts: &[Attempt]) -> (f64, usize) {
+    let judged: Vec<&Attempt> = attempts.iter().filter(|a| a.predicted.is_some() && a.margin > GUARD_BAND).collect();
+    let agree = judged.iter().filter(|a| a.predicted == Some(a.session_present)).count();
+    (if judged.is_empty() { f64::NAN } else { agree as f64 / judged.len() as f64 }, judged.len())
+}
+
+/// Whether two proportions agree: the difference within 1.96 pooled standard errors.
+fn rates_agree(p1: f64, n1: f64, p2: f64, n2: f64) -> bool {
+    let pool = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let se = (pool * (1.0 - pool) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    (p1 - p2).abs() <= 1.96 * se.max(1e-12)
+}
+
+/// The p-quantile of `v` (nearest rank), NaN when empty.
+pub fn quantile(v: &[u64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_unstable();
+    s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1] as f64
+}
+
+/// Broker heap per retained session: the least-squares slope of `$SYS/broker/heap/current`
+/// against `$SYS/broker/clients/disconnected` at the same moments (deltas within the run;
+/// the absolute heap is not trusted).
+pub fn heap_per_retained(m: &Measured) -> f64 {
+    let pairs: Vec<(f64, f64)> = m
+        .heap
+        .iter()
+        .filter_map(|&(t, h)| {
+            let r = m.retained.iter().rev().find(|(tr, _)| *tr <= t)?.1;
+            (r.is_finite() && h.is_finite() && r >= 0.0).then_some((r, h))
+        })
+        .collect();
+    let n = pairs.len() as f64;
+    if n < 3.0 {
+        return f64::NAN;
+    }
+    let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx > 0.0 { sxy / sxx } else { f64::NAN }
+}
+
+/// The simulation's retained contexts over time as (real seconds, value).
+pub fn simulated_retained(sim: &Report, scale: Scale) -> Vec<(f64, f64)> {
+    let k = f64::from(scale.factor());
+    sim.outcome
+        .metrics
+        .samples
+        .iter()
+        .map(|s| (s.time.as_micros() as f64 / 1e6 / k, s.retained_contexts as f64))
+        .collect()
+}
+
+/// The mean number of (from, to) intervals covering a moment of [from, to].
+pub fn intervals_mean(intervals: &[(f64, f64)], from: f64, to: f64) -> f64 {
+    if to <= from {
+        return f64::NAN;
+    }
+    intervals.iter().map(|&(a, b)| (b.min(to) - a.max(from)).max(0.0)).sum::<f64>() / (to - from)
+}
+
+/// Every figure, live and simulated.
+pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
+    let n = m.attempts.len() as f64;
+    let present = m.attempts.iter().filter(|a| a.session_present).count() as f64;
+    let c = &sim.outcome.metrics;
+    let (w, cc) = (&c.warmup, &c.c);
+    let sim_cont = (w.continuations + cc.continuations) as f64;
+    let sim_att = (w.recovery_attempts() + cc.recovery_attempts()) as f64 + sim_cont;
+    let sim_present = (w.recovery_successes + cc.recovery_successes) as f64 + sim_cont;
+    let (live_rate, sim_rate) = (present / n, sim_present / sim_att);
+    let (strict, judged) = strict_agreement(&m.attempts);
+    // Retained sessions from the first $SYS sample to the end of the live run.
+    let from = m.retained.first().map_or(0.0, |x| x.0);
+    let to = m.wall_seconds;
+    let live_retained = step_mean(&m.retained, from, to);
+    let sim_retained = step_mean(&simulated_retained(sim, scale), from, to);
+    let seen = intervals_mean(&m.retained_seen, from, to);
+    let sim_closed = (w.ended[crate::model::metrics::EndReason::AutoLogout as usize]
+        + cc.ended[crate::model::metrics::EndReason::AutoLogout as usize]) as f64;
+    let row = |metric, live, simulated, agrees| Row { metric, live, simulated, agrees };
+    vec![
+        row("recovery_attempts", n, sim_att, None),
+        row("session_present_rate", live_rate, sim_rate, Some(rates_agree(live_rate, n, sim_rate, sim_att))),
+        row("strict_agreement", strict, f64::NAN, Some(strict >= STRICT_AGREEMENT)),
+        row("strict_judged_attempts", judged as f64, f64::NAN, None),
+        row(
+            "retained_sessions_mean",
+            live_retained,
+            sim_retained,
+            Some((live_retained - sim_retained).abs() <= RETAINED_TOLERANCE * sim_retained.max(1.0)),
+        ),
+        row("retained_sessions_mean_driver_view", seen, sim_retained, None),
+        row("auto_logouts", m.broker_closed as f64, sim_closed, None),
+        row("fresh_sessions", m.fresh as f64, (w.logins_fresh + cc.logins_fresh) as f64, None),
+        row("reconnect_latency_ms_p50", quantile(&m.connack_us, 0.5) / 1e3, f64::NAN, None),
+        row("reconnect_latency_ms_p99", quantile(&m.connack_us, 0.99) / 1e3, f64::NAN, None),
+        row("timing_error_ms_p50", quantile(&m.lateness_us, 0.5) / 1e3, f64::NAN, None),
+        row("timing_error_ms_p99", quantile(&m.lateness_us, 0.99) / 1e3, f64::NAN, None),
+        row("exchanges_per_second", m.packets as f64 / m.wall_seconds.max(1e-9), f64::NAN, None),
+        row("heap_bytes_per_retained_session", heap_per_retained(m), f64::NAN, None),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(present: bool, predicted: Option<bool>, margin: f64) -> Attempt {
+        Attempt { client: 0, sent: 0.0, session_present: present, predicted, margin, latency: 0.001 }
+    }
+
+    #[test]
+    fn the_strict_check_judges_only_attempts_it_can_call() {
+        let a = [
+            attempt(true, Some(true), 5.0),
+            attempt(false, Some(false), 1.0),
+            attempt(true, Some(false), 0.1), // inside the guard band: not judged
+            attempt(false, None, 9.0),       // no prediction: not judged
+            attempt(false, Some(true), 3.0), // judged, disagrees
+        ];
+        assert_eq!(strict_agreement(&a), (2.0 / 3.0, 3));
+        assert!(strict_agreement(&[]).0.is_nan());
+    }
+
+    #[test]
+    fn the_step_mean_weights_each_level_by_how_long_it_held() {
+        let s = [(0.0, 10.0), (1.0, 30.0), (3.0, 0.0)];
+        assert_eq!(step_mean(&s, 0.0, 4.0), (10.0 + 60.0) / 4.0);
+        assert_eq!(step_mean(&s, 2.0, 4.0), 30.0 / 2.0);
+        assert_eq!(step_mean(&[(2.0, 8.0)], 0.0, 4.0), 8.0, "the first level stands before it");
+        assert!(step_mean(&[], 0.0, 1.0).is_nan());
+        assert!(step_mean(&s, 3.0, 3.0).is_nan());
+        assert_eq!(step_mean(&[(0.0, f64::NAN), (1.0, 4.0)], 1.0, 2.0), 4.0, "unreadable samples skipped");
+    }
+
+    #[test]
+    fn proportions_agree_within_their_pooled_error() {
+        assert!(rates_agree(0.42, 5000.0, 0.43, 5000.0));
+        assert!(!rates_agree(0.42, 5000.0, 0.48, 5000.0));
+        assert!(rates_agree(1.0, 10.0, 1.0, 10.0), "identical certainties agree");
+    }
+
+    #[test]
+    fn quantiles_are_nearest_rank_and_the_heap_slope_is_least_squares() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!((quantile(&v, 0.5), quantile(&v, 0.99), quantile(&v, 1.0)), (50.0, 99.0, 100.0));
+        assert!(quantile(&[], 0.5).is_nan());
+        let mut m = Measured::default();
+        m.retained = vec![(0.0, 0.0), (1.0, 100.0), (2.0, 300.0), (3.0, 200.0)];
+        m.heap = (0..4).map(|i| (i as f64 + 0.5, 1e6 + 900.0 * m.retained[i].1)).collect();
+        assert!((heap_per_retained(&m) - 900.0).abs() < 1e-6);
+        m.heap.truncate(2);
+        assert!(heap_per_retained(&m).is_nan(), "too few points");
+    }
+}
