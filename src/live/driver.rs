@@ -6,7 +6,6 @@
 use super::codec::{Incoming, Outgoing, decode, encode};
 use super::scale::Scale;
 use crate::model::Params;
-use crate::model::behaviour::ClientDraws;
 use crate::model::protocol::mqtt5::wire;
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -83,26 +82,26 @@ pub struct Measured {
 }
 
 /// Shared by the tasks of one run (one thread: no locks).
-struct Shared {
-    opts: DriveOptions,
-    start: Instant,
-    end: Instant,
-    stop: Rc<dyn Fn() -> bool>,
-    inflight: tokio::sync::Semaphore,
-    next_connect: RefCell<Instant>,
-    m: RefCell<Measured>,
+pub(super) struct Shared {
+    pub(super) opts: DriveOptions,
+    pub(super) start: Instant,
+    pub(super) end: Instant,
+    pub(super) stop: Rc<dyn Fn() -> bool>,
+    pub(super) inflight: tokio::sync::Semaphore,
+    pub(super) next_connect: RefCell<Instant>,
+    pub(super) m: RefCell<Measured>,
     /// Every connection left open and silent, to count afterwards those the broker closed.
-    holds: RefCell<Vec<Rc<RefCell<HeldConn>>>>,
+    pub(super) holds: RefCell<Vec<Rc<RefCell<HeldConn>>>>,
 }
 
 impl Shared {
-    fn since_start(&self, t: Instant) -> f64 {
+    pub(super) fn since_start(&self, t: Instant) -> f64 {
         t.saturating_duration_since(self.start).as_secs_f64()
     }
-    fn over(&self) -> bool {
+    pub(super) fn over(&self) -> bool {
         Instant::now() >= self.end || (self.stop)()
     }
-    fn error(&self, e: String) {
+    pub(super) fn error(&self, e: String) {
         let mut m = self.m.borrow_mut();
         if m.errors.len() < 20 {
             m.errors.push(e);
@@ -111,7 +110,7 @@ impl Shared {
 }
 
 /// Sleep until `at` (or the end), recording how late the wake-up was. False once the run is over.
-async fn wait(s: &Shared, at: Instant) -> bool {
+pub(super) async fn wait(s: &Shared, at: Instant) -> bool {
     let at = at.min(s.end);
     while Instant::now() < at {
         if (s.stop)() {
@@ -127,13 +126,13 @@ async fn wait(s: &Shared, at: Instant) -> bool {
 }
 
 /// One TCP connection and what has been read from it.
-struct Conn {
+pub(super) struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    async fn send(&mut self, s: &Shared, p: &Outgoing<'_>) -> std::io::Result<()> {
+    pub(super) async fn send(&mut self, s: &Shared, p: &Outgoing<'_>) -> std::io::Result<()> {
         let mut b = Vec::with_capacity(64);
         encode(p, &mut b);
         {
@@ -144,7 +143,7 @@ impl Conn {
         self.stream.write_all(&b).await
     }
     /// The next packet; `None` when the broker closed the connection.
-    async fn next(&mut self) -> std::io::Result<Option<Incoming>> {
+    pub(super) async fn next(&mut self) -> std::io::Result<Option<Incoming>> {
         loop {
             match decode(&self.buf) {
                 Ok(Some((p, n))) => {
@@ -162,7 +161,7 @@ impl Conn {
 }
 
 /// Wall-clock seconds since the epoch at `t`, as the broker's clock reads them.
-fn epoch_seconds(t: Instant) -> f64 {
+pub(super) fn epoch_seconds(t: Instant) -> f64 {
     let now_wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
     now_wall - Instant::now().saturating_duration_since(t).as_secs_f64()
 }
@@ -174,7 +173,7 @@ fn expiry_epoch(ended: f64, expiry: u32) -> f64 {
 }
 
 /// Open a connection and CONNECT; returns the connection and Session Present.
-async fn connect(
+pub(super) async fn connect(
     s: &Shared,
     client_id: &str,
     clean_start: bool,
@@ -214,7 +213,7 @@ async fn connect(
 }
 
 /// Subscribe to `n` topics of client `c`, one SUBSCRIBE each, each awaited (the rebuild).
-async fn subscribe_all(s: &Shared, conn: &mut Conn, c: u32, n: u32) -> Result<(), String> {
+pub(super) async fn subscribe_all(s: &Shared, conn: &mut Conn, c: u32, n: u32) -> Result<(), String> {
     for i in 0..n {
         let topic = wire::topic(c, i);
         conn.send(s, &Outgoing::Subscribe { packet_id: (i % 65_535 + 1) as u16, topic: &topic })
@@ -234,7 +233,7 @@ async fn subscribe_all(s: &Shared, conn: &mut Conn, c: u32, n: u32) -> Result<()
 /// What became of a connection left open and silent (a transport break, a device power
 /// cycle, a walk-away).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Held {
+pub(super) enum Held {
     /// Still open.
     Open,
     /// The broker closed it at this wall time: its keep-alive timeout, or a takeover by the
@@ -246,20 +245,20 @@ enum Held {
 
 /// A silent connection and what the driver knows of it (wall-clock seconds).
 #[derive(Debug)]
-struct HeldConn {
-    state: Held,
+pub(super) struct HeldConn {
+    pub(super) state: Held,
     /// When its client last sent on it: the broker's keep-alive timer counts from there.
-    last_send: f64,
+    pub(super) last_send: f64,
     /// When the client connected again with the same Client Identifier.
-    replaced_at: Option<f64>,
+    pub(super) replaced_at: Option<f64>,
     /// The Client-ID generation it belongs to.
-    identity: u32,
+    pub(super) identity: u32,
     /// Ended by the client's DISCONNECT (a logout), not left silent.
-    logout: bool,
+    pub(super) logout: bool,
 }
 
 /// Keep `conn` open and silent, reading only to see how the broker ends it.
-fn hold_silent(s: &Rc<Shared>, mut conn: Conn, last_send: Instant, identity: u32) -> Rc<RefCell<HeldConn>> {
+pub(super) fn hold_silent(s: &Rc<Shared>, mut conn: Conn, last_send: Instant, identity: u32) -> Rc<RefCell<HeldConn>> {
     let state = Rc::new(RefCell::new(HeldConn {
         state: Held::Open,
         last_send: epoch_seconds(last_send),
@@ -291,7 +290,7 @@ fn hold_silent(s: &Rc<Shared>, mut conn: Conn, last_send: Instant, identity: u32
 }
 
 /// How the client's previous connection ended, for predicting its next attempt.
-enum Previous {
+pub(super) enum Previous {
     /// None yet.
     Nothing,
     /// Left silent; see `HeldConn`.
@@ -300,15 +299,15 @@ enum Previous {
 
 /// A recovery attempt waiting for its prediction (made once the run is over, when every
 /// held connection's fate is known).
-struct Pending {
-    attempt: Attempt,
-    sent_wall: f64,
-    new_identifier: bool,
-    previous: Previous,
+pub(super) struct Pending {
+    pub(super) attempt: Attempt,
+    pub(super) sent_wall: f64,
+    pub(super) new_identifier: bool,
+    pub(super) previous: Previous,
 }
 
 /// The broker's rule applied to what the driver saw: (Session Present predicted, margin).
-fn predict(p: &Pending, r: &Rules) -> (Option<bool>, f64) {
+fn predict(p: &Pending, r: &super::client::Rules) -> (Option<bool>, f64) {
     let expiry = r.expiry;
     if p.new_identifier {
         return (Some(false), f64::INFINITY); // a new Client Identifier has no session (S17)
@@ -334,214 +333,6 @@ fn predict(p: &Pending, r: &Rules) -> (Option<bool>, f64) {
     let edge = (ended - ended.floor()).min(ended.ceil() - ended);
     let margin = (p.sent_wall - until).abs().min(if expiry == u32::MAX { f64::INFINITY } else { edge });
     (Some(p.sent_wall < until), margin)
-}
-
-/// What a client task needs to know of the run.
-#[derive(Clone, Copy)]
-struct Rules {
-    keep_alive: u16,
-    expiry: u32,
-    /// Real time between a client's last packet and its PINGREQ.
-    ping_every: Duration,
-}
-
-/// Which of the online plans is due first (in the simulation's order at one instant).
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Due {
-    EndOfUse,
-    DeviceOff,
-    Break,
-    Activity,
-    Ping,
-}
-
-/// One virtual client's life, the simulation's user played in real time (see `user.rs` and
-/// `exchange.rs` of the model for the same path).
-async fn client(s: Rc<Shared>, p: Rc<Params>, c: u32, r: Rules, pending: Rc<RefCell<Vec<Pending>>>) {
-    let k = s.opts.scale;
-    let mut d = ClientDraws::new(&p, c);
-    let mut identity = 0u32;
-    let mut holds_session = false; // it has a session identifier to recover (the sim's Session-ID)
-    let mut had_context = false;
-    let mut previous = Previous::Nothing;
-    let mut identifier_changed = false;
-    let mut back = s.start + k.real(d.startup());
-    'life: loop {
-        if !wait(&s, back).await {
-            return;
-        }
-        let use_end = Instant::now() + k.real(d.session_length());
-        let mut from_offline = true;
-        loop {
-            if !from_offline && Instant::now() >= use_end {
-                // The period of use ended during the outage: the user is done (log out or not).
-                d.logs_out();
-                match go_offline(&s, &p, &mut d, &mut identity, &mut holds_session, &mut had_context) {
-                    Some(at) => {
-                        back = at;
-                        continue 'life;
-                    }
-                    None => return,
-                }
-            }
-            if from_offline && had_context && d.changes_client_id() {
-                identity += 1; // S17: a new Client Identifier, still holding the old session's
-                identifier_changed = true;
-            }
-            let recover = holds_session && d.recovers();
-            let id = wire::client_id(c, identity);
-            let sent = Instant::now();
-            if let Previous::Silent(h) = &previous
-                && h.borrow().identity == identity
-            {
-                h.borrow_mut().replaced_at = Some(epoch_seconds(sent));
-            }
-            let (mut conn, present, took) = match connect(&s, &id, !recover, r.keep_alive, r.expiry).await {
-                Ok(x) => x,
-                Err(e) => {
-                    s.error(format!("client {c}: {e}"));
-                    return;
-                }
-            };
-            if recover {
-                let attempt = Attempt {
-                    client: c,
-                    sent: s.since_start(sent),
-                    session_present: present,
-                    predicted: None,
-                    margin: 0.0,
-                    latency: took.as_secs_f64(),
-                };
-                let prev = std::mem::replace(&mut previous, Previous::Nothing);
-                let new_identifier = std::mem::take(&mut identifier_changed);
-                pending.borrow_mut().push(Pending {
-                    attempt,
-                    sent_wall: epoch_seconds(sent),
-                    new_identifier,
-                    previous: prev,
-                });
-            } else {
-                s.m.borrow_mut().fresh += 1;
-            }
-            identifier_changed = false;
-            if !present {
-                if recover {
-                    s.m.borrow_mut().fresh += 1; // Session Present = 0: a fresh session
-                }
-                if let Err(e) = subscribe_all(&s, &mut conn, c, d.rebuild_items(identity)).await {
-                    s.error(format!("client {c}: {e}"));
-                    return;
-                }
-            }
-            holds_session = true;
-            had_context = true;
-            let mut last_send = Instant::now();
-            let now = Instant::now();
-            let plan = d.plan_online().map(|x| x.map_or(s.end + Duration::from_secs(1), |d| now + k.real(d)));
-            let [off_at, break_at, mut activity_at] = [plan[1], plan[0], plan[2]];
-            loop {
-                let ping_at = last_send + r.ping_every;
-                let (at, due) = [
-                    (use_end, Due::EndOfUse),
-                    (off_at, Due::DeviceOff),
-                    (break_at, Due::Break),
-                    (activity_at, Due::Activity),
-                    (ping_at, Due::Ping),
-                ]
-                .into_iter()
-                .min_by_key(|(t, _)| *t)
-                .expect("five plans");
-                // Read while waiting: PINGRESP and the like; a closed connection ends the session.
-                let fired = tokio::select! {
-                    ok = wait(&s, at) => ok,
-                    r = conn.next() => match r {
-                        Ok(Some(_)) => continue,
-                        _ => {
-                            s.error(format!("client {c}: the broker closed a live connection"));
-                            false
-                        }
-                    },
-                };
-                if !fired {
-                    return;
-                }
-                match due {
-                    Due::Ping => {
-                        if conn.send(&s, &Outgoing::PingReq).await.is_err() {
-                            return;
-                        }
-                        last_send = Instant::now();
-                    }
-                    Due::Activity => {
-                        let payload = [0u8; wire::PAYLOAD_LEN as usize];
-                        let topic = wire::topic(c, 99_999);
-                        if conn.send(&s, &Outgoing::Publish { topic: &topic, payload: &payload }).await.is_err() {
-                            return;
-                        }
-                        last_send = Instant::now();
-                        activity_at =
-                            d.next_activity().map_or(s.end + Duration::from_secs(1), |x| Instant::now() + k.real(x));
-                    }
-                    Due::Break | Due::DeviceOff => {
-                        // Unreachable for a while: the connection stays open and silent.
-                        let len = if due == Due::Break { d.break_length() } else { d.off_length() };
-                        previous = Previous::Silent(hold_silent(&s, conn, last_send, identity));
-                        if !wait(&s, Instant::now() + k.real(len)).await {
-                            return;
-                        }
-                        from_offline = false;
-                        break;
-                    }
-                    Due::EndOfUse => {
-                        if d.logs_out() {
-                            let _ = conn.send(&s, &Outgoing::Disconnect).await;
-                            let gone = HeldConn {
-                                state: Held::Closed(epoch_seconds(Instant::now())),
-                                last_send: epoch_seconds(last_send),
-                                replaced_at: None,
-                                identity,
-                                logout: true,
-                            };
-                            let gone = Rc::new(RefCell::new(gone));
-                            s.holds.borrow_mut().push(gone.clone());
-                            previous = Previous::Silent(gone);
-                            drop(conn);
-                        } else {
-                            previous = Previous::Silent(hold_silent(&s, conn, last_send, identity)); // walks away
-                        }
-                        match go_offline(&s, &p, &mut d, &mut identity, &mut holds_session, &mut had_context) {
-                            Some(at) => {
-                                back = at;
-                                continue 'life;
-                            }
-                            None => return,
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The user leaves: abandoned for good (S17: gone, or a new client in the slot), then offline.
-/// Returns when the user is back, or None for a client that never comes back.
-fn go_offline(
-    s: &Shared,
-    p: &Params,
-    d: &mut ClientDraws,
-    identity: &mut u32,
-    holds_session: &mut bool,
-    had_context: &mut bool,
-) -> Option<Instant> {
-    if d.abandons() {
-        if !p.client.replace_abandoned {
-            return None;
-        }
-        *identity += 1;
-        *holds_session = false;
-        *had_context = false;
-    }
-    Some(Instant::now() + s.opts.scale.real(d.offline()))
 }
 
 /// The broker's own figures: `$SYS/broker/clients/disconnected` (sessions retained without a
@@ -596,7 +387,7 @@ pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Resul
     let (expiry, keep_alive) = opts.scale.check(p).map_err(|(field, why)| format!("field `{field}`: {why}"))?;
     let ping_every = Duration::from_secs_f64((f64::from(keep_alive) * p.client.keepalive_ratio).max(0.001));
     let ping_every = if keep_alive == 0 { Duration::from_secs(86_400 * 365) } else { ping_every };
-    let rules = Rules { keep_alive, expiry, ping_every };
+    let rules = super::client::Rules { keep_alive, expiry, ping_every };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
     let start = Instant::now();
@@ -616,7 +407,13 @@ pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Resul
     local.block_on(&rt, async {
         let mut tasks = vec![tokio::task::spawn_local(monitor(shared.clone()))];
         for c in 0..p.clients {
-            tasks.push(tokio::task::spawn_local(client(shared.clone(), params.clone(), c, rules, pending.clone())));
+            tasks.push(tokio::task::spawn_local(super::client::life(
+                shared.clone(),
+                params.clone(),
+                c,
+                rules,
+                pending.clone(),
+            )));
         }
         for t in tasks {
             let _ = t.await;

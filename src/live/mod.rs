@@ -77,3 +77,4 @@ pub fn run(
     let rows = compare::compare(&sim, &measured, scale);
     Ok((sim, measured, rows))
 }
+pub mod client;

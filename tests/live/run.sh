@@ -12,50 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d /tmp/impsim-live.XXXXXX)
 PID=""
-
-stop() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill "$PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-}
-trap stop EXIT
+trap stop_broker EXIT
 skip() { echo "live test: SKIPPED: $*"; rm -rf "$WORK"; exit 0; }
 fail() { echo "live test: FAILED: $* (files kept in $WORK)"; tail -20 "$WORK/mosquitto.log" 2>/dev/null || true; exit 1; }
 
-if ! command -v mosquitto >/dev/null; then
-  command -v apt-get >/dev/null || skip "no mosquitto and no apt-get to install it"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto) >"$WORK/apt.log" 2>&1 \
-    || skip "cannot install mosquitto ($(tail -1 "$WORK/apt.log"))"
-fi
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-[ -x "$MOSQUITTO" ] || skip "mosquitto is not executable"
-
-# A free loopback port: ask the kernel for one.
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$WORK/mosquitto.conf" <<CONF
-per_listener_settings false
-listener $PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_keepalive 65535
-set_tcp_nodelay true
-max_connections -1
-sys_interval 1
-user root
-pid_file $WORK/mosquitto.pid
-log_dest file $WORK/mosquitto.log
-connection_messages false
-CONF
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
-"$MOSQUITTO" -c "$WORK/mosquitto.conf" -d 2>"$WORK/start.err" || skip "mosquitto does not start: $(cat "$WORK/start.err")"
-for _ in $(seq 1 50); do [ -s "$WORK/mosquitto.pid" ] && break; sleep 0.1; done
-[ -s "$WORK/mosquitto.pid" ] || skip "mosquitto wrote no pid file"
-PID=$(cat "$WORK/mosquitto.pid")
-for _ in $(seq 1 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
+source tests/live/broker.sh
+start_broker
 
 cargo build --release -q
 set +e
