@@ -7,7 +7,8 @@
 use super::codec::Outgoing;
 use super::driver::Attempt;
 use super::driver::{
-    Conn, Held, HeldConn, Pending, Previous, Shared, connect, epoch_seconds, hold_silent, subscribe_all, wait,
+    Conn, Held, Pending, Previous, Shared, connect, epoch_seconds, hold_silent, silent_record, stay_silent,
+    subscribe_all, wait,
 };
 use crate::model::Params;
 use crate::model::behaviour::ClientDraws;
@@ -37,8 +38,9 @@ enum Due {
 
 /// How an online spell ended.
 enum Left {
-    /// Unreachable for a while (a transport break, a power cycle); then it comes back.
-    Outage,
+    /// Unreachable for a while (a transport break, a power cycle); back now, with its old
+    /// connection if the broker has not closed it.
+    Outage(Option<Conn>),
     /// The user is done: offline until this instant (None: never back).
     Offline(Option<Instant>),
     /// The run is over or the connection failed.
@@ -94,10 +96,24 @@ impl Client<'_> {
     async fn period_of_use(&mut self) -> Option<Instant> {
         let use_end = Instant::now() + self.s.opts.scale.real(self.d.session_length());
         let mut from_offline = true;
+        let mut old: Option<Conn> = None;
         loop {
             if !from_offline && Instant::now() >= use_end {
-                // The period of use ended during the outage: the user is done (log out or not).
-                self.d.logs_out();
+                // The period of use ended during the outage: the user is done. Logging out
+                // reaches the broker only while the old connection is open (as the simulation's
+                // Logout reaches a session only while it is live).
+                if self.d.logs_out() {
+                    if let Some(mut conn) = old.take() {
+                        let _ = conn.send(&self.s, &Outgoing::Disconnect).await;
+                        if let Previous::Silent(rec) = &self.previous {
+                            let mut r = rec.borrow_mut();
+                            r.state = Held::Closed(epoch_seconds(Instant::now()));
+                            r.logout = true;
+                        }
+                    }
+                } else if let (Some(conn), Previous::Silent(rec)) = (old.take(), &self.previous) {
+                    hold_silent(&self.s, conn, rec.clone()); // walks away
+                }
                 return self.go_offline();
             }
             if from_offline && self.had_context && self.d.changes_client_id() {
@@ -105,8 +121,12 @@ impl Client<'_> {
                 self.identifier_changed = true;
             }
             let conn = self.connect().await?;
+            drop(old.take()); // taken over by the new connection
             match self.online(conn, use_end).await {
-                Left::Outage => from_offline = false,
+                Left::Outage(conn) => {
+                    old = conn;
+                    from_offline = false;
+                }
                 Left::Offline(back) => return back,
                 Left::Stop => return None,
             }
@@ -214,22 +234,22 @@ impl Client<'_> {
                 Due::Break | Due::DeviceOff => {
                     // Unreachable for a while: the connection stays open and silent.
                     let len = if due == Due::Break { self.d.break_length() } else { self.d.off_length() };
-                    self.leave_silent(conn, last_send);
-                    return if wait(&s, Instant::now() + k.real(len)).await { Left::Outage } else { Left::Stop };
+                    let rec = silent_record(&s, last_send, self.identity);
+                    self.previous = Previous::Silent(rec.clone());
+                    let back = Instant::now() + k.real(len);
+                    let still_open = stay_silent(&s, conn, &rec, back).await;
+                    return if wait(&s, back).await { Left::Outage(still_open) } else { Left::Stop };
                 }
                 Due::EndOfUse => {
                     if self.d.logs_out() {
                         let _ = conn.send(&s, &Outgoing::Disconnect).await;
-                        let gone = HeldConn {
-                            state: Held::Closed(epoch_seconds(Instant::now())),
-                            last_send: epoch_seconds(last_send),
-                            replaced_at: None,
-                            identity: self.identity,
-                            logout: true,
-                        };
-                        let gone = Rc::new(RefCell::new(gone));
-                        s.holds.borrow_mut().push(gone.clone());
-                        self.previous = Previous::Silent(gone);
+                        let rec = silent_record(&s, last_send, self.identity);
+                        {
+                            let mut r = rec.borrow_mut();
+                            r.state = Held::Closed(epoch_seconds(Instant::now()));
+                            r.logout = true;
+                        }
+                        self.previous = Previous::Silent(rec);
                         drop(conn);
                     } else {
                         self.leave_silent(conn, last_send); // walks away
@@ -242,7 +262,9 @@ impl Client<'_> {
 
     /// Hand the connection to a silent holder that sees how the broker ends it.
     fn leave_silent(&mut self, conn: Conn, last_send: Instant) {
-        self.previous = Previous::Silent(hold_silent(&self.s, conn, last_send, self.identity));
+        let rec = silent_record(&self.s, last_send, self.identity);
+        self.previous = Previous::Silent(rec.clone());
+        hold_silent(&self.s, conn, rec);
     }
 
     /// The user leaves: abandoned for good (S17: gone, or a new client in the slot), then

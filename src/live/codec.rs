@@ -63,6 +63,9 @@ pub enum Incoming {
         topic: String,
         /// The payload.
         payload: Vec<u8>,
+        /// RETAIN: a stored message sent because of a new subscription, possibly stale (a
+        /// `$SYS` figure from before this run), not a fresh one.
+        retained: bool,
     },
     /// The answer to PINGREQ.
     PingResp,
@@ -287,7 +290,7 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Incoming, usize)>, Malformed> {
                 b.u16()?; // packet identifier of QoS 1 and 2
             }
             b.properties()?;
-            Incoming::Publish { topic, payload: b.b.to_vec() }
+            Incoming::Publish { topic, payload: b.b.to_vec(), retained: first & 1 == 1 }
         }
         PINGRESP => Incoming::PingResp,
         DISCONNECT => Incoming::Disconnect { reason: if b.b.is_empty() { 0 } else { b.u8()? } },
@@ -368,12 +371,19 @@ mod tests {
         let mut publish = vec![0x30, 0];
         publish.extend_from_slice(&[0, 3, b'$', b'S', b'Y', 0, b'4', b'2']);
         publish[1] = (publish.len() - 2) as u8;
-        let want = Incoming::Publish { topic: "$SY".into(), payload: b"42".to_vec() };
+        let want = Incoming::Publish { topic: "$SY".into(), payload: b"42".to_vec(), retained: false };
         assert_eq!(decode(&publish).unwrap().unwrap().0, want);
         let qos1 = [0x32, 9, 0, 3, b'$', b'S', b'Y', 0, 1, 0, b'7'];
         assert_eq!(
             decode(&qos1).unwrap().unwrap().0,
-            Incoming::Publish { topic: "$SY".into(), payload: b"7".to_vec() }
+            Incoming::Publish { topic: "$SY".into(), payload: b"7".to_vec(), retained: false }
+        );
+        // A retained message delivered on subscribing: RETAIN set in the fixed header.
+        let mut stored = publish.clone();
+        stored[0] |= 1;
+        assert_eq!(
+            decode(&stored).unwrap().unwrap().0,
+            Incoming::Publish { topic: "$SY".into(), payload: b"42".to_vec(), retained: true }
         );
         assert_eq!(decode(&[0xB0, 2, 0, 1]).unwrap().unwrap(), (Incoming::Other { kind: 11 }, 4));
     }

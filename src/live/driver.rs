@@ -59,6 +59,8 @@ pub struct Measured {
     pub fresh: u64,
     /// Connections the broker closed on a silent client (its keep-alive timeout).
     pub broker_closed: u64,
+    /// DISCONNECTs the clients sent (the user logged out).
+    pub logouts: u64,
     /// Packets sent and their bytes.
     pub packets: u64,
     /// See `packets`.
@@ -257,36 +259,48 @@ pub(super) struct HeldConn {
     pub(super) logout: bool,
 }
 
-/// Keep `conn` open and silent, reading only to see how the broker ends it.
-pub(super) fn hold_silent(s: &Rc<Shared>, mut conn: Conn, last_send: Instant, identity: u32) -> Rc<RefCell<HeldConn>> {
-    let state = Rc::new(RefCell::new(HeldConn {
+/// A record of a connection about to go silent, kept with the run's others.
+pub(super) fn silent_record(s: &Shared, last_send: Instant, identity: u32) -> Rc<RefCell<HeldConn>> {
+    let rec = Rc::new(RefCell::new(HeldConn {
         state: Held::Open,
         last_send: epoch_seconds(last_send),
         replaced_at: None,
         identity,
         logout: false,
     }));
-    s.holds.borrow_mut().push(state.clone());
-    let (s, seen) = (s.clone(), state.clone());
-    tokio::task::spawn_local(async move {
-        loop {
-            tokio::select! {
-                r = conn.next() => match r {
-                    Ok(Some(Incoming::Disconnect { reason: 0x8E })) => {
-                        seen.borrow_mut().state = Held::TakenOver;
-                        return;
-                    }
-                    Ok(Some(_)) => continue,
-                    _ => {
-                        seen.borrow_mut().state = Held::Closed(epoch_seconds(Instant::now()));
-                        return;
-                    }
-                },
-                _ = sleep_until(s.end.into()) => return,
-            }
+    s.holds.borrow_mut().push(rec.clone());
+    rec
+}
+
+/// Read a silent connection until `until`: Some(conn) if it is still open then, None if the
+/// broker ended it (recorded in `rec`).
+pub(super) async fn stay_silent(s: &Shared, mut conn: Conn, rec: &RefCell<HeldConn>, until: Instant) -> Option<Conn> {
+    loop {
+        tokio::select! {
+            r = conn.next() => match r {
+                Ok(Some(Incoming::Disconnect { reason: 0x8E })) => {
+                    rec.borrow_mut().state = Held::TakenOver;
+                    return None;
+                }
+                Ok(Some(_)) => continue,
+                _ => {
+                    rec.borrow_mut().state = Held::Closed(epoch_seconds(Instant::now()));
+                    return None;
+                }
+            },
+            _ = sleep_until(until.min(s.end).into()) => return Some(conn),
         }
+    }
+}
+
+/// Keep `conn` open and silent for the rest of the run, reading only to see how the broker
+/// ends it (into `rec`).
+pub(super) fn hold_silent(s: &Rc<Shared>, conn: Conn, rec: Rc<RefCell<HeldConn>>) {
+    let s = s.clone();
+    tokio::task::spawn_local(async move {
+        let end = s.end;
+        let _ = stay_silent(&s, conn, &rec, end).await;
     });
-    state
 }
 
 /// How the client's previous connection ended, for predicting its next attempt.
@@ -355,7 +369,9 @@ async fn monitor(s: Rc<Shared>) {
     loop {
         tokio::select! {
             r = conn.next() => match r {
-                Ok(Some(Incoming::Publish { topic, payload })) => {
+                // A retained figure is the broker's last one, possibly from before this run.
+                Ok(Some(Incoming::Publish { retained: true, .. })) => {}
+                Ok(Some(Incoming::Publish { topic, payload, .. })) => {
                     let t = s.since_start(Instant::now());
                     let v: f64 = String::from_utf8_lossy(&payload).trim().parse().unwrap_or(f64::NAN);
                     let mut m = s.m.borrow_mut();
@@ -434,6 +450,7 @@ pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Resul
             !h.logout && matches!(h.state, Held::Closed(t) if h.replaced_at.is_none_or(|r| t < r))
         })
         .count() as u64;
+    m.logouts = shared.holds.borrow().iter().filter(|h| h.borrow().logout).count() as u64;
     // Sessions without a connection, as the driver saw them: from each close to the client's
     // return or the broker's expiry rule, whichever came first.
     let start_wall = epoch_seconds(start);

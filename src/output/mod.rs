@@ -99,7 +99,7 @@ impl Staging {
         std::fs::create_dir_all(&parent)
             .map_err(|e| out_err(target, format!("cannot create its parent folder {}: {e}", parent.display())))?;
         let tmp = staging_path(target);
-        match std::fs::create_dir(&tmp) {
+        match create_staging(&tmp) {
             Ok(()) => {}
             // Left by an earlier impsim, or planted: trusted only if it is impsim's (see below).
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ours_staging(&tmp)?,
@@ -205,6 +205,33 @@ impl Staging {
             }
         }
     }
+}
+
+/// Create the staging folder `tmp` with its lock file in one step: both are made under a name of
+/// this process's own and renamed into place, so a process killed at any moment never leaves a
+/// `tmp` without its lock (which a later run would rightly refuse to touch). AlreadyExists if
+/// `tmp` is there.
+fn create_staging(tmp: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(tmp).is_ok() {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    let name = tmp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let fresh = tmp.with_file_name(format!("{name}.new-{}", std::process::id()));
+    // A leftover of a killed process that had this pid: ours by name, holding at most a lock.
+    if std::fs::read_dir(&fresh).is_ok_and(|d| d.flatten().all(|e| e.file_name() == LOCK)) {
+        let _ = std::fs::remove_file(fresh.join(LOCK));
+        let _ = std::fs::remove_dir(&fresh);
+    }
+    std::fs::create_dir(&fresh)?;
+    let made = std::fs::File::create(fresh.join(LOCK)).and_then(|_| std::fs::rename(&fresh, tmp));
+    if made.is_err() {
+        let _ = std::fs::remove_file(fresh.join(LOCK));
+        let _ = std::fs::remove_dir(&fresh);
+        if std::fs::symlink_metadata(tmp).is_ok() {
+            return Err(std::io::ErrorKind::AlreadyExists.into()); // another process was first
+        }
+    }
+    made
 }
 
 /// Whether an existing staging folder is one impsim made, so that clearing it deletes nothing
@@ -374,4 +401,38 @@ pub fn partial_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A staging folder appears with its lock or not at all; what a killed process leaves
+    /// under its own temporary name never blocks the next run.
+    #[test]
+    fn a_staging_folder_is_created_with_its_lock_in_one_step() {
+        let base = std::env::temp_dir().join(format!("impsim-staging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let tmp = base.join(".out.partial");
+        // A leftover of this pid's name, holding only a lock: cleared.
+        let leftover = base.join(format!(".out.partial.new-{}", std::process::id()));
+        std::fs::create_dir(&leftover).unwrap();
+        std::fs::write(leftover.join(LOCK), b"").unwrap();
+        create_staging(&tmp).unwrap();
+        assert!(tmp.join(LOCK).is_file(), "the lock came with the folder");
+        assert!(!leftover.exists(), "the leftover was renamed into place or removed");
+        assert_eq!(create_staging(&tmp).unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(ours_staging(&tmp).is_ok());
+        // A leftover holding anything else is not ours to remove: the staging still succeeds
+        // only if the name is free, and the leftover stays.
+        std::fs::remove_file(tmp.join(LOCK)).unwrap();
+        std::fs::remove_dir(&tmp).unwrap();
+        std::fs::create_dir(&leftover).unwrap();
+        std::fs::write(leftover.join("notes.txt"), b"mine").unwrap();
+        assert!(create_staging(&tmp).is_err());
+        assert_eq!(std::fs::read(leftover.join("notes.txt")).unwrap(), b"mine");
+        assert!(!tmp.exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

@@ -20,8 +20,9 @@ source tests/live/broker.sh
 start_broker
 
 cargo build --release -q
+BIN="${CARGO_TARGET_DIR:-target}/release/impsim"
 set +e
-./target/release/impsim live experiments/live_mosquitto.toml --broker "127.0.0.1:$PORT" --scale 60 \
+"$BIN" live experiments/live_mosquitto.toml --broker "127.0.0.1:$PORT" --scale 60 \
   --out "$WORK/out" --time-limit 3m >"$WORK/live.out" 2>"$WORK/live.err"
 rc=$?
 set -e
