@@ -5,6 +5,7 @@
 #   - the strict check: every recovery attempt's Session Present against the broker's rule
 #     applied to the times the driver saw, at least 99.5% agreement outside the guard band;
 #   - the Session Present rate, live against simulated (pooled 95% test);
+#   - the time-weighted mean of sessions retained without a connection within 5%;
 #   - attempts, fresh sessions: live within 10% of the simulation (the same users, same draws).
 # If mosquitto cannot be installed or started it prints "live test: SKIPPED: <reason>" and exits
 # 0 (.ci/run counts it as skipped); once the broker runs, anything wrong fails the test.
@@ -38,6 +39,7 @@ strict=$(value strict_agreement 2)
 awk -v j="$judged" 'BEGIN { exit !(j >= 500) }' || fail "only $judged attempts judged by the strict check"
 awk -v s="$strict" 'BEGIN { exit !(s >= 0.995) }' || fail "strict agreement $strict below 0.995"
 [ "$(check session_present_rate)" = agrees ] || fail "Session Present rate: live $(value session_present_rate 2), simulated $(value session_present_rate 3)"
+[ "$(check retained_sessions_mean)" = agrees ] || fail "retained sessions: live $(value retained_sessions_mean 2), simulated $(value retained_sessions_mean 3)"
 for m in recovery_attempts fresh_sessions; do
   l=$(value $m 2) s=$(value $m 3)
   awk -v l="$l" -v s="$s" 'BEGIN { d = l - s; if (d < 0) d = -d; exit !(d <= 0.1 * s) }' \
