@@ -146,3 +146,26 @@ fn the_broker_rules_are_read_and_checked() {
         assert!(e.contains(says), "{bad}: {e}");
     }
 }
+
+/// The broker rules are written into a scenario's manifest only when they are not the
+/// defaults, so results written before MQTT 5 existed keep their bytes.
+#[test]
+fn default_broker_rules_are_left_out_of_written_scenarios() {
+    let v = serde_json::to_value(quiet(&[])).unwrap();
+    assert!(v.get("mqtt").is_none() && v.get("protocol").is_none(), "{v}");
+    let v = serde_json::to_value(mqtt(&["mqtt.clock=30s"])).unwrap();
+    assert_eq!(v["mqtt"]["clock"], "30s");
+    assert_eq!(v["mqtt"]["keepalive_check"], 6);
+    assert_eq!(v["protocol"], "mqtt5");
+}
+
+/// IMPS bills the scenario's own message sizes (`[cost.messages]`); only MQTT 5 replaces them
+/// with its packet sizes.
+#[test]
+fn imps_bills_the_scenarios_message_sizes() {
+    let sizes = "cost.messages.login={xml=11,wbxml=22,pts=33}";
+    let (r, _) = run(quiet(&[sizes, "duration=5m"]));
+    assert_eq!(count(&r, "bytes_login"), 22, "one login in WBXML");
+    let (r, _) = run(mqtt(&[sizes, "duration=5m"]));
+    assert_eq!(count(&r, "bytes_login"), (wire::CONNECT + wire::CONNACK) as u64);
+}
