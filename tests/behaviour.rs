@@ -203,7 +203,7 @@ fn client_draws_predict_every_outage_and_reconnect() {
             } else if back >= use_end {
                 d.logs_out();
                 d.abandons();
-                back = back + d.offline();
+                back += d.offline();
                 from_offline = true;
                 continue;
             }
