@@ -59,14 +59,11 @@ impl Protocol for Mqtt5 {
         if granted == FOREVER { FOREVER } else { granted + granted / 2 }
     }
 
-    /// A client sends PINGREQ when it has sent nothing for its keep-alive interval.
+    /// A client sends PINGREQ when it has sent nothing for its keep-alive interval: the
+    /// granted period scaled by `client.keepalive_ratio`, as an IMPS client's KeepAlive.
     #[inline]
     fn keepalive_interval(&self, granted: SimDuration, ratio: f64) -> SimDuration {
-        if granted == FOREVER {
-            FOREVER
-        } else {
-            SimDuration::from_micros(((granted.as_micros() as f64 * ratio) as u64).max(1))
-        }
+        super::imps::Imps.keepalive_interval(granted, ratio)
     }
 
     /// A client back from an outage has lost its connection: it connects again at once (Clean
