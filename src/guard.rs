@@ -164,16 +164,18 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Raise this process's open-file limit to at least `need` (up to the hard limit): a live run
-/// holds a socket per virtual client. Returns the limit now in force.
+/// Raise this process's open-file limit towards `want` (up to the hard limit), refusing if
+/// even `need` is out of reach: a live run holds a socket per virtual client, and a second one
+/// for a client whose old connection is left silent. Returns the limit now in force.
 #[cfg(target_os = "linux")]
-pub fn raise_open_files(need: u64) -> Result<u64, String> {
+pub fn raise_open_files(need: u64, want: u64) -> Result<u64, String> {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit and setrlimit read or write the struct we pass and nothing else.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
         return Err("cannot read the open-file limit".into());
     }
-    if r.rlim_cur >= need {
+    let want = want.max(need).min(r.rlim_max);
+    if r.rlim_cur >= want {
         return Ok(r.rlim_cur);
     }
     if r.rlim_max < need {
@@ -183,16 +185,16 @@ pub fn raise_open_files(need: u64) -> Result<u64, String> {
             r.rlim_max
         ));
     }
-    let want = libc::rlimit { rlim_cur: need, rlim_max: r.rlim_max };
+    let new = libc::rlimit { rlim_cur: want, rlim_max: r.rlim_max };
     // SAFETY: as above.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0 {
-        return Err(format!("cannot raise the open-file limit from {} to {need}", r.rlim_cur));
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } != 0 {
+        return Err(format!("cannot raise the open-file limit from {} to {want}", r.rlim_cur));
     }
-    Ok(need)
+    Ok(want)
 }
 
 /// See the Linux version; elsewhere the limit is left as it is.
 #[cfg(not(target_os = "linux"))]
-pub fn raise_open_files(need: u64) -> Result<u64, String> {
+pub fn raise_open_files(need: u64, _want: u64) -> Result<u64, String> {
     Ok(need)
 }

@@ -70,7 +70,8 @@ pub fn live(a: LiveArgs) -> Outcome {
     if connect_rate.is_nan() || connect_rate <= 0.0 || max_inflight == 0 {
         return usage("--connect-rate and --max-inflight must be positive");
     }
-    let files = impsim::guard::raise_open_files(u64::from(params.clients) * 2 + 64).map_err(impsim::Error::Host)?;
+    let n = u64::from(params.clients);
+    let files = impsim::guard::raise_open_files(n + 64, 2 * n + 64).map_err(impsim::Error::Host)?;
     let dir = out.unwrap_or_else(|| {
         impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/live-{}-seed{}", params.name, params.seed)))
     });
