@@ -12,17 +12,8 @@ use common::*;
 use impsim::engine::{SimDuration, SimTime};
 
 fn scenario(retention: &str, clients: u32, hours: u32) -> impsim::model::Params {
-    quiet(&[
-        &format!("clients={clients}"),
-        &format!("duration={hours}h"),
-        &format!("retention={retention}"),
-        "network.rtt=0s",
-        "client.requested_ttl=infinite",
-        "sap.ttl_max=infinite",
-        "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
-        "sap.reestablish_after_disconnect=false",
-        "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
-    ])
+    let (c, h, r) = (format!("clients={clients}"), format!("duration={hours}h"), format!("retention={retention}"));
+    quiet(&[&[c.as_str(), h.as_str(), r.as_str()][..], &CLOSED_FORM[..]].concat())
 }
 
 #[test]

@@ -107,18 +107,8 @@ fn subscriptions_follow_the_connect_and_packets_cost_their_wire_size() {
 /// 1 - exp(-R/mu) * (mu/tau) * (1 - exp(-tau/mu)), more than IMPS's 1 - exp(-R/mu).
 #[test]
 fn recovery_rate_matches_the_closed_form_of_whole_second_expiry() {
-    let p = mqtt(&[
-        "clients=1000",
-        "duration=100h",
-        "retention=10m",
-        "network.rtt=0s",
-        "client.requested_ttl=infinite",
-        "sap.ttl_max=infinite",
-        "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
-        "sap.reestablish_after_disconnect=false",
-        "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
-        "mqtt.clock=5m",
-    ]);
+    let p =
+        mqtt(&[&["clients=1000", "duration=100h", "retention=10m", "mqtt.clock=5m"][..], &CLOSED_FORM[..]].concat());
     let (r, _) = run(p);
     let n = r.metric("recovery_attempts");
     let p_hat = r.metric("recovery_success_rate");

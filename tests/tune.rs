@@ -17,16 +17,7 @@ fn search(budget: Option<&str>) -> impsim::experiment::tune::Outcome {
 
 fn search_for(target: &str, budget: Option<&str>, replications: u32) -> impsim::experiment::tune::Outcome {
     let mut base: toml::Table = toml::from_str(common::QUIET).unwrap();
-    for o in [
-        "clients=300",
-        "duration=48h",
-        "network.rtt=0s",
-        "client.requested_ttl=infinite",
-        "sap.ttl_max=infinite",
-        "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
-        "sap.reestablish_after_disconnect=false",
-        "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
-    ] {
+    for o in ["clients=300", "duration=48h"].into_iter().chain(common::CLOSED_FORM) {
         impsim::scenario::apply_override(&mut base, o).unwrap();
     }
     Search {

@@ -61,6 +61,18 @@ version_discovery = "0s"
 resubscribe = "0s"
 "#;
 
+/// The closed-form setting (tests/closed_form.rs): SAP disconnects at rate 1/60 min per session,
+/// the client back after an exponential 10 min, nothing else (no network delay, infinite TTL,
+/// no hold of disconnected sessions beyond the retention).
+pub const CLOSED_FORM: [&str; 6] = [
+    "network.rtt=0s",
+    "client.requested_ttl=infinite",
+    "sap.ttl_max=infinite",
+    "sap.disconnect_every={dist=\"exponential\",mean=\"60m\"}",
+    "sap.reestablish_after_disconnect=false",
+    "client.relogin_delay={dist=\"exponential\",mean=\"10m\"}",
+];
+
 /// The bundled default scenario (experiments/default.toml) with `--set`-style overrides.
 pub fn default_scenario(overrides: &[&str]) -> Params {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
