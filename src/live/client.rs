@@ -7,7 +7,7 @@
 use super::codec::Outgoing;
 use super::driver::Attempt;
 use super::driver::{
-    Conn, Held, Pending, Previous, Shared, connect, epoch_seconds, hold_silent, silent_record, stay_silent,
+    Conn, Held, HeldConn, Pending, Previous, Shared, connect, epoch_seconds, hold_silent, silent_record, stay_silent,
     subscribe_all, wait,
 };
 use crate::model::Params;
@@ -103,13 +103,8 @@ impl Client<'_> {
                 // reaches the broker only while the old connection is open (as the simulation's
                 // Logout reaches a session only while it is live).
                 if self.d.logs_out() {
-                    if let Some(mut conn) = old.take() {
-                        let _ = conn.send(&self.s, &Outgoing::Disconnect).await;
-                        if let Previous::Silent(rec) = &self.previous {
-                            let mut r = rec.borrow_mut();
-                            r.state = Held::Closed(epoch_seconds(Instant::now()));
-                            r.logout = true;
-                        }
+                    if let (Some(conn), Previous::Silent(rec)) = (old.take(), &self.previous) {
+                        log_out(&self.s, conn, rec).await;
                     }
                 } else if let (Some(conn), Previous::Silent(rec)) = (old.take(), &self.previous) {
                     hold_silent(&self.s, conn, rec.clone()); // walks away
@@ -234,25 +229,17 @@ impl Client<'_> {
                 Due::Break | Due::DeviceOff => {
                     // Unreachable for a while: the connection stays open and silent.
                     let len = if due == Due::Break { self.d.break_length() } else { self.d.off_length() };
-                    let rec = silent_record(&s, last_send, self.identity);
-                    self.previous = Previous::Silent(rec.clone());
+                    let rec = self.remember_silent(last_send);
                     let back = Instant::now() + k.real(len);
                     let still_open = stay_silent(&s, conn, &rec, back).await;
                     return if wait(&s, back).await { Left::Outage(still_open) } else { Left::Stop };
                 }
                 Due::EndOfUse => {
+                    let rec = self.remember_silent(last_send);
                     if self.d.logs_out() {
-                        let _ = conn.send(&s, &Outgoing::Disconnect).await;
-                        let rec = silent_record(&s, last_send, self.identity);
-                        {
-                            let mut r = rec.borrow_mut();
-                            r.state = Held::Closed(epoch_seconds(Instant::now()));
-                            r.logout = true;
-                        }
-                        self.previous = Previous::Silent(rec);
-                        drop(conn);
+                        log_out(&s, conn, &rec).await;
                     } else {
-                        self.leave_silent(conn, last_send); // walks away
+                        hold_silent(&s, conn, rec); // walks away
                     }
                     return Left::Offline(self.go_offline());
                 }
@@ -260,11 +247,12 @@ impl Client<'_> {
         }
     }
 
-    /// Hand the connection to a silent holder that sees how the broker ends it.
-    fn leave_silent(&mut self, conn: Conn, last_send: Instant) {
+    /// The connection last sent on at `last_send` is about to go quiet: record it as the
+    /// one the next attempt's prediction rests on.
+    fn remember_silent(&mut self, last_send: Instant) -> Rc<RefCell<HeldConn>> {
         let rec = silent_record(&self.s, last_send, self.identity);
         self.previous = Previous::Silent(rec.clone());
-        hold_silent(&self.s, conn, rec);
+        rec
     }
 
     /// The user leaves: abandoned for good (S17: gone, or a new client in the slot), then
@@ -280,4 +268,13 @@ impl Client<'_> {
         }
         Some(Instant::now() + self.s.opts.scale.real(self.d.offline()))
     }
+}
+
+/// The user logs out on `conn`: DISCONNECT (the broker keeps the session for its expiry
+/// interval) and the connection closed, recorded in `rec`.
+async fn log_out(s: &Shared, mut conn: Conn, rec: &RefCell<HeldConn>) {
+    let _ = conn.send(s, &Outgoing::Disconnect).await;
+    let mut r = rec.borrow_mut();
+    r.state = Held::Closed(epoch_seconds(Instant::now()));
+    r.logout = true;
 }
