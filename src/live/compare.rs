@@ -4,7 +4,7 @@
 
 use super::driver::{Attempt, Measured};
 use super::scale::Scale;
-use crate::model::metrics::EndReason;
+use crate::model::metrics::{Counters, EndReason};
 use crate::run::Report;
 
 /// Attempts closer than this (seconds) to a boundary of the broker's rule are not judged.
@@ -119,10 +119,11 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
     let n = m.attempts.len() as f64;
     let present = m.attempts.iter().filter(|a| a.session_present).count() as f64;
     let c = &sim.outcome.metrics;
-    let (w, cc) = (&c.warmup, &c.c);
-    let sim_cont = (w.continuations + cc.continuations) as f64;
-    let sim_att = (w.recovery_attempts() + cc.recovery_attempts()) as f64 + sim_cont;
-    let sim_present = (w.recovery_successes + cc.recovery_successes) as f64 + sim_cont;
+    let whole = |f: fn(&Counters) -> u64| c.whole_run(f) as f64;
+    let (attempts, successes) = c.recoveries_so_far();
+    let sim_cont = whole(|x| x.continuations);
+    let sim_att = attempts as f64 + sim_cont;
+    let sim_present = successes as f64 + sim_cont;
     let (live_rate, sim_rate) = (present / n, sim_present / sim_att);
     let (strict, judged) = strict_agreement(&m.attempts);
     // Retained sessions from the first $SYS sample to the end of the live run.
@@ -131,8 +132,7 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
     let live_retained = step_mean(&m.retained, from, to);
     let sim_retained = step_mean(&simulated_retained(sim, scale), from, to);
     let seen = intervals_mean(&m.retained_seen, from, to);
-    let sim_closed = (w.ended[crate::model::metrics::EndReason::AutoLogout as usize]
-        + cc.ended[crate::model::metrics::EndReason::AutoLogout as usize]) as f64;
+    let sim_closed = whole(|x| x.ended[EndReason::AutoLogout as usize]);
     let row = |metric, live, simulated, agrees| Row { metric, live, simulated, agrees };
     vec![
         row("recovery_attempts", n, sim_att, None),
@@ -150,13 +150,8 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
         // Shown: the broker's own gauge, which reads lower under this churn (an open question).
         row("retained_sessions_mean_sys", live_retained, sim_retained, None),
         row("auto_logouts", m.broker_closed as f64, sim_closed, None),
-        row(
-            "logouts",
-            m.logouts as f64,
-            (w.ended[EndReason::Logout as usize] + cc.ended[EndReason::Logout as usize]) as f64,
-            None,
-        ),
-        row("fresh_sessions", m.fresh as f64, (w.logins_fresh + cc.logins_fresh) as f64, None),
+        row("logouts", m.logouts as f64, whole(|x| x.ended[EndReason::Logout as usize]), None),
+        row("fresh_sessions", m.fresh as f64, whole(|x| x.logins_fresh), None),
         row("reconnect_latency_ms_p50", quantile(&m.connack_us, 0.5) / 1e3, f64::NAN, None),
         row("reconnect_latency_ms_p99", quantile(&m.connack_us, 0.99) / 1e3, f64::NAN, None),
         row("timing_error_ms_p50", quantile(&m.lateness_us, 0.5) / 1e3, f64::NAN, None),

@@ -235,10 +235,14 @@ impl Metrics {
         self.since = now;
     }
 
+    /// A count over the whole run: the warm-up's and the measured window's together.
+    pub(crate) fn whole_run(&self, count: impl Fn(&Counters) -> u64) -> u64 {
+        count(&self.warmup) + count(&self.c)
+    }
+
     /// Recovery attempts and successes over the whole run (warm-up included), for the timeseries.
     pub(crate) fn recoveries_so_far(&self) -> (u64, u64) {
-        let (w, c) = (&self.warmup, &self.c);
-        (w.recovery_attempts() + c.recovery_attempts(), w.recovery_successes + c.recovery_successes)
+        (self.whole_run(Counters::recovery_attempts), self.whole_run(|c| c.recovery_successes))
     }
 
     /// The summary row: (column, value) in a fixed order: the columns the spec requires, then
