@@ -61,6 +61,8 @@ pub(crate) fn from_table(table: toml::Table, file: &str, base: &Path) -> Result<
 
 fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputError> {
     check_name(&params.name).map_err(|m| err(file, "name", m))?;
+    // Before validating: the limits that depend on a context's size see the file's bytes.
+    load_cost_file(&mut params, file, base)?;
     validate(&params).map_err(|(field, m)| err(file, &field, m))?;
     load_empirical(&mut params, file, base)?;
     // Recurring processes must take time, or a client would loop at one instant forever.
@@ -300,6 +302,47 @@ fn load_empirical(p: &mut Params, file: &str, base: &Path) -> Result<(), InputEr
             *samples = parse_samples(&input.text, *scale).map_err(fail)?;
         }
     }
+    Ok(())
+}
+
+/// Read `[cost] file` (relative to the scenario's folder): a `[context]` table and optionally
+/// `[messages]`, checked like the scenario's own `[cost]`.
+fn load_cost_file(p: &mut Params, file: &str, base: &Path) -> Result<(), InputError> {
+    use crate::model::params::CostParams;
+    if p.cost.file.is_empty() {
+        return Ok(());
+    }
+    let defaults = CostParams::default();
+    if p.cost.context != defaults.context || p.cost.messages != defaults.messages {
+        return Err(err(
+            file,
+            "cost.file",
+            "gives the whole cost table: set `context` and `messages` in that file, not beside `file`",
+        ));
+    }
+    let path: PathBuf = base.join(&p.cost.file);
+    let fail = |m: String| err(file, "cost.file", format!("{}: {m}", path.display()));
+    let input =
+        crate::input::read(&path, crate::input::TEXT_LIMIT).map_err(|m| fail(format!("cannot read it: {m}")))?;
+    if !p.cost.sha256.is_empty() && p.cost.sha256 != input.sha256 {
+        return Err(fail(format!(
+            "its content changed: SHA-256 {} where the scenario says {}",
+            input.sha256, p.cost.sha256
+        )));
+    }
+    let de = toml::Deserializer::parse(&input.text).map_err(|e| fail(toml_message(&e)))?;
+    let table: CostParams = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        err(&path.display().to_string(), if field == "." { "" } else { &field }, toml_message(e.inner()))
+    })?;
+    if !table.file.is_empty() || !table.sha256.is_empty() {
+        return Err(fail(
+            "a cost file cannot name another file or a SHA-256; it holds `context` and `messages`".into(),
+        ));
+    }
+    p.cost.context = table.context;
+    p.cost.messages = table.messages;
+    p.cost.sha256 = input.sha256;
     Ok(())
 }
 

@@ -119,6 +119,43 @@ fn missing_files_are_refused() {
 }
 
 #[test]
+fn a_cost_file_is_read_checked_and_never_mixed_with_an_inline_table() {
+    let c = Case::new("costfile", "clients = 20\nduration = \"1h\"\n[cost]\nfile = \"broker.toml\"\n");
+    // Missing: the field and the file named.
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cost.file") && err.contains("broker.toml") && err.contains("cannot read"), "{err}");
+    // A typo inside the cost file: that file and its field named, with the nearest known name.
+    std::fs::write(c.dir.join("broker.toml"), "[context]\nbase = 900\nper_subscripton = 3\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("broker.toml") && err.contains("per_subscripton"), "{err}");
+    // A negative number of bytes.
+    std::fs::write(c.dir.join("broker.toml"), "[context]\nbase = -900\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("broker.toml") && err.contains("context.base"), "{err}");
+    // A cost file cannot chain to another.
+    std::fs::write(c.dir.join("broker.toml"), "file = \"other.toml\"\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!((code, err.contains("cannot name another file")), (2, true), "{err}");
+    // Valid, then its recorded SHA-256 must match.
+    std::fs::write(c.dir.join("broker.toml"), "[context]\nbase = 900\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 0, "{err}");
+    let pinned = Case::new("costsha", "[cost]\nfile = \"broker.toml\"\nsha256 = \"00\"\n");
+    std::fs::write(pinned.dir.join("broker.toml"), "[context]\nbase = 900\n").unwrap();
+    let (code, err) = pinned.run(&[]);
+    assert_eq!((code, err.contains("cost.file") && err.contains("content changed")), (2, true), "{err}");
+    // Inline bytes beside the file are ambiguous: refused.
+    let mixed = Case::new("costmix", "[cost]\nfile = \"broker.toml\"\n[cost.context]\nbase = 1\n");
+    std::fs::write(mixed.dir.join("broker.toml"), "[context]\nbase = 900\n").unwrap();
+    let (code, err) = mixed.run(&[]);
+    assert_eq!((code, err.contains("cost.file") && err.contains("not beside")), (2, true), "{err}");
+    assert!(!mixed.dir.join("out").exists(), "no output folder on error");
+}
+
+#[test]
 fn empirical_csv_must_hold_non_negative_numbers() {
     let c = Case::new("csvbad", "[client]\noffline = { dist = \"empirical\", file = \"gaps.csv\" }\n");
     std::fs::write(c.dir.join("gaps.csv"), "10\nabc\n").unwrap();

@@ -15,8 +15,9 @@ use std::sync::atomic::AtomicBool;
 /// The experiments experiments/regenerate.sh reruns into results/<name>, besides `default`.
 const EXPERIMENTS: [&str; 5] =
     ["retention_sweep", "client_id_churn", "ttl_keepalive", "sap_restart_storm", "login_modes"];
-/// Folders of results/ that are not reproducible runs: measured speed on some machine.
-const NOT_REFERENCES: [&str; 1] = ["bench"];
+/// Folders of results/ that are not reproducible runs: measured speed on some machine, a live
+/// run against a real broker.
+const NOT_REFERENCES: [&str; 2] = ["bench", "live_mosquitto"];
 /// manifest.json fields that describe the machine and the moment, not the results.
 const VOLATILE: [&str; 3] = ["wall_seconds", "events_per_second", "peak_rss_bytes"];
 

@@ -427,6 +427,35 @@ fn s14_the_context_has_five_parts_each_with_its_memory_cost() {
 }
 
 #[test]
+fn s14_a_cost_file_prices_the_context_as_the_same_table_inline() {
+    // A table as `impsim live --calibrate` writes it, in a file beside the scenario.
+    let dir = std::env::temp_dir().join(format!("impsim-costfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("broker.toml"),
+        "# measured\n[context]\nbase = 1150\nper_service = 0\nper_capability = 0\n\
+         per_presence_subscription = 245\nper_notification_subscription = 245\nper_joined_group = 245\n",
+    )
+    .unwrap();
+    let o = ["sap.disconnect_every=121m", "client.relogin_delay=5m"];
+    let mut with_file: Vec<String> = o.iter().map(|s| s.to_string()).collect();
+    with_file.push("cost.file=\"broker.toml\"".into());
+    let from_file = impsim::scenario::parse(common::QUIET, "quiet.toml", &dir, &with_file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (r, _) = run(from_file);
+    // The quiet scenario's context: 2 services, 3 capabilities, 4 presence and 1 notification
+    // subscriptions, 2 joined groups: 1150 + (4 + 1 + 2) x 245 bytes.
+    assert_eq!(count(&r, "retained_bytes_peak"), 1150 + 7 * 245);
+    let (inline, _) = run(quiet(&[
+        o[0],
+        o[1],
+        "cost.context={base=1150,per_service=0,per_capability=0,per_presence_subscription=245,\
+         per_notification_subscription=245,per_joined_group=245}",
+    ]));
+    assert_eq!(count(&inline, "retained_bytes_peak"), count(&r, "retained_bytes_peak"));
+}
+
+#[test]
 fn s15_each_device_of_a_user_has_its_own_session_and_context() {
     let (r, trace) = run(quiet(&["clients=2", "users.devices=[0.0, 1.0]"]));
     assert_eq!(count(&r, "active_sessions_peak"), 2);

@@ -1,7 +1,7 @@
 //! `impsim bench` (a table of measured runs, each in a fresh process) and `bench-one` (one
 //! measured run, printed as JSON: what `bench` and the CI instruction count run).
 
-use super::{Done, Outcome, usage};
+use super::{Done, Outcome};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_WORKLOAD: &str = "experiments/bench_1m.toml";
@@ -56,44 +56,17 @@ pub fn bench(a: BenchArgs) -> Outcome {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_WORKLOAD)
     };
-    let out = match out {
-        None => {
-            let base = PathBuf::from("results/runs/bench.csv");
-            (1u32..)
-                .map(|i| if i == 1 { base.clone() } else { base.with_file_name(format!("bench-{i}.csv")) })
-                .find(|p| !p.exists())
-                .unwrap_or(base)
-        }
-        Some(p) if p.exists() => {
-            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(impsim::bench::HEADER));
-            if !force {
-                return usage(format!("{}: exists; choose another --out or pass --force to replace it", p.display()));
-            }
-            if !ours {
-                return usage(format!("{}: --force refused: not a table impsim bench wrote", p.display()));
-            }
-            p
-        }
-        Some(p) => p,
-    };
+    let out =
+        super::output_file(out, "results/runs/bench.csv", force, impsim::bench::HEADER, "a table impsim bench wrote")?;
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return Err(impsim::Error::Host(format!("cannot find the impsim executable: {e}"))),
     };
     let plan = impsim::bench::Plan { exe, workload, clients, duration, repeat, scale_sap };
     let text = impsim::bench::table(&plan, &mut |line| say!("{line}"))?;
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        return Err(impsim::output::out_err(parent, e).into());
-    }
-    match impsim::output::write_atomic(&out, &text) {
-        Ok(()) => {
-            say!("wrote {}", out.display());
-            Ok(Done::Success)
-        }
-        Err(e) => Err(e.into()),
-    }
+    super::write_output_file(&out, &text)?;
+    say!("wrote {}", out.display());
+    Ok(Done::Success)
 }
 
 pub fn bench_one(a: BenchOneArgs) -> Outcome {

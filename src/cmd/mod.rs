@@ -6,6 +6,8 @@ pub mod live;
 pub mod run;
 pub mod tune;
 
+use std::path::{Path, PathBuf};
+
 /// The options of every command that runs a scenario: the seed and field overrides.
 #[derive(clap::Args)]
 pub struct ScenarioOptions {
@@ -35,4 +37,48 @@ pub type Outcome = Result<Done, impsim::Error>;
 /// Fail with a command-line option error.
 pub fn usage<T>(m: impl Into<String>) -> Result<T, impsim::Error> {
     Err(impsim::Error::Usage(m.into()))
+}
+
+/// Where a command writes its one output file: `out` if given (an existing file only with
+/// `force`, and only if it starts with `header`, i.e. impsim wrote it), else the first free
+/// name from `default` (`x.ext`, `x-2.ext`, ...).
+pub fn output_file(
+    out: Option<PathBuf>,
+    default: &str,
+    force: bool,
+    header: &str,
+    what: &str,
+) -> Result<PathBuf, impsim::Error> {
+    match out {
+        None => {
+            let base = PathBuf::from(default);
+            let (stem, ext) =
+                default.rsplit_once('/').map_or(default, |x| x.1).split_once('.').unwrap_or((default, ""));
+            Ok((1u32..)
+                .map(|i| if i == 1 { base.clone() } else { base.with_file_name(format!("{stem}-{i}.{ext}")) })
+                .find(|p| !p.exists())
+                .unwrap_or(base))
+        }
+        Some(p) if p.exists() => {
+            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(header));
+            if !force {
+                return usage(format!("{}: exists; choose another --out or pass --force to replace it", p.display()));
+            }
+            if !ours {
+                return usage(format!("{}: --force refused: not {what}", p.display()));
+            }
+            Ok(p)
+        }
+        Some(p) => Ok(p),
+    }
+}
+
+/// Write `text` to `out` whole (creating its folder), or nothing.
+pub fn write_output_file(out: &Path, text: &[u8]) -> Result<(), impsim::Error> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return Err(impsim::output::out_err(parent, e).into());
+    }
+    impsim::output::write_atomic(out, text).map_err(Into::into)
 }

@@ -134,10 +134,13 @@ impl Client<'_> {
         let recover = self.holds_session && self.d.recovers();
         let id = wire::client_id(self.c, self.identity);
         let sent = Instant::now();
-        if let Previous::Silent(h) = &self.previous
-            && h.borrow().identity == self.identity
-        {
-            h.borrow_mut().replaced_at = Some(epoch_seconds(sent));
+        if let Previous::Silent(h) = &self.previous {
+            let mut h = h.borrow_mut();
+            if h.identity == self.identity {
+                h.replaced_at = Some(epoch_seconds(sent));
+            } else {
+                h.orphaned_at = Some(epoch_seconds(sent));
+            }
         }
         let (mut conn, present, took) = match connect(&self.s, &id, !recover, self.r.keep_alive, self.r.expiry).await {
             Ok(x) => x,

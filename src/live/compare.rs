@@ -13,6 +13,13 @@ pub const GUARD_BAND: f64 = 0.25;
 pub const STRICT_AGREEMENT: f64 = 0.995;
 /// The time-weighted mean of retained sessions agrees within this share.
 pub const RETAINED_TOLERANCE: f64 = 0.05;
+/// The broker computes `$SYS/broker/clients/disconnected` at the top of its loop, before that
+/// iteration's keep-alive sweep, and sends it after the sweep's closes (Mosquitto 2.0.11,
+/// loop.c: sys_tree__update, keepalive__check, mux__handle). A sample is compared with the
+/// driver's count this long before the sample arrived, before the sweep's closes.
+pub const SYS_LEAD: f64 = 0.005;
+/// The share of `$SYS` samples that must match the driver's count (within one session and 1%).
+pub const SYS_AGREEMENT: f64 = 0.9;
 
 /// One figure, live and simulated.
 #[derive(Clone, Debug)]
@@ -73,28 +80,6 @@ pub fn quantile(v: &[u64], p: f64) -> f64 {
     s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1] as f64
 }
 
-/// Broker heap per retained session: the least-squares slope of `$SYS/broker/heap/current`
-/// against `$SYS/broker/clients/disconnected` at the same moments (deltas within the run;
-/// the absolute heap is not trusted).
-pub fn heap_per_retained(m: &Measured) -> f64 {
-    let pairs: Vec<(f64, f64)> = m
-        .heap
-        .iter()
-        .filter_map(|&(t, h)| {
-            let r = m.retained.iter().rev().find(|(tr, _)| *tr <= t)?.1;
-            (r.is_finite() && h.is_finite() && r >= 0.0).then_some((r, h))
-        })
-        .collect();
-    let n = pairs.len() as f64;
-    if n < 3.0 {
-        return f64::NAN;
-    }
-    let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
-    let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    if sxx > 0.0 { sxy / sxx } else { f64::NAN }
-}
-
 /// The simulation's retained contexts over time as (real seconds, value).
 pub fn simulated_retained(sim: &Report, scale: Scale) -> Vec<(f64, f64)> {
     let k = f64::from(scale.factor());
@@ -114,6 +99,25 @@ pub fn intervals_mean(intervals: &[(f64, f64)], from: f64, to: f64) -> f64 {
     intervals.iter().map(|&(a, b)| (b.min(to) - a.max(from)).max(0.0)).sum::<f64>() / (to - from)
 }
 
+/// How many sessions the driver counted without a connection at instant `t`.
+fn seen_at(intervals: &[(f64, f64)], t: f64) -> usize {
+    intervals.iter().filter(|&&(a, b)| a <= t && t < b).count()
+}
+
+/// The share of the broker's `$SYS` samples of retained sessions that match the driver's count
+/// at the instant the broker computed them (within one session and 1%), and how many there were.
+pub fn sys_agreement(gauge: &[(f64, f64)], seen: &[(f64, f64)]) -> (f64, usize) {
+    let samples: Vec<_> = gauge.iter().filter(|(_, v)| v.is_finite()).collect();
+    let matching = samples
+        .iter()
+        .filter(|&&&(t, v)| {
+            let d = seen_at(seen, t - SYS_LEAD) as f64;
+            (v - d).abs() <= 1.0 + 0.01 * d
+        })
+        .count();
+    (matching as f64 / samples.len() as f64, samples.len())
+}
+
 /// Every figure, live and simulated.
 pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
     let n = m.attempts.len() as f64;
@@ -129,9 +133,9 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
     // Retained sessions from the first $SYS sample to the end of the live run.
     let from = m.retained.first().map_or(0.0, |x| x.0);
     let to = m.wall_seconds;
-    let live_retained = step_mean(&m.retained, from, to);
     let sim_retained = step_mean(&simulated_retained(sim, scale), from, to);
     let seen = intervals_mean(&m.retained_seen, from, to);
+    let (sys_match, sys_samples) = sys_agreement(&m.retained, &m.retained_seen);
     let sim_closed = whole(|x| x.ended[EndReason::AutoLogout as usize]);
     let row = |metric, live, simulated, agrees| Row { metric, live, simulated, agrees };
     vec![
@@ -147,9 +151,14 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
             sim_retained,
             Some((seen - sim_retained).abs() <= RETAINED_TOLERANCE * sim_retained.max(1.0)),
         ),
-        // Shown: the broker's own gauge, which reads lower under this churn (an open question).
-        row("retained_sessions_mean_sys", live_retained, sim_retained, None),
+        // Checked: the broker's own gauge confirms the driver's count at each of its samples.
+        // (Its samples fall just before keep-alive sweeps, so a mean of them is biased low.)
+        row("sys_gauge_agreement", sys_match, f64::NAN, Some(sys_samples >= 10 && sys_match >= SYS_AGREEMENT)),
+        row("sys_gauge_samples", sys_samples as f64, f64::NAN, None),
         row("auto_logouts", m.broker_closed as f64, sim_closed, None),
+        // A session left live by a client back under a new Client Identifier: the broker
+        // closes it at its keep-alive timeout, the simulation at the client's new login.
+        row("relogin_drops", m.orphans_closed as f64, whole(|x| x.ended[EndReason::Relogin as usize]), None),
         row("logouts", m.logouts as f64, whole(|x| x.ended[EndReason::Logout as usize]), None),
         row("fresh_sessions", m.fresh as f64, whole(|x| x.logins_fresh), None),
         row("reconnect_latency_ms_p50", quantile(&m.connack_us, 0.5) / 1e3, f64::NAN, None),
@@ -157,7 +166,6 @@ pub fn compare(sim: &Report, m: &Measured, scale: Scale) -> Vec<Row> {
         row("timing_error_ms_p50", quantile(&m.lateness_us, 0.5) / 1e3, f64::NAN, None),
         row("timing_error_ms_p99", quantile(&m.lateness_us, 0.99) / 1e3, f64::NAN, None),
         row("exchanges_per_second", m.packets as f64 / m.wall_seconds.max(1e-9), f64::NAN, None),
-        row("heap_bytes_per_retained_session", heap_per_retained(m), f64::NAN, None),
     ]
 }
 
@@ -194,6 +202,21 @@ mod tests {
     }
 
     #[test]
+    fn the_gauge_is_compared_with_the_count_just_before_it_arrived() {
+        // Two sessions closed 1 ms before the gauge arrived (the broker's keep-alive sweep after
+        // it computed the gauge): the gauge of 1 matches the count before them.
+        let seen = [(0.0, 10.0), (4.999, 10.0), (4.999, 10.0), (7.0, 8.0)];
+        assert_eq!(sys_agreement(&[(5.0, 1.0)], &seen), (1.0, 1));
+        assert_eq!(sys_agreement(&[(5.0, 3.0)], &seen), (0.0, 1), "3 is the count after the sweep");
+        assert_eq!(sys_agreement(&[(7.5, 3.0), (7.5, 2.0)], &seen).0, 0.5, "4 counted: one off matches, two do not");
+        assert_eq!(sys_agreement(&[(1.0, 0.0)], &seen).0, 1.0);
+        assert_eq!(sys_agreement(&[(1.0, f64::NAN), (1.0, 0.0)], &seen).1, 1, "unreadable samples skipped");
+        // Within 1% as well as one session: 200 counted, 202 published.
+        let many: Vec<_> = (0..200).map(|_| (0.0, 1.0)).collect();
+        assert_eq!(sys_agreement(&[(0.5, 203.0), (0.5, 204.0)], &many).0, 0.5);
+    }
+
+    #[test]
     fn proportions_agree_within_their_pooled_error() {
         assert!(rates_agree(0.42, 5000.0, 0.43, 5000.0));
         assert!(!rates_agree(0.42, 5000.0, 0.48, 5000.0));
@@ -201,15 +224,9 @@ mod tests {
     }
 
     #[test]
-    fn quantiles_are_nearest_rank_and_the_heap_slope_is_least_squares() {
+    fn quantiles_are_nearest_rank() {
         let v: Vec<u64> = (1..=100).collect();
         assert_eq!((quantile(&v, 0.5), quantile(&v, 0.99), quantile(&v, 1.0)), (50.0, 99.0, 100.0));
         assert!(quantile(&[], 0.5).is_nan());
-        let mut m = Measured::default();
-        m.retained = vec![(0.0, 0.0), (1.0, 100.0), (2.0, 300.0), (3.0, 200.0)];
-        m.heap = (0..4).map(|i| (i as f64 + 0.5, 1e6 + 900.0 * m.retained[i].1)).collect();
-        assert!((heap_per_retained(&m) - 900.0).abs() < 1e-6);
-        m.heap.truncate(2);
-        assert!(heap_per_retained(&m).is_nan(), "too few points");
     }
 }

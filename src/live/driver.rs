@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::sleep_until;
+use tokio::time::{sleep, sleep_until};
 
 /// How the driver loads the broker.
 #[derive(Clone, Debug)]
@@ -59,6 +59,10 @@ pub struct Measured {
     pub fresh: u64,
     /// Connections the broker closed on a silent client (its keep-alive timeout).
     pub broker_closed: u64,
+    /// Of those, the ones closed after their client had come back under a new Client
+    /// Identifier (S17) or as a replacement client: left live, never taken over. The
+    /// simulation ends such a session at its client's new login (`relogin_drops`).
+    pub orphans_closed: u64,
     /// DISCONNECTs the clients sent (the user logged out).
     pub logouts: u64,
     /// Packets sent and their bytes.
@@ -72,6 +76,8 @@ pub struct Measured {
     /// `$SYS/broker/clients/disconnected` (retained sessions) over time: (seconds since the
     /// start, value).
     pub retained: Vec<(f64, f64)>,
+    /// `$SYS/broker/clients/connected` over time: (seconds since the start, value).
+    pub connected: Vec<(f64, f64)>,
     /// `$SYS/broker/heap/current` over time: (seconds since the start, bytes).
     pub heap: Vec<(f64, f64)>,
     /// Sessions without a connection as the driver saw them: (from, to) seconds since the
@@ -97,6 +103,20 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// A run starting now that lasts `length` (at most the time limit) or until `stop`.
+    pub(super) fn new(opts: DriveOptions, length: Duration, stop: &'static AtomicBool) -> Rc<Shared> {
+        let start = Instant::now();
+        Rc::new(Shared {
+            inflight: tokio::sync::Semaphore::new(opts.max_inflight.max(1)),
+            end: start + length.min(opts.time_limit),
+            opts,
+            start,
+            stop: Rc::new(move || stop.load(Ordering::Relaxed)),
+            next_connect: RefCell::new(start),
+            m: RefCell::new(Measured::default()),
+            holds: RefCell::new(Vec::new()),
+        })
+    }
     pub(super) fn since_start(&self, t: Instant) -> f64 {
         t.saturating_duration_since(self.start).as_secs_f64()
     }
@@ -253,6 +273,9 @@ pub(super) struct HeldConn {
     pub(super) last_send: f64,
     /// When the client connected again with the same Client Identifier.
     pub(super) replaced_at: Option<f64>,
+    /// When the client connected again under another Client Identifier, leaving this one
+    /// live until the broker's keep-alive closes it.
+    pub(super) orphaned_at: Option<f64>,
     /// The Client-ID generation it belongs to.
     pub(super) identity: u32,
     /// Ended by the client's DISCONNECT (a logout), not left silent.
@@ -265,6 +288,7 @@ pub(super) fn silent_record(s: &Shared, last_send: Instant, identity: u32) -> Rc
         state: Held::Open,
         last_send: epoch_seconds(last_send),
         replaced_at: None,
+        orphaned_at: None,
         identity,
         logout: false,
     }));
@@ -349,6 +373,55 @@ fn predict(p: &Pending, r: &super::client::Rules) -> (Option<bool>, f64) {
     (Some(p.sent_wall < until), margin)
 }
 
+/// A live run's state, once a second, for a progress line.
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    /// Real seconds since the start, and the run's length.
+    pub elapsed: f64,
+    /// See `elapsed`.
+    pub length: f64,
+    /// Connections the broker reports (`$SYS/broker/clients/connected`, NaN until known).
+    pub connected: f64,
+    /// Sessions it retains without a connection (`$SYS/broker/clients/disconnected`).
+    pub retained: f64,
+    /// Recovery attempts so far, and how many found their session.
+    pub attempts: usize,
+    /// See `attempts`.
+    pub present: usize,
+    /// The latest any scheduled action fired in the last second, milliseconds.
+    pub late_ms: f64,
+    /// Connection errors so far.
+    pub errors: usize,
+}
+
+/// Call `progress` once a second until the run is over or every client is `done`.
+async fn report_progress(
+    s: &Rc<Shared>,
+    pending: &Rc<RefCell<Vec<Pending>>>,
+    progress: &dyn Fn(&Progress),
+    done: &std::cell::Cell<bool>,
+) {
+    let length = s.end.saturating_duration_since(s.start).as_secs_f64();
+    let mut seen_lateness = 0;
+    while !s.over() && !done.get() {
+        sleep(Duration::from_secs(1)).await;
+        let m = s.m.borrow();
+        let late = m.lateness_us[seen_lateness.min(m.lateness_us.len())..].iter().max().copied().unwrap_or(0);
+        seen_lateness = m.lateness_us.len();
+        let attempts = pending.borrow();
+        progress(&Progress {
+            elapsed: s.since_start(Instant::now()).min(length),
+            length,
+            connected: m.connected.last().map_or(f64::NAN, |x| x.1),
+            retained: m.retained.last().map_or(f64::NAN, |x| x.1),
+            attempts: attempts.len(),
+            present: attempts.iter().filter(|a| a.attempt.session_present).count(),
+            late_ms: late as f64 / 1e3,
+            errors: m.errors.len(),
+        });
+    }
+}
+
 /// The broker's own figures: `$SYS/broker/clients/disconnected` (sessions retained without a
 /// connection) and `$SYS/broker/heap/current`, as the broker publishes them.
 async fn monitor(s: Rc<Shared>) {
@@ -360,7 +433,7 @@ async fn monitor(s: Rc<Shared>) {
             return;
         }
     };
-    for (i, topic) in [DISCONNECTED, HEAP].into_iter().enumerate() {
+    for (i, topic) in [DISCONNECTED, CONNECTED, HEAP].into_iter().enumerate() {
         if conn.send(&s, &Outgoing::Subscribe { packet_id: i as u16 + 1, topic }).await.is_err() {
             return;
         }
@@ -377,6 +450,7 @@ async fn monitor(s: Rc<Shared>) {
                     let mut m = s.m.borrow_mut();
                     match topic.as_str() {
                         DISCONNECTED => m.retained.push((t, v)),
+                        CONNECTED => m.connected.push((t, v)),
                         HEAP => m.heap.push((t, v)),
                         _ => {}
                     }
@@ -395,33 +469,32 @@ async fn monitor(s: Rc<Shared>) {
 }
 
 const DISCONNECTED: &str = "$SYS/broker/clients/disconnected";
+const CONNECTED: &str = "$SYS/broker/clients/connected";
 const HEAP: &str = "$SYS/broker/heap/current";
 
 /// Play scenario `p` against the broker of `opts` until its (compressed) end, the time limit
 /// or `stop`; every connection is closed when this returns.
-pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Result<Measured, String> {
+pub fn drive(
+    p: &Params,
+    opts: DriveOptions,
+    stop: &'static AtomicBool,
+    progress: &dyn Fn(&Progress),
+) -> Result<Measured, String> {
     let (expiry, keep_alive) = opts.scale.check(p).map_err(|(field, why)| format!("field `{field}`: {why}"))?;
     let ping_every = Duration::from_secs_f64((f64::from(keep_alive) * p.client.keepalive_ratio).max(0.001));
     let ping_every = if keep_alive == 0 { Duration::from_secs(86_400 * 365) } else { ping_every };
     let rules = super::client::Rules { keep_alive, expiry, ping_every };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
-    let start = Instant::now();
-    let end = start + opts.scale.real(p.duration.0).min(opts.time_limit);
-    let shared = Rc::new(Shared {
-        inflight: tokio::sync::Semaphore::new(opts.max_inflight.max(1)),
-        opts,
-        start,
-        end,
-        stop: Rc::new(move || stop.load(Ordering::Relaxed)),
-        next_connect: RefCell::new(start),
-        m: RefCell::new(Measured::default()),
-        holds: RefCell::new(Vec::new()),
-    });
+    let length = opts.scale.real(p.duration.0);
+    let shared = Shared::new(opts, length, stop);
+    let start = shared.start;
     let params = Rc::new(p.clone());
     let pending = Rc::new(RefCell::new(Vec::new()));
     local.block_on(&rt, async {
         let mut tasks = vec![tokio::task::spawn_local(monitor(shared.clone()))];
+        let done = std::cell::Cell::new(false);
+        let ticker = report_progress(&shared, &pending, progress, &done);
         for c in 0..p.clients {
             tasks.push(tokio::task::spawn_local(super::client::life(
                 shared.clone(),
@@ -431,9 +504,14 @@ pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Resul
                 pending.clone(),
             )));
         }
-        for t in tasks {
-            let _ = t.await;
-        }
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+            done.set(true);
+        };
+        // The ticker stops when the run is over; the clients' tasks end the run.
+        tokio::join!(all, ticker);
     });
     // Every task has ended; held connections close as the runtime drops.
     drop(local);
@@ -441,15 +519,19 @@ pub fn drive(p: &Params, opts: DriveOptions, stop: &'static AtomicBool) -> Resul
     let mut m = shared.m.replace(Measured::default());
     m.wall_seconds = start.elapsed().as_secs_f64();
     // The broker's keep-alive closes: silent connections it closed before their client came back.
-    m.broker_closed = shared
-        .holds
-        .borrow()
-        .iter()
-        .filter(|h| {
-            let h = h.borrow();
-            !h.logout && matches!(h.state, Held::Closed(t) if h.replaced_at.is_none_or(|r| t < r))
-        })
-        .count() as u64;
+    // The broker's keep-alive closes: silent connections it closed before their client came
+    // back (as the same client: an auto-logout; under another Client Identifier: an orphan).
+    for h in shared.holds.borrow().iter() {
+        let h = h.borrow();
+        let Held::Closed(t) = h.state else { continue };
+        if h.logout || h.replaced_at.is_some_and(|r| r <= t) {
+            continue;
+        }
+        match h.orphaned_at {
+            Some(o) if o <= t => m.orphans_closed += 1,
+            _ => m.broker_closed += 1,
+        }
+    }
     m.logouts = shared.holds.borrow().iter().filter(|h| h.borrow().logout).count() as u64;
     // Sessions without a connection, as the driver saw them: from each close to the client's
     // return or the broker's expiry rule, whichever came first.

@@ -2,6 +2,8 @@
 //! real time compressed by a factor K, and the model checked against what the broker did.
 //! At the edge: it opens sockets and reads the clock; the model knows nothing of it.
 
+pub mod calibrate;
+pub mod client;
 pub mod codec;
 pub mod compare;
 pub mod driver;
@@ -58,6 +60,7 @@ pub fn run(
     p: &Params,
     opts: DriveOptions,
     stop: &'static AtomicBool,
+    progress: &dyn Fn(&driver::Progress),
 ) -> Result<(Report, Measured, Vec<compare::Row>), Error> {
     if p.client.logout_prob > 0.0 && !p.store.keep_on_logout {
         return Err(Error::Usage(
@@ -69,7 +72,7 @@ pub fn run(
     let scale = opts.scale;
     scale.check(p).map_err(|(field, why)| Error::Usage(format!("field `{field}`: {why}")))?;
     let (sim, ()) = crate::run::simulate(comparison_params(p, scale), ());
-    let measured = driver::drive(p, opts, stop).map_err(Error::Host)?;
+    let measured = driver::drive(p, opts, stop, progress).map_err(Error::Host)?;
     if measured.connack_us.is_empty() {
         let why = measured.errors.first().cloned().unwrap_or_else(|| "no connection succeeded".into());
         return Err(Error::Host(format!("the broker accepted no session: {why}")));
@@ -77,4 +80,3 @@ pub fn run(
     let rows = compare::compare(&sim, &measured, scale);
     Ok((sim, measured, rows))
 }
-pub mod client;

@@ -489,13 +489,21 @@ impl Default for StoreParams {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostParams {
+    /// A cost table in a file of its own (e.g. measured by `impsim live --calibrate`), relative
+    /// to the scenario's folder: it gives `context` (and `messages` where it has them), so
+    /// neither may be set beside it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) file: String,
+    /// The file's SHA-256 (checked when given, recorded when not), as for empirical data.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) sha256: String,
     pub(crate) context: ContextBytes,
     /// Bytes of one exchange per primitive per syntax.
     pub messages: MessageBytes,
 }
 
 /// Modeled server memory of a context, per part (S14).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ContextBytes {
     /// Fixed part: Session-ID, Client-ID, cookie, version, syntax, TTL, bookkeeping.
@@ -533,7 +541,7 @@ const fn sb(xml: u32, wbxml: u32, pts: u32) -> SyntaxBytes {
 }
 
 /// Modeled traffic per primitive per syntax (request + response, application payload).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MessageBytes {
     pub(crate) login: SyntaxBytes,

@@ -6,7 +6,10 @@
 #     applied to the times the driver saw, at least 99.5% agreement outside the guard band;
 #   - the Session Present rate, live against simulated (pooled 95% test);
 #   - the time-weighted mean of sessions retained without a connection within 5%;
-#   - attempts, fresh sessions: live within 10% of the simulation (the same users, same draws).
+#   - the broker's own $SYS gauge against the driver's count at each of its samples;
+#   - attempts, fresh sessions: live within 10% of the simulation (the same users, same draws);
+#     auto-logouts and relogin drops within a quarter;
+# then `--calibrate` on 300 sessions, and a scenario that reads the cost table it wrote.
 # If mosquitto cannot be installed or started it prints "live test: SKIPPED: <reason>" and exits
 # 0 (.ci/run counts it as skipped); once the broker runs, anything wrong fails the test.
 set -euo pipefail
@@ -40,6 +43,13 @@ awk -v j="$judged" 'BEGIN { exit !(j >= 500) }' || fail "only $judged attempts j
 awk -v s="$strict" 'BEGIN { exit !(s >= 0.995) }' || fail "strict agreement $strict below 0.995"
 [ "$(check session_present_rate)" = agrees ] || fail "Session Present rate: live $(value session_present_rate 2), simulated $(value session_present_rate 3)"
 [ "$(check retained_sessions_mean)" = agrees ] || fail "retained sessions: live $(value retained_sessions_mean 2), simulated $(value retained_sessions_mean 3)"
+[ "$(check sys_gauge_agreement)" = agrees ] || fail "the broker's \$SYS gauge matched the driver's count at only $(value sys_gauge_agreement 2) of $(value sys_gauge_samples 2) samples"
+# Keep-alive closes: counts of tens, so within a quarter or 8 of the simulation.
+for m in auto_logouts relogin_drops; do
+  l=$(value $m 2) s=$(value $m 3)
+  awk -v l="$l" -v s="$s" 'BEGIN { d = l - s; if (d < 0) d = -d; exit !(d <= 0.25 * s || d <= 8) }' \
+    || fail "$m: live $l, simulated $s"
+done
 for m in recovery_attempts fresh_sessions; do
   l=$(value $m 2) s=$(value $m 3)
   awk -v l="$l" -v s="$s" 'BEGIN { d = l - s; if (d < 0) d = -d; exit !(d <= 0.1 * s) }' \
@@ -49,5 +59,19 @@ for f in report.md attempts.csv timeseries.csv retained.png manifest.json; do
   [ -s "$WORK/out/$f" ] || fail "no $f"
 done
 kill -0 "$PID" 2>/dev/null || fail "the broker died during the run"
+
+# --calibrate: a cost table from the broker's heap, which a scenario then reads.
+"$BIN" live --calibrate --broker "127.0.0.1:$PORT" --sessions 300 --subscriptions 1,5 \
+  --out "$WORK/cost.toml" >"$WORK/cal.out" 2>&1 || { cat "$WORK/cal.out"; fail "impsim live --calibrate failed"; }
+cat "$WORK/cal.out"
+base=$(awk -F' = ' '$1 == "base" { print $2 }' "$WORK/cost.toml")
+per=$(awk -F' = ' '$1 == "per_presence_subscription" { print $2 }' "$WORK/cost.toml")
+# Mosquitto 2.0.11 measured ~0.9-1.2 KB per session and ~0.2-0.4 KB per subscription.
+awk -v b="$base" -v p="$per" 'BEGIN { exit !(b >= 200 && b <= 20000 && p >= 20 && p <= 5000) }' \
+  || fail "calibrated bytes out of any plausible range: base $base, per subscription $per"
+printf 'clients = 50\nduration = "1h"\n[cost]\nfile = "cost.toml"\n' >"$WORK/priced.toml"
+"$BIN" run "$WORK/priced.toml" --out "$WORK/priced" >/dev/null 2>"$WORK/priced.err" \
+  || { cat "$WORK/priced.err"; fail "a scenario with the calibrated cost file does not run"; }
+grep -q "\"base\": $base" "$WORK/priced/manifest.json" || fail "the manifest does not show the calibrated bytes"
 echo "live test: passed (strict agreement $strict on $judged attempts; Session Present rate $(value session_present_rate 2) live, $(value session_present_rate 3) simulated)"
 rm -rf "$WORK"
