@@ -127,6 +127,7 @@ pub fn run_to_folder_with_progress(
 fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
     serde_json::json!({
         "impsim_version": env!("CARGO_PKG_VERSION"),
+        "impsim_commit": crate::output::COMMIT,
         "scenario_file": out.source,
         "scenario_sha256": out.source_sha256,
         "overrides": out.overrides,
@@ -247,6 +248,7 @@ pub fn experiment_to_folder(
     let extra = serde_json::json!({
         "inputs": exp.inputs.iter().map(|(f, h)| serde_json::json!({ "file": f, "sha256": h })).collect::<Vec<_>>(),
         "shard": shard_text,
+        "impsim_commit": crate::output::COMMIT,
         "partial": ran.interrupted,
         "threads": threads,
         "wall_seconds": started.elapsed().as_secs_f64(),

@@ -83,6 +83,7 @@ pub mod input;
 pub mod live;
 pub mod model;
 pub mod output;
+pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod stats;

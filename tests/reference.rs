@@ -18,9 +18,6 @@ const EXPERIMENTS: [&str; 5] =
 /// Folders of results/ that are not reproducible runs: measured speed on some machine, a live
 /// run against a real broker.
 const NOT_REFERENCES: [&str; 2] = ["bench", "live_mosquitto"];
-/// manifest.json fields that describe the machine and the moment, not the results.
-const VOLATILE: [&str; 3] = ["wall_seconds", "events_per_second", "peak_rss_bytes"];
-
 fn out_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("impsim-ref-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -34,52 +31,22 @@ fn files(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn without_volatile(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for k in VOLATILE {
-                m.remove(k);
-            }
-            m.values_mut().for_each(without_volatile);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(without_volatile),
-        _ => {}
-    }
-}
-
 /// The rerun in `fresh` holds exactly the files of the committed `results/<name>`, with the
 /// same bytes (manifest.json: the same JSON but for the volatile fields).
 fn same_as_committed(fresh: &Path, name: &str) {
     let committed = Path::new("results").join(name);
     let regenerate = "if the change is intended, run experiments/regenerate.sh and commit results/ with the reason";
-    let (made, kept) = (files(fresh), files(&committed));
+    let c = impsim::reproduce::compare_folders(&committed, fresh).unwrap();
     assert!(
-        made == kept,
+        c.missing.is_empty() && c.extra.is_empty(),
         "results/{name}: the rerun writes {:?} that are not committed and does not write the committed {:?}; {regenerate}",
-        made.difference(&kept).collect::<Vec<_>>(),
-        kept.difference(&made).collect::<Vec<_>>()
+        c.extra,
+        c.missing
     );
-    let mut differ = Vec::new();
-    for f in &kept {
-        let (x, y) = (std::fs::read(fresh.join(f)).unwrap(), std::fs::read(committed.join(f)).unwrap());
-        let same = if f == "manifest.json" {
-            let parse = |b: &[u8]| {
-                let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
-                without_volatile(&mut v);
-                v
-            };
-            parse(&x) == parse(&y)
-        } else {
-            x == y
-        };
-        if !same {
-            differ.push(committed.join(f).display().to_string());
-        }
-    }
     assert!(
-        differ.is_empty(),
-        "the rerun differs from the committed {} (rerun kept in {}); {regenerate}",
-        differ.join(", "),
+        c.differ.is_empty(),
+        "the rerun differs from the committed {:?} of results/{name} (rerun kept in {}); {regenerate}",
+        c.differ,
         fresh.display()
     );
     let _ = std::fs::remove_dir_all(fresh);

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod live;
+pub mod reproduce;
 pub mod run;
 pub mod tune;
 
@@ -29,6 +30,8 @@ pub enum Done {
     NothingMeets,
     /// `live` ran, and the model and the broker disagree on a checked figure.
     Disagrees,
+    /// `reproduce` reran a result and some file's bytes differ.
+    Differs,
 }
 
 /// What a command returns.

@@ -120,11 +120,18 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
             Ok(Done::Success)
         }
         Ok(SweepEnd::Partial { dir, done, total }) => {
+            let again = impsim::output::command_line(
+                "run",
+                &file.display().to_string(),
+                exp.seed,
+                &set,
+                &dir.display().to_string(),
+            );
+            let shard =
+                if shard.count > 1 { format!(" --shard {}/{}", shard.index, shard.count) } else { String::new() };
             say!(
-                "  partial: {done} of {total} runs written to {} (manifest.json says partial); finish with: impsim run {} --out {} --resume",
+                "  partial: {done} of {total} runs written to {} (manifest.json says partial); finish with: {again}{shard} --resume",
                 dir.display(),
-                file.display(),
-                dir.display()
             );
             Ok(Done::Interrupted)
         }

@@ -67,6 +67,8 @@ pub struct Experiment {
     pub crn: bool,
     /// Every file read (the experiment, its scenario) with its SHA-256, for the manifest.
     pub(crate) inputs: Vec<(String, String)>,
+    /// The `--set` overrides applied on top of the file, for the manifest and the rerun command.
+    pub(crate) overrides: Vec<String>,
 }
 
 /// One point of the sweep: its value on each axis and the scenario they resolve to.
@@ -149,6 +151,7 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         metrics,
         crn: spec.crn.unwrap_or(false),
         inputs,
+        overrides: extra_set.to_vec(),
     })
 }
 

@@ -265,13 +265,14 @@ pub(super) fn report(
         "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Each cell is the mean \
          over replications with its 95% Student-t confidence interval and the number of runs n it rests on. \
          Every run is measured after its warm-up; the recovery rate of a point is the mean of its runs' rates, \
-         and a restore percentile is the mean of its runs' percentiles. Reproduce with `impsim run {} --out DIR`.\n\n",
+         and a restore percentile is the mean of its runs' percentiles. Reproduce with `{}` (or \
+         `impsim reproduce` on this folder, which also compares the bytes).\n\n",
         meta.file,
         meta.points.len(),
         meta.replications,
         meta.seed,
         meta.impsim_version,
-        meta.file
+        meta.rerun_command("DIR")
     );
     if meta.crn {
         s += "Common random numbers: replication r of every point used the same seed, so the points' \

@@ -37,6 +37,9 @@ pub struct Meta {
     #[serde(default)]
     pub(crate) crn: bool,
     pub(crate) impsim_version: String,
+    /// The `--set` overrides the experiment ran with (its file alone would rerun without them).
+    #[serde(default)]
+    pub(crate) overrides: Vec<String>,
 }
 
 impl Meta {
@@ -54,12 +57,19 @@ impl Meta {
             scenarios: exp.points.iter().map(|p| serde_json::to_value(&p.params).unwrap_or_default()).collect(),
             crn: exp.crn,
             impsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            overrides: exp.overrides.clone(),
         }
     }
     /// The same experiment, wherever its file was and however its path was typed: everything
-    /// but the path (the resolved scenarios carry the content of every input, CSVs included).
+    /// but the path and how values were given (the resolved scenarios carry the content of every
+    /// input, CSVs and `--set` overrides included).
     pub(crate) fn same_experiment(&self, other: &Meta) -> bool {
-        Meta { file: String::new(), ..self.clone() } == Meta { file: String::new(), ..other.clone() }
+        let bare = |m: &Meta| Meta { file: String::new(), overrides: Vec::new(), ..m.clone() };
+        bare(self) == bare(other)
+    }
+    /// The command that reruns this experiment into `out`.
+    pub fn rerun_command(&self, out: &str) -> String {
+        crate::output::command_line("run", &self.file, self.seed, &self.overrides, out)
     }
     pub(super) fn point_label(&self, p: usize) -> String {
         if self.axes.is_empty() {

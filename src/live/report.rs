@@ -180,6 +180,7 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
         &dir.join("manifest.json"),
         &serde_json::json!({
             "impsim_version": env!("CARGO_PKG_VERSION"),
+            "impsim_commit": crate::output::COMMIT,
             "mode": "live",
             "scenario_file": src.file,
             "scenario_sha256": src.sha256,

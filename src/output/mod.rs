@@ -436,3 +436,44 @@ mod tests {
         std::fs::remove_dir_all(&base).unwrap();
     }
 }
+
+/// `impsim SUBCOMMAND FILE --seed SEED --set 'k=v'... --out OUT`, each argument quoted for a
+/// POSIX shell where it needs it: the command a report or a hint tells a person to run.
+pub fn command_line(subcommand: &str, file: &str, seed: u64, overrides: &[String], out: &str) -> String {
+    let mut words =
+        vec!["impsim".to_string(), subcommand.to_string(), shell_word(file), "--seed".into(), seed.to_string()];
+    for o in overrides {
+        words.push("--set".into());
+        words.push(shell_word(o));
+    }
+    words.push("--out".into());
+    words.push(shell_word(out));
+    words.join(" ")
+}
+
+/// `w` as one POSIX shell word: as it is when it is plain, else in single quotes.
+pub fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain { w.to_string() } else { format!("'{}'", w.replace('\'', "'\\''")) }
+}
+
+/// The git commit impsim was built from, when built from a checkout (build.rs), for manifests.
+pub const COMMIT: Option<&str> = option_env!("IMPSIM_GIT_COMMIT");
+
+#[cfg(test)]
+mod command_tests {
+    use super::*;
+
+    #[test]
+    fn a_command_line_quotes_only_what_a_shell_would_split() {
+        assert_eq!(shell_word("experiments/a.toml"), "experiments/a.toml");
+        assert_eq!(shell_word("clients=2000"), "clients=2000");
+        assert_eq!(shell_word("duration=\"2h\""), "'duration=\"2h\"'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            command_line("run", "my exp.toml", 7, &["a=1".into(), "b={x=1}".into()], "out"),
+            "impsim run 'my exp.toml' --seed 7 --set a=1 --set 'b={x=1}' --out out"
+        );
+    }
+}

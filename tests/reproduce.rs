@@ -1,0 +1,111 @@
+//! `impsim reproduce` reruns a result from its manifest alone (its file, seed, `--set`
+//! overrides and shard) and says whether every file comes out the same: exit 0 when they do,
+//! 5 when one differs, 2 when an input changed since or the manifest is not reproducible.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("impsim-repro-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn impsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn experiment(dir: &Path) -> String {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let text = format!(
+        "name = \"r\"\nscenario = {:?}\nreplications = 2\n[set]\nclients = 100\nduration = \"3h\"\nwarmup = \"1h\"\n\
+         [sweep]\nretention = [\"5m\", \"1h\"]\n",
+        default.display().to_string()
+    );
+    let p = dir.join("exp.toml");
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn an_experiment_run_with_overrides_reproduces_byte_for_byte_from_its_manifest() {
+    let d = tmp("exp");
+    let exp = experiment(&d);
+    let out = d.join("out").display().to_string();
+    let (code, _, err) = impsim(&["run", &exp, "--seed", "9", "--set", "clients=150", "--out", &out]);
+    assert_eq!(code, 0, "{err}");
+    // The manifest and the report say how it was made, overrides and seed included.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["experiment"]["overrides"], serde_json::json!(["clients=150"]));
+    assert_eq!(m["experiment"]["seed"], 9);
+    let report = std::fs::read_to_string(d.join("out/report.md")).unwrap();
+    assert!(report.contains("--seed 9 --set clients=150 --out DIR"), "{report}");
+
+    let again = d.join("again").display().to_string();
+    let (code, said, err) = impsim(&["reproduce", &out, "--out", &again, "--threads", "1"]);
+    assert_eq!(code, 0, "{said}{err}");
+    assert!(said.contains("reproduced:") && said.contains("identical  runs.csv"), "{said}");
+    // Without the override the rerun would be another experiment: the 150 clients are in runs.csv.
+    assert_eq!(std::fs::read(d.join("out/runs.csv")).unwrap(), std::fs::read(d.join("again/runs.csv")).unwrap());
+
+    // A result edited by hand does not reproduce, and reproduce names the file.
+    let runs = d.join("out/runs.csv");
+    let mut text = std::fs::read_to_string(&runs).unwrap();
+    let at = text.rfind(',').unwrap() + 1;
+    text.replace_range(at..at + 1, if &text[at..at + 1] == "1" { "2" } else { "1" });
+    std::fs::write(&runs, text).unwrap();
+    let third = d.join("third").display().to_string();
+    let (code, said, _) = impsim(&["reproduce", &out, "--out", &third]);
+    assert_eq!(code, 5, "{said}");
+    assert!(said.contains("DIFFERS    runs.csv") && said.contains("NOT reproduced"), "{said}");
+
+    // An input that changed since is refused before anything runs.
+    std::fs::write(&exp, std::fs::read_to_string(&exp).unwrap().replace("\"1h\"]", "\"2h\"]")).unwrap();
+    let fourth = d.join("fourth");
+    let (code, _, err) =
+        impsim(&["reproduce", &format!("{out}/manifest.json"), "--out", &fourth.display().to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exp.toml") && err.contains("has changed since"), "{err}");
+    assert!(!fourth.exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_scenario_run_reproduces_and_the_rerun_never_goes_into_the_result() {
+    let d = tmp("run");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml").display().to_string();
+    let out = d.join("out").display().to_string();
+    let (code, _, err) = impsim(&[
+        "run",
+        &scenario,
+        "--seed",
+        "4",
+        "--set",
+        "clients=120",
+        "--set",
+        "duration=\"2h\"",
+        "--set",
+        "warmup=\"30m\"",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, said, err) = impsim(&["reproduce", &out, "--out", &d.join("again").display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    assert!(said.contains("identical  summary.csv") && said.contains("identical  manifest.json"), "{said}");
+    let (code, _, err) = impsim(&["reproduce", &out, "--out", &out, "--force"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never goes into the result"), "{err}");
+    // Not a result impsim wrote.
+    std::fs::write(d.join("x.json"), "{}").unwrap();
+    let (code, _, err) = impsim(&["reproduce", &d.join("x.json").display().to_string()]);
+    assert_eq!((code, err.contains("not a manifest impsim wrote")), (2, true), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
