@@ -76,6 +76,17 @@ pub struct RunOutput<'a> {
     pub source_sha256: &'a str,
     /// The `--set key=value` overrides, recorded in manifest.json.
     pub overrides: &'a [String],
+    /// `--check` conditions (`metric>=value`) beside the scenario's `[thresholds]`, recorded
+    /// in manifest.json with every verdict.
+    pub checks: &'a [String],
+}
+
+/// Every threshold of a run (its scenario's `[thresholds]` and `checks`) judged on its summary.
+pub fn run_verdicts(report: &Report, checks: &[String]) -> Result<Vec<crate::check::Verdict>, Error> {
+    let mut conds =
+        crate::check::from_table(&report.params.thresholds).map_err(|(f, m)| Error::Usage(format!("{f}: {m}")))?;
+    conds.extend(crate::check::parse_all(checks).map_err(Error::Usage)?);
+    Ok(conds.iter().map(|c| c.judge_value(report.get(c.metric()).unwrap_or(f64::NAN), "")).collect())
 }
 
 /// Simulate and write summary.csv, timeseries.csv and manifest.json (and the trace).
@@ -111,7 +122,16 @@ pub fn run_to_folder_with_progress(
         let (samples, warmup) = (&report.outcome.metrics.samples, report.params.warmup.0);
         write_timeseries(&staging.path("timeseries.csv"), samples, warmup)?;
         write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup)?;
-        write_json(&staging.path("manifest.json"), &manifest(&report, out))?;
+        let mut m = manifest(&report, out);
+        let verdicts = run_verdicts(&report, out.checks)?;
+        if !verdicts.is_empty() {
+            m["thresholds"] = serde_json::to_value(&verdicts).unwrap_or_default();
+            m["thresholds_passed"] = crate::check::all_passed(&verdicts).into();
+        }
+        if !out.checks.is_empty() {
+            m["check_args"] = out.checks.into();
+        }
+        write_json(&staging.path("manifest.json"), &m)?;
         Ok(report)
     })();
     if result.is_err()

@@ -74,6 +74,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod check;
 pub mod engine;
 pub mod error;
 pub mod experiment;

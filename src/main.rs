@@ -1,6 +1,6 @@
 //! The `impsim` command line: parse arguments, call the library, map what happened to an exit
 //! code. The codes, here and only here: 0 done; 2 bad input, a wrong option, an output that
-//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree; 5 `reproduce`: the bytes differ;
+//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree; 5 `reproduce`: the bytes differ; 99 a threshold failed (`[thresholds]`, `--check`; the result is written);
 //! 130 interrupted (what finished was written, marked partial); 1 anything else (the machine).
 
 use clap::{Parser, Subcommand};
@@ -75,6 +75,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::NothingMeets) => ExitCode::from(3),
         Ok(cmd::Done::Disagrees) => ExitCode::from(4),
         Ok(cmd::Done::Differs) => ExitCode::from(5),
+        Ok(cmd::Done::ThresholdsFailed) => ExitCode::from(99),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
             say_err!("error: {e}");
@@ -97,9 +98,9 @@ fn main() -> ExitCode {
         Command::Live(a) => cmd::live::live(a),
         Command::Reproduce(a) => cmd::reproduce::reproduce(a),
         Command::BenchOne(a) => cmd::bench::bench_one(a),
-        Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).map(|dir| {
+        Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).and_then(|dir| {
             say!("merged {} shards into {}", shards.len(), dir.display());
-            cmd::Done::Success
+            cmd::run::experiment_verdicts(&dir, 1)
         }),
     })
 }

@@ -23,6 +23,8 @@ pub enum Rerun {
         sha256: String,
         /// The `--set` overrides it ran with.
         overrides: Vec<String>,
+        /// The `--check` conditions it ran with.
+        checks: Vec<String>,
     },
     /// An experiment, or one shard of it.
     Experiment {
@@ -99,6 +101,7 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
         }
         let mut exp = crate::experiment::load(Path::new(&meta.file), &meta.overrides)?;
         exp.seed = meta.seed;
+        exp.add_checks(&meta.check_args).map_err(|m| refuse(&mp, m))?;
         if !crate::experiment::results::Meta::of(&exp).same_experiment(&meta) {
             return Err(refuse(&mp, format!("{} no longer resolves to the scenarios the manifest records", meta.file)));
         }
@@ -116,7 +119,8 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
         if serde_json::to_value(&params).ok().as_ref() != Some(&m["scenario"]) {
             return Err(refuse(&mp, format!("{source} no longer resolves to the scenario the manifest records")));
         }
-        Rerun::Run { params: Box::new(params), source: source.to_string(), sha256, overrides }
+        let checks = strings(&m["check_args"]);
+        Rerun::Run { params: Box::new(params), source: source.to_string(), sha256, overrides, checks }
     } else {
         return Err(refuse(&mp, "neither a run's nor an experiment's manifest"));
     };

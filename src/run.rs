@@ -206,6 +206,27 @@ pub(crate) fn stalled_message(t: SimTime) -> String {
     )
 }
 
+/// A summary figure as a person reads it, from its column's name: bytes in KiB/MiB/GiB,
+/// milliseconds as ms or s, hours as h, counts whole, other values to four places.
+pub fn human_figure(column: &str, v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    if column.contains("bytes") {
+        human_bytes(v)
+    } else if column.contains("_ms_") {
+        secs(v)
+    } else if column.ends_with("_hours") {
+        format!("{v:.2} h")
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 fn human_bytes(b: f64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b;

@@ -63,6 +63,7 @@ fn finish(mut params: Params, file: &str, base: &Path) -> Result<Params, InputEr
     check_name(&params.name).map_err(|m| err(file, "name", m))?;
     // Before validating: the limits that depend on a context's size see the file's bytes.
     load_cost_file(&mut params, file, base)?;
+    crate::check::from_table(&params.thresholds).map_err(|(field, m)| err(file, &field, m))?;
     validate(&params).map_err(|(field, m)| err(file, &field, m))?;
     load_empirical(&mut params, file, base)?;
     // Recurring processes must take time, or a client would loop at one instant forever.

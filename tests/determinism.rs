@@ -21,8 +21,15 @@ fn run_once(dir: &Path, seed: u64) -> Vec<Vec<u8>> {
         impsim::scenario::load(&path, &["clients=800".into(), "duration=8h".into(), "warmup=2h".into()]).unwrap();
     p.seed = seed;
     let trace = dir.with_extension("trace.csv");
-    let spec =
-        RunOutput { dir, force: true, trace: Some(&trace), source: "default.toml", source_sha256: "", overrides: &[] };
+    let spec = RunOutput {
+        dir,
+        force: true,
+        trace: Some(&trace),
+        source: "default.toml",
+        source_sha256: "",
+        overrides: &[],
+        checks: &[],
+    };
     run_to_folder(p, &spec).unwrap();
     let files = ["summary.csv", "timeseries.csv"].map(|f| std::fs::read(dir.join(f)).unwrap());
     let mut out = files.to_vec();

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Low to high. Same level: independent of each other.
-const LEVELS: [(&str, u32); 15] = [
+const LEVELS: [(&str, u32); 17] = [
     ("engine", 0),
     ("error", 0),
     ("stats", 1),
@@ -13,11 +13,13 @@ const LEVELS: [(&str, u32); 15] = [
     ("guard", 2),
     ("run", 2),
     ("input", 3),
+    ("check", 3),
     ("scenario", 4),
     ("experiment", 5),
     ("bench", 5),
     ("folder", 6),
     ("live", 6),
+    ("reproduce", 6),
     ("main", 7),
     ("cmd", 7),
 ];

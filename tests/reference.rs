@@ -99,6 +99,7 @@ fn default_scenario_reference_run_reproduces() {
         source: "experiments/default.toml",
         source_sha256: &sha256,
         overrides: &[],
+        checks: &[],
     };
     run_to_folder(p, &spec).unwrap();
     same_as_committed(&out, "default");

@@ -32,6 +32,8 @@ pub enum Done {
     Disagrees,
     /// `reproduce` reran a result and some file's bytes differ.
     Differs,
+    /// The result was written, and a threshold (`[thresholds]`, `--check`) failed.
+    ThresholdsFailed,
 }
 
 /// What a command returns.

@@ -56,8 +56,8 @@ pub fn reproduce(a: ReproduceArgs) -> Outcome {
         }
     });
     match &plan.rerun {
-        Rerun::Run { params, source, sha256, overrides } => {
-            let spec = RunOutput { dir: &dir, force, trace: None, source, source_sha256: sha256, overrides };
+        Rerun::Run { params, source, sha256, overrides, checks } => {
+            let spec = RunOutput { dir: &dir, force, trace: None, source, source_sha256: sha256, overrides, checks };
             run_to_folder((**params).clone(), &spec)?;
         }
         Rerun::Experiment { exp, shard } => {

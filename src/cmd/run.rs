@@ -43,6 +43,12 @@ pub struct RunArgs {
     /// Run even if the estimated event count is absurd (more than 1e11, hours of work).
     #[arg(long)]
     pub force_events: bool,
+    /// A threshold to check on the result, e.g. `recovery_success_rate>=0.95` or
+    /// `retained_bytes_peak<=2GiB` (repeatable; beside the file's `[thresholds]`). On an
+    /// experiment it must hold at every point, on the 95% interval's side that must clear it.
+    /// impsim exits with 99 when one fails (the result is written all the same).
+    #[arg(long = "check", value_name = "EXPR")]
+    pub checks: Vec<String>,
 }
 
 pub fn run(a: RunArgs) -> Outcome {
@@ -63,6 +69,7 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
         resume,
         force_memory,
         force_events,
+        checks,
     } = a;
     if trace.is_some() {
         return usage(format!("{}: --trace applies to a single scenario run, not to an experiment", file.display()));
@@ -71,6 +78,7 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     if let Some(s) = seed {
         exp.seed = s;
     }
+    exp.add_checks(&checks).or_else(usage)?;
     let shard = match shard.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s.unwrap_or_else(Shard::all),
         Err(e) => return usage(format!("--shard: {e}")),
@@ -117,7 +125,7 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
         Ok(SweepEnd::Complete(dir)) => {
             say!("  wrote {}", dir.display());
-            Ok(Done::Success)
+            experiment_verdicts(&dir, shard.count)
         }
         Ok(SweepEnd::Partial { dir, done, total }) => {
             let again = impsim::output::command_line(
@@ -151,10 +159,12 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         resume,
         force_memory,
         force_events,
+        checks,
     } = a;
     if threads.is_some() || shard.is_some() || resume {
         return usage(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
     }
+    impsim::check::parse_all(&checks).or_else(usage)?;
     let base = impsim::scenario::base_dir(&file);
     let mut params = impsim::scenario::parse(text, &file.display().to_string(), base, &set)?;
     if let Some(s) = seed {
@@ -175,6 +185,7 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         source: &source,
         source_sha256: &sha256,
         overrides: &set,
+        checks: &checks,
     };
     if let Some(t) = &trace
         && trace_inside(t, &dir)
@@ -203,7 +214,8 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
             if let Some(t) = trace {
                 say!("  trace          {}", t.display());
             }
-            Ok(Done::Success)
+            let verdicts = impsim::folder::run_verdicts(&report, &checks)?;
+            Ok(show_verdicts(&verdicts))
         }
         Err(e) => Err(e),
     }
@@ -314,4 +326,33 @@ fn clock(secs: f64) -> String {
     } else {
         format!("{}:{:02}", s / 60, s % 60)
     }
+}
+
+/// Print each threshold with the value it was judged on; `ThresholdsFailed` if one failed.
+pub fn show_verdicts(verdicts: &[impsim::check::Verdict]) -> Done {
+    for v in verdicts {
+        let at = if v.point.is_empty() { String::new() } else { format!(" at {}", v.point) };
+        let basis = if v.basis == "value" { String::new() } else { format!(" ({})", v.basis) };
+        let value = impsim::run::human_figure(&v.metric, v.value);
+        say!("  check {}{at}: {value}{basis} {}", v.check, if v.passed { "ok" } else { "FAILED" });
+    }
+    if impsim::check::all_passed(verdicts) {
+        Done::Success
+    } else {
+        say!(
+            "  {} of {} threshold checks FAILED (exit 99)",
+            verdicts.iter().filter(|v| !v.passed).count(),
+            verdicts.len()
+        );
+        Done::ThresholdsFailed
+    }
+}
+
+/// An experiment's thresholds as its folder records them (judged once every shard is merged).
+pub fn experiment_verdicts(dir: &Path, shards: u32) -> Outcome {
+    if shards > 1 {
+        return Ok(Done::Success);
+    }
+    let (meta, records) = impsim::experiment::results::read_runs(dir)?;
+    Ok(show_verdicts(&impsim::experiment::results::verdicts(&meta, &records)))
 }

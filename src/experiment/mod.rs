@@ -40,6 +40,8 @@ struct ExperimentFile {
     metrics: Option<Vec<String>>,
     /// Common random numbers: replication r of every point runs with the same seed.
     crn: Option<bool>,
+    /// Bounds every point's result must meet (summary column to `">=x"`, `"<=x"` or a list).
+    thresholds: Option<std::collections::BTreeMap<String, crate::check::Bounds>>,
 }
 
 /// The most points an experiment may have: each is a resolved scenario held in memory twice
@@ -69,6 +71,24 @@ pub struct Experiment {
     pub(crate) inputs: Vec<(String, String)>,
     /// The `--set` overrides applied on top of the file, for the manifest and the rerun command.
     pub(crate) overrides: Vec<String>,
+    /// Every threshold (`metric>=value`): the experiment's `[thresholds]`, its scenario's, and
+    /// `--check`; each must hold at every point.
+    pub(crate) checks: Vec<String>,
+    /// The `--check` arguments among them, for the rerun command.
+    pub(crate) check_args: Vec<String>,
+}
+
+impl Experiment {
+    /// Add `--check` conditions; the message of the first that does not parse.
+    pub fn add_checks(&mut self, exprs: &[String]) -> Result<(), String> {
+        for c in crate::check::parse_all(exprs)? {
+            if !self.checks.contains(&c.text()) {
+                self.checks.push(c.text());
+            }
+        }
+        self.check_args.extend(exprs.iter().cloned());
+        Ok(())
+    }
 }
 
 /// One point of the sweep: its value on each axis and the scenario they resolve to.
@@ -140,6 +160,16 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         _ => "experiment".into(),
     });
     crate::scenario::check_name(&name).map_err(|m| err(&file, "name", m))?;
+    let own =
+        crate::check::from_table(&spec.thresholds.clone().unwrap_or_default()).map_err(|(f, m)| err(&file, &f, m))?;
+    let scenario_own = points.first().map(|p| crate::check::from_table(&p.params.thresholds));
+    let scenario_own = scenario_own.transpose().map_err(|(f, m)| err(&file, &f, m))?.unwrap_or_default();
+    let mut checks: Vec<String> = Vec::new();
+    for c in own.iter().chain(&scenario_own) {
+        if !checks.contains(&c.text()) {
+            checks.push(c.text());
+        }
+    }
     Ok(Experiment {
         name,
         description: spec.description.unwrap_or_default(),
@@ -152,6 +182,8 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         crn: spec.crn.unwrap_or(false),
         inputs,
         overrides: extra_set.to_vec(),
+        checks,
+        check_args: Vec::new(),
     })
 }
 

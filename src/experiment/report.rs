@@ -256,6 +256,7 @@ pub(super) fn report(
     est: &[Estimates],
     steady: &[(crate::run::SteadyState, usize, usize)],
     plots: &[(String, String)],
+    verdicts: &[crate::check::Verdict],
 ) -> String {
     let mut s = format!("# {}\n\n", meta.name);
     if !meta.description.is_empty() {
@@ -313,11 +314,37 @@ pub(super) fn report(
         }
         s += &format!("| {} |\n", row.join(" | "));
     }
+    s += &thresholds_section(verdicts);
     s += &steady_state_section(meta, steady);
     s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \
           (per point, mean over replications), `run_timeseries.csv` (per run).\n\n";
     for (stem, caption) in plots {
         s += &format!("## {caption}\n\n![{caption}]({stem}.png)\n\n");
+    }
+    s
+}
+
+/// The thresholds, each judged at each point: what was judged (the interval's side that must
+/// clear the bound, or the mean of one run) and the verdict.
+fn thresholds_section(verdicts: &[crate::check::Verdict]) -> String {
+    if verdicts.is_empty() {
+        return String::new();
+    }
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    let mut s = format!(
+        "\n## Thresholds: {}\n\nEach must hold at every point; with replications it is judged on the side of the \
+         point's 95% interval that must clear the bound.\n\n| threshold | point | judged value | basis | verdict |\n|---|---|---|---|---|\n",
+        if failed == 0 { "all passed".to_string() } else { format!("{failed} of {} FAILED", verdicts.len()) }
+    );
+    for v in verdicts {
+        s += &format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            v.check,
+            v.point,
+            crate::run::human_figure(&v.metric, v.value),
+            v.basis,
+            if v.passed { "ok" } else { "**FAILED**" }
+        );
     }
     s
 }

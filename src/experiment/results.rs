@@ -40,6 +40,12 @@ pub struct Meta {
     /// The `--set` overrides the experiment ran with (its file alone would rerun without them).
     #[serde(default)]
     pub(crate) overrides: Vec<String>,
+    /// Every threshold judged at every point (`metric>=value`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) checks: Vec<String>,
+    /// The `--check` arguments among them (the file gives the others).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) check_args: Vec<String>,
 }
 
 impl Meta {
@@ -58,13 +64,21 @@ impl Meta {
             crn: exp.crn,
             impsim_version: env!("CARGO_PKG_VERSION").to_string(),
             overrides: exp.overrides.clone(),
+            checks: exp.checks.clone(),
+            check_args: exp.check_args.clone(),
         }
     }
     /// The same experiment, wherever its file was and however its path was typed: everything
     /// but the path and how values were given (the resolved scenarios carry the content of every
     /// input, CSVs and `--set` overrides included).
     pub(crate) fn same_experiment(&self, other: &Meta) -> bool {
-        let bare = |m: &Meta| Meta { file: String::new(), overrides: Vec::new(), ..m.clone() };
+        let bare = |m: &Meta| Meta {
+            file: String::new(),
+            overrides: Vec::new(),
+            checks: Vec::new(),
+            check_args: Vec::new(),
+            ..m.clone()
+        };
         bare(self) == bare(other)
     }
     /// The command that reruns this experiment into `out`.
@@ -303,19 +317,33 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
     (0..meta.points.len())
         .map(|p| {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
-            names
-                .iter()
-                .map(|m| {
-                    let mut e = estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>());
-                    // A rate or share lies in [0, 1]; so does its interval.
-                    if m.ends_with("_rate") || m.ends_with("_share") {
-                        (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
-                    }
-                    (m.clone(), e)
-                })
-                .collect()
+            names.iter().map(|m| (m.clone(), metric_estimate(&runs, m))).collect()
         })
         .collect()
+}
+
+/// The estimate of column `m` over `runs`.
+fn metric_estimate(runs: &[&RunRecord], m: &str) -> Estimate {
+    let mut e = estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>());
+    // A rate or share lies in [0, 1]; so does its interval.
+    if m.ends_with("_rate") || m.ends_with("_share") {
+        (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
+    }
+    e
+}
+
+/// Every threshold of the experiment judged at every point.
+pub fn verdicts(meta: &Meta, records: &[RunRecord]) -> Vec<crate::check::Verdict> {
+    let conds: Vec<crate::check::Condition> =
+        meta.checks.iter().filter_map(|c| crate::check::Condition::parse(c).ok()).collect();
+    let mut out = Vec::new();
+    for c in &conds {
+        for p in 0..meta.points.len() {
+            let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
+            out.push(c.judge_estimate(&metric_estimate(&runs, c.metric()), &meta.point_label(p)));
+        }
+    }
+    out
 }
 
 /// A text value as a CSV cell that a spreadsheet shows as text: one starting with `=`, `+`,
@@ -451,8 +479,14 @@ pub(crate) fn write_all(
             (point_steady_state(meta, records, p), accepted, runs.len())
         })
         .collect();
+    let verdicts = verdicts(meta, records);
     let p = dir.join("report.md");
-    write_atomic(&p, report(meta, &est, &steady, &plots).as_bytes())?;
+    write_atomic(&p, report(meta, &est, &steady, &plots, &verdicts).as_bytes())?;
+    let mut extra = extra;
+    if !verdicts.is_empty() {
+        extra["thresholds"] = serde_json::to_value(&verdicts).unwrap_or_default();
+        extra["thresholds_passed"] = crate::check::all_passed(&verdicts).into();
+    }
     write_manifest(dir, meta, records, extra)
 }
 

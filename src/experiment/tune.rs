@@ -17,61 +17,8 @@ use crate::stats::{Estimate, estimate};
 use rayon::prelude::*;
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Op {
-    AtLeast,
-    AtMost,
-}
-
-/// `metric>=value` or `metric<=value`; values may carry a size unit (2GiB).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Condition {
-    pub(crate) metric: String,
-    pub(crate) op: Op,
-    /// The bound, in the metric's unit (a size like 2GiB is read as bytes).
-    pub value: f64,
-}
-
-impl Condition {
-    /// A bound written `metric>=value` or `metric<=value` on a summary.csv column; otherwise the message to show.
-    pub fn parse(s: &str) -> Result<Condition, String> {
-        let (metric, op, v) = if let Some((m, v)) = s.split_once(">=") {
-            (m, Op::AtLeast, v)
-        } else if let Some((m, v)) = s.split_once("<=") {
-            (m, Op::AtMost, v)
-        } else {
-            return Err(format!("\"{s}\": write metric>=value or metric<=value, e.g. recovery_success_rate>=0.95"));
-        };
-        let metric = metric.trim().to_string();
-        let known = crate::run::summary_columns();
-        if !known.contains(&metric) {
-            return Err(format!("\"{metric}\" is not a summary.csv column (see README, summary.csv columns)"));
-        }
-        let v = v.trim();
-        let value = v
-            .parse::<f64>()
-            .ok()
-            .or_else(|| crate::engine::parse_size(v).ok().map(|b| b as f64))
-            .ok_or_else(|| format!("\"{v}\" is not a number or a size like 2GiB"))?;
-        if !value.is_finite() {
-            return Err(format!("\"{v}\": the bound must be a finite number"));
-        }
-        Ok(Condition { metric, op, value })
-    }
-
-    /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
-    pub(crate) fn met(&self, e: &Estimate) -> bool {
-        let (lo, hi) = if e.lo.is_finite() { (e.lo, e.hi) } else { (e.mean, e.mean) };
-        match self.op {
-            Op::AtLeast => lo >= self.value,
-            Op::AtMost => hi <= self.value,
-        }
-    }
-
-    pub(crate) fn describe(&self) -> String {
-        format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
-    }
-}
+pub use crate::check::Condition;
+pub(crate) use crate::check::Op;
 
 /// The retention values `tune` tries by default, ascending from 0s (never stored) to infinite.
 pub const RETENTION_LADDER: [&str; 24] = [

@@ -162,6 +162,20 @@ pub struct Params {
     /// while they are the defaults).
     #[serde(skip_serializing_if = "MqttParams::is_default")]
     pub mqtt: MqttParams,
+    /// Pass/fail bounds on summary figures (`[thresholds]`), judged at the edge on the result
+    /// (`crate::check`); the model does not read them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub thresholds: BTreeMap<String, Bounds>,
+}
+
+/// `[thresholds]` as written: a summary column to one bound (`">=0.95"`) or several.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bounds {
+    /// One bound, e.g. `">=0.95"`.
+    One(String),
+    /// Several, e.g. `[">=0.5", "<=0.99"]`.
+    Many(Vec<String>),
 }
 
 impl Default for Params {
@@ -192,6 +206,7 @@ impl Default for Params {
             store: StoreParams::default(),
             cost: CostParams::default(),
             mqtt: MqttParams::default(),
+            thresholds: BTreeMap::new(),
         }
     }
 }

@@ -1,0 +1,204 @@
+//! Thresholds: bounds on summary figures (`recovery_success_rate>=0.95`,
+//! `retained_bytes_peak<=2GiB`), written in a scenario's or an experiment's `[thresholds]` or
+//! given as `--check`, judged on a run's value or, with replications, on the side of a point's
+//! 95% interval that must clear the bound; a pipeline gets a distinct exit code when one fails.
+//! `tune`'s target and budgets are the same conditions.
+
+use crate::stats::Estimate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    AtLeast,
+    AtMost,
+}
+
+/// `metric>=value` or `metric<=value`; values may carry a size unit (2GiB).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub(crate) metric: String,
+    /// As written (`retained_bytes_peak<=2GiB`), for people; `text()` is the canonical form.
+    pub(crate) written: String,
+    pub(crate) op: Op,
+    /// The bound, in the metric's unit (a size like 2GiB is read as bytes).
+    pub value: f64,
+}
+
+impl Condition {
+    /// A bound written `metric>=value` or `metric<=value` on a summary.csv column; otherwise the message to show.
+    pub fn parse(s: &str) -> Result<Condition, String> {
+        let (metric, op, v) = if let Some((m, v)) = s.split_once(">=") {
+            (m, Op::AtLeast, v)
+        } else if let Some((m, v)) = s.split_once("<=") {
+            (m, Op::AtMost, v)
+        } else {
+            return Err(format!("\"{s}\": write metric>=value or metric<=value, e.g. recovery_success_rate>=0.95"));
+        };
+        let metric = metric.trim().to_string();
+        let known = crate::run::summary_columns();
+        if !known.contains(&metric) {
+            return Err(format!("\"{metric}\" is not a summary.csv column (see README, summary.csv columns)"));
+        }
+        let v = v.trim();
+        let value = v
+            .parse::<f64>()
+            .ok()
+            .or_else(|| crate::engine::parse_size(v).ok().map(|b| b as f64))
+            .ok_or_else(|| format!("\"{v}\" is not a number or a size like 2GiB"))?;
+        if !value.is_finite() {
+            return Err(format!("\"{v}\": the bound must be a finite number"));
+        }
+        let written = format!("{metric}{}{v}", if op == Op::AtLeast { ">=" } else { "<=" });
+        Ok(Condition { metric, written, op, value })
+    }
+
+    /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
+    pub(crate) fn met(&self, e: &Estimate) -> bool {
+        let (lo, hi) = if e.lo.is_finite() { (e.lo, e.hi) } else { (e.mean, e.mean) };
+        match self.op {
+            Op::AtLeast => lo >= self.value,
+            Op::AtMost => hi <= self.value,
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
+    }
+}
+
+pub use crate::model::params::Bounds;
+
+/// Every condition of a `[thresholds]` table, in the canonical `metric>=value` form, or the
+/// field (`thresholds.<metric>`) and what is wrong with it.
+pub fn from_table(t: &BTreeMap<String, Bounds>) -> Result<Vec<Condition>, (String, String)> {
+    let mut out = Vec::new();
+    for (metric, b) in t {
+        let list = match b {
+            Bounds::One(x) => std::slice::from_ref(x),
+            Bounds::Many(v) => v.as_slice(),
+        };
+        for bound in list {
+            let c = Condition::parse(&format!("{metric}{}", bound.trim())).map_err(|m| {
+                (format!("thresholds.{metric}"), format!("{m} (write a bound as \">=0.95\" or \"<=2GiB\")"))
+            })?;
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// One threshold judged on one result (a run, or a point of an experiment).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The condition as written, `metric>=value`.
+    pub check: String,
+    /// The summary column it bounds.
+    pub metric: String,
+    /// The experiment point it was judged on (`retention=5m`); empty for a single run.
+    pub point: String,
+    /// The value judged: the run's, or the interval's bound that must clear the threshold.
+    pub value: f64,
+    /// Which value that is: "value", "mean" (one replication), "ci95_lo" or "ci95_hi".
+    pub basis: &'static str,
+    /// Whether it holds.
+    pub passed: bool,
+}
+
+impl Condition {
+    /// The summary column it bounds.
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// The canonical text: `metric>=value`.
+    pub fn text(&self) -> String {
+        format!("{}{}{}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
+    }
+
+    /// Judge a single run's `value` (NaN never passes).
+    pub fn judge_value(&self, value: f64, point: &str) -> Verdict {
+        let passed = match self.op {
+            Op::AtLeast => value >= self.value,
+            Op::AtMost => value <= self.value,
+        };
+        Verdict {
+            check: self.written.clone(),
+            metric: self.metric.clone(),
+            point: point.to_string(),
+            value,
+            basis: "value",
+            passed,
+        }
+    }
+
+    /// Judge a point's estimate: the side of its 95% interval that must clear the bound (the
+    /// mean with one replication).
+    pub fn judge_estimate(&self, e: &Estimate, point: &str) -> Verdict {
+        let (value, basis) = match (self.op, e.lo.is_finite()) {
+            (_, false) => (e.mean, "mean"),
+            (Op::AtLeast, true) => (e.lo, "ci95_lo"),
+            (Op::AtMost, true) => (e.hi, "ci95_hi"),
+        };
+        Verdict { basis, ..self.judge_value(value, point) }
+    }
+}
+
+/// Conditions from `--check` arguments.
+pub fn parse_all(exprs: &[String]) -> Result<Vec<Condition>, String> {
+    exprs.iter().map(|e| Condition::parse(e).map_err(|m| format!("--check {e}: {m}"))).collect()
+}
+
+/// Every verdict passed (true for none).
+pub fn all_passed(v: &[Verdict]) -> bool {
+    v.iter().all(|x| x.passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(mean: f64, lo: f64, hi: f64) -> Estimate {
+        Estimate { n: 3, mean, sd: 0.1, lo, hi }
+    }
+
+    #[test]
+    fn a_bound_is_judged_on_the_side_of_the_interval_that_must_clear_it() {
+        let at_least = Condition::parse("recovery_success_rate>=0.95").unwrap();
+        let v = at_least.judge_estimate(&est(0.96, 0.94, 0.98), "retention=2h");
+        assert_eq!((v.passed, v.basis, v.value), (false, "ci95_lo", 0.94), "the mean passes, the interval does not");
+        assert!(at_least.judge_estimate(&est(0.97, 0.95, 0.99), "").passed, "equal to the bound holds");
+        let at_most = Condition::parse("retained_bytes_peak<=2GiB").unwrap();
+        assert_eq!(at_most.value, 2.0 * 1024.0 * 1024.0 * 1024.0);
+        let v = at_most.judge_estimate(&est(1e9, 0.9e9, 2.2e9), "");
+        assert_eq!((v.passed, v.basis), (false, "ci95_hi"));
+        // One replication: the mean.
+        let one = Estimate { n: 1, mean: 0.96, sd: f64::NAN, lo: f64::NAN, hi: f64::NAN };
+        assert_eq!(at_least.judge_estimate(&one, "").basis, "mean");
+        assert!(at_least.judge_estimate(&one, "").passed);
+        assert!(!at_least.judge_value(f64::NAN, "").passed, "no value never passes");
+        assert_eq!(at_least.text(), "recovery_success_rate>=0.95");
+        assert_eq!(at_most.judge_value(1.0, "").check, "retained_bytes_peak<=2GiB", "shown as written");
+    }
+
+    #[test]
+    fn a_thresholds_table_names_the_field_it_cannot_read() {
+        let mut t = BTreeMap::new();
+        t.insert("recovery_success_rate".to_string(), Bounds::Many(vec![">=0.5".into(), "<= 0.99".into()]));
+        t.insert("retained_bytes_peak".to_string(), Bounds::One("<=1MiB".into()));
+        let c = from_table(&t).unwrap();
+        let texts: Vec<String> = c.iter().map(|c| c.text()).collect();
+        assert_eq!(
+            texts,
+            ["recovery_success_rate>=0.5", "recovery_success_rate<=0.99", "retained_bytes_peak<=1048576"]
+        );
+        t.insert("recovery_sucess_rate".to_string(), Bounds::One(">=0.9".into()));
+        let (field, why) = from_table(&t).unwrap_err();
+        assert_eq!(field, "thresholds.recovery_sucess_rate");
+        assert!(why.contains("not a summary.csv column"), "{why}");
+        let mut bad = BTreeMap::new();
+        bad.insert("recovery_success_rate".to_string(), Bounds::One("0.9".into()));
+        assert!(from_table(&bad).unwrap_err().1.contains(">=0.95"));
+        assert!(parse_all(&["recovery_success_rate=>0.9".into()]).unwrap_err().starts_with("--check"));
+    }
+}
