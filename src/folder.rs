@@ -122,8 +122,9 @@ pub fn run_to_folder_with_progress(
         let (samples, warmup) = (&report.outcome.metrics.samples, report.params.warmup.0);
         write_timeseries(&staging.path("timeseries.csv"), samples, warmup)?;
         write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup)?;
-        let mut m = manifest(&report, out);
         let verdicts = run_verdicts(&report, out.checks)?;
+        write_json(&staging.path("summary.json"), &summary_json(&report, &verdicts))?;
+        let mut m = manifest(&report, out);
         if !verdicts.is_empty() {
             m["thresholds"] = serde_json::to_value(&verdicts).unwrap_or_default();
             m["thresholds_passed"] = crate::check::all_passed(&verdicts).into();
@@ -142,6 +143,33 @@ pub fn run_to_folder_with_progress(
         let _ = std::fs::remove_file(crate::output::partial_name(path));
     }
     staging.finish(result)
+}
+
+/// summary.json: summary.csv's figures as typed numbers with units, and the thresholds'
+/// verdicts, for a pipeline (`jq .metrics.recovery_success_rate.value`).
+fn summary_json(r: &Report, verdicts: &[crate::check::Verdict]) -> serde_json::Value {
+    let metrics: serde_json::Map<String, serde_json::Value> = r
+        .summary
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::json!({ "value": crate::run::json_number(&v.to_string()), "unit": crate::run::unit_of(k) }),
+            )
+        })
+        .collect();
+    let mut j = serde_json::json!({
+        "schema": "impsim.summary/1",
+        "impsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": r.params.name,
+        "seed": r.params.seed,
+        "metrics": metrics,
+    });
+    if !verdicts.is_empty() {
+        j["thresholds"] = serde_json::to_value(verdicts).unwrap_or_default();
+        j["thresholds_passed"] = crate::check::all_passed(verdicts).into();
+    }
+    j
 }
 
 fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
@@ -164,7 +192,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
             "accepted": r.steady.applies.then_some(r.steady.ok),
             "warning": r.steady.warning(),
         },
-        "files": ["summary.csv", "timeseries.csv", "timeseries.svg", "timeseries.png", "manifest.json"],
+        "files": ["summary.csv", "summary.json", "timeseries.csv", "timeseries.svg", "timeseries.png", "manifest.json"],
         "note": "summary.csv and timeseries.csv are a pure function of (scenario, seed); wall time and memory here are not",
     })
 }

@@ -75,6 +75,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod experiment;

@@ -1,6 +1,6 @@
 //! The `impsim` command line: parse arguments, call the library, map what happened to an exit
 //! code. The codes, here and only here: 0 done; 2 bad input, a wrong option, an output that
-//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree; 5 `reproduce`: the bytes differ; 99 a threshold failed (`[thresholds]`, `--check`; the result is written);
+//! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree; 5 `reproduce`: the bytes differ; 6 `compare`: a significant regression; 99 a threshold failed (`[thresholds]`, `--check`; the result is written);
 //! 130 interrupted (what finished was written, marked partial); 1 anything else (the machine).
 
 use clap::{Parser, Subcommand};
@@ -48,6 +48,9 @@ enum Command {
     /// Drive a real MQTT 5 broker with the scenario's virtual clients in compressed real time,
     /// beside a simulation of the same; writes both and whether they agree.
     Live(cmd::live::LiveArgs),
+    /// Compare two results (before and after a change): the key figures, the difference's 95%
+    /// interval, a verdict each; exit 6 on a significant regression.
+    Compare(cmd::compare::CompareArgs),
     /// Rerun a result from its manifest (inputs checked, same seed and overrides) and say
     /// whether every file comes out byte for byte the same.
     Reproduce(cmd::reproduce::ReproduceArgs),
@@ -76,6 +79,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::Disagrees) => ExitCode::from(4),
         Ok(cmd::Done::Differs) => ExitCode::from(5),
         Ok(cmd::Done::ThresholdsFailed) => ExitCode::from(99),
+        Ok(cmd::Done::Regressed) => ExitCode::from(6),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
             say_err!("error: {e}");
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::bench::bench(a),
         Command::Live(a) => cmd::live::live(a),
         Command::Reproduce(a) => cmd::reproduce::reproduce(a),
+        Command::Compare(a) => cmd::compare::compare(a),
         Command::BenchOne(a) => cmd::bench::bench_one(a),
         Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).and_then(|dir| {
             say!("merged {} shards into {}", shards.len(), dir.display());

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Low to high. Same level: independent of each other.
-const LEVELS: [(&str, u32); 17] = [
+const LEVELS: [(&str, u32); 18] = [
     ("engine", 0),
     ("error", 0),
     ("stats", 1),
@@ -20,6 +20,7 @@ const LEVELS: [(&str, u32); 17] = [
     ("folder", 6),
     ("live", 6),
     ("reproduce", 6),
+    ("compare", 6),
     ("main", 7),
     ("cmd", 7),
 ];

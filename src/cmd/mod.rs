@@ -2,6 +2,7 @@
 //! return to an exit code.
 
 pub mod bench;
+pub mod compare;
 pub mod live;
 pub mod reproduce;
 pub mod run;
@@ -34,6 +35,8 @@ pub enum Done {
     Differs,
     /// The result was written, and a threshold (`[thresholds]`, `--check`) failed.
     ThresholdsFailed,
+    /// `compare` found a significant regression.
+    Regressed,
 }
 
 /// What a command returns.

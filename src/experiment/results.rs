@@ -85,7 +85,7 @@ impl Meta {
     pub fn rerun_command(&self, out: &str) -> String {
         crate::output::command_line("run", &self.file, self.seed, &self.overrides, out)
     }
-    pub(super) fn point_label(&self, p: usize) -> String {
+    pub(crate) fn point_label(&self, p: usize) -> String {
         if self.axes.is_empty() {
             return "base".into();
         }
@@ -392,6 +392,53 @@ pub(super) fn points_csv(meta: &Meta, records: &[RunRecord], est: &[Estimates]) 
     csv_text(&header, &rows)
 }
 
+/// points.json: points.csv's estimates as typed numbers with units, per point, and the
+/// thresholds' verdicts, for a pipeline.
+fn points_json(
+    meta: &Meta,
+    records: &[RunRecord],
+    est: &[Estimates],
+    verdicts: &[crate::check::Verdict],
+) -> serde_json::Value {
+    let number = |v: f64| real(v).parse::<f64>().ok().and_then(serde_json::Number::from_f64);
+    let points: Vec<serde_json::Value> = (0..meta.points.len())
+        .map(|p| {
+            let values: serde_json::Map<String, serde_json::Value> =
+                meta.axes.iter().zip(&meta.points[p]).map(|(a, v)| (a.clone(), v.clone().into())).collect();
+            let metrics: serde_json::Map<String, serde_json::Value> = est[p]
+                .iter()
+                .filter(|(m, _)| records.first().is_some_and(|r| r.columns.iter().any(|c| c == *m)))
+                .map(|(m, e)| {
+                    let j = serde_json::json!({
+                        "mean": number(e.mean), "sd": number(e.sd), "ci95_lo": number(e.lo), "ci95_hi": number(e.hi),
+                        "n": e.n, "unit": crate::run::unit_of(m),
+                    });
+                    (m.clone(), j)
+                })
+                .collect();
+            serde_json::json!({
+                "point": p,
+                "label": meta.point_label(p),
+                "values": values,
+                "replications": records.iter().filter(|r| r.point == p).count(),
+                "metrics": metrics,
+            })
+        })
+        .collect();
+    let mut j = serde_json::json!({
+        "schema": "impsim.points/1",
+        "impsim_version": meta.impsim_version,
+        "experiment": meta.name,
+        "axes": meta.axes,
+        "points": points,
+    });
+    if !verdicts.is_empty() {
+        j["thresholds"] = serde_json::to_value(verdicts).unwrap_or_default();
+        j["thresholds_passed"] = crate::check::all_passed(verdicts).into();
+    }
+    j
+}
+
 /// Mean over replications of each sample row, per point: (time_s, active, retained, bytes, pooled rate).
 pub(crate) fn mean_series(records: &[RunRecord], point: usize) -> Vec<[f64; 5]> {
     let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
@@ -471,6 +518,8 @@ pub(crate) fn write_all(
     write_atomic(&p, &points_csv(meta, records, &est).map_err(|e| out_err(&p, e))?)?;
     let p = dir.join("timeseries.csv");
     write_atomic(&p, &timeseries_csv(meta, records).map_err(|e| out_err(&p, e))?)?;
+    let verdicts = verdicts(meta, records);
+    crate::output::tables::write_json(&dir.join("points.json"), &points_json(meta, records, &est, &verdicts))?;
     let plots = plots(dir, meta, records, &est)?;
     let steady: Vec<_> = (0..meta.points.len())
         .map(|p| {
@@ -479,7 +528,6 @@ pub(crate) fn write_all(
             (point_steady_state(meta, records, p), accepted, runs.len())
         })
         .collect();
-    let verdicts = verdicts(meta, records);
     let p = dir.join("report.md");
     write_atomic(&p, report(meta, &est, &steady, &plots, &verdicts).as_bytes())?;
     let mut extra = extra;

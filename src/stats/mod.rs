@@ -2,6 +2,7 @@
 //! replications (`estimate`), exact t quantiles (`student_t`), and the steady-state tools for
 //! one long run (`steady_state`: MSER-5 truncation and batch-means intervals).
 
+pub mod difference;
 pub mod steady_state;
 pub mod student_t;
 

@@ -1,0 +1,54 @@
+//! `impsim compare OLD NEW`: the key figures of two results side by side, with the difference's
+//! 95% interval and a verdict; exit 6 on a significant regression.
+
+use super::{Done, Outcome, usage};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// The result before (a run's or an experiment's folder).
+    pub old: PathBuf,
+    /// The result after.
+    pub new: PathBuf,
+    /// A difference smaller than this share of the old value is no change (0.01 = 1%).
+    #[arg(long, default_value_t = 0.01)]
+    pub tolerance: f64,
+    /// Also write the comparison as JSON here (rows: point, metric, unit, old, new, diff, lo,
+    /// hi, test, verdict).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Also write the Markdown page here (it is printed either way).
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+    /// Replace an existing --json or --md file, only if impsim wrote it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// How the files `compare` writes start (so `--force` replaces only those).
+const MD_HEAD: &str = "<!-- impsim compare -->";
+const JSON_HEAD: &str = "{\n  \"$schema\": \"impsim.compare/1\"";
+
+pub fn compare(a: CompareArgs) -> Outcome {
+    let CompareArgs { old, new, tolerance, json, md, force } = a;
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return usage(format!("--tolerance {tolerance}: must be a share of at least 0, e.g. 0.01 for 1%"));
+    }
+    let json =
+        json.map(|p| super::output_file(Some(p), "", force, JSON_HEAD, "a comparison impsim wrote")).transpose()?;
+    let md = md.map(|p| super::output_file(Some(p), "", force, MD_HEAD, "a comparison impsim wrote")).transpose()?;
+    let c = impsim::compare::compare(&old, &new, tolerance)?;
+    let page = impsim::compare::markdown(&c, &old.display().to_string(), &new.display().to_string());
+    say_part!("{page}");
+    if let Some(p) = json {
+        let mut v = serde_json::json!({ "$schema": "impsim.compare/1", "old": old, "new": new });
+        v["comparison"] = serde_json::to_value(&c).unwrap_or_default();
+        v["regressions"] = c.regressions().into();
+        let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+        super::write_output_file(&p, text.as_bytes())?;
+    }
+    if let Some(p) = md {
+        super::write_output_file(&p, page.as_bytes())?;
+    }
+    Ok(if c.regressions() > 0 { Done::Regressed } else { Done::Success })
+}
