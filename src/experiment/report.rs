@@ -123,6 +123,7 @@ impl Figures<'_> {
             categories: Some(self.labels.clone()),
             series,
             y_range,
+            log_y: false,
         }
     }
 
@@ -158,6 +159,7 @@ impl Figures<'_> {
                 labels: (0..n).map(|p| self.meta.points[p].join(", ")).collect(),
             }],
             y_range: Some((0.0, 1.0)),
+            log_y: false,
         }
     }
 
@@ -169,6 +171,7 @@ impl Figures<'_> {
             categories: None,
             series: self.over_time(col, scale),
             y_range: None,
+            log_y: false,
         }
     }
 
@@ -190,12 +193,14 @@ impl Figures<'_> {
         ] {
             restore.extend(self.by_metric(m, what, 1000.0, false));
         }
-        self.per_point(
+        // Restore times span decades (0.4 s recovered, 40 s fresh p99): a log axis shows both.
+        let chart = self.per_point(
             format!("{}: time to restore a full context", self.meta.name),
             "time to restore (s)",
             restore,
             None,
-        )
+        );
+        Chart { log_y: true, ..chart }
     }
 
     fn metric(&self, m: &str) -> Chart {

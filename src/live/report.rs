@@ -172,6 +172,7 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
             series("simulated", &sim_series),
         ],
         y_range: None,
+        log_y: false,
     };
     save_chart(dir, "retained", &chart)?;
     let p = dir.join("report.md");

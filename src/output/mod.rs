@@ -2,6 +2,7 @@
 //! temporary name and renamed when complete, and a run's folder appears only when all of its
 //! files are written, so an interrupted run never leaves a result that looks complete.
 
+mod glyphs;
 pub mod plot;
 pub mod tables;
 pub mod trace;

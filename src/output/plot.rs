@@ -1,6 +1,7 @@
 //! timeseries.svg: active sessions, retained contexts and the cumulative recovery rate over
 //! simulated time, so a run can be read at a glance. SVG text needs no font files.
 
+use super::glyphs::Glyphs;
 use super::{OutputError, out_err, write_atomic};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::metrics::Sample;
@@ -11,8 +12,7 @@ use std::path::Path;
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let font: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, font);
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, super::glyphs::FONT);
     });
 }
 
@@ -35,7 +35,7 @@ pub(crate) fn write_timeseries_plots(
     write_atomic(&svg_path, svg.as_bytes())?;
     let png_path = dir.join(format!("{stem}.png"));
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    draw(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), title, samples, warmup)
+    draw(Glyphs(BitMapBackend::with_buffer(&mut pixels, SIZE)).into_drawing_area(), title, samples, warmup)
         .map_err(|e| out_err(&png_path, format!("cannot draw: {e}")))?;
     write_atomic(&png_path, &encode_png(&pixels).map_err(|e| out_err(&png_path, e))?)
 }
@@ -106,6 +106,34 @@ pub(crate) struct Chart {
     pub(crate) categories: Option<Vec<String>>,
     pub(crate) series: Vec<Series>,
     pub(crate) y_range: Option<(f64, f64)>,
+    /// A logarithmic y axis (for values spread over decades, e.g. restore times).
+    pub(crate) log_y: bool,
+}
+
+/// `chart` with log10 of every y (values at or below 0 left out) and a y range around them.
+fn in_logs(chart: &Chart) -> Chart {
+    let lg = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
+    let series: Vec<Series> = chart
+        .series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            points: s.points.iter().map(|p| (p.0, lg(p.1), p.2.map(|(a, b)| (lg(a), lg(b))))).collect(),
+            labels: s.labels.clone(),
+        })
+        .collect();
+    let ys = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite()).map(|p| p.1);
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let y_range = if lo.is_finite() { Some((lo - 0.15, hi + 0.15)) } else { Some((0.0, 1.0)) };
+    Chart {
+        title: chart.title.clone(),
+        x_desc: chart.x_desc.clone(),
+        y_desc: format!("{} (log scale)", chart.y_desc),
+        categories: chart.categories.clone(),
+        series,
+        y_range,
+        log_y: true,
+    }
 }
 
 /// (x, y, optional error bar (lo, hi)).
@@ -119,7 +147,9 @@ pub(crate) struct Series {
     pub(crate) labels: Vec<String>,
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// Sixteen colours that stay apart (Tableau 10, then six darker or lighter ones): a sweep of up
+/// to sixteen points never repeats a colour.
+const PALETTE: [RGBColor; 16] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -128,6 +158,14 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(23, 190, 207),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 0, 0),
+    RGBColor(0, 100, 0),
+    RGBColor(255, 215, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(255, 105, 180),
 ];
 
 /// Write `<stem>.svg` and `<stem>.png` of a chart into `dir`.
@@ -140,7 +178,7 @@ pub(crate) fn save_chart(dir: &Path, stem: &str, chart: &Chart) -> Result<(), Ou
     write_atomic(&svg_path, svg.as_bytes())?;
     let png_path = dir.join(format!("{stem}.png"));
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    render(BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area(), chart)
+    render(Glyphs(BitMapBackend::with_buffer(&mut pixels, SIZE)).into_drawing_area(), chart)
         .map_err(|e| out_err(&png_path, format!("cannot draw: {e}")))?;
     write_atomic(&png_path, &encode_png(&pixels).map_err(|e| out_err(&png_path, e))?)
 }
@@ -168,9 +206,11 @@ fn x_range(chart: &Chart) -> (f64, f64) {
         None => {
             let lo = finite_points(chart).map(|p| p.0).fold(f64::INFINITY, f64::min);
             let hi = finite_points(chart).map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            // Room on the right for the last point's label.
+            let right = if chart.series.iter().any(|s| !s.labels.is_empty()) { 0.14 } else { 0.05 };
             if lo.is_finite() && hi > lo {
                 let pad = (hi - lo) * 0.05;
-                (lo - pad, hi + pad)
+                (lo - pad, hi + (hi - lo) * right)
             } else if lo.is_finite() {
                 (lo - 1.0, lo + 1.0)
             } else {
@@ -195,17 +235,29 @@ fn y_range(chart: &Chart) -> (f64, f64) {
     }
 }
 
-/// y tick labels with as many decimals as the axis' span needs.
-fn y_label(span: f64) -> impl Fn(&f64) -> String {
-    move |y: &f64| {
-        if span >= 50.0 {
-            format!("{y:.0}")
-        } else if span >= 5.0 {
-            format!("{y:.1}")
-        } else {
-            format!("{y:.2}")
-        }
+/// Tick labels with as many decimals as the axis' span needs (so ticks 0.10 .. 0.14 do not
+/// all read "0.1").
+fn axis_label(span: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        let decimals = match span {
+            s if s >= 50.0 => 0,
+            s if s >= 5.0 => 1,
+            s if s >= 0.5 => 2,
+            s if s >= 0.05 => 3,
+            _ => 4,
+        };
+        format!("{v:.decimals$}")
     }
+}
+
+/// `v` to two significant digits (0.41, 8.9, 39, 1200).
+fn significant(v: f64) -> String {
+    if v <= 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (1 - v.log10().floor() as i32).max(0) as usize;
+    let step = 10f64.powi(v.log10().floor() as i32 - 1);
+    format!("{:.decimals$}", (v / step).round() * step)
 }
 
 fn render<DB: DrawingBackend>(
@@ -216,6 +268,13 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
+    let logs;
+    let chart = if chart.log_y {
+        logs = in_logs(chart);
+        &logs
+    } else {
+        chart
+    };
     let (x0, x1) = x_range(chart);
     let (y0, y1) = y_range(chart);
     let mut c = ChartBuilder::on(&root)
@@ -234,9 +293,12 @@ where
                 String::new()
             }
         }
-        None => format!("{x:.1}"),
+        None => axis_label(x1 - x0)(x),
     };
-    let y_fmt = y_label(y1 - y0);
+    let linear = axis_label(y1 - y0);
+    let log_y = chart.log_y;
+    // On a log axis a tick at v reads 10^v, to two significant digits.
+    let y_fmt = move |v: &f64| if log_y { significant(10f64.powf(*v)) } else { linear(v) };
     let mut mesh = c.configure_mesh();
     mesh.x_desc(chart.x_desc.as_str())
         .y_desc(chart.y_desc.as_str())
@@ -251,7 +313,12 @@ where
         let valid: Vec<&PlotPoint> = s.points.iter().filter(|p| p.1.is_finite()).collect();
         let connect = s.labels.is_empty();
         if connect {
-            c.draw_series(LineSeries::new(valid.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
+            // Kept inside the plot, and drawn segment by segment: plotters joins a thick
+            // polyline's segments with mitres, which spike far past a sharp turn (a restart's
+            // drop to 0 and back).
+            let inside: Vec<(f64, f64)> = valid.iter().map(|p| (p.0, p.1.clamp(y0, y1))).collect();
+            let segments = inside.windows(2).map(|w| PathElement::new(w.to_vec(), color.stroke_width(2)));
+            c.draw_series(segments)?
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         }
@@ -270,7 +337,10 @@ where
         }
         for (p, label) in s.points.iter().zip(&s.labels) {
             if p.1.is_finite() && p.0.is_finite() {
-                c.draw_series(std::iter::once(Text::new(label.clone(), (p.0, p.1), ("sans-serif", 13).into_font())))?;
+                // Beside the marker, above its right: the label never covers its point.
+                let at = c.backend_coord(&(p.0, p.1));
+                let style = ("sans-serif", 13).into_font().color(&BLACK);
+                root.draw(&Text::new(label.clone(), (at.0 + 7, at.1 - 16), style))?;
             }
         }
     }

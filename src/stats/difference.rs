@@ -95,6 +95,7 @@ mod tests {
         let d = proportions(450.0, 1000.0, 500.0, 1000.0).unwrap();
         assert!((d.diff - 0.05).abs() < 1e-12);
         assert!((d.hi - d.diff - 1.959964 * 0.0223047).abs() < 1e-6, "{d:?}");
+        assert!((d.diff - d.lo - 1.959964 * 0.0223047).abs() < 1e-6, "symmetric: {d:?}");
         assert!(d.significant);
         assert!(!proportions(450.0, 1000.0, 470.0, 1000.0).unwrap().significant, "z = 0.90");
         assert!(proportions(1.0, 0.0, 1.0, 2.0).is_none());
