@@ -2,22 +2,15 @@
 //! 0), writes Markdown and JSON, and refuses what it cannot compare.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("impsim-cmp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir(&format!("cmp-{name}"))
 }
 
 fn impsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::impsim_cli(args)
 }
 
 /// The same experiment (4 replications, no sweep) with retention `r`, into `out`.

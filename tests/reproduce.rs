@@ -3,22 +3,15 @@
 //! 5 when one differs, 2 when an input changed since or the manifest is not reproducible.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("impsim-repro-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir(&format!("repro-{name}"))
 }
 
 fn impsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::impsim_cli(args)
 }
 
 fn experiment(dir: &Path) -> String {

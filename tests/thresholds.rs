@@ -4,22 +4,15 @@
 //! is refused (exit 2) before anything runs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("impsim-thr-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir(&format!("thr-{name}"))
 }
 
 fn impsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::impsim_cli(args)
 }
 
 fn default() -> String {

@@ -109,3 +109,22 @@ pub fn whole_run(r: &Report, f: impl Fn(&impsim::model::metrics::Counters) -> u6
 
 pub const MIN: u64 = 60_000_000;
 pub const SEC: u64 = 1_000_000;
+
+/// A fresh, empty temporary folder for test `what` (named after the process, so parallel test
+/// binaries never share one).
+pub fn fresh_dir(what: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("impsim-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Run the impsim binary: (exit code, stdout, stderr).
+pub fn impsim_cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
