@@ -354,5 +354,41 @@ pub fn experiment_verdicts(dir: &Path, shards: u32) -> Outcome {
         return Ok(Done::Success);
     }
     let (meta, records) = impsim::experiment::results::read_runs(dir)?;
+    key_table(&meta, &records);
     Ok(show_verdicts(&impsim::experiment::results::verdicts(&meta, &records)))
+}
+
+/// The experiment's answer on the terminal: per point, the recovery rate with its interval,
+/// retained memory and restore times (report.md has the rest).
+fn key_table(meta: &impsim::experiment::results::Meta, records: &[impsim::experiment::results::RunRecord]) {
+    let est = impsim::experiment::results::estimates(meta, records);
+    let h = impsim::run::human_figure;
+    let width = (0..est.len()).map(|p| meta.point_label(p).len()).max().unwrap_or(5).max(5);
+    say!(
+        "  {:<width$}  {:<24}  {:>14}  {:>14}  {:>20}",
+        "point",
+        "recovery rate (95% CI)",
+        "retained mean",
+        "retained peak",
+        "restore p50 rec/fresh"
+    );
+    for (p, e) in est.iter().enumerate() {
+        let r = &e["recovery_success_rate"];
+        let rate = if r.lo.is_finite() {
+            format!("{:.3} [{:.3}, {:.3}]", r.mean, r.lo, r.hi)
+        } else {
+            format!("{:.3}", r.mean)
+        };
+        let restore = format!(
+            "{} / {}",
+            h("restore_recovered_ms_p50", e["restore_recovered_ms_p50"].mean),
+            h("restore_fresh_ms_p50", e["restore_fresh_ms_p50"].mean)
+        );
+        say!(
+            "  {:<width$}  {rate:<24}  {:>14}  {:>14}  {restore:>20}",
+            meta.point_label(p),
+            h("retained_bytes_mean", e["retained_bytes_mean"].mean),
+            h("retained_bytes_peak", e["retained_bytes_peak"].mean),
+        );
+    }
 }

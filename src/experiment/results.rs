@@ -85,7 +85,8 @@ impl Meta {
     pub fn rerun_command(&self, out: &str) -> String {
         crate::output::command_line("run", &self.file, self.seed, &self.overrides, out)
     }
-    pub(crate) fn point_label(&self, p: usize) -> String {
+    /// Point `p` as `axis=value, axis=value` ("base" without axes).
+    pub fn point_label(&self, p: usize) -> String {
         if self.axes.is_empty() {
             return "base".into();
         }
