@@ -18,4 +18,4 @@ cargo build --release -q
 BIN="${CARGO_TARGET_DIR:-target}/release/impsim"
 "$BIN" live experiments/live_mosquitto.toml --broker "127.0.0.1:$PORT" --scale "$SCALE" \
   --set "clients=$CLIENTS" --set duration=30m --out "$WORK/out" --max-inflight 80 --connect-rate 3000 \
-  | grep -E "figure|timing_error|exchanges_per_second|reconnect_latency|recovery_attempts|strict"
+  | grep -E "figure|timing_error|exchanges_per_second|reconnect_latency|recovery_attempts|strict|retained|sys_gauge"
