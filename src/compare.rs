@@ -2,8 +2,8 @@
 //! change or an impsim upgrade) side by side on the key figures: old, new, the difference and
 //! its 95% interval, and a verdict. A difference counts when it is significant (Welch's interval
 //! for replications, the pooled two-proportion test for the recovery rate) and larger than the
-//! tolerance (a share of the old value); with one run each and no counts to test, the
-//! tolerance alone decides.
+//! tolerance (a share of the old value). Without an interval (fewer than two runs a side) a
+//! change beyond the tolerance is shown as "(untested)" and is never a regression.
 
 use crate::Error;
 use crate::stats::difference::{Difference, proportions, welch};
@@ -54,6 +54,12 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
     }
     if m["partial"] == true {
         return Err(Error::Usage(format!("{}: a partial result; finish it with --resume first", dir.display())));
+    }
+    if m["shard"].is_string() {
+        return Err(Error::Usage(format!(
+            "{}: one shard of an experiment; merge the shards (impsim merge) and compare the whole",
+            dir.display()
+        )));
     }
     if m.get("experiment").is_some() {
         let (meta, records) = crate::experiment::results::read_runs(dir)?;
@@ -122,9 +128,10 @@ pub struct Row {
     pub lo: f64,
     /// See `diff`.
     pub hi: f64,
-    /// How the verdict was reached: "welch", "pooled binomial" or "tolerance (one run each)".
+    /// How the verdict was reached: "welch", "pooled binomial" or "none (fewer than 2 runs a side)".
     pub test: &'static str,
-    /// "better", "worse" or "no significant change".
+    /// "better", "worse", "no significant change", or "better (untested)" / "worse (untested)"
+    /// for a change beyond the tolerance without an interval.
     pub verdict: &'static str,
 }
 
@@ -184,12 +191,16 @@ pub fn judge(
     let big = |x: f64| x.abs() > tolerance * o.abs();
     let (diff, lo, hi, changed, test) = match d {
         Some(d) => (d.diff, d.lo, d.hi, d.significant && big(d.diff), test),
-        None => (n - o, f64::NAN, f64::NAN, (n - o).is_finite() && big(n - o), "tolerance (one run each)"),
+        None => (n - o, f64::NAN, f64::NAN, (n - o).is_finite() && big(n - o), "none (fewer than 2 runs a side)"),
     };
-    let verdict = match (changed, (diff > 0.0) == (better == Better::Higher)) {
-        (false, _) => "no significant change",
-        (true, true) => "better",
-        (true, false) => "worse",
+    // Without an interval a change beyond the tolerance is shown, not called significant: with
+    // one run a side, another seed alone moves the figures.
+    let verdict = match (changed, (diff > 0.0) == (better == Better::Higher), d.is_some()) {
+        (false, _, _) => "no significant change",
+        (true, true, true) => "better",
+        (true, false, true) => "worse",
+        (true, true, false) => "better (untested)",
+        (true, false, false) => "worse (untested)",
     };
     Some(Row {
         point: String::new(),
@@ -245,7 +256,8 @@ pub fn markdown(c: &Comparison, old_dir: &str, new_dir: &str) -> String {
     let mut s = format!(
         "<!-- impsim compare -->\n# {} (old) against {} (new)\n\nOld `{old_dir}`, new `{new_dir}`. A difference counts when it is significant at \
          5% (Welch's interval over replications; the pooled two-proportion test for the recovery rate) and larger \
-         than {:.1}% of the old value; with one run each the tolerance alone decides.\n\n**{}**\n",
+         than {:.1}% of the old value; without an interval (fewer than 2 runs a side) a larger change is shown as \
+         untested and is no regression.\n\n**{}**\n",
         c.old_name,
         c.new_name,
         c.tolerance * 100.0,
@@ -325,10 +337,10 @@ mod tests {
             judge("retained_bytes_mean", Better::Lower, &old, &noisy, 0.0).unwrap().verdict,
             "no significant change"
         );
-        // One run each: the tolerance decides; more memory is worse.
+        // One run each: no interval; a change beyond the tolerance is shown, untested.
         let (a, b) = (side(&[(1.0, 2.0)], &[100.0]), side(&[(1.0, 2.0)], &[103.0]));
         let one = judge("retained_bytes_mean", Better::Lower, &a, &b, 0.01).unwrap();
-        assert_eq!((one.verdict, one.test), ("worse", "tolerance (one run each)"));
+        assert_eq!((one.verdict, one.test), ("worse (untested)", "none (fewer than 2 runs a side)"));
         assert!(one.lo.is_nan());
         assert_eq!(judge("retained_bytes_mean", Better::Lower, &a, &b, 0.05).unwrap().verdict, "no significant change");
         assert!(judge("transactions", Better::Lower, &a, &b, 0.01).is_none(), "a column neither has");

@@ -371,6 +371,16 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<PathBuf, OutputErr
                     "this shard belongs to another experiment (its manifest differs)",
                 ));
             }
+            // The merged result is judged once, on one set of thresholds.
+            Some(first) if first.checks != m.checks => {
+                return Err(crate::output::out_err(
+                    d,
+                    format!(
+                        "this shard was run with other thresholds ({:?}) than the first ({:?}); run every shard with the same --check",
+                        m.checks, first.checks
+                    ),
+                ));
+            }
             Some(_) => {}
         }
         records.extend(r);

@@ -96,7 +96,13 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
     let rerun = if let Some(meta) = m.get("experiment") {
         let meta: crate::experiment::results::Meta = serde_json::from_value(meta.clone())
             .map_err(|e| refuse(&mp, format!("not an experiment manifest: {e}")))?;
-        for i in m["inputs"].as_array().into_iter().flatten() {
+        let Some(inputs) = m["inputs"].as_array() else {
+            return Err(refuse(
+                &mp,
+                "a merged result records no inputs of its own: reproduce each shard's folder, or rerun the experiment whole",
+            ));
+        };
+        for i in inputs {
             same_input(&mp, i["file"].as_str().unwrap_or(""), i["sha256"].as_str().unwrap_or(""))?;
         }
         let mut exp = crate::experiment::load(Path::new(&meta.file), &meta.overrides)?;

@@ -103,9 +103,31 @@ fn single_runs_compare_by_tolerance_and_nonsense_is_refused() {
     run(&b, "30m");
     let (code, page, err) = impsim(&["compare", &s(&a), &s(&b)]);
     assert_eq!(code, 0, "{page}{err}");
-    assert!(page.contains("## base") && page.contains("tolerance (one run each)"), "{page}");
+    assert!(page.contains("## base") && page.contains("none (fewer than 2 runs a side)"), "{page}");
+    // Another seed moves single runs; that is no regression.
+    let c = d.join("c");
+    let args = [
+        "run",
+        &s(&default),
+        "--seed",
+        "2",
+        "--set",
+        "clients=200",
+        "--set",
+        "duration=\"6h\"",
+        "--set",
+        "warmup=\"1h\"",
+        "--set",
+        "retention=\"30m\"",
+        "--out",
+        &s(&c),
+    ];
+    assert_eq!(impsim(&args).0, 0);
+    let (code, page, _) = impsim(&["compare", &s(&a), &s(&c)]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("(untested)") && !page.contains("**worse**"), "{page}");
     assert!(page.contains("| recovery_success_rate |") && page.contains("pooled binomial"), "{page}");
-    // A run against an experiment's folder of other points, a folder that is no result, a bad tolerance.
+    // A folder that is no result, a bad tolerance.
     let (code, _, err) = impsim(&["compare", &s(&a), &d.display().to_string()]);
     assert_eq!((code, err.contains("cannot read")), (2, true), "{err}");
     let (code, _, err) = impsim(&["compare", &s(&a), &s(&b), "--tolerance=-1"]);

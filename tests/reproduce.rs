@@ -102,3 +102,44 @@ fn a_scenario_run_reproduces_and_the_rerun_never_goes_into_the_result() {
     assert_eq!((code, err.contains("not a manifest impsim wrote")), (2, true), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn shards_are_merged_on_one_set_of_thresholds_and_what_cannot_be_reproduced_is_refused() {
+    let d = tmp("shards");
+    let exp = experiment(&d);
+    let s = |p: &Path| p.display().to_string();
+    let (s1, s2, s2b) = (d.join("s1"), d.join("s2"), d.join("s2b"));
+    let check = "recovery_success_rate>=0";
+    let run = |shard: &str, out: &Path, with_check: bool| {
+        let mut a = vec!["run", exp.as_str(), "--shard", shard, "--out"];
+        let o = s(out);
+        a.push(&o);
+        if with_check {
+            a.extend(["--check", check]);
+        }
+        let (code, _, err) = impsim(&a);
+        assert_eq!(code, 0, "{err}");
+    };
+    run("1/2", &s1, true);
+    run("2/2", &s2, false);
+    run("2/2", &s2b, true);
+    // Shards judged on different thresholds are not merged, in either order.
+    for pair in [[&s1, &s2], [&s2, &s1]] {
+        let (code, _, err) = impsim(&["merge", &s(pair[0]), &s(pair[1]), "--out", &s(&d.join("m0"))]);
+        assert_eq!((code, err.contains("other thresholds")), (2, true), "{err}");
+    }
+    let merged = d.join("m");
+    let (code, said, err) = impsim(&["merge", &s(&s1), &s(&s2b), "--out", &s(&merged)]);
+    assert_eq!(code, 0, "{said}{err}");
+    assert!(said.contains("check recovery_success_rate>=0 at retention=5m:"), "{said}");
+    // A merged result names no inputs of its own; a shard is not a whole result to compare.
+    let (code, _, err) = impsim(&["reproduce", &s(&merged)]);
+    assert_eq!((code, err.contains("merged result")), (2, true), "{err}");
+    let (code, _, err) = impsim(&["compare", &s(&s1), &s(&merged)]);
+    assert_eq!((code, err.contains("one shard")), (2, true), "{err}");
+    // The rerun never goes inside the result it checks.
+    let (code, _, err) = impsim(&["reproduce", &s(&s1), "--out", &s(&s1.join("again"))]);
+    assert_eq!((code, err.contains("never goes into the result")), (2, true), "{err}");
+    assert!(!s1.join("again").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -37,7 +37,11 @@ pub fn reproduce(a: ReproduceArgs) -> Outcome {
         (Ok(x), Ok(y)) => x == y || std::fs::canonicalize(b).is_ok_and(|y| x == y),
         _ => false,
     };
-    if same(&plan.folder, &dir) {
+    let inside = match (std::fs::canonicalize(&plan.folder), std::path::absolute(&dir)) {
+        (Ok(r), Ok(o)) => o.starts_with(&r),
+        _ => false,
+    };
+    if same(&plan.folder, &dir) || inside {
         return usage(format!(
             "--out {}: the rerun never goes into the result it checks; choose another folder",
             dir.display()

@@ -133,6 +133,7 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
                 &file.display().to_string(),
                 exp.seed,
                 &set,
+                &checks,
                 &dir.display().to_string(),
             );
             let shard =

@@ -83,7 +83,7 @@ impl Meta {
     }
     /// The command that reruns this experiment into `out`.
     pub fn rerun_command(&self, out: &str) -> String {
-        crate::output::command_line("run", &self.file, self.seed, &self.overrides, out)
+        crate::output::command_line("run", &self.file, self.seed, &self.overrides, &self.check_args, out)
     }
     /// Point `p` as `axis=value, axis=value` ("base" without axes).
     pub fn point_label(&self, p: usize) -> String {

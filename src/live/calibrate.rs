@@ -68,12 +68,17 @@ pub struct Calibration {
 }
 
 /// The broker's `$SYS` figures as last published, and how many refreshes have been seen.
-#[derive(Default)]
 struct Sys {
     ticks: u64,
     heap: f64,
     disconnected: f64,
     version: String,
+}
+
+impl Default for Sys {
+    fn default() -> Self {
+        Sys { ticks: 0, heap: f64::NAN, disconnected: f64::NAN, version: String::new() }
+    }
 }
 
 /// How every cost table impsim writes starts (so `--force` replaces only those).
@@ -130,8 +135,7 @@ pub fn line(points: &[(f64, f64)]) -> (f64, f64) {
     (my - slope * mx, slope)
 }
 
-/// Keep `sys` up to date with the broker's `$SYS` tree (values delivered as retained on
-/// subscribe are from before now and are skipped, except the version, which does not change).
+/// Keep `sys` up to date with the broker's `$SYS` tree.
 async fn watch(s: Rc<Shared>, sys: Rc<RefCell<Sys>>) {
     let id = format!("impsim-calibrate-{}", std::process::id());
     let Ok((mut conn, _, _)) = connect(&s, &id, true, 600, 0).await else { return };
@@ -144,12 +148,13 @@ async fn watch(s: Rc<Shared>, sys: Rc<RefCell<Sys>>) {
         let Incoming::Publish { topic, payload, retained } = p else { continue };
         let text = String::from_utf8_lossy(&payload).trim().to_string();
         let mut x = sys.borrow_mut();
+        // Figures are published only when they change, so a retained copy is the current value;
+        // only a fresh uptime marks a refresh of the tree.
         match topic.as_str() {
             VERSION => x.version = text,
-            _ if retained => {}
-            UPTIME => x.ticks += 1,
-            HEAP => x.heap = text.parse().unwrap_or(f64::NAN),
             DISCONNECTED => x.disconnected = text.parse().unwrap_or(f64::NAN),
+            HEAP => x.heap = text.parse().unwrap_or(f64::NAN),
+            UPTIME if !retained => x.ticks += 1,
             _ => {}
         }
     }

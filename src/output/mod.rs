@@ -438,14 +438,23 @@ mod tests {
     }
 }
 
-/// `impsim SUBCOMMAND FILE --seed SEED --set 'k=v'... --out OUT`, each argument quoted for a
+/// `impsim SUBCOMMAND FILE --seed SEED --set 'k=v'... --check 'c'... --out OUT`, each quoted for a
 /// POSIX shell where it needs it: the command a report or a hint tells a person to run.
-pub fn command_line(subcommand: &str, file: &str, seed: u64, overrides: &[String], out: &str) -> String {
+pub fn command_line(
+    subcommand: &str,
+    file: &str,
+    seed: u64,
+    overrides: &[String],
+    checks: &[String],
+    out: &str,
+) -> String {
     let mut words =
         vec!["impsim".to_string(), subcommand.to_string(), shell_word(file), "--seed".into(), seed.to_string()];
-    for o in overrides {
-        words.push("--set".into());
-        words.push(shell_word(o));
+    for (flag, values) in [("--set", overrides), ("--check", checks)] {
+        for v in values {
+            words.push(flag.into());
+            words.push(shell_word(v));
+        }
     }
     words.push("--out".into());
     words.push(shell_word(out));
@@ -473,8 +482,8 @@ mod command_tests {
         assert_eq!(shell_word("it's"), "'it'\\''s'");
         assert_eq!(shell_word(""), "''");
         assert_eq!(
-            command_line("run", "my exp.toml", 7, &["a=1".into(), "b={x=1}".into()], "out"),
-            "impsim run 'my exp.toml' --seed 7 --set a=1 --set 'b={x=1}' --out out"
+            command_line("run", "my exp.toml", 7, &["a=1".into(), "b={x=1}".into()], &["x>=1".into()], "out"),
+            "impsim run 'my exp.toml' --seed 7 --set a=1 --set 'b={x=1}' --check 'x>=1' --out out"
         );
     }
 }
