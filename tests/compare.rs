@@ -80,49 +80,31 @@ fn single_runs_compare_by_tolerance_and_nonsense_is_refused() {
     let d = tmp("run");
     let s = |p: &Path| p.display().to_string();
     let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
-    let run = |out: &Path, r: &str| {
-        let set = format!("retention=\"{r}\"");
+    let run = |out: &Path, seed: &str| {
         let args = [
             "run",
             &s(&default),
+            "--seed",
+            seed,
             "--set",
             "clients=200",
             "--set",
             "duration=\"6h\"",
             "--set",
             "warmup=\"1h\"",
-            "--set",
-            &set,
             "--out",
             &s(out),
         ];
         assert_eq!(impsim(&args).0, 0);
     };
-    let (a, b) = (d.join("a"), d.join("b"));
-    run(&a, "30m");
-    run(&b, "30m");
+    let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
+    run(&a, "1");
+    run(&b, "1");
     let (code, page, err) = impsim(&["compare", &s(&a), &s(&b)]);
     assert_eq!(code, 0, "{page}{err}");
     assert!(page.contains("## base") && page.contains("none (fewer than 2 runs a side)"), "{page}");
     // Another seed moves single runs; that is no regression.
-    let c = d.join("c");
-    let args = [
-        "run",
-        &s(&default),
-        "--seed",
-        "2",
-        "--set",
-        "clients=200",
-        "--set",
-        "duration=\"6h\"",
-        "--set",
-        "warmup=\"1h\"",
-        "--set",
-        "retention=\"30m\"",
-        "--out",
-        &s(&c),
-    ];
-    assert_eq!(impsim(&args).0, 0);
+    run(&c, "2");
     let (code, page, _) = impsim(&["compare", &s(&a), &s(&c)]);
     assert_eq!(code, 0, "{page}");
     assert!(page.contains("(untested)") && !page.contains("**worse**"), "{page}");
