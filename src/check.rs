@@ -55,10 +55,24 @@ impl Condition {
 
     /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
     pub(crate) fn met(&self, e: &Estimate) -> bool {
-        let (lo, hi) = if e.lo.is_finite() { (e.lo, e.hi) } else { (e.mean, e.mean) };
+        self.holds(self.side(e).0)
+    }
+
+    /// Whether `value` is on the right side of the bound (NaN never is).
+    fn holds(&self, value: f64) -> bool {
         match self.op {
-            Op::AtLeast => lo >= self.value,
-            Op::AtMost => hi <= self.value,
+            Op::AtLeast => value >= self.value,
+            Op::AtMost => value <= self.value,
+        }
+    }
+
+    /// The value of `e` that must clear the bound, and which it is: the interval's lower bound
+    /// for `>=`, its upper bound for `<=`, the mean when there is no interval.
+    fn side(&self, e: &Estimate) -> (f64, &'static str) {
+        match (self.op, e.lo.is_finite()) {
+            (_, false) => (e.mean, "mean"),
+            (Op::AtLeast, true) => (e.lo, "ci95_lo"),
+            (Op::AtMost, true) => (e.hi, "ci95_hi"),
         }
     }
 
@@ -118,28 +132,20 @@ impl Condition {
 
     /// Judge a single run's `value` (NaN never passes).
     pub fn judge_value(&self, value: f64, point: &str) -> Verdict {
-        let passed = match self.op {
-            Op::AtLeast => value >= self.value,
-            Op::AtMost => value <= self.value,
-        };
         Verdict {
             check: self.written.clone(),
             metric: self.metric.clone(),
             point: point.to_string(),
             value,
             basis: "value",
-            passed,
+            passed: self.holds(value),
         }
     }
 
     /// Judge a point's estimate: the side of its 95% interval that must clear the bound (the
     /// mean with one replication).
     pub fn judge_estimate(&self, e: &Estimate, point: &str) -> Verdict {
-        let (value, basis) = match (self.op, e.lo.is_finite()) {
-            (_, false) => (e.mean, "mean"),
-            (Op::AtLeast, true) => (e.lo, "ci95_lo"),
-            (Op::AtMost, true) => (e.hi, "ci95_hi"),
-        };
+        let (value, basis) = self.side(e);
         Verdict { basis, ..self.judge_value(value, point) }
     }
 }
@@ -152,6 +158,15 @@ pub fn parse_all(exprs: &[String]) -> Result<Vec<Condition>, String> {
 /// Every verdict passed (true for none).
 pub fn all_passed(v: &[Verdict]) -> bool {
     v.iter().all(|x| x.passed)
+}
+
+/// Put `verdicts` into a JSON object (a manifest, summary.json, points.json) as `thresholds`
+/// and `thresholds_passed`; nothing when there are none.
+pub fn record(verdicts: &[Verdict], into: &mut serde_json::Value) {
+    if !verdicts.is_empty() {
+        into["thresholds"] = serde_json::to_value(verdicts).unwrap_or_default();
+        into["thresholds_passed"] = all_passed(verdicts).into();
+    }
 }
 
 #[cfg(test)]

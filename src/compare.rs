@@ -7,6 +7,7 @@
 
 use crate::Error;
 use crate::stats::difference::{Difference, proportions, welch};
+use crate::stats::estimate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,16 +45,9 @@ struct Side {
 }
 
 fn read_side(dir: &Path) -> Result<Side, Error> {
-    let mp = dir.join("manifest.json");
-    let text =
-        std::fs::read_to_string(&mp).map_err(|e| Error::Usage(format!("{}: cannot read it: {e}", mp.display())))?;
-    let m: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}: not JSON: {e}", mp.display())))?;
+    let m = crate::output::finished_manifest(&dir.join("manifest.json"))?;
     if m["mode"] == "live" {
         return Err(Error::Usage(format!("{}: a live run; compare runs and experiments", dir.display())));
-    }
-    if m["partial"] == true {
-        return Err(Error::Usage(format!("{}: a partial result; finish it with --resume first", dir.display())));
     }
     if m["shard"].is_string() {
         return Err(Error::Usage(format!(
@@ -159,11 +153,6 @@ impl Comparison {
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if f.is_empty() { f64::NAN } else { f.iter().sum::<f64>() / f.len() as f64 }
-}
-
 /// One figure at one point: the estimates, the interval and the verdict.
 pub fn judge(
     metric: &str,
@@ -185,9 +174,8 @@ pub fn judge(
         (Some(s1), Some(a1), Some(s2), Some(a2)) if metric == "recovery_success_rate" => {
             (s1 / a1, s2 / a2, proportions(s1, a1, s2, a2), "pooled binomial")
         }
-        _ => (mean(a), mean(b), welch(a, b), "welch"),
+        _ => (estimate(a).mean, estimate(b).mean, welch(a, b), "welch"),
     };
-    let count = |v: &[f64]| v.iter().filter(|x| x.is_finite()).count();
     let big = |x: f64| x.abs() > tolerance * o.abs();
     let (diff, lo, hi, changed, test) = match d {
         Some(d) => (d.diff, d.lo, d.hi, d.significant && big(d.diff), test),
@@ -209,8 +197,8 @@ pub fn judge(
         better,
         old: o,
         new: n,
-        n_old: count(a),
-        n_new: count(b),
+        n_old: estimate(a).n,
+        n_new: estimate(b).n,
         diff,
         lo,
         hi,

@@ -125,10 +125,7 @@ pub fn run_to_folder_with_progress(
         let verdicts = run_verdicts(&report, out.checks)?;
         write_json(&staging.path("summary.json"), &summary_json(&report, &verdicts))?;
         let mut m = manifest(&report, out);
-        if !verdicts.is_empty() {
-            m["thresholds"] = serde_json::to_value(&verdicts).unwrap_or_default();
-            m["thresholds_passed"] = crate::check::all_passed(&verdicts).into();
-        }
+        crate::check::record(&verdicts, &mut m);
         if !out.checks.is_empty() {
             m["check_args"] = out.checks.into();
         }
@@ -165,10 +162,7 @@ fn summary_json(r: &Report, verdicts: &[crate::check::Verdict]) -> serde_json::V
         "seed": r.params.seed,
         "metrics": metrics,
     });
-    if !verdicts.is_empty() {
-        j["thresholds"] = serde_json::to_value(verdicts).unwrap_or_default();
-        j["thresholds_passed"] = crate::check::all_passed(verdicts).into();
-    }
+    crate::check::record(verdicts, &mut j);
     j
 }
 

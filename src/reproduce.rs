@@ -73,8 +73,7 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
             path.to_path_buf(),
         )
     };
-    let text = std::fs::read_to_string(&mp).map_err(|e| refuse(&mp, format!("cannot read it: {e}")))?;
-    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| refuse(&mp, format!("not JSON: {e}")))?;
+    let m = crate::output::finished_manifest(&mp)?;
     let written_by = m["impsim_version"]
         .as_str()
         .or(m["experiment"]["impsim_version"].as_str())
@@ -86,9 +85,6 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
             "a live run against a broker cannot be reproduced byte for byte (the broker and the network are real); \
              rerun it with the command in its report.md, its simulated column comes out the same",
         ));
-    }
-    if m["partial"] == true {
-        return Err(refuse(&mp, "the result is partial (interrupted); finish it with --resume before reproducing it"));
     }
     let strings = |v: &serde_json::Value| -> Vec<String> {
         v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()

@@ -401,7 +401,7 @@ fn points_json(
     est: &[Estimates],
     verdicts: &[crate::check::Verdict],
 ) -> serde_json::Value {
-    let number = |v: f64| real(v).parse::<f64>().ok().and_then(serde_json::Number::from_f64);
+    let number = |v: f64| crate::run::json_number(&real(v));
     let points: Vec<serde_json::Value> = (0..meta.points.len())
         .map(|p| {
             let values: serde_json::Map<String, serde_json::Value> =
@@ -433,10 +433,7 @@ fn points_json(
         "axes": meta.axes,
         "points": points,
     });
-    if !verdicts.is_empty() {
-        j["thresholds"] = serde_json::to_value(verdicts).unwrap_or_default();
-        j["thresholds_passed"] = crate::check::all_passed(verdicts).into();
-    }
+    crate::check::record(verdicts, &mut j);
     j
 }
 
@@ -532,10 +529,7 @@ pub(crate) fn write_all(
     let p = dir.join("report.md");
     write_atomic(&p, report(meta, &est, &steady, &plots, &verdicts).as_bytes())?;
     let mut extra = extra;
-    if !verdicts.is_empty() {
-        extra["thresholds"] = serde_json::to_value(&verdicts).unwrap_or_default();
-        extra["thresholds_passed"] = crate::check::all_passed(&verdicts).into();
-    }
+    crate::check::record(&verdicts, &mut extra);
     write_manifest(dir, meta, records, extra)
 }
 

@@ -487,3 +487,15 @@ mod command_tests {
         );
     }
 }
+
+/// A finished result's manifest.json as JSON, for commands that read results (`reproduce`,
+/// `compare`): refused, naming the file, when it cannot be read, is not JSON, or is partial.
+pub fn finished_manifest(path: &Path) -> Result<serde_json::Value, crate::Error> {
+    let refuse = |why: String| crate::Error::Usage(format!("{}: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| refuse(format!("not JSON: {e}")))?;
+    if m["partial"] == true {
+        return Err(refuse("the result is partial (interrupted); finish it with --resume first".into()));
+    }
+    Ok(m)
+}
