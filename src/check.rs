@@ -76,6 +76,20 @@ impl Condition {
         }
     }
 
+    /// The bound for a plot or a table: `≥ 0.95`, `≤ 2.0 GiB`.
+    pub(crate) fn bound_text(&self) -> String {
+        let v = match crate::output::quantity::unit_of(&self.metric) {
+            "bytes" | "ms" => crate::run::human_figure(&self.metric, self.value),
+            _ => format!("{}", self.value),
+        };
+        format!("{} {v}", if self.op == Op::AtLeast { "≥" } else { "≤" })
+    }
+
+    /// `retained_bytes_peak ≤ 2.0 GiB`: the condition for a report.
+    pub(crate) fn human(&self) -> String {
+        format!("{} {}", self.metric, self.bound_text())
+    }
+
     pub(crate) fn describe(&self) -> String {
         format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
     }

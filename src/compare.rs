@@ -193,7 +193,7 @@ pub fn judge(
     Some(Row {
         point: String::new(),
         metric: metric.to_string(),
-        unit: crate::run::unit_of(metric),
+        unit: crate::output::quantity::unit_of(metric),
         better,
         old: o,
         new: n,

@@ -151,7 +151,7 @@ fn summary_json(r: &Report, verdicts: &[crate::check::Verdict]) -> serde_json::V
         .map(|(k, v)| {
             (
                 k.clone(),
-                serde_json::json!({ "value": crate::run::json_number(&v.to_string()), "unit": crate::run::unit_of(k) }),
+                serde_json::json!({ "value": crate::run::json_number(&v.to_string()), "unit": crate::output::quantity::unit_of(k) }),
             )
         })
         .collect();

@@ -227,22 +227,6 @@ pub fn human_figure(column: &str, v: f64) -> String {
     }
 }
 
-/// The unit of a summary column, from its name, for summary.json and points.json: "bytes",
-/// "byte_hours", "ms", "hours", "ratio" (a rate or share in [0, 1]), "bool" (0 or 1), "id"
-/// (the seed) or "count".
-pub fn unit_of(column: &str) -> &'static str {
-    match column {
-        "seed" => "id",
-        "steady_state_ok" => "bool",
-        c if c.contains("byte_hours") => "byte_hours",
-        c if c.contains("bytes") => "bytes",
-        c if c.contains("_ms_") => "ms",
-        c if c.ends_with("_hours") => "hours",
-        c if c.ends_with("_rate") || c.ends_with("_share") || c.contains("_rate_ci95") => "ratio",
-        _ => "count",
-    }
-}
-
 /// A CSV cell as a JSON number (an empty cell, NaN, is null): the same value summary.csv shows.
 pub fn json_number(cell: &str) -> serde_json::Value {
     match cell.parse::<u64>() {
@@ -358,7 +342,7 @@ pub fn describe(r: &Report) -> String {
 
 #[cfg(test)]
 mod units_tests {
-    use super::{human_figure, unit_of};
+    use super::human_figure;
 
     #[test]
     fn figures_are_shown_in_their_units() {
@@ -372,10 +356,5 @@ mod units_tests {
         assert_eq!(human_figure("recovery_success_rate", 0.57712), "0.5771");
         assert_eq!(human_figure("transactions", 153983.84), "153983.8");
         assert_eq!(human_figure("x", f64::NAN), "-");
-        let units = ["seed", "steady_state_ok", "retained_byte_hours", "active_bytes_peak", "restore_fresh_ms_p50"]
-            .map(unit_of);
-        assert_eq!(units, ["id", "bool", "byte_hours", "bytes", "ms"]);
-        let more = ["sim_hours", "keepalive_share", "recovery_success_rate_ci95_lo", "logins_fresh"].map(unit_of);
-        assert_eq!(more, ["hours", "ratio", "ratio", "count"]);
     }
 }

@@ -356,7 +356,11 @@ pub fn experiment_verdicts(dir: &Path, shards: u32) -> Outcome {
     }
     let (meta, records) = impsim::experiment::results::read_runs(dir)?;
     key_table(&meta, &records);
-    Ok(show_verdicts(&impsim::experiment::results::verdicts(&meta, &records)))
+    let verdicts = impsim::experiment::results::verdicts(&meta, &records);
+    let est = impsim::experiment::results::estimates(&meta, &records);
+    let answer = impsim::experiment::report::answer(&meta, &records, &est);
+    say!("  answer: {}", answer.replace("**", "").replace('`', ""));
+    Ok(show_verdicts(&verdicts))
 }
 
 /// The experiment's answer on the terminal: per point, the recovery rate with its interval,

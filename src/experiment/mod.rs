@@ -27,6 +27,8 @@ use std::time::Instant;
 #[serde(deny_unknown_fields)]
 struct ExperimentFile {
     name: Option<String>,
+    /// What the experiment asks (report.md opens with it).
+    question: Option<String>,
     description: Option<String>,
     seed: Option<u64>,
     replications: Option<u32>,
@@ -40,6 +42,10 @@ struct ExperimentFile {
     metrics: Option<Vec<String>>,
     /// Common random numbers: replication r of every point runs with the same seed.
     crn: Option<bool>,
+    /// The answer report.md gives: the point that meets this (`metric>=value`) and `budgets`
+    /// with the least retained memory; unlike a threshold, a point that misses it fails nothing.
+    target: Option<String>,
+    budgets: Option<Vec<String>>,
     /// Bounds every point's result must meet (summary column to `">=x"`, `"<=x"` or a list).
     thresholds: Option<std::collections::BTreeMap<String, crate::check::Bounds>>,
 }
@@ -54,6 +60,7 @@ pub(crate) const MAX_POINTS: usize = 10_000;
 pub struct Experiment {
     /// The experiment's `name` (default: the file's stem); names its output folder.
     pub name: String,
+    pub(crate) question: String,
     pub(crate) description: String,
     /// The experiment seed every run's seed is derived from (default 1).
     pub seed: u64,
@@ -76,6 +83,9 @@ pub struct Experiment {
     pub(crate) checks: Vec<String>,
     /// The `--check` arguments among them, for the rerun command.
     pub(crate) check_args: Vec<String>,
+    /// What the answer must meet (`metric>=value`, canonical), and its budgets.
+    pub(crate) target: String,
+    pub(crate) budgets: Vec<String>,
 }
 
 impl Experiment {
@@ -164,6 +174,15 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         crate::check::from_table(&spec.thresholds.clone().unwrap_or_default()).map_err(|(f, m)| err(&file, &f, m))?;
     let scenario_own = points.first().map(|p| crate::check::from_table(&p.params.thresholds));
     let scenario_own = scenario_own.transpose().map_err(|(f, m)| err(&file, &f, m))?.unwrap_or_default();
+    let bound = |field: &str, text: &str| {
+        crate::check::Condition::parse(text).map(|c| c.text()).map_err(|m| err(&file, field, m))
+    };
+    let target = spec.target.as_deref().map(|t| bound("target", t)).transpose()?.unwrap_or_default();
+    let budgets = spec.budgets.clone().unwrap_or_default();
+    let budgets = budgets.iter().map(|b| bound("budgets", b)).collect::<Result<Vec<_>, _>>()?;
+    if !budgets.is_empty() && target.is_empty() {
+        return Err(err(&file, "budgets", "budgets bound the answer to a target: give `target` too"));
+    }
     let mut checks: Vec<String> = Vec::new();
     for c in own.iter().chain(&scenario_own) {
         if !checks.contains(&c.text()) {
@@ -172,6 +191,7 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
     }
     Ok(Experiment {
         name,
+        question: spec.question.unwrap_or_default(),
         description: spec.description.unwrap_or_default(),
         seed: spec.seed.unwrap_or(1),
         replications,
@@ -184,6 +204,8 @@ pub fn from_text(text: &str, path: &Path, extra_set: &[String]) -> Result<Experi
         overrides: extra_set.to_vec(),
         checks,
         check_args: Vec::new(),
+        target,
+        budgets,
     })
 }
 

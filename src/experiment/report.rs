@@ -2,8 +2,11 @@
 //! per-point estimates.
 
 use super::results::{Estimates, Meta, RunRecord, mean_series};
+use crate::check::Condition;
 use crate::output::OutputError;
-use crate::output::plot::{Chart, Series, save_chart};
+use crate::output::document::{Block, Document};
+use crate::output::plot::{Chart, Mark, Series, save_chart};
+use crate::output::quantity::{self, Kind};
 use crate::stats::Estimate;
 use std::path::Path;
 
@@ -49,7 +52,9 @@ pub(super) fn plots(
     est: &[Estimates],
 ) -> Result<Vec<(String, String)>, OutputError> {
     let (axis, xs, labels, groups) = categories(meta);
-    let f = Figures { meta, records, est, axis, xs, labels, groups };
+    let bounds = meta.bounds();
+    let chosen = answer_point(meta, est).flatten();
+    let f = Figures { meta, records, est, axis, xs, labels, groups, bounds, chosen };
     let mut charts = vec![
         ("recovery".to_string(), "Recovery success rate with 95% confidence intervals".to_string(), f.recovery()),
         ("memory".into(), "Memory held by retained contexts: time-weighted mean and peak".into(), f.memory()),
@@ -58,8 +63,17 @@ pub(super) fn plots(
         ("restore".into(), "Time to restore: recovered sessions against fresh logins".into(), f.restore()),
         ("active_timeseries".into(), "Active sessions over simulated time, per point".into(), f.active_over_time()),
     ];
-    for m in &meta.metrics {
-        charts.push((format!("metric_{m}"), format!("{m} per point, with 95% confidence intervals"), f.metric(m)));
+    // The extra metrics, and every bounded metric no chart above shows, so each threshold is
+    // drawn somewhere.
+    let mut extra: Vec<&str> = meta.metrics.iter().map(String::as_str).collect();
+    for (t, _) in &f.bounds {
+        if !DRAWN.contains(&t.metric()) && !extra.contains(&t.metric()) {
+            extra.push(t.metric());
+        }
+    }
+    for m in extra {
+        let caption = format!("{}, per point, with 95% confidence intervals", capitalised(&quantity::name(m)));
+        charts.push((format!("metric_{m}"), caption, f.metric(m)));
     }
     // Each chart as SVG and PNG, listed with its caption for report.md.
     let mut made = Vec::new();
@@ -70,7 +84,13 @@ pub(super) fn plots(
     Ok(made)
 }
 
-const MIB: f64 = 1024.0 * 1024.0;
+/// The metrics the standard charts show (a threshold on one of them is marked there).
+const DRAWN: [&str; 3] = ["recovery_success_rate", "retained_bytes_mean", "retained_bytes_peak"];
+
+pub(super) fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
 
 /// What the plots are drawn from: the points' estimates and mean series, and the x axis
 /// (the first swept field as categories; one series per combination of the other axes).
@@ -82,6 +102,10 @@ struct Figures<'a> {
     xs: Vec<usize>,
     labels: Vec<String>,
     groups: Vec<Vec<usize>>,
+    /// The target, budgets and thresholds, each marked on the chart of its metric.
+    bounds: Vec<(Condition, &'static str)>,
+    /// The answer's point, marked on the charts over the points.
+    chosen: Option<usize>,
 }
 
 impl Figures<'_> {
@@ -104,6 +128,34 @@ impl Figures<'_> {
             .collect()
     }
 
+    /// The largest value a chart of `metrics` shows (a mean or an interval's top).
+    fn top(&self, metrics: &[&str]) -> f64 {
+        let each = self.est.iter().flat_map(|e| metrics.iter().map(move |m| e[*m]));
+        each.map(|e| if e.hi.is_finite() { e.hi.max(e.mean) } else { e.mean })
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max)
+    }
+
+    /// The bounds on `metric`, as lines at their bound in the chart's unit, and on a chart
+    /// over the points (`over_points`) a line at the answer's point.
+    fn marks(&self, metric: &str, scale: f64, vertical: bool, over_points: bool) -> Vec<Mark> {
+        let mut marks: Vec<Mark> = self
+            .bounds
+            .iter()
+            .filter(|(t, _)| t.metric() == metric)
+            .map(|(t, role)| Mark {
+                at: t.value / scale,
+                vertical,
+                label: format!("{role} {}", t.bound_text()),
+                answer: false,
+            })
+            .collect();
+        if let Some(p) = self.chosen.filter(|_| over_points) {
+            marks.push(Mark { at: self.xs[p] as f64, vertical: true, label: "answer".into(), answer: true });
+        }
+        marks
+    }
+
     /// One line per point over simulated time, from column `col` of the mean series.
     fn over_time(&self, col: usize, scale: f64) -> Vec<Series> {
         (0..self.meta.points.len())
@@ -115,6 +167,14 @@ impl Figures<'_> {
             .collect()
     }
 
+    /// How many runs each point's mean rests on, for titles ("mean of 5 runs").
+    fn of_runs(&self) -> String {
+        match self.meta.replications {
+            1 => "one run per point".into(),
+            r => format!("mean of {r} runs per point"),
+        }
+    }
+
     fn per_point(&self, title: String, y_desc: &str, series: Vec<Series>, y_range: Option<(f64, f64)>) -> Chart {
         Chart {
             title,
@@ -124,46 +184,77 @@ impl Figures<'_> {
             series,
             y_range,
             log_y: false,
+            marks: Vec::new(),
+            warmup: None,
         }
     }
 
     fn recovery(&self) -> Chart {
-        self.per_point(
-            format!("{}: recovery success rate (95% CI)", self.meta.name),
-            "recovery successes / attempts",
+        let chart = self.per_point(
+            format!("{}: recovery success rate ({}, 95% CI)", self.meta.name, self.of_runs()),
+            "recovered / recovery attempts",
             self.by_metric("recovery_success_rate", "", 1.0, true),
             Some((0.0, 1.0)),
-        )
+        );
+        Chart { marks: self.marks("recovery_success_rate", 1.0, false, true), ..chart }
     }
 
     fn memory(&self) -> Chart {
-        let mut mem = self.by_metric("retained_bytes_mean", "mean", MIB, true);
-        mem.extend(self.by_metric("retained_bytes_peak", "peak", MIB, true));
-        self.per_point(format!("{}: retained context memory", self.meta.name), "retained contexts (MiB)", mem, None)
+        let (scale, unit) = quantity::scale(Kind::Bytes, self.top(&["retained_bytes_mean", "retained_bytes_peak"]));
+        let mut mem = self.by_metric("retained_bytes_mean", "time-weighted mean", scale, true);
+        mem.extend(self.by_metric("retained_bytes_peak", "peak", scale, true));
+        let chart = self.per_point(
+            format!("{}: memory of retained contexts ({})", self.meta.name, self.of_runs()),
+            &format!("retained context memory ({unit})"),
+            mem,
+            None,
+        );
+        let mut marks = self.marks("retained_bytes_mean", scale, false, true);
+        marks.extend(self.marks("retained_bytes_peak", scale, false, false));
+        Chart { marks, ..chart }
     }
 
     fn tradeoff(&self) -> Chart {
-        let n = self.meta.points.len();
+        let (scale, unit) = quantity::scale(Kind::Bytes, self.top(&["retained_bytes_mean"]));
+        let mut marks = self.marks("recovery_success_rate", 1.0, false, false);
+        marks.extend(self.marks("retained_bytes_mean", scale, true, false));
+        if let Some(p) = self.chosen {
+            let at = self.est[p]["retained_bytes_mean"].mean / scale;
+            let label = format!("answer: {}", self.meta.points[p].join(", "));
+            marks.push(Mark { at, vertical: true, label, answer: true });
+        }
         Chart {
-            title: format!("{}: memory against recovery", self.meta.name),
-            x_desc: "mean retained memory (MiB)".into(),
+            title: format!("{}: what recovery costs in memory ({})", self.meta.name, self.of_runs()),
+            x_desc: format!("retained context memory, time-weighted mean ({unit})"),
             y_desc: "recovery success rate".into(),
             categories: None,
-            series: vec![Series {
-                name: "points".into(),
-                points: (0..n)
-                    .map(|p| {
-                        (self.est[p]["retained_bytes_mean"].mean / MIB, self.est[p]["recovery_success_rate"].mean, None)
-                    })
-                    .collect(),
-                labels: (0..n).map(|p| self.meta.points[p].join(", ")).collect(),
-            }],
+            // One series per combination of the other axes, each point labelled by the first
+            // axis' value (the legend names the series).
+            series: self
+                .groups
+                .iter()
+                .map(|g| Series {
+                    name: series_name(self.meta, g[0], ""),
+                    points: g
+                        .iter()
+                        .map(|&p| {
+                            let e = &self.est[p];
+                            (e["retained_bytes_mean"].mean / scale, e["recovery_success_rate"].mean, None)
+                        })
+                        .collect(),
+                    labels: g.iter().map(|&p| self.labels[self.xs[p]].clone()).collect(),
+                })
+                .collect(),
             y_range: Some((0.0, 1.0)),
             log_y: false,
+            marks,
+            warmup: None,
         }
     }
 
     fn over_time_chart(&self, title: &str, y_desc: &str, col: usize, scale: f64) -> Chart {
+        // Every run of an experiment has the same warm-up unless a sweep varies it.
+        let warm = self.records.iter().filter_map(|r| r.get("warmup_hours")).fold(f64::NAN, f64::min);
         Chart {
             title: format!("{}: {title} (mean of replications)", self.meta.name),
             x_desc: "simulated time (h)".into(),
@@ -172,11 +263,25 @@ impl Figures<'_> {
             series: self.over_time(col, scale),
             y_range: None,
             log_y: false,
+            marks: Vec::new(),
+            warmup: warm.is_finite().then_some(warm),
         }
     }
 
     fn retained_over_time(&self) -> Chart {
-        self.over_time_chart("retained memory over time", "retained contexts (MiB)", 3, MIB)
+        let top = (0..self.meta.points.len())
+            .flat_map(|p| mean_series(self.records, p).into_iter().map(|s| s[3]))
+            .fold(0.0, f64::max);
+        let (scale, unit) = quantity::scale(Kind::Bytes, top);
+        let chart = self.over_time_chart(
+            "retained context memory over time",
+            &format!("retained context memory ({unit})"),
+            3,
+            scale,
+        );
+        let mut marks = self.marks("retained_bytes_peak", scale, false, false);
+        marks.extend(self.marks("retained_bytes_mean", scale, false, false));
+        Chart { marks, ..chart }
     }
 
     fn active_over_time(&self) -> Chart {
@@ -188,14 +293,14 @@ impl Figures<'_> {
         for (m, what) in [
             ("restore_recovered_ms_p50", "recovered p50"),
             ("restore_recovered_ms_p99", "recovered p99"),
-            ("restore_fresh_ms_p50", "fresh p50"),
-            ("restore_fresh_ms_p99", "fresh p99"),
+            ("restore_fresh_ms_p50", "fresh login p50"),
+            ("restore_fresh_ms_p99", "fresh login p99"),
         ] {
             restore.extend(self.by_metric(m, what, 1000.0, false));
         }
         // Restore times span decades (0.4 s recovered, 40 s fresh p99): a log axis shows both.
         let chart = self.per_point(
-            format!("{}: time to restore a full context", self.meta.name),
+            format!("{}: time to restore a full context ({})", self.meta.name, self.of_runs()),
             "time to restore (s)",
             restore,
             None,
@@ -203,44 +308,240 @@ impl Figures<'_> {
         Chart { log_y: true, ..chart }
     }
 
+    /// Hours measured per run (after the warm-up), when every run measured the same.
+    fn measured_hours(&self) -> Option<f64> {
+        let h = |r: &RunRecord| Some(r.get("sim_hours")? - r.get("warmup_hours").unwrap_or(0.0));
+        let first = h(self.records.first()?)?;
+        self.records.iter().all(|r| h(r) == Some(first)).then_some(first)
+    }
+
     fn metric(&self, m: &str) -> Chart {
-        self.per_point(format!("{}: {m} (95% CI)", self.meta.name), m, self.by_metric(m, "", 1.0, true), None)
+        let (scale, mut y_desc) = quantity::axis(m, self.top(&[m]));
+        // A count over the measured window (not a gauge's peak or mean) says which window.
+        let total = matches!(quantity::kind(m), Kind::Count | Kind::Bytes | Kind::ByteHours);
+        if total && !m.ends_with("_peak") && !m.ends_with("_mean") {
+            y_desc = match self.measured_hours() {
+                Some(h) => format!("{y_desc}, in the {} h measured", crate::run::json_number(&format!("{h}"))),
+                None => format!("{y_desc}, per run"),
+            };
+        }
+        let chart = self.per_point(
+            format!("{}: {} ({}, 95% CI)", self.meta.name, quantity::name(m), self.of_runs()),
+            &y_desc,
+            self.by_metric(m, "", scale, true),
+            None,
+        );
+        Chart { marks: self.marks(m, scale, false, true), ..chart }
     }
 }
 
-pub(super) fn fmt_ci(e: &Estimate, scale: f64, digits: usize) -> String {
+/// `v` to three significant digits (0.00571, 5.71, 57.1, 571, 5710).
+fn sig3(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// A figure with its interval in human units, the unit chosen by the mean:
+/// `1.64 MiB (1.60 to 1.69)`, `0.995 (0.994 to 0.995)`, `518 ms (510 to 526)`.
+pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
     if !e.mean.is_finite() {
         return "-".into();
     }
-    let z = |v: f64| if (v / scale).abs() < 0.5 * 10f64.powi(-(digits as i32)) { 0.0 } else { v / scale };
-    let e = Estimate { mean: z(e.mean) * scale, lo: z(e.lo) * scale, hi: z(e.hi) * scale, ..*e };
+    let kind = quantity::kind(metric);
+    let (div, unit) = quantity::scale(kind, e.mean);
+    let f = |v: f64| match kind {
+        Kind::Ratio => format!("{v:.3}"),
+        Kind::Count if v.abs() >= 1000.0 => format!("{v:.0}"),
+        _ => sig3(v / div),
+    };
+    let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
     if e.lo.is_finite() {
-        format!("{:.*} ({:.*} to {:.*}, n={})", digits, e.mean / scale, digits, e.lo / scale, digits, e.hi / scale, e.n)
+        format!("{}{unit} ({} to {})", f(e.mean), f(e.lo), f(e.hi))
     } else {
-        format!("{:.*} (n={}, no interval)", digits, e.mean / scale, e.n)
+        format!("{}{unit}", f(e.mean))
     }
 }
 
-/// Which points' warm-up the steady-state check accepts, on the sums of their replications.
-/// With, per point, how many of its runs the check accepted on their own (noisier series).
-pub(super) fn steady_state_section(meta: &Meta, steady: &[(crate::run::SteadyState, usize, usize)]) -> String {
-    let mut s = String::from("\n## Steady state\n\n");
+/// The clients of point `p` (every run of a point has the same).
+fn clients(records: &[RunRecord], p: usize) -> Option<f64> {
+    records.iter().find(|r| r.point == p).and_then(|r| r.get("clients")).filter(|c| *c > 0.0)
+}
+
+/// Point `p`'s mean retained memory scaled to a million clients, in human units.
+fn per_million(records: &[RunRecord], est: &[Estimates], p: usize) -> String {
+    match clients(records, p) {
+        Some(c) => human3("retained_bytes_mean", est[p]["retained_bytes_mean"].mean * 1e6 / c),
+        None => "-".into(),
+    }
+}
+
+/// `v` of `metric` in human units to three significant digits: `1.64 MiB`, `822 MiB`.
+fn human3(metric: &str, v: f64) -> String {
+    human_ci(metric, &crate::stats::estimate(&[v]))
+}
+
+/// `n` with thousands separated: 2,000.
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0.0 { format!("-{out}") } else { out }
+}
+
+/// What the answer must meet: the target and its budgets, or else every threshold.
+fn goals(meta: &Meta) -> Vec<(Condition, &'static str)> {
+    let b = meta.bounds();
+    if meta.target.is_empty() { b } else { b.into_iter().filter(|(_, role)| *role != "threshold").collect() }
+}
+
+/// The answer's point: of those meeting every goal (with 95% confidence, as thresholds are
+/// judged), the one with the least mean retained memory. None without goals; Some(None) when
+/// no point meets them.
+pub(super) fn answer_point(meta: &Meta, est: &[Estimates]) -> Option<Option<usize>> {
+    let goals = goals(meta);
+    if goals.is_empty() {
+        return None;
+    }
+    let meets = |p: usize| goals.iter().all(|(c, _)| est[p].get(c.metric()).is_some_and(|e| c.met(e)));
+    let memory = |p: &usize| est[*p]["retained_bytes_mean"].mean;
+    Some((0..est.len()).filter(|&p| meets(p)).min_by(|a, b| memory(a).total_cmp(&memory(b))))
+}
+
+/// The experiment's answer in one line: with a target (or thresholds), the point that meets it
+/// with the least retained memory; without, the range the key figures span over the points.
+pub fn answer(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> String {
+    let rate = |p: usize| human_ci("recovery_success_rate", &est[p]["recovery_success_rate"]);
+    let memory = |p: usize| {
+        format!(
+            "retained context memory {} mean, {} peak{}",
+            human3("retained_bytes_mean", est[p]["retained_bytes_mean"].mean),
+            human3("retained_bytes_peak", est[p]["retained_bytes_peak"].mean),
+            match clients(records, p) {
+                Some(c) => format!(" for {} clients ({} per million)", thousands(c), per_million(records, est, p)),
+                None => String::new(),
+            }
+        )
+    };
+    let n = meta.points.len();
+    if let Some(chosen) = answer_point(meta, est) {
+        let goals = goals(meta);
+        let quote = |role: &str| {
+            let v: Vec<String> =
+                goals.iter().filter(|(_, r)| *r == role).map(|(c, _)| format!("`{}`", c.human())).collect();
+            v.join(", ")
+        };
+        let what = if meta.target.is_empty() {
+            format!("every threshold ({})", quote("threshold"))
+        } else if meta.budgets.is_empty() {
+            format!("the target {}", quote("target"))
+        } else {
+            format!("the target {} within the budget {}", quote("target"), quote("budget"))
+        };
+        let meeting =
+            (0..n).filter(|&p| goals.iter().all(|(c, _)| est[p].get(c.metric()).is_some_and(|e| c.met(e)))).count();
+        return match chosen {
+            None => format!("No point meets {what} with 95% confidence."),
+            Some(p) if n == 1 => format!("It meets {what}: recovery rate {}, {}.", rate(p), memory(p)),
+            Some(p) => format!(
+                "**{}** meets {what} with 95% confidence and the least memory of the {meeting} of {n} points that \
+                 do: recovery rate {}, {}.",
+                meta.point_label(p),
+                rate(p),
+                memory(p),
+            ),
+        };
+    }
+    if n == 1 {
+        return format!("Recovery rate {}, {}.", rate(0), memory(0));
+    }
+    let extreme = |m: &str| {
+        let key = |p: &usize| est[*p][m].mean;
+        let finite: Vec<usize> = (0..n).filter(|p| key(p).is_finite()).collect();
+        let lo = finite.iter().copied().min_by(|a, b| key(a).total_cmp(&key(b)));
+        let hi = finite.iter().copied().max_by(|a, b| key(a).total_cmp(&key(b)));
+        lo.zip(hi)
+    };
+    let mut parts = Vec::new();
+    if let Some((lo, hi)) = extreme("recovery_success_rate") {
+        let r = |p: usize| est[p]["recovery_success_rate"].mean;
+        parts.push(format!(
+            "the recovery rate runs from {:.3} ({}) to {:.3} ({})",
+            r(lo),
+            meta.point_label(lo),
+            r(hi),
+            meta.point_label(hi)
+        ));
+    }
+    if let Some((lo, hi)) = extreme("retained_bytes_mean") {
+        let m = |p: usize| human3("retained_bytes_mean", est[p]["retained_bytes_mean"].mean);
+        parts.push(format!(
+            "the mean retained context memory from {} ({}) to {} ({}; {} per million clients)",
+            m(lo),
+            meta.point_label(lo),
+            m(hi),
+            meta.point_label(hi),
+            per_million(records, est, hi)
+        ));
+    }
+    // The experiment's own first metric: what it was run to see.
+    if let Some(m) = meta.metrics.first()
+        && let Some((lo, hi)) = extreme(m)
+    {
+        let v = |p: usize| human3(m, est[p][m.as_str()].mean);
+        parts.push(format!(
+            "{} from {} ({}) to {} ({})",
+            quantity::name(m),
+            v(lo),
+            meta.point_label(lo),
+            v(hi),
+            meta.point_label(hi)
+        ));
+    }
+    if parts.is_empty() {
+        "No recovery was attempted at any point.".into()
+    } else {
+        let last = parts.pop().unwrap_or_default();
+        let head = if parts.is_empty() { String::new() } else { format!("{}, and ", parts.join(", ")) };
+        format!("Across the {n} points, {head}{last}.")
+    }
+}
+
+/// Which points' warm-up the steady-state check accepts, on the sums of their replications,
+/// with, per point, how many of its runs the check accepted on their own (noisier series):
+/// the warnings to put up front, and the paragraphs of the method section.
+pub(super) fn steady_state(
+    meta: &Meta,
+    steady: &[(crate::run::SteadyState, usize, usize)],
+) -> (Vec<String>, Vec<Block>) {
     if steady.iter().all(|(st, _, _)| !st.applies) {
-        s += "Not checked: the runs have SAP restarts, a transient study; the measured window covers the \
-              restart and what follows it.\n";
-        return s;
+        let why = "Not checked: the runs have SAP restarts, a transient study; the measured window covers the \
+                   restart and what follows it, not a steady state.";
+        return (vec![], vec![Block::Para(why.into())]);
     }
-    let flagged: Vec<(usize, String)> =
-        steady.iter().enumerate().filter_map(|(p, (st, _, _))| st.warning().map(|w| (p, w))).collect();
+    let flagged: Vec<String> = steady
+        .iter()
+        .enumerate()
+        .filter_map(|(p, (st, _, _))| st.warning().map(|w| format!("**{}**: {w}", meta.point_label(p))))
+        .collect();
+    let mut blocks = Vec::new();
     if flagged.is_empty() {
-        s += "MSER-5 on each point's timeseries (summed over replications) accepts every point's warm-up.\n";
-    }
-    for (p, w) in flagged {
-        s += &format!("- **{}**: {w}\n", meta.point_label(p));
+        blocks.push(Block::Para(
+            "MSER-5 on each point's timeseries (summed over replications) accepts every point's warm-up.".into(),
+        ));
+    } else {
+        blocks.push(Block::List(flagged.clone()));
     }
     let (accepted, runs) = steady.iter().fold((0, 0), |(a, n), (_, k, m)| (a + k, n + m));
-    s += &format!(
-        "\nRun by run (each its own series, noisier than the sums): {accepted} of {runs} runs accepted{}.\n",
+    blocks.push(Block::Para(format!(
+        "Run by run (each its own series, noisier than the sums): {accepted} of {runs} runs accepted{}.",
         if accepted < runs {
             let per: Vec<String> = steady
                 .iter()
@@ -252,104 +553,178 @@ pub(super) fn steady_state_section(meta: &Meta, steady: &[(crate::run::SteadySta
         } else {
             String::new()
         }
-    );
-    s
+    )));
+    (flagged, blocks)
 }
 
+/// report.md and report.html: the question, the answer in one line, what to watch for, the key
+/// table, the thresholds, the plots, and how it was measured.
 pub(super) fn report(
     meta: &Meta,
+    records: &[RunRecord],
     est: &[Estimates],
     steady: &[(crate::run::SteadyState, usize, usize)],
     plots: &[(String, String)],
     verdicts: &[crate::check::Verdict],
-) -> String {
-    let mut s = format!("# {}\n\n", meta.name);
-    if !meta.description.is_empty() {
-        s += &format!("{}\n\n", meta.description.trim());
+) -> Document {
+    let mut d = Document::default();
+    d.push(Block::Title(meta.name.clone()));
+    if !meta.question.is_empty() {
+        d.push(Block::Para(format!("**Question.** {}", meta.question.trim())));
     }
-    s += &format!(
-        "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Each cell is the mean \
-         over replications with its 95% Student-t confidence interval and the number of runs n it rests on. \
-         Every run is measured after its warm-up; the recovery rate of a point is the mean of its runs' rates, \
-         and a restore percentile is the mean of its runs' percentiles. Reproduce with `{}` (or \
-         `impsim reproduce` on this folder, which also compares the bytes).\n\n",
+    d.push(Block::Para(format!("**Answer.** {}", answer(meta, records, est))));
+    let (flagged, steady_blocks) = steady_state(meta, steady);
+    let mut watch: Vec<String> = Vec::new();
+    if !flagged.is_empty() {
+        watch.push(format!(
+            "The steady-state check does not accept the warm-up of {} of {} points: their figures may be biased by \
+             the start-up transient or have no steady state (see How this was measured).",
+            flagged.len(),
+            meta.points.len()
+        ));
+    }
+    if steady.iter().all(|(st, _, _)| !st.applies) {
+        watch.push(
+            "A transient study (SAP restarts): the figures describe the measured window, restart included, \
+                    not a steady state."
+                .into(),
+        );
+    }
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    if meta.replications == 1 {
+        watch.push(
+            "One run per point: no confidence intervals, and a difference between points may be noise. \
+                    Use `replications` of 3 or more."
+                .into(),
+        );
+    }
+    if meta.crn {
+        watch.push(
+            "Common random numbers: the points share seeds, so their results are correlated; compare two \
+                    points by the paired differences of their runs (runs.csv), whose interval is narrower than \
+                    the cells' intervals suggest."
+                .into(),
+        );
+    }
+    if !watch.is_empty() {
+        d.push(Block::Para("**Watch for.**".into()));
+        d.push(Block::List(watch));
+    }
+    if !meta.description.is_empty() {
+        d.push(Block::Para(meta.description.trim().to_string()));
+    }
+
+    d.push(Block::Heading("Key figures".into()));
+    d.push(Block::Para(format!(
+        "Each cell is the mean over a point's n runs with its 95% confidence interval (Student t); memory \
+         per million clients scales the mean linearly with the population.{}",
+        if meta.replications == 1 { " With one run per point there is no interval." } else { "" }
+    )));
+    let mut header: Vec<String> = if meta.axes.is_empty() { vec!["point".into()] } else { meta.axes.clone() };
+    header.extend(
+        [
+            "n",
+            "recovery rate",
+            "retained memory, mean",
+            "retained memory, peak",
+            "per million clients (mean)",
+            "restore p50, recovered",
+            "restore p50, fresh login",
+        ]
+        .map(String::from),
+    );
+    let cells =
+        |p: usize| -> Vec<String> { if meta.axes.is_empty() { vec!["base".into()] } else { meta.points[p].clone() } };
+    let mut rows = Vec::new();
+    for (p, e) in est.iter().enumerate() {
+        let mut row = cells(p);
+        row.push(records.iter().filter(|r| r.point == p).count().to_string());
+        for m in ["recovery_success_rate", "retained_bytes_mean", "retained_bytes_peak"] {
+            row.push(human_ci(m, &e[m]));
+        }
+        row.push(per_million(records, est, p));
+        for m in ["restore_recovered_ms_p50", "restore_fresh_ms_p50"] {
+            row.push(human_ci(m, &e[m]));
+        }
+        rows.push(row);
+    }
+    d.push(Block::Table { header, rows });
+    if !meta.metrics.is_empty() {
+        let mut header: Vec<String> = if meta.axes.is_empty() { vec!["point".into()] } else { meta.axes.clone() };
+        header.extend(meta.metrics.iter().map(|m| quantity::name(m)));
+        let rows = (0..est.len())
+            .map(|p| {
+                let mut row = cells(p);
+                row.extend(meta.metrics.iter().map(|m| human_ci(m, &est[p][m.as_str()])));
+                row
+            })
+            .collect();
+        d.push(Block::Para("The experiment's own metrics (counts over the measured window of each run):".into()));
+        d.push(Block::Table { header, rows });
+    }
+    if !verdicts.is_empty() {
+        d.push(Block::Heading(format!(
+            "Thresholds: {}",
+            if failed == 0 { "all passed".to_string() } else { format!("{failed} of {} FAILED", verdicts.len()) }
+        )));
+        d.push(Block::Para(
+            "Each must hold at every point; with replications it is judged on the side of the point's 95% interval \
+             that must clear the bound."
+                .into(),
+        ));
+        let header = ["threshold", "point", "judged value", "basis", "verdict"].map(String::from).to_vec();
+        let rows = verdicts
+            .iter()
+            .map(|v| {
+                vec![
+                    format!("`{}`", Condition::parse(&v.check).map_or(v.check.clone(), |c| c.human())),
+                    v.point.clone(),
+                    crate::run::human_figure(&v.metric, v.value),
+                    v.basis.to_string(),
+                    if v.passed { "ok".into() } else { "**FAILED**".into() },
+                ]
+            })
+            .collect();
+        d.push(Block::Table { header, rows });
+    }
+    for (stem, caption) in plots {
+        d.push(Block::Heading(caption.clone()));
+        d.push(Block::Figure { stem: stem.clone(), caption: caption.clone() });
+    }
+    d.push(Block::Heading("How this was measured".into()));
+    d.push(Block::Para(format!(
+        "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Every run is measured after \
+         its warm-up; the recovery rate of a point is the mean of its runs' rates, and a restore percentile is the \
+         mean of its runs' percentiles. Reproduce with `{}` (or `impsim reproduce` on this folder, which also \
+         compares the bytes).",
         meta.file,
         meta.points.len(),
         meta.replications,
         meta.seed,
         meta.impsim_version,
         meta.rerun_command("DIR")
-    );
-    if meta.crn {
-        s += "Common random numbers: replication r of every point used the same seed, so the points' \
-              results are correlated; compare two points by the paired differences of their runs \
-              (runs.csv), whose interval is narrower than the cells' intervals suggest.\n\n";
-    }
-    let mut header: Vec<String> = meta.axes.clone();
-    header.extend(
-        [
-            "recovery rate",
-            "retained MiB (mean)",
-            "retained MiB (peak)",
-            "transactions",
-            "restore p50 recovered (s, mean of run p50s)",
-            "restore p50 fresh (s, mean of run p50s)",
-        ]
-        .map(String::from),
-    );
-    header.extend(meta.metrics.iter().cloned());
-    if meta.axes.is_empty() {
-        header.insert(0, "point".into());
-    }
-    s += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
-    let mib = 1024.0 * 1024.0;
-    for (p, e) in est.iter().enumerate() {
-        let mut row: Vec<String> = meta.points[p].clone();
-        if meta.axes.is_empty() {
-            row.insert(0, "base".into());
-        }
-        row.push(fmt_ci(&e["recovery_success_rate"], 1.0, 3));
-        row.push(fmt_ci(&e["retained_bytes_mean"], mib, 2));
-        row.push(fmt_ci(&e["retained_bytes_peak"], mib, 2));
-        row.push(fmt_ci(&e["transactions"], 1.0, 0));
-        row.push(fmt_ci(&e["restore_recovered_ms_p50"], 1000.0, 2));
-        row.push(fmt_ci(&e["restore_fresh_ms_p50"], 1000.0, 2));
-        for m in &meta.metrics {
-            row.push(fmt_ci(&e[m.as_str()], 1.0, 3));
-        }
-        s += &format!("| {} |\n", row.join(" | "));
-    }
-    s += &thresholds_section(verdicts);
-    s += &steady_state_section(meta, steady);
-    s += "\nFiles: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point), `timeseries.csv` \
-          (per point, mean over replications), `run_timeseries.csv` (per run).\n\n";
-    for (stem, caption) in plots {
-        s += &format!("## {caption}\n\n![{caption}]({stem}.png)\n\n");
-    }
-    s
+    )));
+    d.push(Block::Para("**Steady state.**".into()));
+    d.blocks.extend(steady_blocks);
+    d.push(Block::Para(
+        "Files: `runs.csv` (one row per run), `points.csv` (mean, sd, 95% CI per point, every key metric), \
+         `points.json` (the same, typed, with units and the thresholds' verdicts), `timeseries.csv` (per point, \
+         mean over replications), `run_timeseries.csv` (per run), `report.html` (this page, plots inlined)."
+            .into(),
+    ));
+    d
 }
 
-/// The thresholds, each judged at each point: what was judged (the interval's side that must
-/// clear the bound, or the mean of one run) and the verdict.
-fn thresholds_section(verdicts: &[crate::check::Verdict]) -> String {
-    if verdicts.is_empty() {
-        return String::new();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_summary_column_has_a_name_of_words() {
+        for c in crate::run::summary_columns() {
+            let n = quantity::name(&c);
+            assert!(!n.contains('_'), "{c} reads {n}");
+            assert!(!n.is_empty(), "{c}");
+        }
     }
-    let failed = verdicts.iter().filter(|v| !v.passed).count();
-    let mut s = format!(
-        "\n## Thresholds: {}\n\nEach must hold at every point; with replications it is judged on the side of the \
-         point's 95% interval that must clear the bound.\n\n| threshold | point | judged value | basis | verdict |\n|---|---|---|---|---|\n",
-        if failed == 0 { "all passed".to_string() } else { format!("{failed} of {} FAILED", verdicts.len()) }
-    );
-    for v in verdicts {
-        s += &format!(
-            "| `{}` | {} | {} | {} | {} |\n",
-            v.check,
-            v.point,
-            crate::run::human_figure(&v.metric, v.value),
-            v.basis,
-            if v.passed { "ok" } else { "**FAILED**" }
-        );
-    }
-    s
 }

@@ -21,6 +21,9 @@ use std::path::Path;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Meta {
     pub(crate) name: String,
+    /// What the experiment asks, in the architect's words (report.md's first line).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) question: String,
     pub(crate) description: String,
     pub(crate) file: String,
     pub(crate) seed: u64,
@@ -46,6 +49,11 @@ pub struct Meta {
     /// The `--check` arguments among them (the file gives the others).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) check_args: Vec<String>,
+    /// The answer's target and budgets (`metric>=value`), as the experiment file gives them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) target: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) budgets: Vec<String>,
 }
 
 impl Meta {
@@ -53,6 +61,7 @@ impl Meta {
     pub fn of(exp: &Experiment) -> Meta {
         Meta {
             name: exp.name.clone(),
+            question: exp.question.clone(),
             description: exp.description.clone(),
             file: exp.file.clone(),
             seed: exp.seed,
@@ -66,6 +75,8 @@ impl Meta {
             overrides: exp.overrides.clone(),
             checks: exp.checks.clone(),
             check_args: exp.check_args.clone(),
+            target: exp.target.clone(),
+            budgets: exp.budgets.clone(),
         }
     }
     /// The same experiment, wherever its file was and however its path was typed: everything
@@ -84,6 +95,14 @@ impl Meta {
     /// The command that reruns this experiment into `out`.
     pub fn rerun_command(&self, out: &str) -> String {
         crate::output::command_line("run", &self.file, self.seed, &self.overrides, &self.check_args, out)
+    }
+    /// Every bound on the experiment's figures with its role: the target, the budgets, the
+    /// thresholds (an unreadable one, impossible from a parsed file, is left out).
+    pub(crate) fn bounds(&self) -> Vec<(crate::check::Condition, &'static str)> {
+        let target = (!self.target.is_empty()).then_some((&self.target, "target"));
+        let all = target.into_iter().chain(self.budgets.iter().map(|b| (b, "budget")));
+        let all = all.chain(self.checks.iter().map(|c| (c, "threshold")));
+        all.filter_map(|(c, role)| crate::check::Condition::parse(c).ok().map(|c| (c, role))).collect()
     }
     /// Point `p` as `axis=value, axis=value` ("base" without axes).
     pub fn point_label(&self, p: usize) -> String {
@@ -304,9 +323,11 @@ pub(crate) type Estimates = BTreeMap<String, Estimate>;
 /// The standard metrics and the experiment's own, without repeats.
 pub(super) fn metric_names(meta: &Meta) -> Vec<String> {
     let mut names: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
-    for m in &meta.metrics {
-        if !names.contains(m) {
-            names.push(m.clone());
+    // ... and every bounded metric (a threshold, the answer's target or budget).
+    let bounded = meta.bounds().into_iter().map(|(c, _)| c.metric().to_string());
+    for m in meta.metrics.iter().cloned().chain(bounded) {
+        if !names.contains(&m) {
+            names.push(m);
         }
     }
     names
@@ -412,7 +433,7 @@ fn points_json(
                 .map(|(m, e)| {
                     let j = serde_json::json!({
                         "mean": number(e.mean), "sd": number(e.sd), "ci95_lo": number(e.lo), "ci95_hi": number(e.hi),
-                        "n": e.n, "unit": crate::run::unit_of(m),
+                        "n": e.n, "unit": crate::output::quantity::unit_of(m),
                     });
                     (m.clone(), j)
                 })
@@ -526,8 +547,10 @@ pub(crate) fn write_all(
             (point_steady_state(meta, records, p), accepted, runs.len())
         })
         .collect();
-    let p = dir.join("report.md");
-    write_atomic(&p, report(meta, &est, &steady, &plots, &verdicts).as_bytes())?;
+    let doc = report(meta, records, &est, &steady, &plots, &verdicts);
+    write_atomic(&dir.join("report.md"), doc.markdown().as_bytes())?;
+    let p = dir.join("report.html");
+    write_atomic(&p, doc.html(dir)?.as_bytes())?;
     let mut extra = extra;
     crate::check::record(&verdicts, &mut extra);
     write_manifest(dir, meta, records, extra)

@@ -173,6 +173,8 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
         ],
         y_range: None,
         log_y: false,
+        marks: Vec::new(),
+        warmup: None,
     };
     save_chart(dir, "retained", &chart)?;
     let p = dir.join("report.md");

@@ -2,8 +2,10 @@
 //! temporary name and renamed when complete, and a run's folder appears only when all of its
 //! files are written, so an interrupted run never leaves a result that looks complete.
 
+pub(crate) mod document;
 mod glyphs;
 pub mod plot;
+pub mod quantity;
 pub mod tables;
 pub mod trace;
 

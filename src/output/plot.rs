@@ -61,7 +61,12 @@ where
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..end, 0.0..peak * 1.05)?;
-    c.configure_mesh().x_desc("simulated time (h)").y_desc("count").y_label_formatter(&|v| format!("{v:.0}")).draw()?;
+    c.configure_mesh()
+        .x_desc("simulated time (h)")
+        .y_desc("clients")
+        .x_label_formatter(&|v| axis_label(end)(v))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
     let shade = RGBColor(120, 120, 120).mix(0.15).filled();
     let warm = hours(SimTime::ZERO + warmup).min(end);
     if !warmup.is_zero() {
@@ -78,23 +83,61 @@ where
     c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
 
     let mut r = ChartBuilder::on(&bottom)
-        .caption("cumulative recovery success rate", ("sans-serif", 18))
+        .caption("recovery success rate: each hour (thin) and since the warm-up (thick)", ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..end, 0.0..1.0)?;
-    r.configure_mesh().x_desc("simulated time (h)").y_desc("successes / attempts").draw()?;
+    r.configure_mesh()
+        .x_desc("simulated time (h)")
+        .y_desc("recovered / attempts")
+        .x_label_formatter(&|v| axis_label(end)(v))
+        .draw()?;
     if !warmup.is_zero() {
         r.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], shade)))?;
     }
-    r.draw_series(LineSeries::new(
-        s.iter()
-            .filter(|x| x.recovery_attempts > 0)
-            .map(|x| (hours(x.time), x.recovery_successes as f64 / x.recovery_attempts as f64)),
-        RGBColor(0, 140, 60).stroke_width(2),
-    ))?;
+    let green = RGBColor(0, 140, 60);
+    let (hourly, measured) = recovery_rates(s, warmup);
+    r.draw_series(hourly.windows(2).map(|w| PathElement::new(w.to_vec(), green.mix(0.45).stroke_width(1))))?;
+    r.draw_series(LineSeries::new(measured, green.stroke_width(2)))?;
     root.present()?;
     Ok(())
+}
+
+/// A line's points, (x, y).
+type Line = Vec<(f64, f64)>;
+
+/// Fewer recovery attempts than this make no point of a rate line: a rate of 1 after one
+/// success says nothing.
+const MIN_ATTEMPTS: u64 = 20;
+
+/// The recovery success rate over time, as (hours, rate): in each hour of simulated time (or
+/// sampling interval, if longer) with at least `MIN_ATTEMPTS` attempts, and cumulated from the
+/// end of the warm-up, from its `MIN_ATTEMPTS`th attempt on (what the summary's rate becomes).
+fn recovery_rates(s: &[Sample], warmup: SimDuration) -> (Line, Line) {
+    let hours = |t: SimTime| t.as_micros() as f64 / 3.6e9;
+    let step = s.windows(2).map(|w| w[1].time.as_micros() - w[0].time.as_micros()).next().unwrap_or(1).max(1);
+    let per = (3_600_000_000u64.div_ceil(step)).max(1) as usize;
+    let rate = |a: &Sample, b: &Sample| {
+        let n = b.recovery_attempts - a.recovery_attempts;
+        (n >= MIN_ATTEMPTS).then(|| (b.recovery_successes - a.recovery_successes) as f64 / n as f64)
+    };
+    let mut hourly = Vec::new();
+    let mut i = 0;
+    while i + 1 < s.len() {
+        let j = (i + per).min(s.len() - 1);
+        if let Some(v) = rate(&s[i], &s[j]) {
+            hourly.push(((hours(s[i].time) + hours(s[j].time)) / 2.0, v));
+        }
+        i = j;
+    }
+    let start = SimTime::ZERO + warmup;
+    let base = s.iter().rev().find(|x| x.time <= start).or(s.first());
+    let measured = match base {
+        Some(b) => s.iter().filter(|x| x.time >= b.time).filter_map(|x| Some((hours(x.time), rate(b, x)?))).collect(),
+        None => Vec::new(),
+    };
+    (hourly, measured)
 }
 
 /// A line chart of one or more series, over numeric x or over categories (x = 0, 1, ...).
@@ -108,6 +151,20 @@ pub(crate) struct Chart {
     pub(crate) y_range: Option<(f64, f64)>,
     /// A logarithmic y axis (for values spread over decades, e.g. restore times).
     pub(crate) log_y: bool,
+    /// Lines across the plot that mark an answer: a threshold's bound, a recommendation.
+    pub(crate) marks: Vec<Mark>,
+    /// Over time: the warm-up (x from 0 to this), shaded as not measured.
+    pub(crate) warmup: Option<f64>,
+}
+
+/// A dashed line across the plot with its text: horizontal at y = `at`, or vertical at x = `at`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mark {
+    pub(crate) at: f64,
+    pub(crate) vertical: bool,
+    pub(crate) label: String,
+    /// The answer (drawn green) rather than a bound (grey).
+    pub(crate) answer: bool,
 }
 
 /// `chart` with log10 of every y (values at or below 0 left out) and a y range around them.
@@ -122,7 +179,14 @@ fn in_logs(chart: &Chart) -> Chart {
             labels: s.labels.clone(),
         })
         .collect();
+    let marks: Vec<Mark> = chart
+        .marks
+        .iter()
+        .map(|m| if m.vertical { m.clone() } else { Mark { at: lg(m.at), ..m.clone() } })
+        .filter(|m| m.at.is_finite())
+        .collect();
     let ys = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite()).map(|p| p.1);
+    let ys = ys.chain(marks.iter().filter(|m| !m.vertical).map(|m| m.at));
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     let y_range = if lo.is_finite() { Some((lo - 0.15, hi + 0.15)) } else { Some((0.0, 1.0)) };
     Chart {
@@ -133,6 +197,8 @@ fn in_logs(chart: &Chart) -> Chart {
         series,
         y_range,
         log_y: true,
+        marks,
+        warmup: chart.warmup,
     }
 }
 
@@ -199,13 +265,18 @@ fn finite_points(chart: &Chart) -> impl Iterator<Item = &PlotPoint> {
     chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite() && p.0.is_finite())
 }
 
+/// Where the chart's marks sit on one axis (x for vertical marks, y for horizontal ones).
+fn marked(chart: &Chart, vertical: bool) -> impl Iterator<Item = f64> + '_ {
+    chart.marks.iter().filter(move |m| m.vertical == vertical && m.at.is_finite()).map(|m| m.at)
+}
+
 /// The x axis: the categories' positions, or the data padded by 5%.
 fn x_range(chart: &Chart) -> (f64, f64) {
     match &chart.categories {
         Some(c) => (-0.5, c.len() as f64 - 0.5),
         None => {
-            let lo = finite_points(chart).map(|p| p.0).fold(f64::INFINITY, f64::min);
-            let hi = finite_points(chart).map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let xs = finite_points(chart).map(|p| p.0).chain(marked(chart, true));
+            let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             // Room on the right for the last point's label.
             let right = if chart.series.iter().any(|s| !s.labels.is_empty()) { 0.14 } else { 0.05 };
             if lo.is_finite() && hi > lo {
@@ -223,13 +294,14 @@ fn x_range(chart: &Chart) -> (f64, f64) {
 /// The y axis: the chart's range or 0 to the data's top, with head room above the data for
 /// the legend box, which sits in the upper left.
 fn y_range(chart: &Chart) -> (f64, f64) {
-    let legend_rows = chart.series.iter().filter(|s| s.labels.is_empty() && !s.name.is_empty()).count();
+    let legend_rows = chart.series.iter().filter(|s| !s.name.is_empty()).count();
     let headroom = if legend_rows > 0 { 1.12 + 0.06 * legend_rows.min(10) as f64 } else { 1.1 };
     match chart.y_range {
         Some((lo, hi)) if legend_rows > 1 => (lo, lo + (hi - lo) * (headroom - 0.1)),
         Some(r) => r,
         None => {
-            let hi = finite_points(chart).map(|p| p.2.map_or(p.1, |b| b.1.max(p.1))).fold(0.0, f64::max);
+            let tops = finite_points(chart).map(|p| p.2.map_or(p.1, |b| b.1.max(p.1)));
+            let hi = tops.chain(marked(chart, false)).fold(0.0, f64::max);
             (0.0, if hi > 0.0 { hi * headroom } else { 1.0 })
         }
     }
@@ -250,6 +322,19 @@ fn axis_label(span: f64) -> impl Fn(&f64) -> String {
     }
 }
 
+/// The label of a tick at log10 value `v`: the 1-2-5 value it stands on (within 3%), else none.
+fn log_tick(v: f64) -> String {
+    let x = 10f64.powf(v);
+    let decade = 10f64.powf(v.floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * decade).find(|n| (x / n - 1.0).abs() < 0.03).map_or_else(
+        String::new,
+        |n| {
+            let t = significant(n);
+            if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t }
+        },
+    )
+}
+
 /// `v` to two significant digits (0.41, 8.9, 39, 1200).
 fn significant(v: f64) -> String {
     if v <= 0.0 || !v.is_finite() {
@@ -258,6 +343,42 @@ fn significant(v: f64) -> String {
     let decimals = (1 - v.log10().floor() as i32).max(0) as usize;
     let step = 10f64.powi(v.log10().floor() as i32 - 1);
     format!("{:.decimals$}", (v / step).round() * step)
+}
+
+/// Of `candidates` (top-left corners of a `size` box), the first whose box lies farthest from
+/// every point of `drawn` (ties go to the earlier one).
+fn clear_spot(candidates: &[(i32, i32)], size: (i32, i32), drawn: &[(i32, i32)]) -> (i32, i32) {
+    let gap = |&(x, y): &(i32, i32)| {
+        drawn
+            .iter()
+            .map(|&(px, py)| {
+                let dx = (x - px).max(px - (x + size.0)).max(0) as i64;
+                let dy = (y - py).max(py - (y + size.1)).max(0) as i64;
+                dx * dx + dy * dy
+            })
+            .min()
+            .unwrap_or(i64::MAX)
+    };
+    let mut best = candidates[0];
+    for c in &candidates[1..] {
+        if gap(c) > gap(&best) {
+            best = *c;
+        }
+    }
+    best
+}
+
+/// The title's font size: 20, smaller down to 13 when a long title would not fit the width.
+fn title_size<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, title: &str) -> f64 {
+    let room = root.dim_in_pixel().0 as f64 - 40.0;
+    let at = |size: f64| {
+        root.estimate_text_size(title, &("sans-serif", size).into_font().into()).map_or(0.0, |s| s.0 as f64)
+    };
+    let mut size = 20.0;
+    while size > 13.0 && at(size) > room {
+        size -= 1.0;
+    }
+    size
 }
 
 fn render<DB: DrawingBackend>(
@@ -278,7 +399,7 @@ where
     let (x0, x1) = x_range(chart);
     let (y0, y1) = y_range(chart);
     let mut c = ChartBuilder::on(&root)
-        .caption(&chart.title, ("sans-serif", 20))
+        .caption(&chart.title, ("sans-serif", title_size(&root, &chart.title)))
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(70)
@@ -297,17 +418,27 @@ where
     };
     let linear = axis_label(y1 - y0);
     let log_y = chart.log_y;
-    // On a log axis a tick at v reads 10^v, to two significant digits.
-    let y_fmt = move |v: &f64| if log_y { significant(10f64.powf(*v)) } else { linear(v) };
+    // On a log axis a tick at v reads 10^v, labelled only at 1, 2 and 5 times a power of ten.
+    let y_fmt = move |v: &f64| if log_y { log_tick(*v) } else { linear(v) };
     let mut mesh = c.configure_mesh();
     mesh.x_desc(chart.x_desc.as_str())
         .y_desc(chart.y_desc.as_str())
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt);
+    if log_y {
+        // Dense ticks, of which only those near 1-2-5 values are labelled.
+        mesh.y_labels(40);
+    }
     if let Some(cats) = &chart.categories {
         mesh.x_labels(cats.len() * 2 + 1);
     }
     mesh.draw()?;
+    if let Some(w) = chart.warmup.filter(|w| *w > 0.0) {
+        let shade = RGBColor(120, 120, 120).mix(0.15).filled();
+        c.draw_series(std::iter::once(Rectangle::new([(x0.max(0.0), y0), (w.min(x1), y1)], shade)))?
+            .label("warm-up (not measured)")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade));
+    }
     for (i, s) in chart.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let valid: Vec<&PlotPoint> = s.points.iter().filter(|p| p.1.is_finite()).collect();
@@ -322,7 +453,12 @@ where
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         }
-        if valid.len() <= 60 || !connect {
+        if !connect && !s.name.is_empty() {
+            // Labelled points in several series: the legend says which series is which.
+            c.draw_series(valid.iter().map(|p| Circle::new((p.0, p.1), 4, color.filled())))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+        } else if valid.len() <= 60 || !connect {
             c.draw_series(valid.iter().map(|p| Circle::new((p.0, p.1), 4, color.filled())))?;
         }
         for p in &valid {
@@ -340,11 +476,52 @@ where
                 // Beside the marker, above its right: the label never covers its point.
                 let at = c.backend_coord(&(p.0, p.1));
                 let style = ("sans-serif", 13).into_font().color(&BLACK);
-                root.draw(&Text::new(label.clone(), (at.0 + 7, at.1 - 16), style))?;
+                // Below the marker where above would leave the plot.
+                let top = c.backend_coord(&(x0, y1)).1;
+                let y = if at.1 - 16 < top + 2 { at.1 + 4 } else { at.1 - 16 };
+                root.draw(&Text::new(label.clone(), (at.0 + 7, y), style))?;
             }
         }
     }
-    if chart.series.iter().any(|s| s.labels.is_empty() && !s.name.is_empty()) {
+    // Where the data is drawn, in pixels: the marks' text goes where it covers none of it.
+    let mut drawn: Vec<(i32, i32)> = finite_points(chart).map(|p| c.backend_coord(&(p.0, p.1.clamp(y0, y1)))).collect();
+    // ... and the points' own labels, which run to their right.
+    for s in chart.series.iter().filter(|s| !s.labels.is_empty()) {
+        for p in s.points.iter().filter(|p| p.1.is_finite() && p.0.is_finite()) {
+            let at = c.backend_coord(&(p.0, p.1));
+            drawn.extend([(at.0 + 20, at.1 - 8), (at.0 + 40, at.1 - 8)]);
+        }
+    }
+    for m in &chart.marks {
+        if !m.at.is_finite() {
+            continue;
+        }
+        let ink = if m.answer { RGBColor(0, 130, 50) } else { RGBColor(60, 60, 60) };
+        let ends = if m.vertical { [(m.at, y0), (m.at, y1)] } else { [(x0, m.at), (x1, m.at)] };
+        c.draw_series(std::iter::once(plotters::element::DashedPathElement::new(ends, 8, 5, ink.stroke_width(2))))?;
+        let style = ("sans-serif", 14).into_font().color(&ink);
+        let size = root.estimate_text_size(&m.label, &style).map_or((0, 0), |s| (s.0 as i32, s.1 as i32));
+        let (a, b) = (c.backend_coord(&ends[0]), c.backend_coord(&ends[1]));
+        // Either end of the line, on either side of it (a vertical line's text reads across).
+        let candidates = if m.vertical {
+            [
+                (a.0 + 6, a.1 - size.1 - 6),
+                (a.0 - size.0 - 6, a.1 - size.1 - 6),
+                (b.0 + 6, b.1 + 6),
+                (b.0 - size.0 - 6, b.1 + 6),
+            ]
+        } else {
+            [
+                (b.0 - size.0 - 6, b.1 - size.1 - 6),
+                (b.0 - size.0 - 6, b.1 + 6),
+                (a.0 + 6, a.1 - size.1 - 6),
+                (a.0 + 6, a.1 + 6),
+            ]
+        };
+        let pos = clear_spot(&candidates, size, &drawn);
+        root.draw(&Text::new(m.label.clone(), pos, style))?;
+    }
+    if chart.series.iter().any(|s| !s.name.is_empty()) || chart.warmup.is_some_and(|w| w > 0.0) {
         c.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))

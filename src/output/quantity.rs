@@ -1,0 +1,183 @@
+//! How a summary column reads to a person: its name in words and a unit scaled to its values
+//! (KiB/MiB/GiB, ms/s/min/h), for plot titles and axes and report tables. The CSV and JSON keep
+//! the raw column names and units; this is only how they are shown.
+
+/// What a summary column measures, from its name (as `unit_of` reads it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bytes,
+    ByteHours,
+    Millis,
+    Hours,
+    /// A rate or share in [0, 1].
+    Ratio,
+    Count,
+}
+
+/// The unit of a summary column, from its name, for summary.json and points.json: "bytes",
+/// "byte_hours", "ms", "hours", "ratio" (a rate or share in [0, 1]), "bool" (0 or 1), "id"
+/// (the seed) or "count".
+pub fn unit_of(column: &str) -> &'static str {
+    match column {
+        "seed" => "id",
+        "steady_state_ok" => "bool",
+        c if c.contains("byte_hours") => "byte_hours",
+        c if c.contains("bytes") => "bytes",
+        c if c.contains("_ms_") => "ms",
+        c if c.ends_with("_hours") => "hours",
+        c if c.ends_with("_rate") || c.ends_with("_share") || c.contains("_rate_ci95") => "ratio",
+        _ => "count",
+    }
+}
+
+pub(crate) fn kind(column: &str) -> Kind {
+    match unit_of(column) {
+        "bytes" => Kind::Bytes,
+        "byte_hours" => Kind::ByteHours,
+        "ms" => Kind::Millis,
+        "hours" => Kind::Hours,
+        "ratio" => Kind::Ratio,
+        _ => Kind::Count,
+    }
+}
+
+/// The column in words: `auto_logouts` -> "auto-logouts (no transaction within the TTL, S10)".
+pub(crate) fn name(column: &str) -> String {
+    let fixed = match column {
+        "recovery_success_rate" => "recovery success rate",
+        "recovery_attempts" => "recovery attempts",
+        "recovery_successes" | "logins_recovery" => "sessions recovered",
+        "fail_expired" => "502s: retention period ran out",
+        "fail_evicted" => "502s: evicted by the store's limits",
+        "fail_not_stored" => "502s: context never stored",
+        "fail_client_changed" => "502s: client back under a new Client-ID (S17)",
+        "fail_restart" => "502s: context lost in a SAP restart",
+        "fail_replaced" => "502s: replaced by another session (S16)",
+        "fail_unknown" => "502s: unknown Session-ID",
+        "auto_logouts" => "auto-logouts (S10)",
+        "sap_disconnects" => "SAP-initiated disconnects (S8)",
+        "active_sessions_peak" => "active sessions, peak",
+        "active_sessions_mean" => "active sessions, time-weighted mean",
+        "retained_contexts_peak" => "retained contexts, peak",
+        "retained_contexts_mean" => "retained contexts, time-weighted mean",
+        "retained_bytes_peak" => "retained context memory, peak",
+        "retained_bytes_mean" => "retained context memory, time-weighted mean",
+        "retained_byte_hours" => "retained context memory over time",
+        "active_bytes_peak" => "live session memory, peak",
+        "active_bytes_mean" => "live session memory, time-weighted mean",
+        "transactions" => "transactions",
+        "bytes_total" => "traffic",
+        "logins_fresh" => "fresh logins",
+        "logins_initial" => "first logins",
+        "logins_after_502" => "fresh logins after a 502 (S20)",
+        "logins_after_version_discovery" => "logins after version discovery (S7)",
+        "logins_denied" => "clients refused (S4)",
+        "session_continuations" => "returns that found the session alive",
+        "keepalive_share" => "KeepAlive share of transactions",
+        "retries" => "client retries after a timeout",
+        "dropped_requests" => "requests lost in a SAP restart",
+        "resubscriptions" => "subscriptions re-established on recovery (S19)",
+        "recovery_bytes_saved" => "traffic saved by recovery",
+        "recovery_transactions_saved" => "transactions saved by recovery",
+        "ttl_reduced" => "sessions granted a lower TTL than asked (S10)",
+        "contexts_created" => "contexts created",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
+    }
+    let words = |s: &str| s.replace('_', " ");
+    let primitive = |p: &str| match p {
+        "keepalive" => "KeepAlive".to_string(),
+        "login" => "Login".to_string(),
+        "logout" => "Logout".to_string(),
+        "disconnect" => "Disconnect".to_string(),
+        other => words(other),
+    };
+    if let Some(rest) = column.strip_prefix("restore_") {
+        // restore_recovered_ms_p99 -> "time to restore by recovery, p99"
+        if let Some((how, pct)) = rest.split_once("_ms_") {
+            let how = if how == "recovered" { "by recovery" } else { "by a fresh login" };
+            return format!("time to restore {how}, {pct}");
+        }
+    }
+    if let Some(p) = column.strip_prefix("tx_") {
+        return format!("{} transactions", primitive(p));
+    }
+    if let Some(p) = column.strip_prefix("bytes_") {
+        return format!("{} traffic", primitive(p));
+    }
+    words(column)
+}
+
+/// A unit for values up to `max` (in the column's own unit): the divisor and its label, e.g.
+/// 3 MiB of bytes -> (1048576, "MiB"), 90,000 ms -> (60000, "min"). Counts and ratios are
+/// shown as they are ("" label).
+pub(crate) fn scale(kind: Kind, max: f64) -> (f64, &'static str) {
+    let max = if max.is_finite() { max.abs() } else { 0.0 };
+    let pick = |units: &[(f64, &'static str)]| units.iter().rev().find(|(d, _)| max >= *d).copied().unwrap_or(units[0]);
+    match kind {
+        Kind::Bytes => pick(&[(1.0, "B"), (1024.0, "KiB"), (1048576.0, "MiB"), (1073741824.0, "GiB")]),
+        Kind::ByteHours => pick(&[(1.0, "B·h"), (1024.0, "KiB·h"), (1048576.0, "MiB·h"), (1073741824.0, "GiB·h")]),
+        Kind::Millis => pick(&[(1.0, "ms"), (1000.0, "s"), (60000.0, "min"), (3600000.0, "h")]),
+        Kind::Hours => (1.0, "h"),
+        Kind::Ratio | Kind::Count => (1.0, ""),
+    }
+}
+
+/// An axis description: the column's name and its unit, `retained context memory, peak (MiB)`.
+pub(crate) fn axis(column: &str, max: f64) -> (f64, String) {
+    let (div, unit) = scale(kind(column), max);
+    let name = name(column);
+    (div, if unit.is_empty() { name } else { format!("{name} ({unit})") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_and_time_take_the_largest_unit_the_values_reach() {
+        assert_eq!(scale(Kind::Bytes, 5_800.0), (1024.0, "KiB"));
+        assert_eq!(scale(Kind::Bytes, 1023.0), (1.0, "B"));
+        assert_eq!(scale(Kind::Bytes, 1_048_576.0), (1_048_576.0, "MiB"));
+        assert_eq!(scale(Kind::Bytes, 3.0 * 1_073_741_824.0), (1_073_741_824.0, "GiB"));
+        assert_eq!(scale(Kind::Bytes, 0.0), (1.0, "B"));
+        assert_eq!(scale(Kind::Bytes, f64::NAN), (1.0, "B"));
+        assert_eq!(scale(Kind::Millis, 520.0), (1.0, "ms"));
+        assert_eq!(scale(Kind::Millis, 8_900.0), (1000.0, "s"));
+        assert_eq!(scale(Kind::Millis, 2_340_000.0), (60000.0, "min"));
+        assert_eq!(scale(Kind::Millis, 7_200_000.0), (3_600_000.0, "h"));
+        assert_eq!(scale(Kind::ByteHours, 2048.0), (1024.0, "KiB·h"));
+        assert_eq!(scale(Kind::Count, 1e9), (1.0, ""));
+        assert_eq!(scale(Kind::Ratio, 0.5), (1.0, ""));
+        assert_eq!(scale(Kind::Hours, 72.0), (1.0, "h"));
+    }
+
+    #[test]
+    fn columns_read_as_words_with_their_unit() {
+        assert_eq!(axis("retained_bytes_peak", 3e6), (1_048_576.0, "retained context memory, peak (MiB)".into()));
+        assert_eq!(axis("restore_recovered_ms_p99", 2_000.0), (1000.0, "time to restore by recovery, p99 (s)".into()));
+        assert_eq!(name("restore_fresh_ms_p50"), "time to restore by a fresh login, p50");
+        assert_eq!(axis("auto_logouts", 3e4).1, "auto-logouts (S10)");
+        assert_eq!(name("tx_keepalive"), "KeepAlive transactions");
+        assert_eq!(name("bytes_login"), "Login traffic");
+        assert_eq!(name("tx_version_discovery"), "version discovery transactions");
+        assert_eq!(name("bytes_total"), "traffic");
+        assert_eq!(kind("bytes_total"), Kind::Bytes);
+        assert_eq!(kind("retained_byte_hours"), Kind::ByteHours);
+        assert_eq!(kind("recovery_success_rate"), Kind::Ratio);
+        assert_eq!(kind("warmup_hours"), Kind::Hours);
+        assert_eq!(kind("auto_logouts"), Kind::Count);
+        assert_eq!(name("contexts_lost_restart"), "contexts lost restart");
+    }
+
+    #[test]
+    fn units_are_read_from_the_column_name() {
+        let units = ["seed", "steady_state_ok", "retained_byte_hours", "active_bytes_peak", "restore_fresh_ms_p50"]
+            .map(unit_of);
+        assert_eq!(units, ["id", "bool", "byte_hours", "bytes", "ms"]);
+        let more = ["sim_hours", "keepalive_share", "recovery_success_rate_ci95_lo", "logins_fresh"].map(unit_of);
+        assert_eq!(more, ["hours", "ratio", "ratio", "count"]);
+    }
+}
