@@ -8,3 +8,4 @@ for e in retention_sweep client_id_churn ttl_keepalive sap_restart_storm login_m
   ./target/release/impsim run "experiments/$e.toml" --out "results/$e" --force
 done
 ./target/release/impsim run experiments/default.toml --seed 7 --out results/default --force
+./target/release/impsim tune experiments/default.toml --set clients=2000 --budget 'retained_bytes_peak<=2MiB' --out results/tune_retention --force

@@ -123,6 +123,13 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
         }
         let checks = strings(&m["check_args"]);
         Rerun::Run { params: Box::new(params), source: source.to_string(), sha256, overrides, checks }
+    } else if let Some(c) = m["command"].as_str().filter(|_| m.get("tune").is_some()) {
+        return Err(refuse(
+            &mp,
+            format!(
+                "a tune search, which reproduce does not rerun; rerun it with `{c}` and compare its candidates.csv"
+            ),
+        ));
     } else {
         return Err(refuse(&mp, "neither a run's nor an experiment's manifest"));
     };

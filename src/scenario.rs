@@ -99,6 +99,15 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Read a scenario file as a TOML table (syntax errors carry line and column), with the
+/// SHA-256 of its text.
+pub fn read_table_hashed(path: &Path) -> Result<(toml::Table, String), InputError> {
+    let file = path.display().to_string();
+    let text = read_text(path)?;
+    let t = toml::from_str(&text).map_err(|e| err(&file, "", toml_message(&e)))?;
+    Ok((t, crate::output::sha256_hex(text.as_bytes())))
+}
+
 /// Read a scenario file as a TOML table (syntax errors carry line and column).
 pub fn read_table(path: &Path) -> Result<toml::Table, InputError> {
     let file = path.display().to_string();

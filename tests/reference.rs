@@ -71,7 +71,7 @@ fn experiment_reproduces(name: &str) {
 #[test]
 fn every_committed_result_folder_is_rerun_here() {
     let mut rerun: BTreeSet<&str> = EXPERIMENTS.into_iter().collect();
-    rerun.insert("default");
+    rerun.extend(["default", "tune_retention"]);
     for name in files(Path::new("results")).iter().filter(|f| Path::new("results").join(f).is_dir()) {
         assert!(
             rerun.contains(name.as_str()) || NOT_REFERENCES.contains(&name.as_str()),
@@ -83,6 +83,26 @@ fn every_committed_result_folder_is_rerun_here() {
         assert!(script.contains(name), "experiments/regenerate.sh no longer makes results/{name}");
     }
     assert!(script.contains("experiments/default.toml --seed 7 --out results/default"));
+    assert!(script.contains(&format!("tune {} --out results/tune_retention", TUNE.join(" "))));
+}
+
+/// `impsim tune` as experiments/regenerate.sh runs it into results/tune_retention.
+const TUNE: [&str; 5] =
+    ["experiments/default.toml", "--set", "clients=2000", "--budget", "'retained_bytes_peak<=2MiB'"];
+
+#[test]
+fn tune_retention_reference_search_reproduces() {
+    let out = out_dir("tune_retention");
+    let args: Vec<&str> = TUNE.iter().map(|a| a.trim_matches('\'')).collect();
+    let done = std::process::Command::new(env!("CARGO_BIN_EXE_impsim"))
+        .arg("tune")
+        .args(&args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    same_as_committed(&out, "tune_retention");
 }
 
 #[test]

@@ -186,3 +186,58 @@ fn the_cli_exits_3_when_nothing_meets_and_2_on_bad_input() {
     let (code, text) = tune_cli(&["--replications", "0"]);
     assert_eq!(code, 2, "{text}");
 }
+
+#[test]
+fn tune_out_writes_the_search_with_the_recommendation_marked_and_refuses_a_foreign_folder_first() {
+    let d = common::fresh_dir("tune-out");
+    let out = d.join("t");
+    let def = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> =
+            ["tune", &def.display().to_string(), "--set", "clients=300", "--set", "duration=\"30h\""]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        args.extend(["--set", "warmup=\"6h\"", "--replications", "2", "--values", "0s,30m,2h,24h"].map(String::from));
+        args.extend(
+            ["--budget", "retained_bytes_peak<=1GiB", "--target", "recovery_success_rate>=0.8"].map(String::from),
+        );
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::impsim_cli(&a)
+    };
+    let (code, said, err) = run(&["--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    let value =
+        said.lines().find_map(|l| l.strip_prefix("recommendation: retention = ")).expect("a recommendation").trim();
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains(&format!("**Answer.** **retention = {value}**: recovery_success_rate 0.")), "{report}");
+    assert!(report.contains("| **recommended** |"), "{report}");
+    // candidates.csv: every value evaluated, the recommended one meeting all.
+    let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(rows.len(), m["evaluated"].as_array().unwrap().len(), "{csv}");
+    let chosen = rows.iter().find(|r| r.starts_with(&format!("{value},"))).unwrap();
+    assert!(chosen.contains(",1,1,"), "meets target and budget: {chosen}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 2, "target and budget plots inlined");
+    assert_eq!(m["recommended"], value);
+    assert!(m["command"].as_str().unwrap().contains("--replications 2 --out DIR"), "{m}");
+    for f in m["files"].as_array().unwrap() {
+        assert!(out.join(f.as_str().unwrap()).is_file(), "{f}");
+    }
+    // A folder impsim did not write is refused at once (exit 2, before any run), and kept.
+    let foreign = d.join("mine");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let (code, said, err) = run(&["--out", &foreign.display().to_string(), "--force"]);
+    assert_ne!(code, 0, "{said}{err}");
+    assert!(!said.contains("recommendation"), "refused before searching: {said}");
+    assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "mine");
+    // Its own folder it replaces with --force.
+    let (code, said, err) = run(&["--out", &out.display().to_string(), "--force"]);
+    assert_eq!(code, 0, "{said}{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -31,6 +31,13 @@ pub struct TuneArgs {
     /// every candidate using the same seed, the default).
     #[arg(long)]
     pub independent: bool,
+    /// Write the search to this folder: candidates.csv, a plot per bound with the
+    /// recommendation marked, report.md, report.html, manifest.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the --out folder if impsim wrote it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn tune(a: TuneArgs) -> Outcome {
@@ -44,10 +51,12 @@ pub fn tune(a: TuneArgs) -> Outcome {
         scenario_options: ScenarioOptions { seed, set },
         threads,
         independent,
+        out,
+        force,
     } = a;
     let crn = !independent;
     use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, check_ascending, describe};
-    let mut base = impsim::scenario::read_table(&scenario)?;
+    let (mut base, file_sha256) = impsim::scenario::read_table_hashed(&scenario)?;
     for o in &set {
         if let Err(m) = impsim::scenario::apply_override(&mut base, o) {
             return usage(format!("--set {o}: {m}"));
@@ -64,6 +73,7 @@ pub fn tune(a: TuneArgs) -> Outcome {
             Err(e) => return usage(format!("--budget {e}")),
         }
     }
+    let given_values = values.clone();
     let ladder: Vec<String> = if !values.is_empty() {
         values
     } else if knob == "retention" {
@@ -88,6 +98,22 @@ pub fn tune(a: TuneArgs) -> Outcome {
     }
     let seed = seed.unwrap_or_else(|| base.get("seed").and_then(|s| s.as_integer()).unwrap_or(1) as u64);
     let file = scenario.display().to_string();
+    let inputs = impsim::experiment::tune_report::TuneInputs {
+        name: base.get("name").and_then(|n| n.as_str()).unwrap_or("scenario").to_string(),
+        file: file.clone(),
+        file_sha256,
+        seed,
+        replications,
+        crn,
+        overrides: set.clone(),
+        knob: knob.clone(),
+        values: given_values,
+    };
+    // Claimed before the search: a bad --out is refused before minutes of work.
+    let folder = match &out {
+        Some(d) => Some(impsim::experiment::tune_report::Folder::claim(d, force)?),
+        None => None,
+    };
     let dir = scenario.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let search = Search {
         base,
@@ -107,6 +133,10 @@ pub fn tune(a: TuneArgs) -> Outcome {
         Ok(outcome) => {
             say_part!("{}", describe(&outcome, replications));
             say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
+            if let Some(f) = folder {
+                let dir = f.write(&outcome, &inputs)?;
+                say!("  wrote {} (report.md, report.html, candidates.csv, plots)", dir.display());
+            }
             // Like a failed threshold: a pipeline must not read "no answer" as success.
             if outcome.recommended.is_some() { Ok(Done::Success) } else { Ok(Done::NothingMeets) }
         }

@@ -10,6 +10,7 @@ pub mod report;
 pub mod results;
 
 pub mod tune;
+pub mod tune_report;
 
 use crate::engine::RngKey;
 use crate::model::Params;

@@ -345,7 +345,7 @@ fn sig3(v: f64) -> String {
 }
 
 /// A figure with its interval in human units, the unit chosen by the mean:
-/// `1.64 MiB (1.60 to 1.69)`, `0.995 (0.994 to 0.995)`, `518 ms (510 to 526)`.
+/// `1.64 MiB (1.60 to 1.69)`, `0.9948 (0.9939 to 0.9956)`, `518 ms (510 to 526)`.
 pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
     if !e.mean.is_finite() {
         return "-".into();
@@ -353,7 +353,8 @@ pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
     let kind = quantity::kind(metric);
     let (div, unit) = quantity::scale(kind, e.mean);
     let f = |v: f64| match kind {
-        Kind::Ratio => format!("{v:.3}"),
+        // Four decimals: with three, an interval can read as touching a bound it misses.
+        Kind::Ratio => format!("{v:.4}"),
         Kind::Count if v.abs() >= 1000.0 => format!("{v:.0}"),
         _ => sig3(v / div),
     };
@@ -718,6 +719,91 @@ pub(super) fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn meta(target: &str, budgets: &[&str], checks: &[&str]) -> Meta {
+        serde_json::from_value(serde_json::json!({
+            "name": "e", "description": "", "file": "e.toml", "seed": 1, "replications": 3,
+            "axes": ["retention"], "points": [["a"], ["b"], ["c"]], "scenarios": [{}, {}, {}],
+            "impsim_version": "0", "target": target, "budgets": budgets, "checks": checks,
+        }))
+        .unwrap()
+    }
+
+    fn e(mean: f64, lo: f64, hi: f64) -> Estimate {
+        Estimate { n: 3, mean, sd: 0.0, lo, hi }
+    }
+
+    /// a: its mean clears 0.95 but its interval does not; b: holds 3 MiB; c: holds 2 MiB but
+    /// peaks above 4 MiB.
+    fn est() -> Vec<Estimates> {
+        let point = |rate: Estimate, mean_mib: f64, peak_hi_mib: f64| -> Estimates {
+            let mib = 1048576.0;
+            [
+                ("recovery_success_rate".to_string(), rate),
+                ("retained_bytes_mean".to_string(), e(mean_mib * mib, mean_mib * mib, mean_mib * mib)),
+                ("retained_bytes_peak".to_string(), e(peak_hi_mib * mib, peak_hi_mib * mib, peak_hi_mib * mib)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        vec![
+            point(e(0.96, 0.94, 0.98), 1.0, 1.5),
+            point(e(0.97, 0.955, 0.985), 3.0, 3.5),
+            point(e(0.99, 0.985, 0.995), 2.0, 4.5),
+        ]
+    }
+
+    #[test]
+    fn the_answer_meets_its_bounds_with_confidence_and_holds_the_least_memory() {
+        let target = "recovery_success_rate>=0.95";
+        assert_eq!(answer_point(&meta(target, &[], &[]), &est()), Some(Some(2)), "c: least memory of b and c");
+        assert_eq!(answer_point(&meta(target, &["retained_bytes_peak<=4194304"], &[]), &est()), Some(Some(1)));
+        assert_eq!(answer_point(&meta("recovery_success_rate>=0.99", &[], &[]), &est()), Some(None));
+        assert_eq!(answer_point(&meta("", &[], &[]), &est()), None, "nothing asked, nothing chosen");
+        // Without a target the thresholds are what the answer meets; with one, they are not.
+        assert_eq!(answer_point(&meta("", &[], &[target, "retained_bytes_peak<=4194304"]), &est()), Some(Some(1)));
+        assert_eq!(answer_point(&meta(target, &[], &["retained_bytes_peak<=1"]), &est()), Some(Some(2)));
+        let a = answer(&meta(target, &["retained_bytes_peak<=4194304"], &[]), &[], &est());
+        assert!(
+            a.starts_with(
+                "**retention=b** meets the target `recovery_success_rate ≥ 0.95` within the budget \
+                 `retained_bytes_peak ≤ 4.0 MiB` with 95% confidence and the least memory of the 1 of 3 points"
+            ),
+            "{a}"
+        );
+        assert!(a.contains("recovery rate 0.9700 (0.9550 to 0.9850), retained context memory 3.00 MiB mean"), "{a}");
+        let none = answer(&meta("recovery_success_rate>=0.99", &[], &[]), &[], &est());
+        assert_eq!(none, "No point meets the target `recovery_success_rate ≥ 0.99` with 95% confidence.");
+        let span = answer(&meta("", &[], &[]), &[], &est());
+        assert_eq!(
+            span,
+            "Across the 3 points, the recovery rate runs from 0.960 (retention=a) to 0.990 (retention=c), and the \
+             mean retained context memory from 1.00 MiB (retention=a) to 3.00 MiB (retention=b; - per million clients)."
+        );
+    }
+
+    #[test]
+    fn figures_read_in_human_units_with_three_digits() {
+        assert_eq!(
+            human_ci("retained_bytes_mean", &e(1.64 * 1048576.0, 1.6 * 1048576.0, 1.69 * 1048576.0)),
+            "1.64 MiB (1.60 to 1.69)"
+        );
+        assert_eq!(human_ci("retained_bytes_mean", &e(5816.0, 5519.0, 6113.0)), "5.68 KiB (5.39 to 5.97)");
+        assert_eq!(human_ci("restore_fresh_ms_p50", &e(8870.0, 8770.0, 8980.0)), "8.87 s (8.77 to 8.98)");
+        assert_eq!(human_ci("restore_recovered_ms_p50", &e(527.0, f64::NAN, f64::NAN)), "527 ms");
+        assert_eq!(human_ci("recovery_success_rate", &e(0.17042, 0.16811, 0.17223)), "0.1704 (0.1681 to 0.1722)");
+        assert_eq!(human_ci("auto_logouts", &e(11058.0, 10860.0, 11256.0)), "11058 (10860 to 11256)");
+        assert_eq!(human_ci("auto_logouts", &e(12.34, f64::NAN, f64::NAN)), "12.3");
+        assert_eq!(human_ci("x", &e(f64::NAN, f64::NAN, f64::NAN)), "-");
+        assert_eq!(
+            [sig3(0.005714), sig3(5.714), sig3(57.14), sig3(571.4), sig3(-5.714)],
+            ["0.00571", "5.71", "57.1", "571", "-5.71"]
+        );
+        assert_eq!(
+            [thousands(2000.0), thousands(999.0), thousands(1234567.0), thousands(-1000.0)],
+            ["2,000", "999", "1,234,567", "-1,000"]
+        );
+    }
 
     #[test]
     fn every_summary_column_has_a_name_of_words() {

@@ -254,7 +254,8 @@ fn ours_staging(tmp: &Path) -> Result<(), OutputError> {
     for entry in std::fs::read_dir(tmp).map_err(|e| out_err(tmp, e))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        let kind = [".csv", ".svg", ".png", ".md", ".json", ".jsonl", ".partial"].iter().any(|x| name.ends_with(x));
+        let kind =
+            [".csv", ".svg", ".png", ".md", ".html", ".json", ".jsonl", ".partial"].iter().any(|x| name.ends_with(x));
         if !regular || !(name == LOCK || (kind && !name.starts_with('.'))) {
             return refuse(&format!("holds \"{name}\""));
         }

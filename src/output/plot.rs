@@ -531,3 +531,95 @@ where
     root.present()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Samples every 5 minutes for 3 hours: 10 attempts per interval, all recovered in the first
+    /// hour (the warm-up), half of them after.
+    fn samples() -> Vec<Sample> {
+        (0..=36u64)
+            .map(|i| {
+                let ok = if i <= 12 { 10 * i } else { 120 + 5 * (i - 12) };
+                Sample {
+                    time: SimTime::from_micros(i * 300_000_000),
+                    active_sessions: 0,
+                    retained_contexts: 0,
+                    retained_bytes: 0,
+                    recovery_attempts: 10 * i,
+                    recovery_successes: ok,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_rate_line_starts_after_the_warm_up_and_its_first_attempts() {
+        let (hourly, measured) = recovery_rates(&samples(), SimDuration::from_micros(3_600_000_000));
+        assert_eq!(hourly, vec![(0.5, 1.0), (1.5, 0.5), (2.5, 0.5)]);
+        // Cumulated from the end of the warm-up (1 h), from its 20th attempt on (70 minutes).
+        assert_eq!(measured.first(), Some(&(70.0 / 60.0, 0.5)));
+        assert_eq!(measured.len(), 36 - 14 + 1);
+        assert!(measured.iter().all(|&(_, r)| r == 0.5));
+        // Without a warm-up it starts at t = 0, but not before 20 attempts (a rate of 1 after
+        // one success says nothing).
+        let (_, from_zero) = recovery_rates(&samples(), SimDuration::ZERO);
+        assert_eq!(from_zero.first(), Some(&(10.0 / 60.0, 1.0)));
+        assert_eq!(recovery_rates(&[], SimDuration::ZERO), (vec![], vec![]));
+    }
+
+    #[test]
+    fn log_ticks_are_labelled_at_one_two_and_five() {
+        assert_eq!(log_tick(0.0), "1");
+        assert_eq!(log_tick(2f64.log10()), "2");
+        assert_eq!(log_tick(0.7), "5");
+        assert_eq!(log_tick(1.0), "10");
+        assert_eq!(log_tick(-0.3), "0.5");
+        assert_eq!(log_tick(2.0), "100");
+        assert_eq!(log_tick(0.15), "");
+        assert_eq!(log_tick(0.5), "");
+    }
+
+    #[test]
+    fn a_marks_text_goes_where_no_data_is() {
+        let at = clear_spot(&[(0, 0), (100, 0)], (10, 10), &[(5, 5)]);
+        assert_eq!(at, (100, 0));
+        // Equally clear: the first candidate.
+        assert_eq!(clear_spot(&[(0, 0), (100, 0)], (10, 10), &[(55, 500)]), (0, 0));
+        assert_eq!(clear_spot(&[(7, 7)], (10, 10), &[]), (7, 7));
+    }
+
+    fn chart(marks: Vec<Mark>) -> Chart {
+        Chart {
+            title: "t".into(),
+            x_desc: "x".into(),
+            y_desc: "y".into(),
+            categories: None,
+            series: vec![Series {
+                name: String::new(),
+                points: vec![(1.0, 1.0, None), (2.0, 2.0, None)],
+                labels: vec![],
+            }],
+            y_range: None,
+            log_y: false,
+            marks,
+            warmup: None,
+        }
+    }
+
+    #[test]
+    fn the_axes_reach_every_mark() {
+        let y = Mark { at: 5.0, vertical: false, label: "budget".into(), answer: false };
+        let x = Mark { at: 10.0, vertical: true, label: "answer".into(), answer: true };
+        assert_eq!(y_range(&chart(vec![])).1, 2.0 * 1.1);
+        assert_eq!(y_range(&chart(vec![y.clone()])).1, 5.0 * 1.1);
+        assert!(x_range(&chart(vec![x.clone()])).1 > 10.0);
+        assert!(x_range(&chart(vec![])).1 < 3.0);
+        // On a log axis the mark is moved with the data.
+        let logs = in_logs(&Chart { log_y: true, ..chart(vec![y, x]) });
+        assert_eq!(logs.marks[0].at, 5f64.log10());
+        assert_eq!(logs.marks[1].at, 10.0, "a vertical mark is on x, which stays linear");
+        assert!(logs.y_range.unwrap().1 > 5f64.log10());
+    }
+}
