@@ -78,10 +78,7 @@ impl Condition {
 
     /// The bound for a plot or a table: `≥ 0.95`, `≤ 2.0 GiB`.
     pub(crate) fn bound_text(&self) -> String {
-        let v = match crate::output::quantity::unit_of(&self.metric) {
-            "bytes" | "ms" => crate::run::human_figure(&self.metric, self.value),
-            _ => format!("{}", self.value),
-        };
+        let v = crate::output::quantity::bound(&self.metric, self.value);
         format!("{} {v}", if self.op == Op::AtLeast { "≥" } else { "≤" })
     }
 

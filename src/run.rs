@@ -212,7 +212,9 @@ pub fn human_figure(column: &str, v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
-    if column.contains("bytes") {
+    if column.contains("byte_hours") {
+        format!("{}·h", human_bytes(v))
+    } else if column.contains("bytes") {
         human_bytes(v)
     } else if column.contains("_ms_") {
         secs(v)

@@ -152,7 +152,7 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
 }
 
 #[test]
-fn a_points_rate_interval_is_clipped_to_0_1_and_other_intervals_are_not() {
+fn a_points_interval_stays_in_its_metrics_range() {
     use impsim::experiment::results::{Meta, RunRecord, estimates};
     let exp = experiment::from_text(
         "name = \"clip\"\nreplications = 2\n[scenario]\nclients = 10\n",
@@ -173,6 +173,8 @@ fn a_points_rate_interval_is_clipped_to_0_1_and_other_intervals_are_not() {
     // Mean 0.95, sd 0.0707, t(1) = 12.71: the raw interval is 0.95 -/+ 0.635.
     assert!((rate.mean - 0.95).abs() < 1e-12);
     assert!((rate.lo - (0.95 - 12.706204736 * 0.05)).abs() < 1e-6 && rate.hi == 1.0, "{rate:?}");
+    // A count's t interval (50.5 -/+ 629) reaches below 0: it is clipped there, its top kept.
     let attempts = est[0]["recovery_attempts"];
-    assert!(attempts.lo < 0.0, "a count's interval is the t interval as computed: {attempts:?}");
+    assert_eq!(attempts.lo, 0.0, "{attempts:?}");
+    assert!((attempts.hi - (50.5 + 12.706204736 * 49.5)).abs() < 1e-3, "{attempts:?}");
 }

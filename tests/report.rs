@@ -70,7 +70,11 @@ fn the_answer_is_the_least_memory_point_that_meets_the_target_within_budget() {
     assert_eq!(lines[0], "# r");
     assert_eq!(lines[1], "**Question.** Which retention reaches the target?");
     assert!(lines[2].starts_with(&format!("**Answer.** **{label}** meets the target")), "{}", lines[2]);
-    assert!(lines[2].contains("`retained_bytes_peak ≤ 1.0 GiB`") && lines[2].contains("per million"), "{}", lines[2]);
+    assert!(
+        lines[2].contains("the budget `retained_bytes_peak ≤ 1.00 GiB`") && lines[2].contains("per million"),
+        "{}",
+        lines[2]
+    );
     assert!(said.contains(&format!("answer: {label} meets the target")), "{said}");
     // The key table: one row per point with n and human units.
     assert!(report.contains("| retention | n | recovery rate | retained memory, mean |"), "{report}");
@@ -137,5 +141,62 @@ fn an_unreadable_target_or_a_budget_without_one_is_refused_naming_the_field() {
         assert!(err.contains("e.toml") && err.contains(field) && err.contains(says), "{extra}: {err}");
         assert!(!out.exists(), "nothing is written for bad input");
     }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn the_answer_never_fails_a_threshold_and_a_failed_one_is_said_up_front() {
+    let d = tmp("thr");
+    // Every point meets the target; only retention 0s meets the memory threshold.
+    let f = experiment(&d, "target = \"recovery_success_rate>=0.01\"\n[thresholds]\nretained_bytes_mean = \"<=20KiB\"");
+    let out = d.join("o");
+    let (code, said, err) = common::impsim_cli(&["run", &f, "--out", &out.display().to_string()]);
+    assert_eq!(code, 99, "the thresholds fail at three points: {said}{err}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("**Answer.** **retention=0s** meets the target"), "{report}");
+    assert!(report.contains("and every threshold (`retained_bytes_mean ≤ 20.0 KiB`)"), "{report}");
+    let watch = report.split("**Watch for.**").nth(1).expect("a watch list").split("##").next().unwrap();
+    assert!(
+        watch.contains("3 of 4 threshold checks FAILED, at retention=2h; retention=24h; retention=infinite"),
+        "{watch}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn text_from_the_file_cannot_rewrite_the_pages() {
+    let d = tmp("text");
+    let f = d.join("e.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "name = \"t\"\nquestion = \"\"\"Does <b>this</b> & `that`\n\n# hold?\"\"\"\ndescription = \"# not a heading\\n- nor an item\"\n\
+             scenario = {:?}\n[set]\nclients = 100\nduration = \"12h\"\nwarmup = \"2h\"\n[sweep]\nretention = [\"0s\", \"2h\"]\n",
+            default()
+        ),
+    )
+    .unwrap();
+    let out = d.join("o");
+    let (code, said, err) = common::impsim_cli(&["run", &f.display().to_string(), "--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    // The question on one line; the description's lines escaped: no heading or list appears.
+    assert!(md.contains("**Question.** Does <b>this</b> & `that` # hold?\n"), "{md}");
+    assert!(md.contains("\\# not a heading\n\\- nor an item"), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("# ")).count(), 1, "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Does &lt;b&gt;this&lt;/b&gt; &amp; <code>that</code> # hold?"), "{html}");
+    assert!(!html.contains("<b>this</b>"));
+
+    // A swept value with a line break would split every table row it names: refused.
+    std::fs::write(
+        &f,
+        format!("name = \"t\"\nscenario = {:?}\n[sweep]\nretention = [\"5m\", \"30m\\n\"]\n", default()),
+    )
+    .unwrap();
+    let (code, _, err) =
+        common::impsim_cli(&["run", &f.display().to_string(), "--out", &d.join("o2").display().to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("e.toml") && err.contains("sweep.retention") && err.contains("line break"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -236,6 +236,23 @@ fn tune_out_writes_the_search_with_the_recommendation_marked_and_refuses_a_forei
     assert_ne!(code, 0, "{said}{err}");
     assert!(!said.contains("recommendation"), "refused before searching: {said}");
     assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "mine");
+    // A search that fails leaves nothing behind, not even its hidden staging folder.
+    let failed = d.join("failed");
+    let (code, said, err) = run(&["--out", &failed.display().to_string(), "--knob", "clients"]);
+    assert_eq!(code, 2, "--values is needed for another knob: {said}{err}");
+    let (code, said, err) = common::impsim_cli(&[
+        "tune",
+        &def.display().to_string(),
+        "--knob",
+        "clients",
+        "--values",
+        "0,100",
+        "--out",
+        &failed.display().to_string(),
+    ]);
+    assert_eq!(code, 2, "0 clients is refused: {said}{err}");
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(!failed.exists() && !d.join(".failed.partial").exists(), "{left:?}");
     // Its own folder it replaces with --force.
     let (code, said, err) = run(&["--out", &out.display().to_string(), "--force"]);
     assert_eq!(code, 0, "{said}{err}");

@@ -370,7 +370,7 @@ fn key_table(meta: &impsim::experiment::results::Meta, records: &[impsim::experi
     let h = impsim::run::human_figure;
     let width = (0..est.len()).map(|p| meta.point_label(p).len()).max().unwrap_or(5).max(5);
     say!(
-        "  {:<width$}  {:<24}  {:>14}  {:>14}  {:>20}",
+        "  {:<width$}  {:<27}  {:>14}  {:>14}  {:>20}",
         "point",
         "recovery rate (95% CI)",
         "retained mean",
@@ -379,10 +379,13 @@ fn key_table(meta: &impsim::experiment::results::Meta, records: &[impsim::experi
     );
     for (p, e) in est.iter().enumerate() {
         let r = &e["recovery_success_rate"];
-        let rate = if r.lo.is_finite() {
-            format!("{:.3} [{:.3}, {:.3}]", r.mean, r.lo, r.hi)
+        // Four decimals, as the reports: with three an interval can read as touching a bound.
+        let rate = if !r.mean.is_finite() {
+            "-".to_string()
+        } else if r.lo.is_finite() {
+            format!("{:.4} [{:.4}, {:.4}]", r.mean, r.lo, r.hi)
         } else {
-            format!("{:.3}", r.mean)
+            format!("{:.4}", r.mean)
         };
         let restore = format!(
             "{} / {}",
@@ -390,7 +393,7 @@ fn key_table(meta: &impsim::experiment::results::Meta, records: &[impsim::experi
             h("restore_fresh_ms_p50", e["restore_fresh_ms_p50"].mean)
         );
         say!(
-            "  {:<width$}  {rate:<24}  {:>14}  {:>14}  {restore:>20}",
+            "  {:<width$}  {rate:<27}  {:>14}  {:>14}  {restore:>20}",
             meta.point_label(p),
             h("retained_bytes_mean", e["retained_bytes_mean"].mean),
             h("retained_bytes_peak", e["retained_bytes_peak"].mean),

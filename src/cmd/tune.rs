@@ -140,6 +140,11 @@ pub fn tune(a: TuneArgs) -> Outcome {
             // Like a failed threshold: a pipeline must not read "no answer" as success.
             if outcome.recommended.is_some() { Ok(Done::Success) } else { Ok(Done::NothingMeets) }
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            if let Some(f) = folder {
+                f.abandon();
+            }
+            Err(e.into())
+        }
     }
 }

@@ -248,6 +248,14 @@ fn sweep_axes(
         let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
             err(file, &format!("sweep.{k}"), "give a non-empty list of values, e.g. [\"5m\", \"30m\"]")
         })?;
+        // A value names its point in every table and plot: one line of printable text.
+        if let Some(bad) = list.iter().map(display_value).find(|d| d.chars().any(char::is_control)) {
+            return Err(err(
+                file,
+                &format!("sweep.{k}"),
+                format!("{bad:?} holds a line break or control character; write each value on one line"),
+            ));
+        }
         axes.push(k.clone());
         values.push(list.clone());
     }

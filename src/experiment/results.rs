@@ -346,12 +346,11 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
 
 /// The estimate of column `m` over `runs`.
 fn metric_estimate(runs: &[&RunRecord], m: &str) -> Estimate {
-    let mut e = estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>());
-    // A rate or share lies in [0, 1]; so does its interval.
-    if m.ends_with("_rate") || m.ends_with("_share") {
-        (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
-    }
-    e
+    // A rate or share lies in [0, 1], memory, times and counts at or above 0; so do their intervals.
+    crate::output::quantity::clamped(
+        m,
+        estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>()),
+    )
 }
 
 /// Every threshold of the experiment judged at every point.

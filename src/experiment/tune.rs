@@ -132,7 +132,11 @@ impl Search<'_> {
         }
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
-            .map(|c| estimate(&reports.iter().map(|r| r.get(&c.metric).unwrap_or(f64::NAN)).collect::<Vec<_>>()))
+            .map(|c| {
+                let values: Vec<f64> = reports.iter().map(|r| r.get(&c.metric).unwrap_or(f64::NAN)).collect();
+                // Kept in the metric's range (a rate in [0, 1]), as an experiment's points are.
+                crate::output::quantity::clamped(&c.metric, estimate(&values))
+            })
             .collect();
         let met: Vec<bool> =
             std::iter::once(&self.target).chain(&self.budgets).zip(&estimates).map(|(c, e)| c.met(e)).collect();

@@ -3,12 +3,13 @@
 //! along the ladder with the bound drawn and the recommendation marked, report.md and a
 //! self-contained report.html, and a manifest with the command that reruns it.
 
-use super::report::{capitalised, human_ci};
+use super::report::capitalised;
 use super::tune::{Candidate, Outcome};
 use crate::error::Error;
 use crate::output::document::{Block, Document};
 use crate::output::plot::{Chart, Mark, Series, save_chart};
 use crate::output::quantity;
+use crate::output::quantity::human_ci;
 use crate::output::tables::{csv_text, write_json};
 use crate::output::{Staging, out_err, write_atomic};
 use std::path::{Path, PathBuf};
@@ -73,6 +74,11 @@ impl Folder {
         Ok(Folder(Staging::new(dir, force, false)?))
     }
 
+    /// Give the folder up (the search failed): nothing of it is left behind.
+    pub fn abandon(self) {
+        self.0.abandon();
+    }
+
     /// Write the search's files and move the folder into place.
     pub fn write(self, o: &Outcome, inputs: &TuneInputs) -> Result<PathBuf, Error> {
         let written = write_files(&self.0.path(""), o, inputs);
@@ -113,7 +119,7 @@ fn write_files(dir: &Path, o: &Outcome, inputs: &TuneInputs) -> Result<(), Error
         &dir.join("manifest.json"),
         &serde_json::json!({
             "impsim_version": env!("CARGO_PKG_VERSION"),
-            "impsim_commit": option_env!("IMPSIM_GIT_COMMIT").unwrap_or(""),
+            "impsim_commit": option_env!("IMPSIM_GIT_COMMIT"),
             "tune": {
                 "scenario": inputs.name, "file": inputs.file, "knob": o.knob,
                 "target": o.target.text(), "budgets": o.budgets.iter().map(|b| b.text()).collect::<Vec<_>>(),
@@ -211,6 +217,7 @@ fn chart(o: &Outcome, inputs: &TuneInputs, k: usize) -> Chart {
         log_y: false,
         marks,
         warmup: None,
+        answer: None,
     }
 }
 
@@ -277,7 +284,15 @@ fn report(o: &Outcome, inputs: &TuneInputs, plots: &[(String, String)]) -> Docum
         .iter()
         .map(|c| {
             let mut row = vec![c.value.clone(), inputs.replications.to_string()];
-            row.extend(all.iter().zip(&c.estimates).map(|((b, _), e)| human_ci(b.metric(), e)));
+            row.extend(all.iter().zip(&c.estimates).map(|((b, _), e)| {
+                // A figure fewer runs give (a rate where some runs had no attempt) says so.
+                let shown = human_ci(b.metric(), e);
+                if e.n < inputs.replications as usize && e.mean.is_finite() {
+                    format!("{shown} [n={}]", e.n)
+                } else {
+                    shown
+                }
+            }));
             let chosen = o.recommended.as_ref().is_some_and(|r| r.value == c.value);
             row.push(match (chosen, c.meets_target, c.within_budgets) {
                 (true, _, _) => "**recommended**".into(),

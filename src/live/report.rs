@@ -175,6 +175,7 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
         log_y: false,
         marks: Vec::new(),
         warmup: None,
+        answer: None,
     };
     save_chart(dir, "retained", &chart)?;
     let p = dir.join("report.md");

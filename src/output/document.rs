@@ -40,7 +40,7 @@ impl Document {
             match b {
                 Block::Title(t) => s += &format!("# {t}\n\n"),
                 Block::Heading(h) => s += &format!("## {h}\n\n"),
-                Block::Para(p) => s += &format!("{p}\n\n"),
+                Block::Para(p) => s += &format!("{}\n\n", plain_lines(p)),
                 Block::List(items) => {
                     for i in items {
                         s += &format!("- {i}\n");
@@ -48,7 +48,7 @@ impl Document {
                     s += "\n";
                 }
                 Block::Table { header, rows } => {
-                    let cell = |c: &String| c.replace('|', "\\|");
+                    let cell = |c: &String| c.replace('|', "\\|").replace(['\n', '\r'], " ");
                     s += &format!(
                         "| {} |\n|{}\n",
                         header.iter().map(cell).collect::<Vec<_>>().join(" | "),
@@ -118,6 +118,31 @@ impl Document {
     }
 }
 
+/// A paragraph's text whose lines cannot turn into Markdown blocks: a line starting a heading,
+/// quote, list item or numbered item is escaped, so report.md says what report.html says.
+fn plain_lines(p: &str) -> String {
+    p.lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let digits = t.chars().take_while(char::is_ascii_digit).count();
+            let after_digits = &t[digits..];
+            let indent = &l[..l.len() - t.len()];
+            if digits > 0 && (after_digits.starts_with(". ") || after_digits.starts_with(") ")) {
+                // "1. " starts a numbered item; "1\. " does not.
+                return format!("{indent}{}\\{after_digits}", &t[..digits]);
+            }
+            let block = t.starts_with('#')
+                || t.starts_with('>')
+                || t.starts_with("- ")
+                || t.starts_with("+ ")
+                || t.starts_with("* ")
+                || t == "-";
+            if block { format!("{indent}\\{t}") } else { l.to_string() }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Readable on a laptop and in print; no web fonts, nothing fetched.
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:70rem;\
 margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}table{border-collapse:collapse;margin:1rem 0;\
@@ -172,6 +197,17 @@ mod tests {
         assert_eq!(inline("2 ** 3 and a ` alone"), "2 ** 3 and a ` alone");
         assert_eq!(inline("<script>&\""), "&lt;script&gt;&amp;&quot;");
         assert_eq!(inline(""), "");
+    }
+
+    #[test]
+    fn a_paragraphs_lines_never_become_markdown_blocks() {
+        let text = "# not a heading\n- not an item\n  > not a quote\n12. not numbered\n**bold** stays\nplain";
+        assert_eq!(
+            plain_lines(text),
+            "\\# not a heading\n\\- not an item\n  \\> not a quote\n12\\. not numbered\n**bold** stays\nplain"
+        );
+        let d = Document { blocks: vec![Block::Table { header: vec!["a".into()], rows: vec![vec!["x\ny".into()]] }] };
+        assert_eq!(d.markdown(), "| a |\n|---|\n| x y |\n");
     }
 
     #[test]

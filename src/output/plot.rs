@@ -155,6 +155,8 @@ pub(crate) struct Chart {
     pub(crate) marks: Vec<Mark>,
     /// Over time: the warm-up (x from 0 to this), shaded as not measured.
     pub(crate) warmup: Option<f64>,
+    /// A point to ring in green as the answer, (x, y) in the chart's units, with its text.
+    pub(crate) answer: Option<(f64, f64, String)>,
 }
 
 /// A dashed line across the plot with its text: horizontal at y = `at`, or vertical at x = `at`.
@@ -186,8 +188,10 @@ fn in_logs(chart: &Chart) -> Chart {
         .filter(|m| m.at.is_finite())
         .collect();
     let ys = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite()).map(|p| p.1);
-    let ys = ys.chain(marks.iter().filter(|m| !m.vertical).map(|m| m.at));
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    // The axis reaches marks within a decade of the data (others are left off, see `marked`).
+    let near = marks.iter().filter(|m| !m.vertical && (!lo.is_finite() || (m.at >= lo - 1.0 && m.at <= hi + 1.0)));
+    let (lo, hi) = near.fold((lo, hi), |(a, b), m| (a.min(m.at), b.max(m.at)));
     let y_range = if lo.is_finite() { Some((lo - 0.15, hi + 0.15)) } else { Some((0.0, 1.0)) };
     Chart {
         title: chart.title.clone(),
@@ -199,6 +203,7 @@ fn in_logs(chart: &Chart) -> Chart {
         log_y: true,
         marks,
         warmup: chart.warmup,
+        answer: chart.answer.as_ref().map(|(x, y, t)| (*x, lg(*y), t.clone())),
     }
 }
 
@@ -265,9 +270,18 @@ fn finite_points(chart: &Chart) -> impl Iterator<Item = &PlotPoint> {
     chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite() && p.0.is_finite())
 }
 
-/// Where the chart's marks sit on one axis (x for vertical marks, y for horizontal ones).
+/// Where the chart's marks sit on one axis (x for vertical marks, y for horizontal ones), those
+/// near enough the data to share its axis: a bound far beyond the data (a 1 GiB budget over
+/// KiB of data) would flatten the data against the axis, so it is left off the plot.
 fn marked(chart: &Chart, vertical: bool) -> impl Iterator<Item = f64> + '_ {
-    chart.marks.iter().filter(move |m| m.vertical == vertical && m.at.is_finite()).map(|m| m.at)
+    let coord = move |p: &PlotPoint| {
+        if vertical { [p.0, p.0] } else { p.2.map_or([p.1, p.1], |b| [b.0.min(p.1), b.1.max(p.1)]) }
+    };
+    let values = finite_points(chart).flat_map(coord).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let width = (hi - lo).max(hi.abs()).max(lo.abs());
+    let near = move |v: f64| !lo.is_finite() || width == 0.0 || (v >= lo - 2.0 * width && v <= hi + 2.0 * width);
+    chart.marks.iter().filter(move |m| m.vertical == vertical && m.at.is_finite() && near(m.at)).map(|m| m.at)
 }
 
 /// The x axis: the categories' positions, or the data padded by 5%.
@@ -493,7 +507,9 @@ where
         }
     }
     for m in &chart.marks {
-        if !m.at.is_finite() {
+        // Only marks the axes reach (see `marked`): one outside would be drawn on the axis.
+        let (lo, hi) = if m.vertical { (x0, x1) } else { (y0, y1) };
+        if !(m.at >= lo && m.at <= hi) {
             continue;
         }
         let ink = if m.answer { RGBColor(0, 130, 50) } else { RGBColor(60, 60, 60) };
@@ -520,6 +536,21 @@ where
         };
         let pos = clear_spot(&candidates, size, &drawn);
         root.draw(&Text::new(m.label.clone(), pos, style))?;
+    }
+    if let Some((x, y, text)) = chart.answer.as_ref().filter(|a| a.0 >= x0 && a.0 <= x1 && a.1 >= y0 && a.1 <= y1) {
+        let green = RGBColor(0, 130, 50);
+        let at = c.backend_coord(&(*x, *y));
+        root.draw(&Circle::new(at, 10, green.stroke_width(3)))?;
+        let style = ("sans-serif", 14).into_font().color(&green);
+        let size = root.estimate_text_size(text, &style).map_or((0, 0), |s| (s.0 as i32, s.1 as i32));
+        let others: Vec<(i32, i32)> = drawn.iter().copied().filter(|&p| p != at).collect();
+        let spots = [
+            (at.0 + 14, at.1 + 8),
+            (at.0 + 14, at.1 - size.1 - 8),
+            (at.0 - size.0 - 14, at.1 + 8),
+            (at.0 - size.0 - 14, at.1 - size.1 - 8),
+        ];
+        root.draw(&Text::new(text.clone(), clear_spot(&spots, size, &others), style))?;
     }
     if chart.series.iter().any(|s| !s.name.is_empty()) || chart.warmup.is_some_and(|w| w > 0.0) {
         c.configure_series_labels()
@@ -605,21 +636,26 @@ mod tests {
             log_y: false,
             marks,
             warmup: None,
+            answer: None,
         }
     }
 
     #[test]
     fn the_axes_reach_every_mark() {
         let y = Mark { at: 5.0, vertical: false, label: "budget".into(), answer: false };
-        let x = Mark { at: 10.0, vertical: true, label: "answer".into(), answer: true };
+        let x = Mark { at: 5.0, vertical: true, label: "answer".into(), answer: true };
         assert_eq!(y_range(&chart(vec![])).1, 2.0 * 1.1);
         assert_eq!(y_range(&chart(vec![y.clone()])).1, 5.0 * 1.1);
-        assert!(x_range(&chart(vec![x.clone()])).1 > 10.0);
+        assert!(x_range(&chart(vec![x.clone()])).1 > 5.0);
+        // A bound far beyond the data (a 1 GiB budget over KiB) is left off: the data keeps the axis.
+        let far = Mark { at: 1000.0, vertical: false, label: "budget".into(), answer: false };
+        assert_eq!(y_range(&chart(vec![far.clone()])).1, 2.0 * 1.1);
+        assert!(x_range(&chart(vec![Mark { vertical: true, ..far }])).1 < 3.0);
         assert!(x_range(&chart(vec![])).1 < 3.0);
         // On a log axis the mark is moved with the data.
         let logs = in_logs(&Chart { log_y: true, ..chart(vec![y, x]) });
         assert_eq!(logs.marks[0].at, 5f64.log10());
-        assert_eq!(logs.marks[1].at, 10.0, "a vertical mark is on x, which stays linear");
+        assert_eq!(logs.marks[1].at, 5.0, "a vertical mark is on x, which stays linear");
         assert!(logs.y_range.unwrap().1 > 5f64.log10());
     }
 }

@@ -2,6 +2,8 @@
 //! (KiB/MiB/GiB, ms/s/min/h), for plot titles and axes and report tables. The CSV and JSON keep
 //! the raw column names and units; this is only how they are shown.
 
+use crate::stats::Estimate;
+
 /// What a summary column measures, from its name (as `unit_of` reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -110,6 +112,73 @@ pub(crate) fn name(column: &str) -> String {
     words(column)
 }
 
+/// `v` to three significant digits (0.00571, 5.71, 57.1, 571, 5710).
+pub(crate) fn sig3(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// A figure with its interval in human units, the unit chosen by the mean:
+/// `1.64 MiB (1.60 to 1.69)`, `0.9948 (0.9939 to 0.9956)`, `518 ms (510 to 526)`.
+pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
+    if !e.mean.is_finite() {
+        return "-".into();
+    }
+    let kind = kind(metric);
+    let (div, unit) = scale(kind, e.mean);
+    let f = |v: f64| match kind {
+        // Four decimals: with three, an interval can read as touching a bound it misses.
+        Kind::Ratio => format!("{v:.4}"),
+        Kind::Count if v.abs() >= 1000.0 => format!("{v:.0}"),
+        _ => sig3(v / div),
+    };
+    let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+    if e.lo.is_finite() {
+        format!("{}{unit} ({} to {})", f(e.mean), f(e.lo), f(e.hi))
+    } else {
+        format!("{}{unit}", f(e.mean))
+    }
+}
+
+/// One figure in human units to three significant digits: `1.64 MiB`, `8.87 s`, `0.9945`.
+pub(crate) fn human(metric: &str, v: f64) -> String {
+    human_ci(metric, &crate::stats::estimate(&[v]))
+}
+
+/// A bound as written for people: ratios and counts as the shortest number (`0.95`), sizes
+/// and times in their unit (`2.00 MiB`, `1.50 s`).
+pub(crate) fn bound(metric: &str, v: f64) -> String {
+    match kind(metric) {
+        Kind::Ratio | Kind::Count | Kind::Hours => format!("{v}"),
+        _ => human(metric, v),
+    }
+}
+
+/// Whether a column totals what happened in a run's measured window (so a plot may say "in
+/// the N h measured"): not a gauge's mean or peak, a percentile, a setting or a flag, nor
+/// `events` (the whole run's).
+pub(crate) fn is_window_total(column: &str) -> bool {
+    matches!(kind(column), Kind::Count | Kind::Bytes | Kind::ByteHours)
+        && !column.ends_with("_peak")
+        && !column.ends_with("_mean")
+        && !matches!(column, "events" | "clients" | "seed" | "steady_state_ok")
+}
+
+/// An estimate of a column whose values cannot leave a range, with its interval kept inside it:
+/// a rate in [0, 1], memory, times and counts at or above 0 (a t interval of few runs can reach
+/// past them).
+pub(crate) fn clamped(column: &str, e: Estimate) -> Estimate {
+    let (lo, hi) = match kind(column) {
+        Kind::Ratio => (0.0, 1.0),
+        _ if unit_of(column) == "id" => return e,
+        _ => (0.0, f64::INFINITY),
+    };
+    Estimate { lo: e.lo.clamp(lo, hi), hi: e.hi.clamp(lo, hi), ..e }
+}
+
 /// A unit for values up to `max` (in the column's own unit): the divisor and its label, e.g.
 /// 3 MiB of bytes -> (1048576, "MiB"), 90,000 ms -> (60000, "min"). Counts and ratios are
 /// shown as they are ("" label).
@@ -179,5 +248,44 @@ mod tests {
         assert_eq!(units, ["id", "bool", "byte_hours", "bytes", "ms"]);
         let more = ["sim_hours", "keepalive_share", "recovery_success_rate_ci95_lo", "logins_fresh"].map(unit_of);
         assert_eq!(more, ["hours", "ratio", "ratio", "count"]);
+    }
+
+    #[test]
+    fn what_a_figure_can_be_and_how_it_reads() {
+        let e = |mean: f64, lo: f64, hi: f64| Estimate { n: 3, mean, sd: 1.0, lo, hi };
+        // An interval stays where its quantity can be: a rate in [0, 1], memory and counts >= 0.
+        assert_eq!(clamped("recovery_success_rate", e(0.99, 0.97, 1.01)).hi, 1.0);
+        assert_eq!(clamped("recovery_success_rate", e(0.01, -0.01, 0.03)).lo, 0.0);
+        let mem = clamped("retained_bytes_mean", e(558.0, -1819.0, 2934.0));
+        assert_eq!((mem.lo, mem.hi, mem.mean), (0.0, 2934.0, 558.0));
+        assert_eq!(clamped("restore_recovered_ms_p99", e(514.0, -176.0, 1203.0)).lo, 0.0);
+        assert_eq!(clamped("auto_logouts", e(5.0, 2.0, 8.0)), e(5.0, 2.0, 8.0));
+        assert!(clamped("auto_logouts", e(f64::NAN, f64::NAN, f64::NAN)).lo.is_nan());
+        // Totals over the measured window, and what is not one.
+        for total in ["auto_logouts", "bytes_keepalive", "tx_login", "retained_byte_hours", "fail_expired"] {
+            assert!(is_window_total(total), "{total}");
+        }
+        for not in [
+            "events",
+            "clients",
+            "seed",
+            "steady_state_ok",
+            "retained_contexts_peak",
+            "active_sessions_mean",
+            "recovery_success_rate",
+            "restore_fresh_ms_p99",
+            "warmup_hours",
+        ] {
+            assert!(!is_window_total(not), "{not}");
+        }
+        // Bounds as people write them.
+        assert_eq!(bound("recovery_success_rate", 0.95), "0.95");
+        assert_eq!(bound("retained_bytes_peak", 2097152.0), "2.00 MiB");
+        assert_eq!(bound("retained_bytes_peak", 2000000.0), "1.91 MiB");
+        assert_eq!(bound("retained_byte_hours", 3000000.0), "2.86 MiB·h");
+        assert_eq!(bound("restore_recovered_ms_p99", 1500.0), "1.50 s");
+        assert_eq!(bound("auto_logouts", 30000.0), "30000");
+        assert_eq!(human("retained_bytes_mean", 5816.0), "5.68 KiB");
+        assert_eq!(human("recovery_success_rate", f64::NAN), "-");
     }
 }
