@@ -10,7 +10,7 @@ use crate::model::Params;
 use crate::output::plot::write_timeseries_plots;
 use crate::output::tables::{write_json, write_summary, write_timeseries};
 use crate::output::trace::TraceWriter;
-use crate::output::{OutputError, Staging};
+use crate::output::{OutputError, Staging, write_atomic};
 use crate::run::{Report, simulate, stalled_message};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -124,6 +124,11 @@ pub fn run_to_folder_with_progress(
         write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup)?;
         let verdicts = run_verdicts(&report, out.checks)?;
         write_json(&staging.path("summary.json"), &summary_json(&report, &verdicts))?;
+        let rerun =
+            crate::output::command_line("run", out.source, report.params.seed, out.overrides, out.checks, "DIR");
+        let page = crate::run_report::document(&report, &verdicts, &rerun);
+        write_atomic(&staging.path("report.md"), page.markdown().as_bytes())?;
+        write_atomic(&staging.path("report.html"), page.html(&staging.path(""))?.as_bytes())?;
         let mut m = manifest(&report, out);
         crate::check::record(&verdicts, &mut m);
         if !out.checks.is_empty() {
@@ -186,7 +191,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
             "accepted": r.steady.applies.then_some(r.steady.ok),
             "warning": r.steady.warning(),
         },
-        "files": ["summary.csv", "summary.json", "timeseries.csv", "timeseries.svg", "timeseries.png", "manifest.json"],
+        "files": ["summary.csv", "summary.json", "timeseries.csv", "timeseries.svg", "timeseries.png", "report.md", "report.html", "manifest.json"],
         "note": "summary.csv and timeseries.csv are a pure function of (scenario, seed); wall time and memory here are not",
     })
 }

@@ -87,6 +87,7 @@ pub mod model;
 pub mod output;
 pub mod reproduce;
 pub mod run;
+mod run_report;
 pub mod scenario;
 pub mod stats;
 

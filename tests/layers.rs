@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Low to high. Same level: independent of each other.
-const LEVELS: [(&str, u32); 18] = [
+const LEVELS: [(&str, u32); 19] = [
     ("engine", 0),
     ("error", 0),
     ("stats", 1),
@@ -21,6 +21,7 @@ const LEVELS: [(&str, u32); 18] = [
     ("live", 6),
     ("reproduce", 6),
     ("compare", 6),
+    ("run_report", 5),
     ("main", 7),
     ("cmd", 7),
 ];

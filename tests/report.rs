@@ -47,7 +47,7 @@ fn the_answer_is_the_least_memory_point_that_meets_the_target_within_budget() {
     let d = tmp("answer");
     // 0.5 is met by some points and not others at this size; the budget rules out none of them
     // but is drawn; what decides is read back from points.json below.
-    let f = experiment(&d, "target = \"recovery_success_rate>=0.5\"\nbudgets = [\"retained_bytes_peak<=1GiB\"]");
+    let f = experiment(&d, "target = \"recovery_success_rate>=0.5\"\nbudgets = [\"retained_bytes_peak<=300KiB\"]");
     let out = d.join("o");
     let (code, said, err) = common::impsim_cli(&["run", &f, "--out", &out.display().to_string()]);
     assert_eq!(code, 0, "a target is not a threshold: {said}{err}");
@@ -56,7 +56,7 @@ fn the_answer_is_the_least_memory_point_that_meets_the_target_within_budget() {
     // of the peak at most 1 GiB; of those the least mean retained memory.
     let meets = |p: &serde_json::Value| {
         figure(p, "recovery_success_rate", "ci95_lo") >= 0.5
-            && figure(p, "retained_bytes_peak", "ci95_hi") <= 1073741824.0
+            && figure(p, "retained_bytes_peak", "ci95_hi") <= 300.0 * 1024.0
     };
     let expected = pts
         .iter()
@@ -70,16 +70,24 @@ fn the_answer_is_the_least_memory_point_that_meets_the_target_within_budget() {
     assert_eq!(lines[0], "# r");
     assert_eq!(lines[1], "**Question.** Which retention reaches the target?");
     assert!(lines[2].starts_with(&format!("**Answer.** **{label}** meets the target")), "{}", lines[2]);
-    assert!(
-        lines[2].contains("the budget `retained_bytes_peak ≤ 1.00 GiB`") && lines[2].contains("per million"),
-        "{}",
-        lines[2]
-    );
+    assert!(lines[2].contains("the budget `retained_bytes_peak ≤ 300 KiB`"), "{}", lines[2]);
+    // Memory per million clients: the point's mean over its 300 clients, scaled.
+    let per_million = figure(expected, "retained_bytes_mean", "mean") * 1e6 / 300.0 / 1048576.0;
+    let projected = lines[2].split(" clients (").nth(1).unwrap().split(" MiB per million)").next().unwrap();
+    let projected: f64 = projected.parse().unwrap_or_else(|_| panic!("{}", lines[2]));
+    assert!((projected / per_million - 1.0).abs() < 0.01, "{projected} vs {per_million}");
     assert!(said.contains(&format!("answer: {label} meets the target")), "{said}");
     // The key table: one row per point with n and human units.
     assert!(report.contains("| retention | n | recovery rate | retained memory, mean |"), "{report}");
     assert!(report.contains("| 24h | 3 | 0."), "{report}");
 
+    // The plots draw the bounds and ring the answer; restore times on a log axis.
+    let svg = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    assert!(svg("recovery.svg").contains("target: ≥ 0.5") && svg("recovery.svg").contains(">\nanswer\n<"));
+    assert!(svg("memory.svg").contains("budget: peak ≤ 300 KiB") && svg("memory.svg").contains(">\nanswer\n<"));
+    assert!(svg("tradeoff.svg").contains(&format!("answer: {label}")));
+    assert!(svg("retained_timeseries.svg").contains("budget: peak ≤ 300 KiB"));
+    assert!(svg("restore.svg").contains("time to restore (s) (log scale)"));
     // report.html: the same page, every plot inlined, nothing fetched.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let figures = report.matches("![").count();
@@ -198,5 +206,42 @@ fn text_from_the_file_cannot_rewrite_the_pages() {
         common::impsim_cli(&["run", &f.display().to_string(), "--out", &d.join("o2").display().to_string()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("e.toml") && err.contains("sweep.retention") && err.contains("line break"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_single_run_writes_its_answer_on_one_page_too() {
+    let d = tmp("run");
+    let out = d.join("o");
+    let (code, said, err) = common::impsim_cli(&[
+        "run",
+        &default(),
+        "--set",
+        "clients=300",
+        "--set",
+        "duration=\"30h\"",
+        "--set",
+        "warmup=\"6h\"",
+        "--check",
+        "recovery_success_rate>=0.99",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 99, "{said}{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let rate = summary["metrics"]["recovery_success_rate"]["value"].as_f64().unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.starts_with("# default\n\n**Answer.** Recovery rate "), "{md}");
+    assert!(md.contains(&format!("Recovery rate {rate:.4} (95% CI ")), "the summary's rate: {md}");
+    assert!(md.contains("for 300 clients (") && md.contains(" mean per million)"), "{md}");
+    assert!(md.contains("1 of 1 thresholds FAILED: `recovery_success_rate>=0.99` (the run exits 99)."), "{md}");
+    assert!(md.contains("--check 'recovery_success_rate>=0.99' --out DIR`"), "the rerun command: {md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 1);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> = m["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(files.contains(&"report.md") && files.contains(&"report.html"), "{files:?}");
     let _ = std::fs::remove_dir_all(&d);
 }

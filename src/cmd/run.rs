@@ -209,7 +209,7 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         Ok((report, dir)) => {
             say_part!("{}", describe(&report));
             say!(
-                "  wrote          {}/{{summary.csv, summary.json, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
+                "  wrote          {}/{{report.md, report.html, summary.csv, summary.json, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
                 dir.display()
             );
             if let Some(t) = trace {

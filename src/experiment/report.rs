@@ -6,7 +6,7 @@ use crate::check::Condition;
 use crate::output::OutputError;
 use crate::output::document::{Block, Document};
 use crate::output::plot::{Chart, Mark, Series, save_chart};
-use crate::output::quantity::{self, Kind, human_ci};
+use crate::output::quantity::{self, Kind, human_ci, thousands};
 use std::path::Path;
 
 /// The x axis of the plots: the first swept field, as categories.
@@ -369,19 +369,6 @@ fn per_million(records: &[RunRecord], est: &[Estimates], p: usize) -> String {
         Some(c) => quantity::human("retained_bytes_mean", est[p]["retained_bytes_mean"].mean * 1e6 / c),
         None => "-".into(),
     }
-}
-
-/// `n` with thousands separated: 2,000.
-fn thousands(n: f64) -> String {
-    let digits = format!("{:.0}", n.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0.0 { format!("-{out}") } else { out }
 }
 
 /// What the answer must meet: the target, its budgets and every threshold.
@@ -821,6 +808,25 @@ mod tests {
             "Across the 3 points, the recovery rate runs from 0.960 (retention=a) to 0.990 (retention=c), and the \
              mean retained context memory from 1.00 MiB (retention=a) to 3.00 MiB (retention=b)."
         );
+    }
+
+    #[test]
+    fn memory_per_million_clients_scales_the_points_mean() {
+        let record = |point: usize, clients: &str| RunRecord {
+            point,
+            replication: 0,
+            columns: vec!["clients".into()],
+            values: vec![clients.into()],
+            samples: vec![],
+        };
+        let records = [record(0, "2000"), record(1, "500"), record(2, "0")];
+        // a: 1 MiB for 2,000 clients; b: 3 MiB for 500; c: no clients, no projection.
+        assert_eq!(per_million(&records, &est(), 0), "500 MiB");
+        assert_eq!(per_million(&records, &est(), 1), "5.86 GiB");
+        assert_eq!(per_million(&records, &est(), 2), "-");
+        let span = answer(&meta("", &[], &[]), &records, &est());
+        assert!(span.ends_with("to 3.00 MiB (retention=b; up to 5.86 GiB per million clients)."), "{span}");
+        assert_eq!(thousands(0.0), "0");
     }
 
     #[test]

@@ -179,6 +179,19 @@ pub(crate) fn clamped(column: &str, e: Estimate) -> Estimate {
     Estimate { lo: e.lo.clamp(lo, hi), hi: e.hi.clamp(lo, hi), ..e }
 }
 
+/// `n` with thousands separated: 2,000.
+pub(crate) fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0.0 { format!("-{out}") } else { out }
+}
+
 /// A unit for values up to `max` (in the column's own unit): the divisor and its label, e.g.
 /// 3 MiB of bytes -> (1048576, "MiB"), 90,000 ms -> (60000, "min"). Counts and ratios are
 /// shown as they are ("" label).
