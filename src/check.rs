@@ -53,9 +53,11 @@ impl Condition {
         Ok(Condition { metric, written, op, value })
     }
 
-    /// Met with 95% confidence: the whole interval on the right side (the mean if n = 1).
-    pub(crate) fn met(&self, e: &Estimate) -> bool {
-        self.holds(self.side(e).0)
+    /// Met with 95% confidence: the whole interval on the right side; with one run in all
+    /// (`runs` = 1), the run's value. A figure only one of several runs gives (a rate where the
+    /// others had no attempt) has no interval and is not met.
+    pub(crate) fn met(&self, e: &Estimate, runs: usize) -> bool {
+        !too_few(e, runs) && self.holds(self.side(e).0)
     }
 
     /// Whether `value` is on the right side of the bound (NaN never is).
@@ -124,7 +126,8 @@ pub struct Verdict {
     pub point: String,
     /// The value judged: the run's, or the interval's bound that must clear the threshold.
     pub value: f64,
-    /// Which value that is: "value", "mean" (one replication), "ci95_lo" or "ci95_hi".
+    /// Which value that is: "value", "mean" (one replication), "ci95_lo", "ci95_hi", or
+    /// "fewer than 2 runs" (a figure one of several runs gives: never passed).
     pub basis: &'static str,
     /// Whether it holds.
     pub passed: bool,
@@ -153,12 +156,22 @@ impl Condition {
         }
     }
 
-    /// Judge a point's estimate: the side of its 95% interval that must clear the bound (the
-    /// mean with one replication).
-    pub fn judge_estimate(&self, e: &Estimate, point: &str) -> Verdict {
+    /// Judge a point's estimate over its `runs` runs: the side of its 95% interval that must
+    /// clear the bound (the mean with one replication); never passed on a figure fewer than two
+    /// of several runs give (see `met`).
+    pub fn judge_estimate(&self, e: &Estimate, point: &str, runs: usize) -> Verdict {
+        if too_few(e, runs) {
+            return Verdict { basis: "fewer than 2 runs", passed: false, ..self.judge_value(e.mean, point) };
+        }
         let (value, basis) = self.side(e);
         Verdict { basis, ..self.judge_value(value, point) }
     }
+}
+
+/// Whether `e`, of a point with `runs` runs, rests on too few of them for any confidence: one
+/// (or none) of several.
+fn too_few(e: &Estimate, runs: usize) -> bool {
+    runs > 1 && e.n < 2
 }
 
 /// Conditions from `--check` arguments.
@@ -191,17 +204,24 @@ mod tests {
     #[test]
     fn a_bound_is_judged_on_the_side_of_the_interval_that_must_clear_it() {
         let at_least = Condition::parse("recovery_success_rate>=0.95").unwrap();
-        let v = at_least.judge_estimate(&est(0.96, 0.94, 0.98), "retention=2h");
+        let v = at_least.judge_estimate(&est(0.96, 0.94, 0.98), "retention=2h", 3);
         assert_eq!((v.passed, v.basis, v.value), (false, "ci95_lo", 0.94), "the mean passes, the interval does not");
-        assert!(at_least.judge_estimate(&est(0.97, 0.95, 0.99), "").passed, "equal to the bound holds");
+        assert!(at_least.judge_estimate(&est(0.97, 0.95, 0.99), "", 3).passed, "equal to the bound holds");
         let at_most = Condition::parse("retained_bytes_peak<=2GiB").unwrap();
         assert_eq!(at_most.value, 2.0 * 1024.0 * 1024.0 * 1024.0);
-        let v = at_most.judge_estimate(&est(1e9, 0.9e9, 2.2e9), "");
+        let v = at_most.judge_estimate(&est(1e9, 0.9e9, 2.2e9), "", 3);
         assert_eq!((v.passed, v.basis), (false, "ci95_hi"));
         // One replication: the mean.
         let one = Estimate { n: 1, mean: 0.96, sd: f64::NAN, lo: f64::NAN, hi: f64::NAN };
-        assert_eq!(at_least.judge_estimate(&one, "").basis, "mean");
-        assert!(at_least.judge_estimate(&one, "").passed);
+        assert_eq!(at_least.judge_estimate(&one, "", 1).basis, "mean");
+        assert!(at_least.judge_estimate(&one, "", 1).passed);
+        assert!(at_least.met(&one, 1));
+        // One run of three gave the figure (the others had no attempt): no confidence, not met.
+        let v = at_least.judge_estimate(&one, "", 3);
+        assert_eq!((v.passed, v.basis, v.value), (false, "fewer than 2 runs", 0.96));
+        assert!(!at_least.met(&one, 3));
+        let none = Estimate { n: 0, ..one };
+        assert!(!at_least.met(&none, 3));
         assert!(!at_least.judge_value(f64::NAN, "").passed, "no value never passes");
         assert_eq!(at_least.text(), "recovery_success_rate>=0.95");
         assert_eq!(at_most.judge_value(1.0, "").check, "retained_bytes_peak<=2GiB", "shown as written");

@@ -23,6 +23,11 @@ fn figure(r: &Report, column: &str) -> String {
     human_ci(column, &e)
 }
 
+/// Simulated hours as people write them: 72, 1.17.
+fn hours(h: f64) -> String {
+    if h.fract() == 0.0 { format!("{h:.0}") } else { format!("{h:.2}") }
+}
+
 /// The page. `rerun` is the command that reproduces the run.
 pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Document {
     let g = |k: &str| r.metric(k);
@@ -38,17 +43,23 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
         (v, _) if v.is_finite() => format!("Recovery rate {v:.4}"),
         _ => "No recovery was attempted".to_string(),
     };
+    // Restore times only where there were any.
+    let mut restore = Vec::new();
+    if g("restore_recovered_ms_p50").is_finite() {
+        let (p50, p99) = (h("restore_recovered_ms_p50"), h("restore_recovered_ms_p99"));
+        restore.push(format!("a recovered client is back in {p50} (p50; p99 {p99})"));
+    }
+    if g("restore_fresh_ms_p50").is_finite() {
+        let (p50, p99) = (h("restore_fresh_ms_p50"), h("restore_fresh_ms_p99"));
+        restore.push(format!("a fresh login with its context rebuilt takes {p50} (p99 {p99})"));
+    }
+    let restore = if restore.is_empty() { String::new() } else { format!("; {}", restore.join(", ")) };
     d.push(Block::Para(format!(
-        "**Answer.** {rate}; retained context memory {} mean, {} peak for {} clients ({} mean per million); a \
-         recovered client is back in {} (p50; p99 {}), a fresh login with its context rebuilt takes {} (p99 {}).",
+        "**Answer.** {rate}; retained context memory {} mean, {} peak for {} clients ({} mean per million){restore}.",
         h("retained_bytes_mean"),
         h("retained_bytes_peak"),
         thousands(clients),
         per_million("retained_bytes_mean"),
-        h("restore_recovered_ms_p50"),
-        h("restore_recovered_ms_p99"),
-        h("restore_fresh_ms_p50"),
-        h("restore_fresh_ms_p99"),
     )));
     let mut watch = Vec::new();
     match r.steady.warning() {
@@ -77,8 +88,8 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
     d.push(Block::Heading("Key figures".into()));
     d.push(Block::Para(format!(
         "Measured over the last {} h of simulated time, after a warm-up of {} h; summary.csv has every column.",
-        g("sim_hours") - g("warmup_hours"),
-        g("warmup_hours")
+        hours(g("sim_hours") - g("warmup_hours")),
+        hours(g("warmup_hours"))
     )));
     let row = |what: &str, v: String| vec![what.to_string(), v];
     let mut rows = vec![
@@ -104,10 +115,7 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
             "retained context memory, mean / peak",
             format!("{} / {}", h("retained_bytes_mean"), h("retained_bytes_peak")),
         ),
-        row(
-            "retained context memory per million clients, mean / peak",
-            format!("{} / {}", per_million("retained_bytes_mean"), per_million("retained_bytes_peak")),
-        ),
+        row("retained context memory per million clients, mean", per_million("retained_bytes_mean")),
         row(
             "active sessions, mean / peak",
             format!("{:.0} / {}", g("active_sessions_mean"), g("active_sessions_peak")),
@@ -125,7 +133,8 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
             format!("{} / {}", h("restore_fresh_ms_p50"), h("restore_fresh_ms_p99")),
         ),
     ];
-    rows.retain(|r| !r[1].is_empty());
+    // Restore times of a kind nobody went through are left out.
+    rows.retain(|r| !r[1].starts_with("- /"));
     d.push(Block::Table { header: vec!["figure".into(), "value".into()], rows });
     if !verdicts.is_empty() {
         d.push(Block::Heading(format!(
@@ -155,10 +164,10 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
     d.push(Block::Para(format!(
         "{} clients for {} simulated hours, seed {}, impsim {}; {} events. The recovery rate's interval is from \
          batch means over 10 equal batches of the measured window. Memory per million clients scales the \
-         run's figures linearly with the population. Reproduce with `{rerun}` (or `impsim reproduce` on this \
+         run's mean linearly with the population. Reproduce with `{rerun}` (or `impsim reproduce` on this \
          folder, which also compares the bytes).",
         thousands(clients),
-        g("sim_hours"),
+        hours(g("sim_hours")),
         r.params.seed,
         env!("CARGO_PKG_VERSION"),
         r.outcome.metrics.c.events,

@@ -245,3 +245,29 @@ fn a_single_run_writes_its_answer_on_one_page_too() {
     assert!(files.contains(&"report.md") && files.contains(&"report.html"), "{files:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_run_without_recoveries_says_so_and_names_only_what_happened() {
+    let d = tmp("norec");
+    let out = d.join("o");
+    let (code, said, err) = common::impsim_cli(&[
+        "run",
+        &default(),
+        "--set",
+        "clients=100",
+        "--set",
+        "duration=\"90m\"",
+        "--set",
+        "warmup=\"20m\"",
+        "--set",
+        "client.recover_prob=0",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{said}{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("**Answer.** No recovery was attempted; retained context memory "), "{md}");
+    assert!(!md.contains("a recovered client is back in") && !md.contains("time to restore by recovery"), "{md}");
+    assert!(md.contains("Measured over the last 1.17 h of simulated time, after a warm-up of 0.33 h"), "{md}");
+    let _ = std::fs::remove_dir_all(&d);
+}

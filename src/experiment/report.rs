@@ -380,9 +380,7 @@ fn goals(meta: &Meta) -> Vec<(Condition, &'static str)> {
 /// must clear the bound (as thresholds are judged), and never on a figure fewer than two of its
 /// runs give (e.g. a rate only one run had attempts for); with one replication, on the run's value.
 fn meets_goals(meta: &Meta, est: &[Estimates], p: usize) -> bool {
-    goals(meta)
-        .iter()
-        .all(|(c, _)| est[p].get(c.metric()).is_some_and(|e| (meta.replications == 1 || e.n >= 2) && c.met(e)))
+    goals(meta).iter().all(|(c, _)| est[p].get(c.metric()).is_some_and(|e| c.met(e, meta.replications as usize)))
 }
 
 /// The answer's point: of those meeting every goal, the one with the least mean retained

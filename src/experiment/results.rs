@@ -361,7 +361,7 @@ pub fn verdicts(meta: &Meta, records: &[RunRecord]) -> Vec<crate::check::Verdict
     for c in &conds {
         for p in 0..meta.points.len() {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
-            out.push(c.judge_estimate(&metric_estimate(&runs, c.metric()), &meta.point_label(p)));
+            out.push(c.judge_estimate(&metric_estimate(&runs, c.metric()), &meta.point_label(p), runs.len()));
         }
     }
     out

@@ -138,8 +138,11 @@ impl Search<'_> {
                 crate::output::quantity::clamped(&c.metric, estimate(&values))
             })
             .collect();
-        let met: Vec<bool> =
-            std::iter::once(&self.target).chain(&self.budgets).zip(&estimates).map(|(c, e)| c.met(e)).collect();
+        let met: Vec<bool> = std::iter::once(&self.target)
+            .chain(&self.budgets)
+            .zip(&estimates)
+            .map(|(c, e)| c.met(e, self.replications as usize))
+            .collect();
         let (meets_target, within_budgets) = (met[0], met[1..].iter().all(|&m| m));
         let unsteady_runs = reports.iter().filter(|r| r.metric("steady_state_ok") == 0.0).count();
         Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, met, unsteady_runs })

@@ -118,26 +118,31 @@ impl Document {
     }
 }
 
-/// A paragraph's text whose lines cannot turn into Markdown blocks: a line starting a heading,
-/// quote, list item or numbered item is escaped, so report.md says what report.html says.
+/// A paragraph's text whose lines cannot turn into Markdown blocks, so report.md says what
+/// report.html says: no blank line (a new paragraph) or indentation (a code block), a line that
+/// would start a heading, quote, list, fence, table or rule, or underline the one before it,
+/// has its first mark escaped, and `<` (raw HTML) is written as an entity.
 fn plain_lines(p: &str) -> String {
     p.lines()
-        .map(|l| {
-            let t = l.trim_start();
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|t| {
+            let t = t.replace('<', "&lt;");
             let digits = t.chars().take_while(char::is_ascii_digit).count();
-            let after_digits = &t[digits..];
-            let indent = &l[..l.len() - t.len()];
-            if digits > 0 && (after_digits.starts_with(". ") || after_digits.starts_with(") ")) {
+            let after = &t[digits..];
+            let ends_item = |rest: &str| rest.is_empty() || rest.starts_with([' ', '\t']);
+            if digits > 0 && after.starts_with(['.', ')']) && ends_item(&after[1..]) {
                 // "1. " starts a numbered item; "1\. " does not.
-                return format!("{indent}{}\\{after_digits}", &t[..digits]);
+                return format!("{}\\{after}", &t[..digits]);
             }
-            let block = t.starts_with('#')
-                || t.starts_with('>')
-                || t.starts_with("- ")
-                || t.starts_with("+ ")
-                || t.starts_with("* ")
-                || t == "-";
-            if block { format!("{indent}\\{t}") } else { l.to_string() }
+            let first = t.chars().next().unwrap_or(' ');
+            let rule = t.chars().all(|c| c == first || c == ' ' || c == '\t');
+            let block = matches!(first, '#' | '>' | '|')
+                || (matches!(first, '-' | '+' | '*') && ends_item(&t[1..]))
+                || (matches!(first, '-' | '*' | '_' | '=') && rule)
+                || t.starts_with("```")
+                || t.starts_with("~~~");
+            if block { format!("\\{t}") } else { t }
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -204,7 +209,13 @@ mod tests {
         let text = "# not a heading\n- not an item\n  > not a quote\n12. not numbered\n**bold** stays\nplain";
         assert_eq!(
             plain_lines(text),
-            "\\# not a heading\n\\- not an item\n  \\> not a quote\n12\\. not numbered\n**bold** stays\nplain"
+            "\\# not a heading\n\\- not an item\n\\> not a quote\n12\\. not numbered\n**bold** stays\nplain"
+        );
+        // Underlines, rules, fences, tables, code blocks, blank lines, raw HTML.
+        let text = "Title\n===\n***\n---\n```\n~~~\n| a |\n\n    indented\n<img src=x>\n-\t\n1.";
+        assert_eq!(
+            plain_lines(text),
+            "Title\n\\===\n\\***\n\\---\n\\```\n\\~~~\n\\| a |\nindented\n&lt;img src=x>\n\\-\n1\\."
         );
         let d = Document { blocks: vec![Block::Table { header: vec!["a".into()], rows: vec![vec!["x\ny".into()]] }] };
         assert_eq!(d.markdown(), "| a |\n|---|\n| x y |\n");

@@ -173,6 +173,7 @@ pub(crate) fn is_window_total(column: &str) -> bool {
 pub(crate) fn clamped(column: &str, e: Estimate) -> Estimate {
     let (lo, hi) = match kind(column) {
         Kind::Ratio => (0.0, 1.0),
+        _ if unit_of(column) == "bool" => (0.0, 1.0),
         _ if unit_of(column) == "id" => return e,
         _ => (0.0, f64::INFINITY),
     };
