@@ -825,6 +825,15 @@ mod tests {
         let span = answer(&meta("", &[], &[]), &records, &est());
         assert!(span.ends_with("to 3.00 MiB (retention=b; up to 5.86 GiB per million clients)."), "{span}");
         assert_eq!(thousands(0.0), "0");
+        // One point: "it", and no count of points.
+        let mut one = meta("recovery_success_rate>=0.95", &[], &[]);
+        one.points.truncate(1);
+        one.scenarios.truncate(1);
+        let single = answer(&one, &records, &est()[2..]);
+        assert!(
+            single.starts_with("It meets the target `recovery_success_rate ≥ 0.95` with 95% confidence: "),
+            "{single}"
+        );
     }
 
     #[test]

@@ -132,7 +132,6 @@ pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
     let f = |v: f64| match kind {
         // Four decimals: with three, an interval can read as touching a bound it misses.
         Kind::Ratio => format!("{v:.4}"),
-        Kind::Count if v.abs() >= 1000.0 => format!("{v:.0}"),
         _ => sig3(v / div),
     };
     let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
@@ -174,7 +173,6 @@ pub(crate) fn clamped(column: &str, e: Estimate) -> Estimate {
     let (lo, hi) = match kind(column) {
         Kind::Ratio => (0.0, 1.0),
         _ if unit_of(column) == "bool" => (0.0, 1.0),
-        _ if unit_of(column) == "id" => return e,
         _ => (0.0, f64::INFINITY),
     };
     Estimate { lo: e.lo.clamp(lo, hi), hi: e.hi.clamp(lo, hi), ..e }
@@ -301,5 +299,7 @@ mod tests {
         assert_eq!(bound("auto_logouts", 30000.0), "30000");
         assert_eq!(human("retained_bytes_mean", 5816.0), "5.68 KiB");
         assert_eq!(human("recovery_success_rate", f64::NAN), "-");
+        assert_eq!([sig3(0.0), sig3(f64::NAN), sig3(-0.0)], ["0", "NaN", "-0"]);
+        assert_eq!(clamped("steady_state_ok", e(0.7, -0.2, 1.6)), e(0.7, 0.0, 1.0));
     }
 }
