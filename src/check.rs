@@ -222,6 +222,10 @@ mod tests {
         assert!(!at_least.met(&one, 3));
         let none = Estimate { n: 0, ..one };
         assert!(!at_least.met(&none, 3));
+        // Two of three runs give an interval: judged on it.
+        let two = Estimate { n: 2, mean: 0.97, sd: 0.01, lo: 0.96, hi: 0.98 };
+        assert!(at_least.met(&two, 3));
+        assert_eq!(at_least.judge_estimate(&two, "", 3).basis, "ci95_lo");
         assert!(!at_least.judge_value(f64::NAN, "").passed, "no value never passes");
         assert_eq!(at_least.text(), "recovery_success_rate>=0.95");
         assert_eq!(at_most.judge_value(1.0, "").check, "retained_bytes_peak<=2GiB", "shown as written");

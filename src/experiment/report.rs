@@ -837,6 +837,28 @@ mod tests {
     }
 
     #[test]
+    fn the_charts_mark_the_bounds_and_ring_the_answer_on_its_own_point() {
+        let m = meta("recovery_success_rate>=0.95", &["retained_bytes_peak<=4194304"], &[]);
+        let est = est();
+        let (axis, xs, labels, groups) = categories(&m);
+        let chosen = answer_point(&m, &est).flatten();
+        assert_eq!(chosen, Some(1));
+        let f = Figures { meta: &m, records: &[], est: &est, axis, xs, labels, groups, bounds: m.bounds(), chosen };
+        // The tradeoff in MiB (its top is 3 MiB): b sits at 3.0 MiB and a 0.97 rate.
+        let t = f.tradeoff();
+        assert_eq!(t.answer, Some((3.0, 0.97, "answer: retention=b".into())));
+        assert_eq!(t.marks.len(), 1, "the target; the budget bounds the peak, not this axis' mean");
+        let r = f.recovery();
+        assert_eq!(r.answer, Some((1.0, 0.97, "answer".into())));
+        assert_eq!((r.marks[0].at, r.marks[0].label.as_str()), (0.95, "target: ≥ 0.95"));
+        let peak = f.metric("retained_bytes_peak");
+        assert_eq!(peak.marks[0].label, "budget: ≤ 4.00 MiB");
+        assert_eq!(peak.answer, Some((1.0, 3.5, "answer".into())));
+        let memory = f.memory();
+        assert_eq!(memory.marks[0].label, "budget: peak ≤ 4.00 MiB");
+    }
+
+    #[test]
     fn figures_read_in_human_units_with_three_digits() {
         assert_eq!(
             human_ci("retained_bytes_mean", &e(1.64 * 1048576.0, 1.6 * 1048576.0, 1.69 * 1048576.0)),
