@@ -371,26 +371,31 @@ fn per_million(records: &[RunRecord], est: &[Estimates], p: usize) -> String {
     }
 }
 
-/// What the answer must meet: the target, its budgets and every threshold.
-fn goals(meta: &Meta) -> Vec<(Condition, &'static str)> {
-    meta.bounds()
-}
-
-/// Whether point `p` meets every goal: with replications, on the side of each 95% interval that
-/// must clear the bound (as thresholds are judged), and never on a figure fewer than two of its
-/// runs give (e.g. a rate only one run had attempts for); with one replication, on the run's value.
-fn meets_goals(meta: &Meta, est: &[Estimates], p: usize) -> bool {
-    goals(meta).iter().all(|(c, _)| est[p].get(c.metric()).is_some_and(|e| c.met(e, meta.replications as usize)))
-}
-
-/// The answer's point: of those meeting every goal, the one with the least mean retained
-/// memory. None without goals; Some(None) when no point meets them.
-pub(super) fn answer_point(meta: &Meta, est: &[Estimates]) -> Option<Option<usize>> {
-    if goals(meta).is_empty() {
+/// The points that meet every bound the answer must meet (the target, its budgets and every
+/// threshold, `Meta::bounds`): with replications, on the side of each 95% interval that must
+/// clear the bound (as thresholds are judged), never on a figure fewer than two of its runs give;
+/// with one replication, on the run's value. None when the experiment sets no bound.
+fn meeting(meta: &Meta, est: &[Estimates]) -> Option<Vec<usize>> {
+    let goals = meta.bounds();
+    if goals.is_empty() {
         return None;
     }
+    let meets = |p: &usize| {
+        goals.iter().all(|(c, _)| est[*p].get(c.metric()).is_some_and(|e| c.met(e, meta.replications as usize)))
+    };
+    Some((0..est.len()).filter(meets).collect())
+}
+
+/// The answer's point: of those meeting every bound, the one with the least mean retained
+/// memory. None without bounds; Some(None) when no point meets them.
+pub(super) fn answer_point(meta: &Meta, est: &[Estimates]) -> Option<Option<usize>> {
+    meeting(meta, est).map(|ok| least_memory(est, &ok))
+}
+
+/// Of the points `ok`, the one with the least mean retained memory.
+fn least_memory(est: &[Estimates], ok: &[usize]) -> Option<usize> {
     let memory = |p: &usize| est[*p]["retained_bytes_mean"].mean;
-    Some((0..est.len()).filter(|&p| meets_goals(meta, est, p)).min_by(|a, b| memory(a).total_cmp(&memory(b))))
+    ok.iter().copied().min_by(|a, b| memory(a).total_cmp(&memory(b)))
 }
 
 /// The experiment's answer in one line: with a target or thresholds, the point that meets them
@@ -409,8 +414,9 @@ pub fn answer(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> String {
         )
     };
     let n = meta.points.len();
-    if let Some(chosen) = answer_point(meta, est) {
-        let goals = goals(meta);
+    if let Some(ok) = meeting(meta, est) {
+        let chosen = least_memory(est, &ok);
+        let goals = meta.bounds();
         let quote = |role: &str| {
             let v: Vec<String> =
                 goals.iter().filter(|(_, r)| *r == role).map(|(c, _)| format!("`{}`", c.human())).collect();
@@ -434,7 +440,7 @@ pub fn answer(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> String {
             }
         };
         let how = if meta.replications == 1 { "on one run per point (no interval)" } else { "with 95% confidence" };
-        let meeting = (0..n).filter(|&p| meets_goals(meta, est, p)).count();
+        let meeting = ok.len();
         return match chosen {
             None => format!("No point meets {what} {how}."),
             Some(p) if n == 1 => format!("It meets {what} {how}: recovery rate {}, {}.", rate(p), memory(p)),
@@ -645,12 +651,7 @@ pub(super) fn report(
     let cells =
         |p: usize| -> Vec<String> { if meta.axes.is_empty() { vec!["base".into()] } else { meta.points[p].clone() } };
     let runs = |p: usize| records.iter().filter(|r| r.point == p).count();
-    // A figure fewer of the point's runs give (a rate where some runs had no attempt) says so.
-    let cell = |p: usize, m: &str| {
-        let e = &est[p][m];
-        let shown = human_ci(m, e);
-        if e.n < runs(p) && e.mean.is_finite() { format!("{shown} [n={}]", e.n) } else { shown }
-    };
+    let cell = |p: usize, m: &str| quantity::human_ci_of(m, &est[p][m], runs(p));
     let mut rows = Vec::new();
     for p in 0..est.len() {
         let mut row = cells(p);

@@ -218,14 +218,7 @@ pub(super) fn write_manifest(
     records: &[RunRecord],
     extra: serde_json::Value,
 ) -> Result<(), OutputError> {
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| out_err(dir, e))?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.') && n != crate::output::JOURNAL && n != "manifest.json")
-        .collect();
-    files.push("manifest.json".into());
-    files.sort();
+    let files = crate::output::manifest_files(dir)?;
     let checksums: serde_json::Map<String, serde_json::Value> =
         records.iter().map(|r| (format!("{}/{}", r.point, r.replication), r.checksum().into())).collect();
     let mut m =
@@ -355,10 +348,9 @@ fn metric_estimate(runs: &[&RunRecord], m: &str) -> Estimate {
 
 /// Every threshold of the experiment judged at every point.
 pub fn verdicts(meta: &Meta, records: &[RunRecord]) -> Vec<crate::check::Verdict> {
-    let conds: Vec<crate::check::Condition> =
-        meta.checks.iter().filter_map(|c| crate::check::Condition::parse(c).ok()).collect();
+    let conds = meta.bounds().into_iter().filter(|(_, role)| *role == "threshold").map(|(c, _)| c);
     let mut out = Vec::new();
-    for c in &conds {
+    for c in conds {
         for p in 0..meta.points.len() {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == p).collect();
             out.push(c.judge_estimate(&metric_estimate(&runs, c.metric()), &meta.point_label(p), runs.len()));

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::output::document::{Block, Document};
 use crate::output::plot::{Chart, Mark, Series, save_chart};
 use crate::output::quantity;
-use crate::output::quantity::human_ci;
+use crate::output::quantity::{human_ci, human_ci_of};
 use crate::output::tables::{csv_text, write_json};
 use crate::output::{Staging, out_err, write_atomic};
 use std::path::{Path, PathBuf};
@@ -106,14 +106,7 @@ fn write_files(dir: &Path, o: &Outcome, inputs: &TuneInputs) -> Result<(), Error
     let doc = report(o, inputs, &plots);
     write_atomic(&dir.join("report.md"), doc.markdown().as_bytes())?;
     write_atomic(&dir.join("report.html"), doc.html(dir)?.as_bytes())?;
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| out_err(dir, e))?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    files.push("manifest.json".into());
-    files.sort();
+    let files = crate::output::manifest_files(dir)?;
     let chosen = o.recommended.as_ref().map(|c| c.value.clone());
     write_json(
         &dir.join("manifest.json"),
@@ -284,15 +277,8 @@ fn report(o: &Outcome, inputs: &TuneInputs, plots: &[(String, String)]) -> Docum
         .iter()
         .map(|c| {
             let mut row = vec![c.value.clone(), inputs.replications.to_string()];
-            row.extend(all.iter().zip(&c.estimates).map(|((b, _), e)| {
-                // A figure fewer runs give (a rate where some runs had no attempt) says so.
-                let shown = human_ci(b.metric(), e);
-                if e.n < inputs.replications as usize && e.mean.is_finite() {
-                    format!("{shown} [n={}]", e.n)
-                } else {
-                    shown
-                }
-            }));
+            let runs = inputs.replications as usize;
+            row.extend(all.iter().zip(&c.estimates).map(|((b, _), e)| human_ci_of(b.metric(), e, runs)));
             let chosen = o.recommended.as_ref().is_some_and(|r| r.value == c.value);
             row.push(match (chosen, c.meets_target, c.within_budgets) {
                 (true, _, _) => "**recommended**".into(),

@@ -374,6 +374,20 @@ pub(crate) fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
     Ok(files)
 }
 
+/// The files a manifest lists for `dir`: every file impsim wrote there (not hidden ones, not
+/// the journal), manifest.json included, sorted (so `--force` knows exactly what it may replace).
+pub(crate) fn manifest_files(dir: &Path) -> Result<Vec<String>, OutputError> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| out_err(dir, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && n != JOURNAL && n != "manifest.json")
+        .collect();
+    files.push("manifest.json".into());
+    files.sort();
+    Ok(files)
+}
+
 /// Write a whole file atomically: to `<name>.partial`, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = partial_name(path);

@@ -142,6 +142,13 @@ pub(crate) fn human_ci(metric: &str, e: &Estimate) -> String {
     }
 }
 
+/// `human_ci` of a figure of `runs` runs, marked `[n=k]` when fewer of them give it (a rate
+/// where some runs had no recovery attempt).
+pub(crate) fn human_ci_of(metric: &str, e: &Estimate, runs: usize) -> String {
+    let shown = human_ci(metric, e);
+    if e.n < runs && e.mean.is_finite() { format!("{shown} [n={}]", e.n) } else { shown }
+}
+
 /// One figure in human units to three significant digits: `1.64 MiB`, `8.87 s`, `0.9945`.
 pub(crate) fn human(metric: &str, v: f64) -> String {
     human_ci(metric, &crate::stats::estimate(&[v]))
