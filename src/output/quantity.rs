@@ -308,5 +308,12 @@ mod tests {
         assert_eq!(human("recovery_success_rate", f64::NAN), "-");
         assert_eq!([sig3(0.0), sig3(f64::NAN), sig3(-0.0)], ["0", "NaN", "-0"]);
         assert_eq!(clamped("steady_state_ok", e(0.7, -0.2, 1.6)), e(0.7, 0.0, 1.0));
+        // A figure fewer of a point's runs give is marked with how many; all of them, or none, not.
+        let rate = Estimate { n: 1, mean: 1.0, sd: f64::NAN, lo: f64::NAN, hi: f64::NAN };
+        assert_eq!(human_ci_of("recovery_success_rate", &rate, 3), "1.0000 [n=1]");
+        assert_eq!(human_ci_of("recovery_success_rate", &rate, 1), "1.0000");
+        assert_eq!(human_ci_of("recovery_success_rate", &e(0.5, 0.4, 0.6), 3), "0.5000 (0.4000 to 0.6000)");
+        let none = Estimate { n: 0, mean: f64::NAN, ..rate };
+        assert_eq!(human_ci_of("recovery_success_rate", &none, 3), "-");
     }
 }
