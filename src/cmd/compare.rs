@@ -27,7 +27,7 @@ pub struct CompareArgs {
 
 /// How the files `compare` writes start (so `--force` replaces only those).
 const MD_HEAD: &str = "<!-- impsim compare -->";
-const JSON_HEAD: &str = "{\n  \"$schema\": \"impsim.compare/1\"";
+const JSON_HEAD: &str = "{\n  \"schema\": \"impsim.compare/";
 
 pub fn compare(a: CompareArgs) -> Outcome {
     let CompareArgs { old, new, tolerance, json, md, force } = a;
@@ -41,10 +41,14 @@ pub fn compare(a: CompareArgs) -> Outcome {
     let page = impsim::compare::markdown(&c, &old.display().to_string(), &new.display().to_string());
     say_part!("{page}");
     if let Some(p) = json {
-        let mut v = serde_json::json!({ "$schema": "impsim.compare/1", "old": old, "new": new });
-        v["comparison"] = serde_json::to_value(&c).unwrap_or_default();
-        v["regressions"] = c.regressions().into();
-        let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+        // The same conventions as summary.json and points.json (`schema`, NaN as null), with
+        // `schema` written first: --force knows the file by its first line.
+        let rest = serde_json::json!({
+            "impsim_version": env!("CARGO_PKG_VERSION"), "old": old, "new": new,
+            "regressions": c.regressions(), "comparison": c,
+        });
+        let rest = serde_json::to_string_pretty(&rest).unwrap_or_default();
+        let text = format!("{JSON_HEAD}2\",{}\n", rest.strip_prefix('{').unwrap_or(&rest));
         super::write_output_file(&p, text.as_bytes())?;
     }
     if let Some(p) = md {
