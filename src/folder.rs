@@ -154,17 +154,19 @@ fn summary_json(r: &Report, verdicts: &[crate::check::Verdict]) -> serde_json::V
         .summary
         .iter()
         .map(|(k, v)| {
-            (
-                k.clone(),
-                serde_json::json!({ "value": crate::run::json_number(&v.to_string()), "unit": crate::output::quantity::unit_of(k) }),
-            )
+            (k.clone(), {
+                let unit = crate::output::quantity::unit_of(k);
+                // An identifier (the seed) is text, whatever its size.
+                let value = if unit == "id" { v.to_string().into() } else { crate::run::json_number(&v.to_string()) };
+                serde_json::json!({ "value": value, "unit": unit })
+            })
         })
         .collect();
     let mut j = serde_json::json!({
         "schema": "impsim.summary/1",
         "impsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": r.params.name,
-        "seed": r.params.seed,
+        "seed": r.params.seed.to_string(),
         "metrics": metrics,
     });
     crate::check::record(verdicts, &mut j);
@@ -178,7 +180,7 @@ fn manifest(r: &Report, out: &RunOutput) -> serde_json::Value {
         "scenario_file": out.source,
         "scenario_sha256": out.source_sha256,
         "overrides": out.overrides,
-        "seed": r.params.seed,
+        "seed": r.params.seed.to_string(),
         "scenario": serde_json::to_value(&r.params).unwrap_or(serde_json::Value::Null),
         "events": r.outcome.metrics.c.events,
         "events_popped": r.outcome.metrics.c.popped,
@@ -329,6 +331,9 @@ fn partial_runs(
     }
     if manifest["partial"] != serde_json::Value::Bool(true) {
         return Err(out_err(dir, "this folder is complete; nothing to resume"));
+    }
+    if let Some(why) = m.other_checks(meta) {
+        return Err(out_err(dir, why));
     }
     Ok(recs)
 }

@@ -117,7 +117,11 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
         same_input(&mp, source, &sha256)?;
         let overrides = strings(&m["overrides"]);
         let mut params = crate::scenario::load(Path::new(source), &overrides)?;
-        params.seed = m["seed"].as_u64().ok_or_else(|| refuse(&mp, "no seed"))?;
+        // A string since seeds above 2^53 are not JSON-safe numbers; a number in older manifests.
+        params.seed = m["seed"]
+            .as_u64()
+            .or_else(|| m["seed"].as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| refuse(&mp, "no seed"))?;
         if serde_json::to_value(&params).ok().as_ref() != Some(&m["scenario"]) {
             return Err(refuse(&mp, format!("{source} no longer resolves to the scenario the manifest records")));
         }

@@ -48,7 +48,8 @@ pub fn simulate<O: Observer>(params: Params, observer: O) -> (Report, O) {
         !params.sap.restarts.is_empty(),
         &outcome.metrics.samples,
     );
-    steady.centre_rate_on(outcome.metrics.c.recovery_rate());
+    let c = &outcome.metrics.c;
+    steady.centre_rate_on(c.recovery_rate(), c.recovery_successes as f64, c.recovery_attempts() as f64);
     summary.extend(steady.columns());
     (Report { params, outcome, steady, summary, wall_seconds }, observer)
 }
@@ -147,12 +148,19 @@ impl SteadyState {
     }
 
     /// The batch-means interval moved onto `estimate`, the summary's rate over exactly
-    /// [warmup, end] (the batches cover the sampled part of that window).
-    pub fn centre_rate_on(&mut self, estimate: f64) {
+    /// [warmup, end] (the batches cover the sampled part of that window) from `successes` of
+    /// `attempts`, and never narrower than their Wilson interval: ten batches that agree say
+    /// nothing of the noise of the attempts behind them.
+    pub fn centre_rate_on(&mut self, estimate: f64, successes: f64, attempts: f64) {
         let r = &mut self.rate;
         let half = r.hi - r.ratio;
         // A rate lies in [0, 1]; so does its interval (NaN, for no interval, stays NaN).
         (r.ratio, r.lo, r.hi) = (estimate, (estimate - half).clamp(0.0, 1.0), (estimate + half).clamp(0.0, 1.0));
+        if let Some((wl, wh)) = crate::stats::difference::wilson(successes, attempts)
+            && r.lo.is_finite()
+        {
+            (r.lo, r.hi) = (r.lo.min(wl), r.hi.max(wh));
+        }
     }
 
     /// The summary columns: the rate's interval, where MSER-5 would cut, and the verdict.
@@ -230,8 +238,11 @@ pub fn human_figure(column: &str, v: f64) -> String {
 }
 
 /// A CSV cell as a JSON number (an empty cell, NaN, is null): the same value summary.csv shows.
+/// An integer above 2^53 is written as a string: most JSON readers (jq, JavaScript) hold
+/// numbers as doubles and would read another integer.
 pub fn json_number(cell: &str) -> serde_json::Value {
     match cell.parse::<u64>() {
+        Ok(i) if i > 1 << 53 => i.to_string().into(),
         Ok(i) => i.into(),
         Err(_) => {
             cell.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, Into::into)

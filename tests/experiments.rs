@@ -178,3 +178,48 @@ fn a_points_interval_stays_in_its_metrics_range() {
     assert_eq!(attempts.lo, 0.0, "{attempts:?}");
     assert!((attempts.hi - (50.5 + 12.706204736 * 49.5)).abs() < 1e-3, "{attempts:?}");
 }
+
+/// A swept value's spelling does not make another point: "60s" and "1m" are one label and one
+/// seed (they ran under different seeds and gave different results), the same value twice on
+/// an axis is refused naming both spellings, as are two points that resolve to one scenario.
+#[test]
+fn equal_values_spelled_differently_are_one_point() {
+    let d = tmp("spelling");
+    let load = |sweep: &str| experiment::load(&write_experiment(&d, sweep), &[]);
+    let a = load("retention = [\"60s\", \"2h\"]").unwrap();
+    let b = load("retention = [\"1m\", \"120m\"]").unwrap();
+    let labels = |e: &experiment::Experiment| {
+        let m = experiment::results::Meta::of(e);
+        (0..e.points.len()).map(|p| m.point_label(p)).collect::<Vec<_>>()
+    };
+    assert_eq!(labels(&a), ["retention=1m", "retention=2h"]);
+    assert_eq!(labels(&a), labels(&b));
+    let (oa, ob) = (d.join("a"), d.join("b"));
+    run(&write_experiment(&d, "retention = [\"60s\", \"2h\"]"), &oa, 2, Shard::all());
+    run(&write_experiment(&d, "retention = [\"1m\", \"120m\"]"), &ob, 2, Shard::all());
+    assert_eq!(read(&oa, "runs.csv"), read(&ob, "runs.csv"), "the same seeds and results");
+    // Sizes too, and a day is 24h.
+    let c = load("\"store.max_bytes\" = [\"2048KiB\", \"3MiB\"]").unwrap();
+    assert_eq!(labels(&c), ["store.max_bytes=2MiB", "store.max_bytes=3MiB"]);
+    assert_eq!(labels(&load("retention = [\"1d\", \"5m\"]").unwrap()), ["retention=24h", "retention=5m"]);
+    // The same value twice.
+    let e = load("retention = [\"60s\", \"5m\", \"1m\"]").unwrap_err().to_string();
+    assert!(e.contains("sweep.retention") && e.contains("60s and 1m are the same value (1m)"), "{e}");
+    // Two points of one scenario (a real number written as an integer and as a real).
+    let e = load("\"client.logout_prob\" = [1, 1.0]").unwrap_err().to_string();
+    assert!(e.contains("are the same scenario"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A threshold is judged with one bound at every point; a swept bound was silently judged with
+/// the first point's at all of them.
+#[test]
+fn a_swept_threshold_is_refused() {
+    let d = tmp("swept-threshold");
+    let e =
+        experiment::load(&write_experiment(&d, "\"thresholds.recovery_success_rate\" = [\">=0.5\", \">=0.9\"]"), &[])
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("sweep.thresholds.recovery_success_rate") && e.contains("cannot be swept"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -44,6 +44,13 @@ fn sigint_then_resume_gives_the_bytes_of_an_uninterrupted_run() {
 
     // A plain rerun into the partial folder is refused; --resume finishes it.
     assert_eq!(impsim(&["run", exp_s, "--out", out_s]).output().unwrap().status.code(), Some(2));
+    // Resumed under other thresholds than it started with: refused (the gate would change
+    // silently), naming both.
+    let st =
+        impsim(&["run", exp_s, "--out", out_s, "--resume", "--check", "recovery_success_rate>=0.5"]).output().unwrap();
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert_eq!(st.status.code(), Some(2), "{err}");
+    assert!(err.contains("started with the thresholds none and is now given recovery_success_rate>=0.5"), "{err}");
     let st = impsim(&["run", exp_s, "--out", out_s, "--resume", "--threads", "2"]).output().unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let st = impsim(&["run", exp_s, "--out", whole.to_str().unwrap()]).output().unwrap();
@@ -141,6 +148,20 @@ fn after_sigkill_the_journal_keeps_the_finished_runs_and_resume_finishes_the_swe
     // A journal cut mid-line (killed while writing) loses only that run.
     let cut = &journal[..journal.len() - 10];
     std::fs::write(base.join(".out.partial/journal.jsonl"), cut).unwrap();
+    // The journal knows the thresholds it started with, too.
+    let st = impsim(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--resume",
+        "--check",
+        "recovery_success_rate>=0.5",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("started with the thresholds none"));
     resume_matches_whole(&base, &exp, &out);
     let _ = std::fs::remove_dir_all(&base);
 }

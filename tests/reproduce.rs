@@ -37,7 +37,7 @@ fn an_experiment_run_with_overrides_reproduces_byte_for_byte_from_its_manifest()
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap()).unwrap();
     assert_eq!(m["experiment"]["overrides"], serde_json::json!(["clients=150"]));
-    assert_eq!(m["experiment"]["seed"], 9);
+    assert_eq!(m["experiment"]["seed"], "9", "a seed is a string in JSON");
     let report = std::fs::read_to_string(d.join("out/report.md")).unwrap();
     assert!(report.contains("--seed 9 --set clients=150 --out DIR"), "{report}");
 
@@ -141,5 +141,75 @@ fn shards_are_merged_on_one_set_of_thresholds_and_what_cannot_be_reproduced_is_r
     let (code, _, err) = impsim(&["reproduce", &s(&s1), "--out", &s(&s1.join("again"))]);
     assert_eq!((code, err.contains("never goes into the result")), (2, true), "{err}");
     assert!(!s1.join("again").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A seed above 2^53 survives JSON readers that hold numbers as doubles (jq printed another
+/// seed), and every seed impsim prints goes back through `--seed`: a replication's seed from
+/// runs.csv (above i64::MAX, once refused) reruns that replication alone, byte for byte.
+#[test]
+fn every_seed_impsim_prints_reruns_through_seed() {
+    let d = tmp("seed");
+    let exp = experiment(&d);
+    let out = d.join("out");
+    let (code, _, err) = impsim(&["run", &exp, "--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let big = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .find(|r| r[col("seed")].parse::<u64>().unwrap() > i64::MAX as u64)
+        .expect("a replication seed above 2^63 (each is a uniform 64-bit draw)");
+    let (seed, retention) = (big[col("seed")].clone(), big[col("retention")].clone());
+    let single = d.join("single");
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let (code, _, err) = impsim(&[
+        "run",
+        &default.display().to_string(),
+        "--seed",
+        &seed,
+        "--set",
+        "clients=100",
+        "--set",
+        "duration=\"3h\"",
+        "--set",
+        "warmup=\"1h\"",
+        "--set",
+        &format!("retention=\"{retention}\""),
+        "--out",
+        &single.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "--seed {seed}: {err}");
+    // The single run is that replication: the same summary figures.
+    let summary = std::fs::read_to_string(single.join("summary.csv")).unwrap();
+    let (sh, sv) = {
+        let mut l = summary.lines();
+        (l.next().unwrap().split(',').collect::<Vec<_>>(), l.next().unwrap().split(',').collect::<Vec<_>>())
+    };
+    for c in ["seed", "recovery_attempts", "recovery_successes", "retained_bytes_mean", "events"] {
+        assert_eq!(sv[sh.iter().position(|h| *h == c).unwrap()], big[col(c)], "{c}");
+    }
+    // In JSON the seed is a string, everywhere: exact for any reader.
+    let sj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(single.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(sj["seed"], seed.as_str());
+    assert_eq!(sj["metrics"]["seed"]["value"], seed.as_str());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(single.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((&m["seed"], &m["scenario"]["seed"]), (&serde_json::json!(seed), &serde_json::json!(seed)));
+    // A double cannot hold it: what jq would have printed for a number.
+    assert_ne!((seed.parse::<u64>().unwrap() as f64) as u64, seed.parse::<u64>().unwrap());
+    // And reproduce reruns it from the string.
+    let (code, said, err) =
+        impsim(&["reproduce", &single.display().to_string(), "--out", &d.join("again").display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    // A seed in a scenario file may be written as a string too.
+    let scen = d.join("s.toml");
+    std::fs::write(&scen, format!("seed = \"{seed}\"\nclients = 5\nduration = \"1h\"\n")).unwrap();
+    let (code, _, err) = impsim(&["run", &scen.display().to_string(), "--out", &d.join("s").display().to_string()]);
+    assert_eq!(code, 0, "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -128,13 +128,18 @@ fn a_rates_interval_is_clipped_to_0_1_and_a_missing_one_stays_missing() {
     use impsim::stats::steady_state::RatioInterval;
     let mut s = impsim::run::SteadyState::of(SimDuration::ZERO, SimDuration::from_micros(1), false, &[]);
     s.rate = RatioInterval { ratio: 0.97, lo: 0.93, hi: 1.01, batches: 10 };
-    s.centre_rate_on(0.98);
+    s.centre_rate_on(0.98, 98_000.0, 100_000.0);
     assert!((s.rate.lo - 0.94).abs() < 1e-12 && s.rate.hi == 1.0, "{:?}", s.rate);
     s.rate = RatioInterval { ratio: 0.02, lo: -0.01, hi: 0.05, batches: 10 };
-    s.centre_rate_on(0.01);
+    s.centre_rate_on(0.01, 1_000.0, 100_000.0);
     assert!(s.rate.lo == 0.0 && (s.rate.hi - 0.04).abs() < 1e-12, "{:?}", s.rate);
     // No interval (too few batches with attempts, or a restart study): NaN, never 0 to 1.
     s.rate = RatioInterval { ratio: 0.5, lo: f64::NAN, hi: f64::NAN, batches: 1 };
-    s.centre_rate_on(0.5);
+    s.centre_rate_on(0.5, 5.0, 10.0);
     assert!(s.rate.lo.is_nan() && s.rate.hi.is_nan(), "{:?}", s.rate);
+    // Ten batches that all recovered every attempt: never narrower than the Wilson interval of
+    // the 46 attempts (0.9229 to 1).
+    s.rate = RatioInterval { ratio: 1.0, lo: 1.0, hi: 1.0, batches: 10 };
+    s.centre_rate_on(1.0, 46.0, 46.0);
+    assert!((s.rate.lo - 0.9229).abs() < 5e-4 && s.rate.hi == 1.0, "{:?}", s.rate);
 }

@@ -135,3 +135,71 @@ fn an_experiment_judges_every_point_on_its_interval_and_reports_it() {
     assert_eq!(code, 0, "{said}{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Runs that all recover every attempt have no spread, but their few attempts still allow a
+/// lower rate: a rate's interval is never narrower than the Wilson interval of the attempts
+/// pooled behind it, so 100% of ~90 attempts over two runs does not certify ">= 0.99" (it did:
+/// "1.0000 [1.0000, 1.0000] with 95% confidence"), in an experiment, its answer, tune, and a
+/// single run's batch-means interval.
+#[test]
+fn a_rate_at_100_percent_of_few_attempts_certifies_no_bound() {
+    let d = tmp("wilson");
+    let exp = d.join("full.toml");
+    let setting = "[set]\nclients = 10\nduration = \"10h\"\nwarmup = \"2h\"\nretention = \"infinite\"\n\
+                   \"client.client_id_change_prob\" = 0\n\"client.abandon_prob\" = 0\n";
+    std::fs::write(
+        &exp,
+        format!(
+            "name = \"full\"\nscenario = {:?}\nreplications = 2\ntarget = \"recovery_success_rate>=0.99\"\n{setting}",
+            default()
+        ),
+    )
+    .unwrap();
+    let out = d.join("o");
+    let (code, said, err) = impsim(&[
+        "run",
+        &exp.display().to_string(),
+        "--check",
+        "recovery_success_rate>=0.99",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 99, "{said}{err}");
+    let points: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("points.json")).unwrap()).unwrap();
+    let rate = &points["points"][0]["metrics"]["recovery_success_rate"];
+    assert_eq!(rate["mean"], 1.0, "every attempt recovered: {rate}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let attempts = common::column_sum(&runs, "recovery_attempts");
+    let (wilson_lo, _) = impsim::stats::difference::wilson(attempts, attempts).unwrap();
+    let lo = rate["ci95_lo"].as_f64().unwrap();
+    assert!(lo <= wilson_lo + 1e-6 && lo < 0.99, "{lo} vs Wilson {wilson_lo} on {attempts} attempts");
+    assert!(said.contains("FAILED") && !said.contains("answer: base meets"), "{said}");
+    // A single run: its batch-means interval has the same floor.
+    let one = d.join("one");
+    let (code, said, err) = impsim(&[
+        "run",
+        &default(),
+        "--set",
+        "clients=10",
+        "--set",
+        "duration=\"10h\"",
+        "--set",
+        "warmup=\"2h\"",
+        "--set",
+        "retention=\"infinite\"",
+        "--set",
+        "client.client_id_change_prob=0",
+        "--set",
+        "client.abandon_prob=0",
+        "--out",
+        &one.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{said}{err}");
+    let summary = std::fs::read_to_string(one.join("summary.csv")).unwrap();
+    let a = common::column_sum(&summary, "recovery_attempts");
+    assert_eq!(common::column_sum(&summary, "recovery_success_rate"), 1.0);
+    let lo = common::column_sum(&summary, "recovery_success_rate_ci95_lo");
+    assert!(lo <= impsim::stats::difference::wilson(a, a).unwrap().0 + 1e-6 && lo < 1.0, "{lo} on {a} attempts");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -258,3 +258,31 @@ fn tune_out_writes_the_search_with_the_recommendation_marked_and_refuses_a_forei
     assert_eq!(code, 0, "{said}{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Two runs at 100% of a few dozen attempts do not certify ">= 0.99": the rate's interval is
+/// never narrower than the Wilson interval of the attempts behind it (it recommended 6h with
+/// "1.0000 [1.0000, 1.0000]"), so no value qualifies and tune exits 3.
+#[test]
+fn a_rate_at_100_percent_of_few_attempts_is_no_recommendation() {
+    let default = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    let (code, said, err) = common::impsim_cli(&[
+        "tune",
+        &default.display().to_string(),
+        "--set",
+        "clients=10",
+        "--set",
+        "duration=\"10h\"",
+        "--set",
+        "warmup=\"2h\"",
+        "--set",
+        "client.client_id_change_prob=0",
+        "--set",
+        "client.abandon_prob=0",
+        "--target",
+        "recovery_success_rate>=0.99",
+        "--replications",
+        "2",
+    ]);
+    assert_eq!(code, 3, "{said}{err}");
+    assert!(said.contains("1.0000 [0.8") && !said.contains("[1.0000, 1.0000]"), "{said}");
+}

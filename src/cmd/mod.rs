@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 /// The options of every command that runs a scenario: the seed and field overrides.
 #[derive(clap::Args)]
 pub struct ScenarioOptions {
-    /// Master seed (overrides the file's `seed`; 0 to 2^63-1, as in a file).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    /// Master seed (overrides the file's `seed`): 0 to 2^64-1, so every seed impsim prints
+    /// (a replication's, in runs.csv) can be given back.
+    #[arg(long)]
     pub seed: Option<u64>,
     /// Override a scenario field, e.g. --set retention=2h --set sap.ttl_max=30m (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -96,7 +96,11 @@ pub fn tune(a: TuneArgs) -> Outcome {
     if let Err(e) = check_ascending(&values) {
         return usage(e);
     }
-    let seed = seed.unwrap_or_else(|| base.get("seed").and_then(|s| s.as_integer()).unwrap_or(1) as u64);
+    // The file's seed: an integer, or a string for one above 2^63-1.
+    let file_seed = base.get("seed").and_then(|s| {
+        s.as_integer().and_then(|i| u64::try_from(i).ok()).or_else(|| s.as_str().and_then(|t| t.trim().parse().ok()))
+    });
+    let seed = seed.or(file_seed).unwrap_or(1);
     let file = scenario.display().to_string();
     let inputs = impsim::experiment::tune_report::TuneInputs {
         name: base.get("name").and_then(|n| n.as_str()).unwrap_or("scenario").to_string(),

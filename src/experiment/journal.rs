@@ -86,6 +86,9 @@ pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec
             "this journal belongs to another experiment (or shard); --resume needs the same one (a run without --resume, with --force, discards it)",
         ));
     }
+    if let Some(why) = theirs.other_checks(meta) {
+        return Err(out_err(path, why));
+    }
     let mut records = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for line in lines {

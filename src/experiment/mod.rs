@@ -31,6 +31,7 @@ struct ExperimentFile {
     /// What the experiment asks (report.md opens with it).
     question: Option<String>,
     description: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::params::seed_text::deserialize_opt")]
     seed: Option<u64>,
     replications: Option<u32>,
     /// A path to a scenario file (relative to the experiment file) or an inline table.
@@ -131,6 +132,48 @@ pub(crate) fn display_value(v: &toml::Value) -> String {
         toml::Value::Table(_) | toml::Value::Array(_) => v.to_string().replace('\n', " ").trim().to_string(),
         other => other.to_string(),
     }
+}
+
+/// The values of sweep axis `k` as the file wrote them.
+fn spec_list<'a>(spec: &'a ExperimentFile, k: &str) -> &'a [toml::Value] {
+    spec.sweep.as_ref().and_then(|t| t.get(k)).and_then(|v| v.as_array()).map_or(&[], |a| a.as_slice())
+}
+
+/// A swept value in one spelling per value, since a point's label (and so its seeds) is made
+/// of it: a duration in the largest unit up to hours that writes it whole ("60s" -> "1m",
+/// "1h30m" -> "90m", "24h" stays), a size in the largest binary or decimal unit that writes it
+/// whole ("2048KiB" -> "2MiB"); anything else as written.
+pub(crate) fn canonical_value(v: &toml::Value) -> toml::Value {
+    let toml::Value::String(s) = v else { return v.clone() };
+    if let Ok(d) = crate::engine::parse_duration(s) {
+        let us = d.as_micros();
+        let units = [("h", 3_600_000_000u64), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000), ("us", 1)];
+        let text = if us == 0 {
+            "0s".to_string()
+        } else {
+            let (name, scale) = units.iter().find(|(_, n)| us.is_multiple_of(*n)).copied().unwrap_or(("us", 1));
+            format!("{}{name}", us / scale)
+        };
+        return toml::Value::String(text);
+    }
+    let has_unit = s.trim().ends_with(|c: char| c.is_ascii_alphabetic());
+    if has_unit && let Ok(b) = crate::engine::parse_size(s) {
+        let units = [
+            ("TiB", 1u64 << 40),
+            ("GiB", 1 << 30),
+            ("MiB", 1 << 20),
+            ("KiB", 1 << 10),
+            ("GB", 1_000_000_000),
+            ("MB", 1_000_000),
+            ("KB", 1_000),
+        ];
+        let text = match units.iter().find(|(_, n)| b > 0 && b.is_multiple_of(*n)) {
+            Some((name, n)) => format!("{}{name}", b / n),
+            None => format!("{b}B"),
+        };
+        return toml::Value::String(text);
+    }
+    v.clone()
 }
 
 /// Read an experiment file and resolve every point's scenario (validated up front, so a bad
@@ -256,8 +299,33 @@ fn sweep_axes(
                 format!("{bad:?} holds a line break or control character; write each value on one line"),
             ));
         }
+        // A threshold is judged at every point with one bound; a swept bound would be judged
+        // with the first point's (S-independent: a pipeline's gate, not the model).
+        if k == "thresholds" || k.starts_with("thresholds.") {
+            return Err(err(
+                file,
+                &format!("sweep.{k}"),
+                "thresholds cannot be swept: every point is judged by the same bounds; put them in [thresholds] or --check",
+            ));
+        }
+        // Equal values spelled differently ("60s", "1m") are one point: one label, one seed.
+        let list: Vec<toml::Value> = list.iter().map(canonical_value).collect();
+        for (i, v) in list.iter().enumerate() {
+            if let Some(j) = list[..i].iter().position(|w| w == v) {
+                return Err(err(
+                    file,
+                    &format!("sweep.{k}"),
+                    format!(
+                        "{} and {} are the same value ({}); sweep each value once",
+                        display_value(&spec_list(spec, k)[j]),
+                        display_value(&spec_list(spec, k)[i]),
+                        display_value(v)
+                    ),
+                ));
+            }
+        }
         axes.push(k.clone());
-        values.push(list.clone());
+        values.push(list);
     }
     // A fixed value for a swept field would be overwritten at every point: say so.
     for (k, _) in spec.set.iter().flatten() {
@@ -307,6 +375,7 @@ fn resolve_points(
         combos = combos.into_iter().flat_map(|c| (0..vals.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
     }
     let mut points = Vec::with_capacity(combos.len());
+    let mut seen = std::collections::HashMap::new();
     for combo in combos {
         let mut table = base.clone();
         let mut shown = Vec::new();
@@ -323,6 +392,19 @@ fn resolve_points(
             }
             e
         })?;
+        // Two points that resolve to the same scenario are one point written twice (1 and 1.0
+        // for a real number, say): refused, as each would be run and tabulated apart.
+        let resolved = serde_json::to_string(&params).unwrap_or_default();
+        if let Some(&twin) = seen.get(&resolved) {
+            let this = Point { values: shown, params }.label(axes);
+            let twin: &Point = &points[twin];
+            return Err(err(
+                file,
+                "sweep",
+                format!("the points {} and {this} are the same scenario; sweep each value once", twin.label(axes)),
+            ));
+        }
+        seen.insert(resolved, points.len());
         points.push(Point { values: shown, params });
     }
     Ok(points)

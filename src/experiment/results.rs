@@ -12,7 +12,7 @@ use crate::model::metrics::Cell;
 use crate::output::tables::{csv_text, sample_cells, write_json};
 use crate::output::{OutputError, out_err, write_atomic};
 use crate::run::Report;
-use crate::stats::{Estimate, estimate};
+use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +26,7 @@ pub struct Meta {
     pub(crate) question: String,
     pub(crate) description: String,
     pub(crate) file: String,
+    #[serde(with = "crate::model::params::seed_text")]
     pub(crate) seed: u64,
     pub(crate) replications: u32,
     pub(crate) axes: Vec<String>,
@@ -92,6 +93,21 @@ impl Meta {
         };
         bare(self) == bare(other)
     }
+    /// Why a sweep started as `self` cannot be finished as `now` although it is the same
+    /// experiment: other thresholds (a `--resume` without the `--check` it started with would
+    /// silently drop the gate). None when they agree.
+    pub(crate) fn other_checks(&self, now: &Meta) -> Option<String> {
+        let list = |c: &[String]| if c.is_empty() { "none".to_string() } else { c.join(", ") };
+        (self.checks != now.checks).then(|| {
+            format!(
+                "this sweep started with the thresholds {} and is now given {}; --resume with the same --check arguments ({})",
+                list(&self.checks),
+                list(&now.checks),
+                if self.check_args.is_empty() { "none".to_string() } else { self.check_args.iter().map(|c| format!("--check '{c}'")).collect::<Vec<_>>().join(" ") }
+            )
+        })
+    }
+
     /// The command that reruns this experiment into `out`.
     pub fn rerun_command(&self, out: &str) -> String {
         crate::output::command_line("run", &self.file, self.seed, &self.overrides, &self.check_args, out)
@@ -337,13 +353,11 @@ pub fn estimates(meta: &Meta, records: &[RunRecord]) -> Vec<Estimates> {
         .collect()
 }
 
-/// The estimate of column `m` over `runs`.
+/// The estimate of column `m` over `runs`: in the metric's range, a rate's interval never
+/// narrower than the binomial one of its pooled attempts.
 fn metric_estimate(runs: &[&RunRecord], m: &str) -> Estimate {
-    // A rate or share lies in [0, 1], memory, times and counts at or above 0; so do their intervals.
-    crate::output::quantity::clamped(
-        m,
-        estimate(&runs.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>()),
-    )
+    let col = |c: &str| runs.iter().map(|r| r.get(c).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    crate::output::quantity::estimate_of(m, &col(m), col)
 }
 
 /// Every threshold of the experiment judged at every point.

@@ -13,7 +13,7 @@
 use super::run_seed;
 use crate::engine::time::SimDuration;
 use crate::scenario::{InputError, err, from_table, set_value};
-use crate::stats::{Estimate, estimate};
+use crate::stats::Estimate;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -133,9 +133,10 @@ impl Search<'_> {
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
             .map(|c| {
-                let values: Vec<f64> = reports.iter().map(|r| r.get(&c.metric).unwrap_or(f64::NAN)).collect();
-                // Kept in the metric's range (a rate in [0, 1]), as an experiment's points are.
-                crate::output::quantity::clamped(&c.metric, estimate(&values))
+                let col = |m: &str| reports.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+                // As an experiment's points are: in the metric's range, a rate's interval never
+                // narrower than the binomial one of its attempts.
+                crate::output::quantity::estimate_of(&c.metric, &col(&c.metric), col)
             })
             .collect();
         let met: Vec<bool> = std::iter::once(&self.target)

@@ -116,7 +116,7 @@ fn write_files(dir: &Path, o: &Outcome, inputs: &TuneInputs) -> Result<(), Error
             "tune": {
                 "scenario": inputs.name, "file": inputs.file, "knob": o.knob,
                 "target": o.target.text(), "budgets": o.budgets.iter().map(|b| b.text()).collect::<Vec<_>>(),
-                "replications": inputs.replications, "seed": inputs.seed, "crn": inputs.crn,
+                "replications": inputs.replications, "seed": inputs.seed.to_string(), "crn": inputs.crn,
                 "overrides": inputs.overrides, "values": inputs.values,
             },
             "inputs": [{ "file": inputs.file, "sha256": inputs.file_sha256 }],

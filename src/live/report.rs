@@ -191,7 +191,7 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
             "overrides": src.overrides,
             "broker": src.broker,
             "scale": scale.factor(),
-            "seed": sim.params.seed,
+            "seed": sim.params.seed.to_string(),
             "scenario": serde_json::to_value(&sim.params).unwrap_or(serde_json::Value::Null),
             "wall_seconds": m.wall_seconds,
             "files": ["summary.csv", "attempts.csv", "timeseries.csv", "retained.svg", "retained.png", "report.md", "manifest.json"],

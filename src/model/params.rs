@@ -113,6 +113,42 @@ impl Serialize for Bytes {
     }
 }
 
+/// A seed in JSON and TOML: written as a string, since a JSON number above 2^53 is read back
+/// as another number by most tools (jq, JavaScript, spreadsheets); read from a string of
+/// digits or an integer (a TOML file's `seed = 7`).
+pub mod seed_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// Write a seed as a string.
+    pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(seed)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Int(i64),
+        Big(u64),
+        Text(String),
+    }
+
+    /// Read a seed from an integer from 0 to 2^64-1 or a string of its digits.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match Either::deserialize(d)? {
+            Either::Int(i) => u64::try_from(i).map_err(|_| D::Error::custom(format!("seed {i}: must be 0 to 2^64-1"))),
+            Either::Big(u) => Ok(u),
+            Either::Text(t) => t.trim().parse::<u64>().map_err(|_| {
+                D::Error::custom(format!("seed \"{t}\": write an integer from 0 to 18446744073709551615"))
+            }),
+        }
+    }
+
+    /// `deserialize` for an optional field.
+    pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        deserialize(d).map(Some)
+    }
+}
+
 /// The whole scenario: one run is a pure function of these values and the seed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -122,7 +158,8 @@ pub struct Params {
     /// The session protocol whose rules the SAP and the clients follow (default IMPS).
     #[serde(skip_serializing_if = "ProtocolName::is_default")]
     pub protocol: ProtocolName,
-    /// The master seed: every random stream of the run derives from it.
+    /// The master seed: every random stream of the run derives from it (a string in JSON).
+    #[serde(with = "seed_text")]
     pub seed: u64,
     /// Number of virtual clients (devices, each with its own Client-ID; S15).
     pub clients: u32,

@@ -185,6 +185,41 @@ pub(crate) fn clamped(column: &str, e: Estimate) -> Estimate {
     Estimate { lo: e.lo.clamp(lo, hi), hi: e.hi.clamp(lo, hi), ..e }
 }
 
+/// The summary columns whose totals a rate is the ratio of (successes, attempts), for the
+/// rates whose interval must not be narrower than the binomial one of those counts.
+pub(crate) fn counts_of(rate: &str) -> Option<(&'static str, &'static str)> {
+    match rate {
+        "recovery_success_rate" => Some(("recovery_successes", "recovery_attempts")),
+        "keepalive_share" => Some(("tx_keepalive", "transactions")),
+        _ => None,
+    }
+}
+
+/// The estimate of `column` from its runs' values, kept in its range (`clamped`) and, for a
+/// rate, never narrower than the binomial interval of its pooled counts (`get` reads a column's
+/// values over the same runs).
+pub(crate) fn estimate_of(column: &str, values: &[f64], get: impl Fn(&str) -> Vec<f64>) -> Estimate {
+    let e = crate::stats::estimate(values);
+    let e = match counts_of(column) {
+        Some((s, a)) => {
+            // Pooled over the runs that gave the rate (a run without attempts gives none); no
+            // floor when some run lacks its counts.
+            let (succ, att) = (get(s), get(a));
+            let mut pooled = Some((0.0, 0.0));
+            for (i, _) in values.iter().enumerate().filter(|(_, r)| r.is_finite()) {
+                let (x, y) = (succ.get(i).copied().unwrap_or(f64::NAN), att.get(i).copied().unwrap_or(f64::NAN));
+                pooled = pooled.filter(|_| x.is_finite() && y.is_finite()).map(|(ps, pa)| (ps + x, pa + y));
+            }
+            match pooled {
+                Some((ps, pa)) => crate::stats::floored_at_binomial(e, ps, pa),
+                None => e,
+            }
+        }
+        None => e,
+    };
+    clamped(column, e)
+}
+
 /// `n` with thousands separated: 2,000.
 pub(crate) fn thousands(n: f64) -> String {
     let digits = format!("{:.0}", n.abs());

@@ -45,6 +45,17 @@ pub fn estimate(values: &[f64]) -> Estimate {
     Estimate { n, mean, sd, lo: mean - half, hi: mean + half }
 }
 
+/// `e`, a rate's estimate, with its interval widened to at least the Wilson interval of the
+/// `successes` and `attempts` pooled behind it: runs that agree (two at 100%) say nothing
+/// about the noise of the attempts they rest on, so a zero-spread interval would certify a
+/// bound it cannot. An estimate without an interval (one run) is left as it is.
+pub fn floored_at_binomial(e: Estimate, successes: f64, attempts: f64) -> Estimate {
+    match difference::wilson(successes, attempts) {
+        Some((wl, wh)) if e.lo.is_finite() && e.hi.is_finite() => Estimate { lo: e.lo.min(wl), hi: e.hi.max(wh), ..e },
+        _ => e,
+    }
+}
+
 /// The interval of the mean of paired differences `a[i] - b[i]` (the estimator for common
 /// random numbers: replication i of both configurations used the same random numbers).
 pub fn paired_difference(a: &[f64], b: &[f64]) -> Estimate {
@@ -68,6 +79,28 @@ mod tests {
         let one = estimate(&[5.0]);
         assert!(one.lo.is_nan() && one.hi.is_nan() && one.mean == 5.0);
         assert!(estimate(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn a_rate_interval_is_never_narrower_than_the_binomial_one() {
+        // Two runs at 46/46 and 45/45: no spread, yet 91 attempts allow down to 0.9596.
+        let e = estimate(&[1.0, 1.0]);
+        assert_eq!((e.lo, e.hi), (1.0, 1.0));
+        let f = floored_at_binomial(e, 91.0, 91.0);
+        let (wl, _) = difference::wilson(91.0, 91.0).unwrap();
+        assert_eq!((f.lo, f.hi, f.mean, f.n), (wl, 1.0, 1.0, 2));
+        assert!(wl < 0.97 && wl > 0.95, "{wl}");
+        // A wide interval is kept as it is.
+        let wide = Estimate { lo: 0.5, hi: 0.9, ..estimate(&[0.6, 0.8]) };
+        assert_eq!(floored_at_binomial(wide, 70.0, 100.0), wide);
+        // One side only: the interval grows where the binomial one reaches further.
+        let tight = Estimate { lo: 0.69, hi: 0.71, ..estimate(&[0.7, 0.7]) };
+        let g = floored_at_binomial(tight, 70.0, 100.0);
+        assert!(g.lo < 0.62 && g.hi > 0.78, "{g:?}");
+        // No interval (one run) or no attempts: unchanged.
+        let one = estimate(&[1.0]);
+        assert!(floored_at_binomial(one, 46.0, 46.0).lo.is_nan());
+        assert_eq!(floored_at_binomial(e, 0.0, 0.0), e);
     }
 
     #[test]

@@ -128,3 +128,11 @@ pub fn impsim_cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The sum of a column over a CSV text's rows (empty cells skipped).
+pub fn column_sum(csv: &str, column: &str) -> f64 {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let i = header.iter().position(|h| *h == column).unwrap_or_else(|| panic!("no column {column}"));
+    lines.filter_map(|l| l.split(',').nth(i).and_then(|v| v.parse::<f64>().ok())).sum()
+}
