@@ -320,6 +320,14 @@ fn load_empirical(p: &mut Params, file: &str, base: &Path) -> Result<(), InputEr
 fn load_cost_file(p: &mut Params, file: &str, base: &Path) -> Result<(), InputError> {
     use crate::model::params::CostParams;
     if p.cost.file.is_empty() {
+        // A pin without a file pins nothing: the run would use the built-in costs silently.
+        if !p.cost.sha256.is_empty() {
+            return Err(err(
+                file,
+                "cost.sha256",
+                "pins the content of a cost file, and `file` names none: give `file` too, or leave `sha256` out",
+            ));
+        }
         return Ok(());
     }
     let defaults = CostParams::default();
@@ -356,8 +364,9 @@ fn load_cost_file(p: &mut Params, file: &str, base: &Path) -> Result<(), InputEr
     Ok(())
 }
 
-/// One number per line (the first column if there are several); blank lines and lines
-/// starting with `#` are skipped. Values must be finite and not negative.
+/// One number per line; blank lines and lines starting with `#` are skipped. A line of several
+/// columns is refused (which one is the data is not for impsim to guess: `id,value` once ran
+/// on the ids). Values must be finite and not negative.
 pub(crate) fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -365,8 +374,21 @@ pub(crate) fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        let first = t.split(',').next().unwrap_or("").trim();
-        let x: f64 = first.parse().map_err(|_| format!("line {}: \"{first}\" is not a number", i + 1))?;
+        if let Some(sep) = [',', ';', '\t', ' '].into_iter().find(|c| t.contains(*c)) {
+            let shown: String = t.chars().take(40).collect();
+            return Err(format!(
+                "line {}: \"{}\" holds more than one column (separated by {:?}); give one number per line, e.g. the \
+                 column you mean cut out with `cut -d, -f2`",
+                i + 1,
+                shown.escape_debug(),
+                sep
+            ));
+        }
+        let first = t;
+        let x: f64 = first.parse().map_err(|_| {
+            let shown: String = first.chars().take(40).collect();
+            format!("line {}: \"{}\" is not a number", i + 1, shown.escape_debug())
+        })?;
         if !x.is_finite() || x < 0.0 {
             return Err(format!("line {}: {x} is not allowed; values must be finite and 0 or more", i + 1));
         }

@@ -246,3 +246,32 @@ fn an_unwritable_output_folder_is_refused_naming_it() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("/proc/impsim-out") && err.contains("cannot create"), "{err}");
 }
+
+/// An empirical CSV of two columns (`id,value`) ran on its first column, the ids: any line of
+/// more than one column is refused, naming the file, the field and the line.
+#[test]
+fn an_empirical_csv_of_several_columns_is_refused() {
+    let c = Case::new(
+        "twocol",
+        "clients = 20\nduration = \"1h\"\n[client]\noffline = { dist = \"empirical\", file = \"data.csv\" }\n",
+    );
+    std::fs::write(c.dir.join("data.csv"), "1,600\n2,1200\n3,30\n").unwrap();
+    let (code, err) = c.run(&[]);
+    assert_eq!(code, 2, "{err}");
+    for w in ["s.toml", "client.offline", "data.csv", "line 1", "\"1,600\" holds more than one column"] {
+        assert!(err.contains(w), "expected {w:?} in: {err}");
+    }
+    assert!(!c.dir.join("out").exists());
+    // One number per line is read as before.
+    std::fs::write(c.dir.join("data.csv"), "# seconds\n600\n1200\n30\n").unwrap();
+    assert_eq!(c.run(&[]).0, 0);
+}
+
+/// `[cost] file = ""` and a `sha256` pin without a file ran silently on the built-in costs.
+#[test]
+fn an_empty_cost_file_or_a_pin_without_a_file_is_refused() {
+    Case::new("costempty", "clients = 20\nduration = \"1h\"\n[cost]\nfile = \"\"\n")
+        .refused(&["cost.file", "an empty path"]);
+    Case::new("costpin", "clients = 20\nduration = \"1h\"\n[cost]\nsha256 = \"abc\"\n")
+        .refused(&["cost.sha256", "give `file` too"]);
+}

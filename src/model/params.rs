@@ -537,6 +537,18 @@ impl Default for StoreParams {
     }
 }
 
+/// A file's path as written, refused when empty: `file = ""` would silently mean the built-in
+/// table.
+fn named_file<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "an empty path: name the cost table's file (e.g. \"mosquitto.cost.toml\"), or leave `file` out for the built-in costs",
+        ));
+    }
+    Ok(s)
+}
+
 /// Modeled byte costs: server memory of a context (S14) and bytes per message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -544,7 +556,7 @@ pub struct CostParams {
     /// A cost table in a file of its own (e.g. measured by `impsim live --calibrate`), relative
     /// to the scenario's folder: it gives `context` (and `messages` where it has them), so
     /// neither may be set beside it.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "named_file")]
     pub(crate) file: String,
     /// The file's SHA-256 (checked when given, recorded when not), as for empirical data.
     #[serde(skip_serializing_if = "String::is_empty")]
