@@ -49,18 +49,47 @@ fn refuse(manifest: &Path, why: impl std::fmt::Display) -> Error {
     Error::Usage(format!("{}: {why}", manifest.display()))
 }
 
-/// A file named by the manifest, checked to hold the bytes it had then.
-fn same_input(manifest: &Path, file: &str, sha256: &str) -> Result<(), Error> {
-    let input = crate::input::read(Path::new(file), crate::input::TEXT_LIMIT).map_err(|m| {
-        refuse(manifest, format!("cannot read its input {file} ({m}); run from the folder it was made in"))
-    })?;
-    if input.sha256 != sha256 {
-        return Err(refuse(
-            manifest,
-            format!("its input {file} has changed since (SHA-256 {} where the manifest says {sha256})", input.sha256),
-        ));
+/// Where a file named by the manifest (`file`, a path as the run was given it, so relative to
+/// the folder it was started in) is now, checked to hold the bytes it had then (`sha256`).
+/// Looked for as written from here, then from the result's folder and each folder above it
+/// (a result kept inside the tree it was made in, reproduced from anywhere), and, for a
+/// relative path, nowhere else: the first with the recorded bytes wins.
+fn locate(manifest: &Path, folder: &Path, file: &str, sha256: &str) -> Result<PathBuf, Error> {
+    let written = Path::new(file);
+    let mut candidates = vec![written.to_path_buf()];
+    if written.is_relative() {
+        let start = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+        candidates.extend(start.ancestors().map(|a| a.join(written)));
     }
-    Ok(())
+    let mut changed = None;
+    for c in &candidates {
+        // Only regular files (and standard input never): a FIFO here would block.
+        if !c.metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        match crate::input::read(c, crate::input::TEXT_LIMIT) {
+            Ok(input) if input.sha256 == sha256 => return Ok(c.clone()),
+            Ok(input) => {
+                changed.get_or_insert((c.clone(), input.sha256));
+            }
+            Err(_) => {}
+        }
+    }
+    Err(match changed {
+        Some((at, now)) => refuse(
+            manifest,
+            format!(
+                "its input {file} has changed since ({} has SHA-256 {now} where the manifest says {sha256})",
+                at.display()
+            ),
+        ),
+        None => refuse(
+            manifest,
+            format!(
+                "cannot find its input {file}: looked for it from here and from the result's folder and each folder above it"
+            ),
+        ),
+    })
 }
 
 /// Read the manifest at `path` (a result folder or its manifest.json) and what rerunning it takes.
@@ -98,10 +127,26 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
                 "a merged result records no inputs of its own: reproduce each shard's folder, or rerun the experiment whole",
             ));
         };
-        for i in inputs {
-            same_input(&mp, i["file"].as_str().unwrap_or(""), i["sha256"].as_str().unwrap_or(""))?;
+        let recorded: Vec<(String, String)> = inputs
+            .iter()
+            .map(|i| (i["file"].as_str().unwrap_or("").to_string(), i["sha256"].as_str().unwrap_or("").to_string()))
+            .collect();
+        // The experiment file is the first input; the others (its scenario) resolve from it.
+        let (first, sha) = recorded.first().ok_or_else(|| refuse(&mp, "records no inputs"))?;
+        let at = locate(&mp, &folder, first, sha)?;
+        let mut exp = crate::experiment::load(&at, &meta.overrides)?;
+        let now: Vec<&String> = exp.inputs.iter().map(|(_, h)| h).collect();
+        let then: Vec<&String> = recorded.iter().map(|(_, h)| h).collect();
+        if now != then {
+            return Err(refuse(
+                &mp,
+                format!("the inputs of {} have changed since (their SHA-256 differ from the manifest's)", at.display()),
+            ));
         }
-        let mut exp = crate::experiment::load(Path::new(&meta.file), &meta.overrides)?;
+        // Named as the manifest names them, wherever they were found: the rerun's manifest is
+        // compared with the original's.
+        exp.inputs = recorded;
+        exp.file = meta.file.clone();
         exp.seed = meta.seed;
         exp.add_checks(&meta.check_args).map_err(|m| refuse(&mp, m))?;
         if !crate::experiment::results::Meta::of(&exp).same_experiment(&meta) {
@@ -114,9 +159,9 @@ pub fn plan(path: &Path) -> Result<Plan, Error> {
         Rerun::Experiment { exp: Box::new(exp), shard }
     } else if let Some(source) = m["scenario_file"].as_str() {
         let sha256 = m["scenario_sha256"].as_str().unwrap_or("").to_string();
-        same_input(&mp, source, &sha256)?;
+        let at = locate(&mp, &folder, source, &sha256)?;
         let overrides = strings(&m["overrides"]);
-        let mut params = crate::scenario::load(Path::new(source), &overrides)?;
+        let mut params = crate::scenario::load(&at, &overrides)?;
         // A string since seeds above 2^53 are not JSON-safe numbers; a number in older manifests.
         params.seed = m["seed"]
             .as_u64()

@@ -213,3 +213,37 @@ fn every_seed_impsim_prints_reruns_through_seed() {
     assert_eq!(code, 0, "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A result reproduces from any working folder: its inputs (recorded relative to the folder
+/// the run started in) are found from the result's own folder upwards, by their SHA-256. A copy
+/// of the result with no inputs around it is refused, naming the file it looked for.
+#[test]
+fn a_result_reproduces_from_any_working_folder() {
+    let d = tmp("anywhere");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |cwd: &Path, args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).current_dir(cwd).output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    for (result, out) in [("results/default", "run"), ("results/login_modes", "exp")] {
+        let out = d.join(out);
+        let (code, said) =
+            run(&d, &["reproduce", &root.join(result).display().to_string(), "--out", &out.display().to_string()]);
+        assert_eq!(code, 0, "{result} from {}: {said}", d.display());
+        assert!(said.contains("reproduced:"), "{said}");
+    }
+    // The same result copied where none of its inputs are.
+    let copy = d.join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["manifest.json", "summary.csv"] {
+        std::fs::copy(root.join("results/default").join(f), copy.join(f)).unwrap();
+    }
+    let (code, said) =
+        run(&d, &["reproduce", &copy.display().to_string(), "--out", &d.join("x").display().to_string()]);
+    assert_eq!(code, 2, "{said}");
+    assert!(said.contains("cannot find its input experiments/default.toml"), "{said}");
+    let _ = std::fs::remove_dir_all(&d);
+}
