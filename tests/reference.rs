@@ -1,16 +1,14 @@
 //! Every committed reference result in results/ still comes out byte for byte: each folder is
-//! rerun the way experiments/regenerate.sh makes it, and every file it holds is compared (CSV
+//! rerun by pasting into a shell the command its own report.md gives (so every rerun command a
+//! user copies runs as written), and every file it holds is compared (CSV
 //! tables, report.md, SVG and PNG plots: the plots are drawn with a bundled font and encoded
 //! with fixed settings, so they are deterministic too). manifest.json is compared without the
 //! fields that describe the machine (wall time, speed, memory). A change that alters results
 //! fails here; regenerate them on purpose with experiments/regenerate.sh and say why.
 //! (Cargo runs tests from the package root, so paths match the ones in the committed files.)
 
-use impsim::experiment::{self, NoProgress};
-use impsim::folder::{RunOutput, SweepOptions, experiment_to_folder, run_to_folder};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 /// The experiments experiments/regenerate.sh reruns into results/<name>, besides `default`.
 const EXPERIMENTS: [&str; 5] =
@@ -53,20 +51,40 @@ fn same_as_committed(fresh: &Path, name: &str) {
     let _ = std::fs::remove_dir_all(fresh);
 }
 
-/// `impsim run experiments/<name>.toml --out results/<name>`.
-fn experiment_reproduces(name: &str) {
+/// The command that reproduces `results/<name>`, as its committed report.md gives it: the code
+/// span after "Reproduce with" or "Rerun with".
+fn pasted_command(name: &str) -> String {
+    let report = std::fs::read_to_string(Path::new("results").join(name).join("report.md")).unwrap();
+    let said = ["Reproduce with", "Rerun with"]
+        .iter()
+        .find_map(|k| report.find(k))
+        .unwrap_or_else(|| panic!("results/{name}/report.md gives no rerun command"));
+    let at = said + report[said..].find("`impsim ").expect("a command in a code span") + 1;
+    report[at..].split('`').next().unwrap().to_string()
+}
+
+/// Paste `command` into a shell at the package root, with `impsim` this build and `DIR` (or
+/// `HOST:PORT`) filled in as a user would; its exit code and what it said.
+fn paste(command: &str, dir: &Path) -> (i32, String) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_impsim")).parent().unwrap();
+    let line = command.replace(" DIR", &format!(" '{}'", dir.display())).replace("HOST:PORT", "127.0.0.1:1");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let o = std::process::Command::new("bash").arg("-c").arg(&line).env("PATH", path).output().unwrap();
+    (o.status.code().unwrap_or(-1), format!("{line}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+/// Rerun `results/<name>` by pasting the command its report.md gives, and compare every file.
+fn pasted_rerun_reproduces(name: &str) {
     let out = out_dir(name);
-    let exp = experiment::load(Path::new(&format!("experiments/{name}.toml")), &[]).unwrap();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    experiment_to_folder(
-        &exp,
-        &out,
-        &SweepOptions { force: true, ..SweepOptions::new(threads) },
-        &NoProgress,
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    let (code, said) = paste(&pasted_command(name), &out);
+    assert_eq!(code, 0, "the rerun command of results/{name}/report.md does not run when pasted: {said}");
     same_as_committed(&out, name);
+}
+
+/// `impsim run experiments/<name>.toml --out results/<name>`, as its report.md says.
+fn experiment_reproduces(name: &str) {
+    assert!(pasted_command(name).starts_with(&format!("impsim run experiments/{name}.toml ")));
+    pasted_rerun_reproduces(name);
 }
 
 #[test]
@@ -84,46 +102,29 @@ fn every_committed_result_folder_is_rerun_here() {
         assert!(script.contains(name), "experiments/regenerate.sh no longer makes results/{name}");
     }
     assert!(script.contains("experiments/default.toml --seed 7 --out results/default"));
-    assert!(script.contains(&format!("tune {} --out results/tune_retention", TUNE.join(" "))));
+    assert!(script.contains("tune experiments/default.toml --set clients=2000 --budget 'retained_bytes_peak<=2MiB' --out results/tune_retention"));
 }
-
-/// `impsim tune` as experiments/regenerate.sh runs it into results/tune_retention.
-const TUNE: [&str; 5] =
-    ["experiments/default.toml", "--set", "clients=2000", "--budget", "'retained_bytes_peak<=2MiB'"];
 
 #[test]
 fn tune_retention_reference_search_reproduces() {
-    let out = out_dir("tune_retention");
-    let args: Vec<&str> = TUNE.iter().map(|a| a.trim_matches('\'')).collect();
-    let done = std::process::Command::new(env!("CARGO_BIN_EXE_impsim"))
-        .arg("tune")
-        .args(&args)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-    same_as_committed(&out, "tune_retention");
+    let c = pasted_command("tune_retention");
+    assert!(c.contains("--budget 'retained_bytes_peak<="), "pasted as written, no entity: {c}");
+    pasted_rerun_reproduces("tune_retention");
 }
 
 #[test]
 fn default_scenario_reference_run_reproduces() {
-    // `impsim run experiments/default.toml --seed 7 --out results/default`.
-    let out = out_dir("default");
-    let mut p = impsim::scenario::load(Path::new("experiments/default.toml"), &[]).unwrap();
-    p.seed = 7;
-    let sha256 = impsim::output::sha256_hex(&std::fs::read("experiments/default.toml").unwrap());
-    let spec = RunOutput {
-        dir: &out,
-        force: true,
-        trace: None,
-        source: "experiments/default.toml",
-        source_sha256: &sha256,
-        overrides: &[],
-        checks: &[],
-    };
-    run_to_folder(p, &spec).unwrap();
-    same_as_committed(&out, "default");
+    assert!(pasted_command("default").starts_with("impsim run experiments/default.toml --seed 7 "));
+    pasted_rerun_reproduces("default");
+}
+
+/// The live run's command needs a broker; pasted against a port where none listens it must get
+/// as far as connecting (its options all parse, its scenario is found).
+#[test]
+fn the_live_reference_command_parses_when_pasted() {
+    let c = pasted_command("live_mosquitto");
+    let (code, said) = paste(&c, &out_dir("live"));
+    assert!(said.contains("cannot connect") && said.contains("is the broker running"), "{code}: {said}");
 }
 
 #[test]

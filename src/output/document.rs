@@ -121,13 +121,14 @@ impl Document {
 /// A paragraph's text whose lines cannot turn into Markdown blocks, so report.md says what
 /// report.html says: no blank line (a new paragraph) or indentation (a code block), a line that
 /// would start a heading, quote, list, fence, table or rule, or underline the one before it,
-/// has its first mark escaped, and `<` (raw HTML) is written as an entity.
+/// has its first mark escaped, and `<` (raw HTML) is written as an entity outside code spans
+/// (inside one it is shown as written: a command pasted from it must run).
 fn plain_lines(p: &str) -> String {
     p.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|t| {
-            let t = t.replace('<', "&lt;");
+            let t = lt_outside_code(t);
             let digits = t.chars().take_while(char::is_ascii_digit).count();
             let after = &t[digits..];
             let ends_item = |rest: &str| rest.is_empty() || rest.starts_with([' ', '\t']);
@@ -146,6 +147,23 @@ fn plain_lines(p: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `t` with `<` written `&lt;` except inside code spans (between a pair of backticks; an
+/// unpaired backtick opens none).
+fn lt_outside_code(t: &str) -> String {
+    let parts: Vec<&str> = t.split('`').collect();
+    let last = parts.len() - 1;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            // Odd parts lie between a pair of backticks, unless the last one is unpaired.
+            let in_code = i % 2 == 1 && !(i == last && last % 2 == 1);
+            if in_code { part.to_string() } else { part.replace('<', "&lt;") }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Readable on a laptop and in print; no web fonts, nothing fetched.
@@ -219,6 +237,14 @@ mod tests {
         );
         let d = Document { blocks: vec![Block::Table { header: vec!["a".into()], rows: vec![vec!["x\ny".into()]] }] };
         assert_eq!(d.markdown(), "| a |\n|---|\n| x y |\n");
+        // A command in a code span is pasted as written: `<` stays; outside one it is an entity,
+        // and an unpaired backtick opens no span.
+        assert_eq!(
+            plain_lines("Rerun with `impsim tune --budget 'm<=2'` if a<b"),
+            "Rerun with `impsim tune --budget 'm<=2'` if a&lt;b"
+        );
+        assert_eq!(plain_lines("a ` b<c"), "a ` b&lt;c");
+        assert_eq!(plain_lines("`x<y` and `z<w` <p>"), "`x<y` and `z<w` &lt;p>");
     }
 
     #[test]
