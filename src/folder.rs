@@ -126,7 +126,7 @@ pub fn run_to_folder_with_progress(
         write_json(&staging.path("summary.json"), &summary_json(&report, &verdicts))?;
         let rerun =
             crate::output::command_line("run", out.source, report.params.seed, out.overrides, out.checks, "DIR");
-        let page = crate::run_report::document(&report, &verdicts, &rerun);
+        let page = crate::run_report::document(&report, &verdicts, &rerun, out.overrides);
         write_atomic(&staging.path("report.md"), page.markdown().as_bytes())?;
         write_atomic(&staging.path("report.html"), page.html(&staging.path(""))?.as_bytes())?;
         let mut m = manifest(&report, out);

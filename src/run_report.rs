@@ -28,8 +28,9 @@ fn hours(h: f64) -> String {
     if h.fract() == 0.0 { format!("{h:.0}") } else { format!("{h:.2}") }
 }
 
-/// The page. `rerun` is the command that reproduces the run.
-pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Document {
+/// The page. `rerun` is the command that reproduces the run, `overrides` its `--set`s.
+pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str, overrides: &[String]) -> Document {
+    let scenario = serde_json::to_value(&r.params).unwrap_or_default();
     let g = |k: &str| r.metric(k);
     let h = |k: &str| human(k, g(k));
     let clients = r.params.clients as f64;
@@ -81,6 +82,7 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
             which.join(", ")
         ));
     }
+    watch.extend(crate::output::settings::fixed_by_override(&scenario, overrides));
     if !watch.is_empty() {
         d.push(Block::Para("**Watch for.**".into()));
         d.push(Block::List(watch));
@@ -160,6 +162,7 @@ pub(crate) fn document(r: &Report, verdicts: &[Verdict], rerun: &str) -> Documen
     let caption = "Sessions, retained contexts and the recovery rate over simulated time, the warm-up shaded";
     d.push(Block::Heading(caption.into()));
     d.push(Block::Figure { stem: "timeseries".into(), caption: caption.into() });
+    d.blocks.extend(crate::output::settings::section(&scenario, overrides, &[]));
     d.push(Block::Heading("How this was measured".into()));
     d.push(Block::Para(format!(
         "{} clients for {} simulated hours, seed {}, impsim {}; {} events. The recovery rate's interval is from \

@@ -23,6 +23,12 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
         .map_err(|m| err(&path.display().to_string(), "", format!("cannot read the file: {m}")))
 }
 
+/// Notes on `--set` overrides a user should see: one that made a distribution a fixed value
+/// (`--set client.offline=1h`: every draw is 1h).
+pub fn override_notes(params: &Params, overrides: &[String]) -> Vec<String> {
+    crate::output::settings::fixed_by_override(&serde_json::to_value(params).unwrap_or_default(), overrides)
+}
+
 /// Where relative paths in a file resolve: its folder (the working folder for standard input).
 pub fn base_dir(path: &Path) -> &Path {
     match path.parent() {

@@ -272,3 +272,54 @@ fn a_run_without_recoveries_says_so_and_names_only_what_happened() {
     assert!(md.contains("Measured over the last 1.17 h of simulated time, after a warm-up of 0.33 h"), "{md}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A report says what was simulated: a "Scenario" section with the main settings (defaults
+/// marked as such), every other field that differs from the defaults, the swept values and the
+/// overrides; and a `--set` that makes a distribution a fixed value is said on the terminal and
+/// under "Watch for" (it was silent).
+#[test]
+fn reports_say_what_was_simulated() {
+    let d = tmp("scenario");
+    let out = d.join("run");
+    let (code, said, err) = common::impsim_cli(&[
+        "run",
+        &default(),
+        "--set",
+        "clients=200",
+        "--set",
+        "duration=\"6h\"",
+        "--set",
+        "warmup=\"1h\"",
+        "--set",
+        "sap.workers=4",
+        "--set",
+        "client.offline=1h",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{said}{err}");
+    assert!(err.contains("note: --set client.offline=1h makes client.offline a fixed value"), "{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let scenario = &md[md.find("## Scenario").expect("a Scenario section")..];
+    for row in [
+        "| `clients` | 200 | 5000 |",
+        "| `retention` | 30m | (default) |",
+        "| `client.offline` | 1h | lognormal (median 30m, sigma 1.5) |",
+        "| `sap.workers` | 4 | 16 |",
+    ] {
+        assert!(scenario.contains(row), "{row} in {scenario}");
+    }
+    assert!(scenario.contains("`--set client.offline=1h`"), "{scenario}");
+    let watch = &md[md.find("**Watch for.**").unwrap()..md.find("## Key figures").unwrap()];
+    assert!(watch.contains("makes `client.offline` a fixed value"), "{watch}");
+    // An experiment: the swept axis with its values.
+    let exp = experiment(&d, "");
+    let eout = d.join("exp");
+    let (code, said, err) = common::impsim_cli(&["run", &exp, "--out", &eout.display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    let md = std::fs::read_to_string(eout.join("report.md")).unwrap();
+    let scenario = &md[md.find("## Scenario").expect("a Scenario section")..];
+    assert!(scenario.contains("| `retention` | swept: 0s, 2h, 24h, infinite | 30m |"), "{scenario}");
+    assert!(scenario.contains("| `clients` | 300 | 5000 |"), "{scenario}");
+    let _ = std::fs::remove_dir_all(&d);
+}

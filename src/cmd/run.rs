@@ -95,6 +95,11 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
         (None, true) => return usage("--resume: name the folder to finish with --out"),
         (None, false) => impsim::folder::fresh_folder(&PathBuf::from(format!("results/runs/{}", exp.name))),
     };
+    if let Some(p) = exp.points.first() {
+        for n in impsim::scenario::override_notes(&p.params, &set) {
+            say_err!("note: {}", n.replace('`', ""));
+        }
+    }
     let what = file.display().to_string();
     let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
     let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
@@ -170,6 +175,9 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
     let mut params = impsim::scenario::parse(text, &file.display().to_string(), base, &set)?;
     if let Some(s) = seed {
         params.seed = s;
+    }
+    for n in impsim::scenario::override_notes(&params, &set) {
+        say_err!("note: {}", n.replace('`', ""));
     }
     let what = file.display().to_string();
     impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)

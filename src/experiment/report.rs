@@ -621,6 +621,8 @@ pub(super) fn report(
                 .into(),
         );
     }
+    let scenario = meta.scenarios.first().cloned().unwrap_or_default();
+    watch.extend(crate::output::settings::fixed_by_override(&scenario, &meta.overrides));
     if !watch.is_empty() {
         d.push(Block::Para("**Watch for.**".into()));
         d.push(Block::List(watch));
@@ -708,6 +710,21 @@ pub(super) fn report(
         d.push(Block::Heading(caption.clone()));
         d.push(Block::Figure { stem: stem.clone(), caption: caption.clone() });
     }
+    let swept: Vec<(String, String)> = meta
+        .axes
+        .iter()
+        .enumerate()
+        .map(|(a, axis)| {
+            let mut values: Vec<&str> = Vec::new();
+            for p in &meta.points {
+                if !values.contains(&p[a].as_str()) {
+                    values.push(&p[a]);
+                }
+            }
+            (axis.clone(), values.join(", "))
+        })
+        .collect();
+    d.blocks.extend(crate::output::settings::section(&scenario, &meta.overrides, &swept));
     d.push(Block::Heading("How this was measured".into()));
     d.push(Block::Para(format!(
         "Experiment `{}`: {} points x {} replications, experiment seed {}, impsim {}. Every run is measured after \

@@ -6,6 +6,7 @@ pub(crate) mod document;
 mod glyphs;
 pub mod plot;
 pub mod quantity;
+pub(crate) mod settings;
 pub mod tables;
 pub mod trace;
 
