@@ -184,6 +184,51 @@ pub fn all_passed(v: &[Verdict]) -> bool {
     v.iter().all(|x| x.passed)
 }
 
+/// How a JUnit report impsim writes starts (so `--force` replaces only those).
+pub const JUNIT_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- impsim thresholds -->\n";
+
+/// The verdicts as a JUnit XML report, one test case per check at each point, so that a CI
+/// system shows each threshold (`suite`: the scenario's or experiment's name). A failed check
+/// is a `<failure>` saying the value judged and on which basis.
+pub fn junit(suite: &str, verdicts: &[Verdict]) -> String {
+    let esc = |t: &str| {
+        t.chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_string(),
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                '"' => "&quot;".to_string(),
+                c if c.is_control() && c != '\n' => " ".to_string(),
+                c => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    let mut s = format!(
+        "{JUNIT_HEAD}<testsuites name=\"impsim\" tests=\"{}\" failures=\"{failed}\">\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
+        verdicts.len(),
+        esc(suite),
+        verdicts.len()
+    );
+    for v in verdicts {
+        let name = if v.point.is_empty() { v.check.clone() } else { format!("{} at {}", v.check, v.point) };
+        let value = crate::run::human_figure(&v.metric, v.value);
+        s += &format!("    <testcase classname=\"impsim.thresholds.{}\" name=\"{}\"", esc(suite), esc(&name));
+        if v.passed {
+            s += "/>\n";
+        } else {
+            s += &format!(
+                ">\n      <failure message=\"{}\" type=\"threshold\">{} judged on {}: {}</failure>\n    </testcase>\n",
+                esc(&format!("{name}: {value} ({})", v.basis)),
+                esc(&v.metric),
+                esc(v.basis),
+                esc(&value)
+            );
+        }
+    }
+    s + "  </testsuite>\n</testsuites>\n"
+}
+
 /// Put `verdicts` into a JSON object (a manifest, summary.json, points.json) as `thresholds`
 /// and `thresholds_passed`; nothing when there are none.
 pub fn record(verdicts: &[Verdict], into: &mut serde_json::Value) {
@@ -196,6 +241,31 @@ pub fn record(verdicts: &[Verdict], into: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn junit_has_a_case_per_check_and_a_failure_for_each_failed_one() {
+        let ok = Verdict {
+            check: "recovery_success_rate>=0.5".into(),
+            metric: "recovery_success_rate".into(),
+            point: "retention=2h".into(),
+            value: 0.8462,
+            basis: "ci95_lo",
+            passed: true,
+        };
+        let bad = Verdict { point: "retention=<0s>".into(), value: 0.1676, passed: false, ..ok.clone() };
+        let x = junit("retention_sweep", &[ok, bad]);
+        assert!(x.starts_with(JUNIT_HEAD));
+        assert!(x.contains("<testsuite name=\"retention_sweep\" tests=\"2\" failures=\"1\">"), "{x}");
+        assert!(x.contains("name=\"recovery_success_rate&gt;=0.5 at retention=2h\"/>"), "{x}");
+        assert!(x.contains("name=\"recovery_success_rate&gt;=0.5 at retention=&lt;0s&gt;\">"), "{x}");
+        assert!(
+            x.contains("<failure message=\"recovery_success_rate&gt;=0.5 at retention=&lt;0s&gt;: 0.1676 (ci95_lo)\""),
+            "{x}"
+        );
+        assert_eq!(x.matches("<testcase").count(), 2);
+        assert_eq!(x.matches("<failure").count(), 1);
+        assert!(junit("s", &[]).contains("tests=\"0\" failures=\"0\""));
+    }
 
     fn est(mean: f64, lo: f64, hi: f64) -> Estimate {
         Estimate { n: 3, mean, sd: 0.1, lo, hi }

@@ -11,17 +11,22 @@ use std::sync::atomic::AtomicBool;
 
 /// Output that never kills or panics impsim when the reader has gone (`impsim run ... | head`,
 /// a closed stderr): the run still finishes and writes its result; only the text is lost.
+// What impsim says on the terminal; `--quiet` silences all of it but errors and failed
+// checks (`shout!`), so a pipeline's log holds what it must act on.
 macro_rules! say {
-    ($($t:tt)*) => {{ use std::io::Write; let _ = writeln!(std::io::stdout(), $($t)*); }};
+    ($($t:tt)*) => {{ use std::io::Write; if !crate::quiet() { let _ = writeln!(std::io::stdout(), $($t)*); } }};
 }
 macro_rules! say_part {
-    ($($t:tt)*) => {{ use std::io::Write; let _ = write!(std::io::stdout(), $($t)*); }};
+    ($($t:tt)*) => {{ use std::io::Write; if !crate::quiet() { let _ = write!(std::io::stdout(), $($t)*); } }};
 }
 macro_rules! say_err {
-    ($($t:tt)*) => {{ use std::io::Write; let _ = writeln!(std::io::stderr(), $($t)*); }};
+    ($($t:tt)*) => {{ use std::io::Write; if !crate::quiet() { let _ = writeln!(std::io::stderr(), $($t)*); } }};
 }
 macro_rules! say_err_part {
-    ($($t:tt)*) => {{ use std::io::Write; let _ = write!(std::io::stderr(), $($t)*); }};
+    ($($t:tt)*) => {{ use std::io::Write; if !crate::quiet() { let _ = write!(std::io::stderr(), $($t)*); } }};
+}
+macro_rules! shout {
+    ($($t:tt)*) => {{ use std::io::Write; let _ = writeln!(std::io::stderr(), $($t)*); }};
 }
 
 mod cmd;
@@ -29,9 +34,37 @@ mod cmd;
 /// Set by the first Ctrl-C or SIGTERM: work in progress finishes, nothing new starts.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Set by `--quiet`.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Every exit code any command returns, for `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0    done (compare: no significant regression; live: the model and the broker agree)
+  1    the machine failed (e.g. a bench child process died, a broker that cannot be reached)
+  2    bad input, a wrong option, an output that cannot be written, a run refused by a guard, a stalled run
+  3    tune: no value meets the target within the budgets
+  4    live: the model and the broker disagree on a checked figure
+  5    reproduce: the rerun's bytes differ
+  6    compare: a significant regression
+  99   a threshold ([thresholds], --check) failed; the result is written
+  130  interrupted (Ctrl-C, SIGTERM); what finished is written, marked partial";
+
 #[derive(Parser)]
-#[command(name = "impsim", version, about = "Deterministic simulator of OMA IMPS session retention and recovery")]
+#[command(
+    name = "impsim",
+    version,
+    about = "Deterministic simulator of OMA IMPS session retention and recovery",
+    after_help = EXIT_CODES
+)]
 struct Cli {
+    /// Print nothing but errors and failed checks (for pipelines; the exit code and the files
+    /// say the rest).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,7 +115,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::Regressed) => ExitCode::from(6),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            say_err!("error: {e}");
+            shout!("error: {e}");
             match e {
                 Error::Input(_) | Error::Usage(_) | Error::Output(_) | Error::Refused(_) | Error::Stalled(_) => {
                     ExitCode::from(2)
@@ -95,6 +128,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     exit_code(match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Tune(a) => cmd::tune::tune(a),

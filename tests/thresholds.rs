@@ -203,3 +203,68 @@ fn a_rate_at_100_percent_of_few_attempts_certifies_no_bound() {
     assert!(lo <= impsim::stats::difference::wilson(a, a).unwrap().0 + 1e-6 && lo < 1.0, "{lo} on {a} attempts");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// For CI systems: `--junit FILE` writes each threshold at each point as a JUnit test case (a
+/// failed one as a failure), `--quiet` prints nothing but the failed checks (the exit code and
+/// the files say the rest), points.json carries the experiment's answer, and `--help` lists
+/// every exit code.
+#[test]
+fn junit_quiet_the_answer_in_points_json_and_exit_codes_in_help() {
+    let d = tmp("junit");
+    let exp = d.join("e.toml");
+    std::fs::write(
+        &exp,
+        format!(
+            "name = \"j\"\nscenario = {:?}\nreplications = 2\ntarget = \"recovery_success_rate>=0.5\"\n[set]\nclients = 200\n\
+             duration = \"6h\"\nwarmup = \"1h\"\n[sweep]\nretention = [\"0s\", \"2h\"]\n",
+            default()
+        ),
+    )
+    .unwrap();
+    let (out, junit) = (d.join("o"), d.join("checks.xml"));
+    let (code, said, err) = impsim(&[
+        "run",
+        &exp.display().to_string(),
+        "--check",
+        "recovery_success_rate>=0.5",
+        "--junit",
+        &junit.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 99, "{said}{err}");
+    assert!(said.is_empty(), "--quiet: nothing on stdout: {said}");
+    assert_eq!(err.lines().count(), 1, "only the failed check: {err}");
+    assert!(err.contains("check recovery_success_rate>=0.5 at retention=0s") && err.contains("FAILED"), "{err}");
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(x.contains("tests=\"2\" failures=\"1\""), "{x}");
+    assert!(x.contains("name=\"recovery_success_rate&gt;=0.5 at retention=2h\"/>"), "{x}");
+    assert!(x.contains("<failure message=\"recovery_success_rate&gt;=0.5 at retention=0s"), "{x}");
+    // The answer, for a pipeline.
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("points.json")).unwrap()).unwrap();
+    assert_eq!(p["answer"]["point"], "retention=2h", "{}", p["answer"]);
+    assert_eq!(p["answer"]["meeting"], serde_json::json!(["retention=2h"]));
+    assert_eq!(p["answer"]["target"], "recovery_success_rate>=0.5");
+    assert!(p["answer"]["text"].as_str().unwrap().contains("retention=2h"));
+    // A JUnit file impsim did not write is never replaced.
+    std::fs::write(d.join("mine.xml"), "<mine/>").unwrap();
+    let (code, _, err) = impsim(&[
+        "run",
+        &exp.display().to_string(),
+        "--junit",
+        &d.join("mine.xml").display().to_string(),
+        "--out",
+        &d.join("o2").display().to_string(),
+        "--force",
+    ]);
+    assert_eq!((code, err.contains("not a JUnit report impsim wrote")), (2, true), "{err}");
+    assert_eq!(std::fs::read_to_string(d.join("mine.xml")).unwrap(), "<mine/>");
+    // Every exit code in --help.
+    let (_, help, _) = impsim(&["--help"]);
+    for c in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "99 ", "130 "] {
+        assert!(help.contains(&format!("\n  {c}")), "exit code {c} in --help: {help}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -49,6 +49,26 @@ pub struct RunArgs {
     /// impsim exits with 99 when one fails (the result is written all the same).
     #[arg(long = "check", value_name = "EXPR")]
     pub checks: Vec<String>,
+    /// Also write every threshold's verdict as a JUnit XML report here (one test case per
+    /// check and point), for CI systems that show tests; replaced with --force only if impsim
+    /// wrote it.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Claim `--junit FILE` before anything runs: a taken name is refused at once.
+fn claim_junit(junit: Option<PathBuf>, force: bool) -> Result<Option<PathBuf>, impsim::Error> {
+    junit
+        .map(|p| super::output_file(Some(p), "", force, impsim::check::JUNIT_HEAD, "a JUnit report impsim wrote"))
+        .transpose()
+}
+
+/// Write the verdicts to the claimed `--junit` file.
+fn write_junit(junit: Option<&Path>, suite: &str, verdicts: &[impsim::check::Verdict]) -> Result<(), impsim::Error> {
+    match junit {
+        Some(p) => super::write_output_file(p, impsim::check::junit(suite, verdicts).as_bytes()),
+        None => Ok(()),
+    }
 }
 
 pub fn run(a: RunArgs) -> Outcome {
@@ -70,7 +90,9 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
         force_memory,
         force_events,
         checks,
+        junit,
     } = a;
+    let junit = claim_junit(junit, force)?;
     if trace.is_some() {
         return usage(format!("{}: --trace applies to a single scenario run, not to an experiment", file.display()));
     }
@@ -130,6 +152,12 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
         Ok(SweepEnd::Complete(dir)) => {
             say!("  wrote {}", dir.display());
+            if let Some(j) = &junit
+                && shard.count == 1
+            {
+                let (meta, records) = impsim::experiment::results::read_runs(&dir)?;
+                write_junit(Some(j), &exp.name, &impsim::experiment::results::verdicts(&meta, &records))?;
+            }
             experiment_verdicts(&dir, shard.count)
         }
         Ok(SweepEnd::Partial { dir, done, total }) => {
@@ -166,7 +194,9 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         force_memory,
         force_events,
         checks,
+        junit,
     } = a;
+    let junit = claim_junit(junit, force)?;
     if threads.is_some() || shard.is_some() || resume {
         return usage(format!("{}: --threads, --shard and --resume apply to experiments only", file.display()));
     }
@@ -224,6 +254,7 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
                 say!("  trace          {}", t.display());
             }
             let verdicts = impsim::folder::run_verdicts(&report, &checks)?;
+            write_junit(junit.as_deref(), &report.params.name, &verdicts)?;
             Ok(show_verdicts(&verdicts))
         }
         Err(e) => Err(e),
@@ -284,7 +315,7 @@ struct Bar {
 
 impl Bar {
     fn new(total: usize) -> Bar {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !crate::quiet()).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {msg}  ETA {eta}")
@@ -343,7 +374,13 @@ pub fn show_verdicts(verdicts: &[impsim::check::Verdict]) -> Done {
         let at = if v.point.is_empty() { String::new() } else { format!(" at {}", v.point) };
         let basis = if v.basis == "value" { String::new() } else { format!(" ({})", v.basis) };
         let value = impsim::run::human_figure(&v.metric, v.value);
-        say!("  check {}{at}: {value}{basis} {}", v.check, if v.passed { "ok" } else { "FAILED" });
+        if v.passed {
+            say!("  check {}{at}: {value}{basis} ok", v.check);
+        } else if crate::quiet() {
+            shout!("  check {}{at}: {value}{basis} FAILED", v.check);
+        } else {
+            say!("  check {}{at}: {value}{basis} FAILED", v.check);
+        }
     }
     if impsim::check::all_passed(verdicts) {
         Done::Success

@@ -392,6 +392,23 @@ pub(super) fn answer_point(meta: &Meta, est: &[Estimates]) -> Option<Option<usiz
     meeting(meta, est).map(|ok| least_memory(est, &ok))
 }
 
+/// The answer for a pipeline (points.json's `answer`): the point chosen (null when none meets
+/// the bounds, or there are none), every point that meets them, the bounds, and the line
+/// report.md opens with.
+pub(super) fn answer_json(meta: &Meta, records: &[RunRecord], est: &[Estimates]) -> serde_json::Value {
+    let ok = meeting(meta, est);
+    let chosen = ok.as_ref().and_then(|ok| least_memory(est, ok));
+    let label = |p: usize| meta.point_label(p);
+    serde_json::json!({
+        "point": chosen.map(label),
+        "meeting": ok.map(|ok| ok.into_iter().map(label).collect::<Vec<_>>()),
+        "target": (!meta.target.is_empty()).then(|| meta.target.clone()),
+        "budgets": meta.budgets,
+        "thresholds": meta.checks,
+        "text": answer(meta, records, est),
+    })
+}
+
 /// Of the points `ok`, the one with the least mean retained memory.
 fn least_memory(est: &[Estimates], ok: &[usize]) -> Option<usize> {
     let memory = |p: &usize| est[*p]["retained_bytes_mean"].mean;

@@ -6,7 +6,7 @@
 use super::Experiment;
 use super::journal::check_runs;
 pub use super::journal::{Journal, read_journal};
-use super::report::{plots, report};
+use super::report::{answer_json, plots, report};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::metrics::Cell;
 use crate::output::tables::{csv_text, sample_cells, write_json};
@@ -458,6 +458,7 @@ fn points_json(
         "experiment": meta.name,
         "axes": meta.axes,
         "points": points,
+        "answer": answer_json(meta, records, est),
     });
     crate::check::record(verdicts, &mut j);
     j
