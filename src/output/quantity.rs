@@ -248,13 +248,13 @@ pub(crate) fn scale(kind: Kind, max: f64) -> (f64, &'static str) {
     }
 }
 
-/// Ticks for a log axis of times in ms from `lo` to `hi`: 1-2-5 steps (and 30 s, 30 min, 24 h),
+/// Ticks for a log axis of times in ms from `lo` to `hi`: 1-2-5 steps (and 24 h),
 /// each labelled in the unit it needs: `500 ms`, `1 s`, `2 min`, `1 h`, never `1000 ms` or `0.5 s`.
 pub(crate) fn time_ticks_ms(lo: f64, hi: f64) -> Vec<(f64, String)> {
     let steps: [(f64, &str, &[f64]); 4] = [
         (1.0, "ms", &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]),
-        (1000.0, "s", &[1.0, 2.0, 5.0, 10.0, 20.0, 30.0]),
-        (60_000.0, "min", &[1.0, 2.0, 5.0, 10.0, 20.0, 30.0]),
+        (1000.0, "s", &[1.0, 2.0, 5.0, 10.0, 20.0]),
+        (60_000.0, "min", &[1.0, 2.0, 5.0, 10.0, 20.0]),
         (3_600_000.0, "h", &[1.0, 2.0, 5.0, 10.0, 24.0, 48.0, 100.0, 200.0, 500.0, 1000.0]),
     ];
     let mut ticks = Vec::new();
@@ -387,8 +387,8 @@ mod tests {
         let t = time_ticks_ms(400.0, 2_400_000.0);
         let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels[..4], ["500 ms", "1 s", "2 s", "5 s"]);
-        assert!(labels.contains(&"1 min") && labels.contains(&"30 min"), "{labels:?}");
-        assert_eq!(t.last().unwrap(), &(1_800_000.0, "30 min".to_string()));
+        assert!(labels.contains(&"1 min") && labels.contains(&"20 s"), "{labels:?}");
+        assert_eq!(t.last().unwrap(), &(1_200_000.0, "20 min".to_string()));
         for (v, l) in &t {
             let n: f64 = l.split(' ').next().unwrap().parse().unwrap();
             assert!((1.0..1000.0).contains(&n), "{l}");
