@@ -88,10 +88,6 @@ impl Condition {
     pub(crate) fn human(&self) -> String {
         format!("{} {}", self.metric, self.bound_text())
     }
-
-    pub(crate) fn describe(&self) -> String {
-        format!("{} {} {}", self.metric, if self.op == Op::AtLeast { ">=" } else { "<=" }, self.value)
-    }
 }
 
 pub use crate::model::params::Bounds;

@@ -121,7 +121,8 @@ pub fn run_to_folder_with_progress(
         write_summary(&staging.path("summary.csv"), &report.summary)?;
         let (samples, warmup) = (&report.outcome.metrics.samples, report.params.warmup.0);
         write_timeseries(&staging.path("timeseries.csv"), samples, warmup)?;
-        write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup)?;
+        let restarts: Vec<_> = report.params.sap.restarts.iter().map(|d| d.0).collect();
+        write_timeseries_plots(&staging.path(""), "timeseries", &report.params.name, samples, warmup, &restarts)?;
         let verdicts = run_verdicts(&report, out.checks)?;
         write_json(&staging.path("summary.json"), &summary_json(&report, &verdicts))?;
         let rerun =

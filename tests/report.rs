@@ -87,7 +87,7 @@ fn the_answer_is_the_least_memory_point_that_meets_the_target_within_budget() {
     assert!(svg("memory.svg").contains("budget: peak ≤ 300 KiB") && svg("memory.svg").contains(">\nanswer\n<"));
     assert!(svg("tradeoff.svg").contains(&format!("answer: {label}")));
     assert!(svg("retained_timeseries.svg").contains("budget: peak ≤ 300 KiB"));
-    assert!(svg("restore.svg").contains("time to restore (s) (log scale)"));
+    assert!(svg("restore.svg").contains("time to restore (log scale)"));
     // report.html: the same page, every plot inlined, nothing fetched.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let figures = report.matches("![").count();
@@ -321,5 +321,55 @@ fn reports_say_what_was_simulated() {
     let scenario = &md[md.find("## Scenario").expect("a Scenario section")..];
     assert!(scenario.contains("| `retention` | swept: 0s, 2h, 24h, infinite | 30m |"), "{scenario}");
     assert!(scenario.contains("| `clients` | 300 | 5000 |"), "{scenario}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Over simulated time a SAP restart is marked where it happens (an experiment's
+/// retained_timeseries and active_timeseries, a run's timeseries), and restore times read in
+/// the unit each tick needs (not "time to restore (s)" with 1000 s on the axis).
+#[test]
+fn a_restart_is_marked_over_time_and_restore_times_carry_their_unit() {
+    let d = tmp("restart");
+    let f = d.join("e.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "name = \"r\"\nscenario = {:?}\nreplications = 2\n[set]\nclients = 100\nduration = \"6h\"\nwarmup = \"1h\"\n\
+             \"sap.restarts\" = [\"3h\"]\n[sweep]\nretention = [\"30m\", \"2h\"]\n",
+            default()
+        ),
+    )
+    .unwrap();
+    let out = d.join("o");
+    let (code, said, err) = common::impsim_cli(&["run", &f.display().to_string(), "--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{said}{err}");
+    let lines = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p).unwrap().lines().map(|l| l.trim().to_string()).collect()
+    };
+    for plot in ["retained_timeseries.svg", "active_timeseries.svg"] {
+        assert!(lines(&out.join(plot)).contains(&"SAP restart".to_string()), "{plot}");
+    }
+    assert!(!lines(&out.join("recovery.svg")).contains(&"SAP restart".to_string()), "only over time");
+    let restore = lines(&out.join("restore.svg"));
+    assert!(restore.contains(&"time to restore (log scale)".to_string()), "{restore:?}");
+    assert!(restore.iter().any(|l| l.ends_with(" ms")) && restore.contains(&"1 s".to_string()), "{restore:?}");
+    // A run: its timeseries plot.
+    let run = d.join("run");
+    let (code, said, err) = common::impsim_cli(&[
+        "run",
+        &default(),
+        "--set",
+        "clients=50",
+        "--set",
+        "duration=\"4h\"",
+        "--set",
+        "warmup=\"1h\"",
+        "--set",
+        "sap.restarts=[\"2h\"]",
+        "--out",
+        &run.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{said}{err}");
+    assert!(lines(&run.join("timeseries.svg")).contains(&"SAP restart".to_string()));
     let _ = std::fs::remove_dir_all(&d);
 }

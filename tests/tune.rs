@@ -74,7 +74,7 @@ fn tune_finds_the_closed_form_retention() {
     );
     let text = impsim::experiment::tune::describe(&o, 4);
     assert!(text.contains(&format!("recommendation: retention = {}", rec.value)), "{text}");
-    assert!(text.contains("recovery_success_rate >= 0.95: "), "{text}");
+    assert!(text.contains("recovery_success_rate ≥ 0.95: "), "{text}");
     assert!(text.contains(&format!("WARNING: in {} run(s)", 4 * o.evaluated.len())), "{text}");
     // Rates print with 4 decimals and their interval.
     let e = &rec.estimates[0];
@@ -208,10 +208,12 @@ fn tune_out_writes_the_search_with_the_recommendation_marked_and_refuses_a_forei
     };
     let (code, said, err) = run(&["--out", &out.display().to_string()]);
     assert_eq!(code, 0, "{said}{err}");
-    let value =
+    // Shown in one unit (minutes, with hours and minutes beside), the budget in its unit.
+    let shown =
         said.lines().find_map(|l| l.strip_prefix("recommendation: retention = ")).expect("a recommendation").trim();
+    assert!(said.contains("retained_bytes_peak ≤ 1.00 GiB: ") && !said.contains("1073741824"), "{said}");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(report.contains(&format!("**Answer.** **retention = {value}**: recovery_success_rate 0.")), "{report}");
+    assert!(report.contains(&format!("**Answer.** **retention = {shown}**: recovery_success_rate 0.")), "{report}");
     assert!(report.contains("| **recommended** |"), "{report}");
     // candidates.csv: every value evaluated, the recommended one meeting all.
     let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
@@ -219,11 +221,22 @@ fn tune_out_writes_the_search_with_the_recommendation_marked_and_refuses_a_forei
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(rows.len(), m["evaluated"].as_array().unwrap().len(), "{csv}");
+    let value = m["recommended"].as_str().unwrap();
+    assert!(shown.starts_with(&format!("{}m", micros(value).unwrap() / 60_000_000)), "{shown} is {value}");
     let chosen = rows.iter().find(|r| r.starts_with(&format!("{value},"))).unwrap();
     assert!(chosen.contains(",1,1,"), "meets target and budget: {chosen}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert_eq!(html.matches("data:image/png;base64,").count(), 2, "target and budget plots inlined");
-    assert_eq!(m["recommended"], value);
+    assert_eq!(html.matches("data:image/png;base64,").count(), 3, "target, its zoom and budget plots inlined");
+    // The plots place the values by value (a duration axis), and zoom on the answer.
+    let target = std::fs::read_to_string(out.join("target.svg")).unwrap();
+    let texts: Vec<&str> = target.lines().map(str::trim).collect();
+    assert!(target.contains("retention (log scale, 0 past the break)") && texts.contains(&"0s"), "{target}");
+    assert!(!texts.contains(&"2h") || texts.contains(&"24h"), "ticks by value, not one per candidate: {target}");
+    let zoom = std::fs::read_to_string(out.join("target_zoom.svg")).unwrap();
+    assert!(zoom.contains(&format!("recommended: {shown}")) && zoom.contains("target ≥ 0.8"), "{zoom}");
+    // One line per candidate on a stderr that is not a terminal.
+    let lines = err.lines().filter(|l| l.trim_start().starts_with("candidate ")).count();
+    assert_eq!(lines, rows.len(), "{err}");
     assert!(m["command"].as_str().unwrap().contains("--replications 2 --out DIR"), "{m}");
     for f in m["files"].as_array().unwrap() {
         assert!(out.join(f.as_str().unwrap()).is_file(), "{f}");
@@ -285,4 +298,39 @@ fn a_rate_at_100_percent_of_few_attempts_is_no_recommendation() {
     ]);
     assert_eq!(code, 3, "{said}{err}");
     assert!(said.contains("1.0000 [0.8") && !said.contains("[1.0000, 1.0000]"), "{said}");
+}
+
+/// The scenario's `[thresholds]` bind tune as they bind an experiment's answer: with a target of
+/// 0.5 (about 7 minutes of retention) and a threshold of 0.95 on the same rate (about 30), the
+/// answer meets the threshold too.
+#[test]
+fn the_scenarios_thresholds_bind_the_answer() {
+    let mut base: toml::Table = toml::from_str(common::QUIET).unwrap();
+    for o in ["clients=300", "duration=48h", "thresholds.recovery_success_rate=\">=0.95\""]
+        .into_iter()
+        .chain(common::CLOSED_FORM)
+    {
+        impsim::scenario::apply_override(&mut base, o).unwrap();
+    }
+    let o = Search {
+        base,
+        file: "quiet.toml",
+        base_dir: Path::new("."),
+        knob: "retention".into(),
+        values: RETENTION_LADDER.iter().map(|v| toml::Value::String(v.to_string())).collect(),
+        target: Condition::parse("recovery_success_rate>=0.5").unwrap(),
+        budgets: vec![],
+        replications: 2,
+        seed: 3,
+        threads: 2,
+        crn: true,
+    }
+    .run()
+    .unwrap();
+    let rec = o.recommended.clone().expect("an answer");
+    let r = micros(&rec.value).unwrap() as f64 / 60e6;
+    assert!(r >= 25.0 && rec.meets_thresholds, "recommended {r:.1} min: the threshold needs about 30");
+    assert!(o.evaluated.iter().any(|c| c.meets_target && !c.meets_thresholds), "the threshold binds somewhere");
+    let text = impsim::experiment::tune::describe(&o, 2);
+    assert!(text.contains("recovery_success_rate ≥ 0.95 (threshold): "), "{text}");
 }

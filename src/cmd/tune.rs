@@ -1,6 +1,7 @@
 //! `impsim tune`: the smallest knob value that meets a target within budgets.
 
 use super::{Done, Outcome, ScenarioOptions, usage};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -133,7 +134,38 @@ pub fn tune(a: TuneArgs) -> Outcome {
         crn,
     };
     let started = std::time::Instant::now();
-    match search.run() {
+    // A line per candidate as it is evaluated: rewritten in place on a terminal, one each otherwise (logs, CI).
+    let terminal = std::io::stderr().is_terminal();
+    let count = std::cell::Cell::new(0usize);
+    let progress = |c: &impsim::experiment::tune::Candidate| {
+        count.set(count.get() + 1);
+        let missed: Vec<&str> = [
+            (!c.meets_target, "misses the target"),
+            (!c.within_budgets, "over budget"),
+            (!c.meets_thresholds, "misses a threshold"),
+        ]
+        .into_iter()
+        .filter_map(|(m, t)| m.then_some(t))
+        .collect();
+        let verdict = if missed.is_empty() { "meets all".to_string() } else { missed.join(", ") };
+        let line = format!(
+            "  candidate {}: {}={} {verdict} ({:.1} s)",
+            count.get(),
+            search.knob,
+            c.value,
+            started.elapsed().as_secs_f64()
+        );
+        if terminal {
+            say_err_part!("\r{line}\x1b[K");
+        } else {
+            say_err!("{line}");
+        }
+    };
+    let result = search.run_with(&progress);
+    if terminal && count.get() > 0 {
+        say_err_part!("\r\x1b[K");
+    }
+    match result {
         Ok(outcome) => {
             say_part!("{}", describe(&outcome, replications));
             say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());

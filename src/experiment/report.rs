@@ -199,6 +199,7 @@ impl Figures<'_> {
             marks: Vec::new(),
             warmup: None,
             answer: None,
+            ..Chart::default()
         }
     }
 
@@ -267,12 +268,35 @@ impl Figures<'_> {
             marks,
             warmup: None,
             answer,
+            ..Chart::default()
         }
+    }
+
+    /// The SAP restarts of any point, in hours, each once.
+    fn restarts(&self) -> Vec<f64> {
+        let mut at: Vec<f64> = self
+            .meta
+            .scenarios
+            .iter()
+            .filter_map(|v| v["sap"]["restarts"].as_array())
+            .flatten()
+            .filter_map(|d| crate::engine::parse_duration(d.as_str()?).ok())
+            .map(|d| d.as_micros() as f64 / 3.6e9)
+            .collect();
+        at.sort_by(f64::total_cmp);
+        at.dedup();
+        at
     }
 
     fn over_time_chart(&self, title: &str, y_desc: &str, col: usize, scale: f64) -> Chart {
         // Every run of an experiment has the same warm-up unless a sweep varies it.
         let warm = self.records.iter().filter_map(|r| r.get("warmup_hours")).fold(f64::NAN, f64::min);
+        let restarts = self.restarts().into_iter().map(|h| Mark {
+            at: h,
+            vertical: true,
+            label: "SAP restart".into(),
+            answer: false,
+        });
         Chart {
             title: format!("{}: {title} (mean of replications)", self.meta.name),
             x_desc: "simulated time (h)".into(),
@@ -281,9 +305,10 @@ impl Figures<'_> {
             series: self.over_time(col, scale),
             y_range: None,
             log_y: false,
-            marks: Vec::new(),
+            marks: restarts.collect(),
             warmup: warm.is_finite().then_some(warm),
             answer: None,
+            ..Chart::default()
         }
     }
 
@@ -298,7 +323,8 @@ impl Figures<'_> {
             3,
             scale,
         );
-        let mut marks = self.marks("retained_bytes_peak", scale, false, "peak ");
+        let mut marks = chart.marks.clone();
+        marks.extend(self.marks("retained_bytes_peak", scale, false, "peak "));
         marks.extend(self.marks("retained_bytes_mean", scale, false, "mean "));
         Chart { marks, ..chart }
     }
@@ -315,16 +341,19 @@ impl Figures<'_> {
             ("restore_fresh_ms_p50", "fresh login p50"),
             ("restore_fresh_ms_p99", "fresh login p99"),
         ] {
-            restore.extend(self.by_metric(m, what, 1000.0, false));
+            restore.extend(self.by_metric(m, what, 1.0, false));
         }
-        // Restore times span decades (0.4 s recovered, 40 s fresh p99): a log axis shows both.
+        // Restore times span decades (0.4 s recovered, 40 min fresh p99): a log axis shows
+        // them all, each tick in the unit it needs (500 ms, 2 s, 10 min).
+        let ms = restore.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
+        let (lo, hi) = ms.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
         let chart = self.per_point(
             format!("{}: time to restore a full context ({})", self.meta.name, self.of_runs()),
-            "time to restore (s)",
+            "time to restore",
             restore,
             None,
         );
-        Chart { log_y: true, ..chart }
+        Chart { log_y: true, y_ticks: lo.is_finite().then(|| quantity::time_ticks_ms(lo / 10.0, hi * 10.0)), ..chart }
     }
 
     /// Hours measured per run (after the warm-up), when every run measured the same.

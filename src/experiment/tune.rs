@@ -38,7 +38,9 @@ pub struct Candidate {
     pub meets_target: bool,
     /// Whether every budget holds with 95% confidence (on the mean alone with one replication).
     pub within_budgets: bool,
-    /// Whether each bound holds: the target, then the budgets.
+    /// Whether every threshold of the scenario's `[thresholds]` holds, as budgets do.
+    pub meets_thresholds: bool,
+    /// Whether each bound holds: the target, the budgets, then the thresholds.
     met: Vec<bool>,
     /// Runs whose steady-state check did not accept the warm-up.
     pub unsteady_runs: usize,
@@ -46,7 +48,7 @@ pub struct Candidate {
 
 impl Candidate {
     fn meets_all(&self) -> bool {
-        self.meets_target && self.within_budgets
+        self.meets_target && self.within_budgets && self.meets_thresholds
     }
     /// Whether bound `k` (0: the target, then the budgets) holds.
     fn holds(&self, k: usize) -> bool {
@@ -70,6 +72,8 @@ pub struct Outcome {
     pub(crate) knob: String,
     pub(crate) target: Condition,
     pub(crate) budgets: Vec<Condition>,
+    /// The scenario's `[thresholds]`: a candidate must meet them too, as an experiment's answer does.
+    pub(crate) thresholds: Vec<Condition>,
     /// Every candidate evaluated, in ladder order.
     pub evaluated: Vec<Candidate>,
     /// The smallest value meeting target and budgets.
@@ -105,16 +109,35 @@ pub struct Search<'a> {
     pub crn: bool,
 }
 
+/// How the search runs: its threads, and whom it tells of each candidate evaluated.
+struct Ctx<'p> {
+    pool: rayon::ThreadPool,
+    progress: &'p dyn Fn(&Candidate),
+}
+
 impl Search<'_> {
-    fn evaluate(&self, i: usize, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
-        self.evaluate_value(&self.values[i], pool)
+    fn evaluate(&self, i: usize, ctx: &Ctx) -> Result<Candidate, InputError> {
+        self.evaluate_value(&self.values[i], ctx)
     }
 
-    fn evaluate_value(&self, knob_value: &toml::Value, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
+    /// The scenario with the knob at `knob_value`.
+    fn params(&self, knob_value: &toml::Value) -> Result<crate::model::params::Params, InputError> {
         let value = super::display_value(knob_value);
         let mut table = self.base.clone();
         set_value(&mut table, &self.knob, knob_value.clone()).map_err(|m| err(self.file, &self.knob, m))?;
-        let params = from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)?;
+        from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)
+    }
+
+    /// The scenario's `[thresholds]` (read and checked with the scenario).
+    fn thresholds(&self, params: &crate::model::params::Params) -> Result<Vec<Condition>, InputError> {
+        crate::check::from_table(&params.thresholds).map_err(|(field, m)| err(self.file, &field, m))
+    }
+
+    fn evaluate_value(&self, knob_value: &toml::Value, ctx: &Ctx) -> Result<Candidate, InputError> {
+        let value = super::display_value(knob_value);
+        let params = self.params(knob_value)?;
+        let thresholds = self.thresholds(&params)?;
+        let pool = &ctx.pool;
         let label = format!("{}={value}", self.knob);
         let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r, self.crn)).collect();
         let reports: Vec<_> = pool.install(|| {
@@ -132,6 +155,7 @@ impl Search<'_> {
         }
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
+            .chain(&thresholds)
             .map(|c| {
                 let col = |m: &str| reports.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>();
                 // As an experiment's points are: in the metric's range, a rate's interval never
@@ -141,22 +165,23 @@ impl Search<'_> {
             .collect();
         let met: Vec<bool> = std::iter::once(&self.target)
             .chain(&self.budgets)
+            .chain(&thresholds)
             .zip(&estimates)
             .map(|(c, e)| c.met(e, self.replications as usize))
             .collect();
-        let (meets_target, within_budgets) = (met[0], met[1..].iter().all(|&m| m));
+        let b = 1 + self.budgets.len();
+        let (meets_target, within_budgets) = (met[0], met[1..b].iter().all(|&m| m));
+        let meets_thresholds = met[b..].iter().all(|&m| m);
         let unsteady_runs = reports.iter().filter(|r| r.metric("steady_state_ok") == 0.0).count();
-        Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, met, unsteady_runs })
+        let c =
+            Candidate { value, seeds, estimates, meets_target, within_budgets, meets_thresholds, met, unsteady_runs };
+        (ctx.progress)(&c);
+        Ok(c)
     }
 
-    fn get(
-        &self,
-        cache: &mut [Option<Candidate>],
-        i: usize,
-        pool: &rayon::ThreadPool,
-    ) -> Result<Candidate, InputError> {
+    fn get(&self, cache: &mut [Option<Candidate>], i: usize, ctx: &Ctx) -> Result<Candidate, InputError> {
         if cache[i].is_none() {
-            cache[i] = Some(self.evaluate(i, pool)?);
+            cache[i] = Some(self.evaluate(i, ctx)?);
         }
         Ok(cache[i].clone().expect("just evaluated"))
     }
@@ -166,14 +191,14 @@ impl Search<'_> {
     fn first(
         &self,
         cache: &mut [Option<Candidate>],
-        pool: &rayon::ThreadPool,
+        ctx: &Ctx,
         range: std::ops::Range<usize>,
         pred: &dyn Fn(&Candidate) -> bool,
     ) -> Result<usize, InputError> {
         let (mut lo, mut hi) = (range.start, range.end);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if pred(&self.get(cache, mid, pool)?) { hi = mid } else { lo = mid + 1 }
+            if pred(&self.get(cache, mid, ctx)?) { hi = mid } else { lo = mid + 1 }
         }
         Ok(lo)
     }
@@ -181,17 +206,24 @@ impl Search<'_> {
     /// Search the values: the smallest meeting every bound (else a compromise); an error if there
     /// are no values, a candidate's scenario is refused or a run stalls.
     pub fn run(&self) -> Result<Outcome, InputError> {
+        self.run_with(&|_| {})
+    }
+
+    /// `run`, telling `progress` of each candidate as it is evaluated.
+    pub fn run_with(&self, progress: &dyn Fn(&Candidate)) -> Result<Outcome, InputError> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
+        let ctx = Ctx { pool, progress };
         let n = self.values.len();
         if n == 0 {
             return Err(err(self.file, &self.knob, "no candidate values to try"));
         }
+        let thresholds = self.thresholds(&self.params(&self.values[0])?)?;
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
-        let (from, to) = self.where_all_hold(&mut cache, &pool)?;
+        let (from, to) = self.where_all_hold(&mut cache, &ctx)?;
         // The smallest value in that range that meets every bound (noise may break monotony).
         let mut recommended: Option<(usize, Candidate)> = None;
         for i in from..to {
-            let c = self.get(&mut cache, i, &pool)?;
+            let c = self.get(&mut cache, i, &ctx)?;
             if c.meets_all() {
                 recommended = Some((i, c));
                 break;
@@ -200,14 +232,14 @@ impl Search<'_> {
         // Before saying no value meets, try every one: a bound may hold only between the ends.
         if recommended.is_none() {
             for i in 0..n {
-                let c = self.get(&mut cache, i, &pool)?;
+                let c = self.get(&mut cache, i, &ctx)?;
                 if c.meets_all() {
                     recommended = Some((i, c));
                     break;
                 }
             }
         }
-        let refined = self.refine(&mut recommended, &pool)?;
+        let refined = self.refine(&mut recommended, &ctx)?;
         // Every candidate, in ascending knob order (ladder values and refinements interleaved).
         let mut evaluated: Vec<(u64, usize, Candidate)> = cache
             .into_iter()
@@ -225,6 +257,7 @@ impl Search<'_> {
             knob: self.knob.clone(),
             target: self.target.clone(),
             budgets: self.budgets.clone(),
+            thresholds,
             evaluated,
             recommended: recommended.map(|(_, c)| c),
             compromise,
@@ -234,15 +267,11 @@ impl Search<'_> {
     /// Each bound's direction, from where it holds at the two ends of the ladder, and by
     /// binary search where it starts or stops holding: the ladder range [from, to) where every
     /// bound holds if each is monotone.
-    fn where_all_hold(
-        &self,
-        cache: &mut [Option<Candidate>],
-        pool: &rayon::ThreadPool,
-    ) -> Result<(usize, usize), InputError> {
+    fn where_all_hold(&self, cache: &mut [Option<Candidate>], ctx: &Ctx) -> Result<(usize, usize), InputError> {
         let n = self.values.len();
-        let bounds = 1 + self.budgets.len();
         // Each bound's direction, from where it holds at the two ends of the ladder.
-        let (low, high) = (self.get(cache, 0, pool)?, self.get(cache, n - 1, pool)?);
+        let (low, high) = (self.get(cache, 0, ctx)?, self.get(cache, n - 1, ctx)?);
+        let bounds = low.met.len();
         let sides: Vec<Side> = (0..bounds)
             .map(|k| match (low.holds(k), high.holds(k)) {
                 (false, true) => Side::Above,
@@ -255,8 +284,8 @@ impl Search<'_> {
         let (mut from, mut to) = (0, n);
         for (k, side) in sides.iter().enumerate() {
             match side {
-                Side::Above => from = from.max(self.first(cache, pool, 0..n, &|c| c.holds(k))?),
-                Side::Below => to = to.min(self.first(cache, pool, 0..n, &|c| !c.holds(k))?),
+                Side::Above => from = from.max(self.first(cache, ctx, 0..n, &|c| c.holds(k))?),
+                Side::Below => to = to.min(self.first(cache, ctx, 0..n, &|c| !c.holds(k))?),
                 Side::Everywhere => {}
                 Side::Nowhere => to = 0,
             }
@@ -270,7 +299,7 @@ impl Search<'_> {
     fn refine(
         &self,
         recommended: &mut Option<(usize, Candidate)>,
-        pool: &rayon::ThreadPool,
+        ctx: &Ctx,
     ) -> Result<Vec<(u64, Candidate)>, InputError> {
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
@@ -284,7 +313,7 @@ impl Search<'_> {
                     }
                     let c = self.evaluate_value(
                         &toml::Value::String(crate::engine::format_duration(SimDuration::from_micros(mid))),
-                        pool,
+                        ctx,
                     )?;
                     if c.meets_all() {
                         hi = mid;
@@ -310,7 +339,7 @@ impl Search<'_> {
         };
         // A candidate without a target value (no attempts: NaN) is no compromise.
         let valued = evaluated.iter().filter(|c| c.estimates[0].mean.is_finite());
-        let within: Vec<&Candidate> = valued.clone().filter(|c| c.within_budgets).collect();
+        let within: Vec<&Candidate> = valued.clone().filter(|c| c.within_budgets && c.meets_thresholds).collect();
         let choices: Vec<&Candidate> = if within.is_empty() { valued.collect() } else { within };
         // max_by keeps the last of equals: reversed, that is the smallest value.
         choices.into_iter().rev().max_by(better).cloned()
@@ -331,13 +360,91 @@ fn round_duration(us: u64) -> u64 {
     (us + unit / 2) / unit * unit
 }
 
-fn show(e: &Estimate) -> String {
-    // Rates with 4 decimals; counts and bytes as whole numbers.
-    let d = if e.mean.abs() < 1000.0 { 4 } else { 0 };
+/// A figure with its interval for the terminal, in the unit its mean needs: rates with 4
+/// decimals (`0.9539 [0.9526, 0.9553]`), sizes and times scaled (`1.46 MiB [1.39, 1.53]`),
+/// counts whole.
+fn show(metric: &str, e: &Estimate) -> String {
+    use crate::output::quantity::{Kind, kind, scale, sig3};
+    let (div, unit) = scale(kind(metric), e.mean);
+    let f = |v: f64| match kind(metric) {
+        Kind::Ratio => format!("{v:.4}"),
+        Kind::Count | Kind::Hours if e.mean.abs() < 1000.0 => format!("{v:.4}"),
+        Kind::Count | Kind::Hours => format!("{v:.0}"),
+        _ => sig3(v / div),
+    };
+    let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
     if e.lo.is_finite() {
-        format!("{:.*} [{:.*}, {:.*}]", d, e.mean, d, e.lo, d, e.hi)
+        format!("{}{unit} [{}, {}]", f(e.mean), f(e.lo), f(e.hi))
     } else {
-        format!("{:.*}", d, e.mean)
+        format!("{}{unit}", f(e.mean))
+    }
+}
+
+/// How tune shows the knob's values: durations in one unit, minutes when every value is whole
+/// minutes, else seconds (so 5h, 315m and 330m do not sit side by side in three spellings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unit {
+    Minutes,
+    Seconds,
+    /// Not durations: as written.
+    AsWritten,
+}
+
+/// A knob value as microseconds: `Some(None)` for infinite, `None` if not a duration.
+pub(crate) fn micros_of(value: &str) -> Option<Option<u64>> {
+    match value {
+        "infinite" | "never" => Some(None),
+        v => crate::engine::parse_duration(v).ok().map(|d| Some(d.as_micros())),
+    }
+}
+
+/// `us` in hours, minutes and seconds, the parts that are not zero: `5h30m`, `24h`, `4m30s`.
+pub(crate) fn compound(us: u64) -> String {
+    let s = us / 1_000_000;
+    let mut out = String::new();
+    for (n, u) in [(s / 3600, "h"), (s / 60 % 60, "m"), (s % 60, "s")] {
+        if n > 0 {
+            out += &format!("{n}{u}");
+        }
+    }
+    out
+}
+
+impl Outcome {
+    /// The unit the evaluated values are shown in.
+    pub(crate) fn unit(&self) -> Unit {
+        let all: Option<Vec<Option<u64>>> = self.evaluated.iter().map(|c| micros_of(&c.value)).collect();
+        match all {
+            Some(ds) if ds.iter().flatten().all(|d| d % 60_000_000 == 0) => Unit::Minutes,
+            Some(ds) if ds.iter().flatten().all(|d| d % 1_000_000 == 0) => Unit::Seconds,
+            _ => Unit::AsWritten,
+        }
+    }
+
+    /// A knob value as tune's table and text show it: in the unit of every value, with its
+    /// hours-and-minutes form where that reads differently (`330m (5h30m)`, `45m`, `0m`).
+    pub fn shown(&self, value: &str) -> String {
+        let (div, u) = match self.unit() {
+            Unit::Minutes => (60_000_000, "m"),
+            Unit::Seconds => (1_000_000, "s"),
+            Unit::AsWritten => return value.to_string(),
+        };
+        match micros_of(value) {
+            Some(Some(us)) => {
+                let one = format!("{}{u}", us / div);
+                let parts = compound(us);
+                if us == 0 || parts == one { one } else { format!("{one} ({parts})") }
+            }
+            _ => value.to_string(),
+        }
+    }
+
+    /// The bounds in order, each with its role: the target, the budgets, the thresholds.
+    pub(crate) fn bounds(&self) -> Vec<(&Condition, &'static str)> {
+        std::iter::once((&self.target, "target"))
+            .chain(self.budgets.iter().map(|b| (b, "budget")))
+            .chain(self.thresholds.iter().map(|t| (t, "threshold")))
+            .collect()
     }
 }
 
@@ -371,28 +478,33 @@ pub fn check_ascending(values: &[toml::Value]) -> Result<(), String> {
 /// The answer, for a person.
 pub fn describe(o: &Outcome, replications: u32) -> String {
     let mut s = String::new();
-    let conds: Vec<String> = std::iter::once(&o.target).chain(&o.budgets).map(|c| c.describe()).collect();
+    let bounds = o.bounds();
+    let conds: Vec<String> = bounds
+        .iter()
+        .map(|(c, role)| if *role == "threshold" { format!("{} (threshold)", c.human()) } else { c.human() })
+        .collect();
     let what = if replications == 1 { "mean of 1 run: no interval" } else { "mean [95% CI]" };
+    let figures = |c: &Candidate| -> String {
+        let rows = conds.iter().zip(&bounds).zip(&c.estimates);
+        rows.map(|((cond, (b, _)), e)| format!("  {cond}: {} ({what})\n", show(b.metric(), e))).collect()
+    };
+    let within = if o.thresholds.is_empty() { "the budgets" } else { "the budgets and the thresholds" };
     match (&o.recommended, &o.compromise) {
         (Some(c), _) => {
-            s += &format!("recommendation: {} = {}\n", o.knob, c.value);
-            for (cond, e) in conds.iter().zip(&c.estimates) {
-                s += &format!("  {cond}: {} ({what})\n", show(e));
-            }
+            s += &format!("recommendation: {} = {}\n", o.knob, o.shown(&c.value));
+            s += &figures(c);
         }
         (None, Some(c)) => {
-            s += &format!("no value of {} meets {} within the budgets.\n", o.knob, o.target.describe());
-            s += &format!("best compromise: {} = {}\n", o.knob, c.value);
-            for (cond, e) in conds.iter().zip(&c.estimates) {
-                s += &format!("  {cond}: {} ({what})\n", show(e));
-            }
+            s += &format!("no value of {} meets {} within {within}.\n", o.knob, o.target.human());
+            s += &format!("best compromise: {} = {}\n", o.knob, o.shown(&c.value));
+            s += &figures(c);
         }
         (None, None) => {
             s += &format!(
-                "no value of {} meets {} within the budgets; no candidate even has a value of {} (e.g. no \
+                "no value of {} meets {} within {within}; no candidate even has a value of {} (e.g. no \
                  recovery attempt at all)\n",
                 o.knob,
-                o.target.describe(),
+                o.target.human(),
                 o.target.metric
             )
         }
@@ -414,18 +526,23 @@ pub fn describe(o: &Outcome, replications: u32) -> String {
         "a bound counts as met only if the 95% CI clears it"
     };
     s += &format!("\nevaluated ({replications} runs each; {rule}):\n");
-    s += &format!("  {:<10} {}\n", o.knob.rsplit('.').next().unwrap_or(&o.knob), conds.join(" | "));
+    let name = o.knob.rsplit('.').next().unwrap_or(&o.knob);
+    let width =
+        o.evaluated.iter().map(|c| o.shown(&c.value).chars().count()).chain([name.len(), 10]).max().unwrap_or(10);
+    s += &format!("  {name:<width$} {}\n", conds.join(" | "));
     for c in &o.evaluated {
         let marks = format!(
-            "{}{}{}",
+            "{}{}{}{}",
             if c.meets_target { " target met" } else { "" },
             if c.within_budgets { "" } else { " over budget" },
+            if c.meets_thresholds { "" } else { " misses a threshold" },
             if c.unsteady_runs > 0 { format!(" ({} runs unsteady)", c.unsteady_runs) } else { String::new() }
         );
-        s += &format!("  {:<10} {}{}\n", c.value, c.estimates.iter().map(show).collect::<Vec<_>>().join(" | "), marks);
+        let figures: Vec<String> = bounds.iter().zip(&c.estimates).map(|((b, _), e)| show(b.metric(), e)).collect();
+        s += &format!("  {:<width$} {}{}\n", o.shown(&c.value), figures.join(" | "), marks);
     }
     if let Some(c) = o.recommended.as_ref().or(o.compromise.as_ref()) {
-        s += &format!("  seeds of {} = {}: {:?}\n", o.knob, c.value, c.seeds);
+        s += &format!("  seeds of {} = {}: {:?}\n", o.knob, o.shown(&c.value), c.seeds);
     }
     s
 }
@@ -439,35 +556,74 @@ mod tests {
     }
 
     #[test]
-    fn estimates_print_rates_with_four_decimals_and_counts_whole() {
-        assert_eq!(show(&est(0.95123, 0.94, 0.96)), "0.9512 [0.9400, 0.9600]");
-        assert_eq!(show(&est(-12.5, -13.0, -12.0)), "-12.5000 [-13.0000, -12.0000]");
-        assert_eq!(show(&est(999.5, 990.0, 1009.0)), "999.5000 [990.0000, 1009.0000]");
-        assert_eq!(show(&est(1000.0, 990.0, 1010.0)), "1000 [990, 1010]");
-        assert_eq!(show(&est(123_456.7, f64::NAN, f64::NAN)), "123457", "no interval: the mean alone");
+    fn estimates_print_rates_with_four_decimals_sizes_in_their_unit_and_counts_whole() {
+        let rate = "recovery_success_rate";
+        assert_eq!(show(rate, &est(0.95123, 0.94, 0.96)), "0.9512 [0.9400, 0.9600]");
+        assert_eq!(show("auto_logouts", &est(999.5, 990.0, 1009.0)), "999.5000 [990.0000, 1009.0000]");
+        assert_eq!(show("auto_logouts", &est(1000.0, 990.0, 1010.0)), "1000 [990, 1010]");
+        assert_eq!(show("auto_logouts", &est(123_456.7, f64::NAN, f64::NAN)), "123457", "no interval: the mean alone");
+        // Not 1529696 [1454958, 1604434]: bytes in the unit the mean needs.
+        assert_eq!(show("retained_bytes_peak", &est(1_529_696.0, 1_454_958.4, 1_604_433.6)), "1.46 MiB [1.39, 1.53]");
+        assert_eq!(show("restore_recovered_ms_p99", &est(1_500.0, 1_200.0, 1_800.0)), "1.50 s [1.20, 1.80]");
+    }
+
+    fn candidate(value: &str, met: bool) -> Candidate {
+        Candidate {
+            value: value.into(),
+            seeds: vec![1],
+            estimates: vec![est(0.96, 0.955, 0.965), est(1_529_696.0, 1_454_958.4, 1_604_433.6)],
+            meets_target: met,
+            within_budgets: true,
+            meets_thresholds: true,
+            met: vec![met, true],
+            unsteady_runs: 0,
+        }
+    }
+
+    fn outcome(values: &[&str]) -> Outcome {
+        let evaluated: Vec<Candidate> = values.iter().map(|v| candidate(v, true)).collect();
+        Outcome {
+            knob: "retention".into(),
+            target: Condition::parse("recovery_success_rate>=0.95").unwrap(),
+            budgets: vec![Condition::parse("retained_bytes_peak<=2097152").unwrap()],
+            thresholds: vec![],
+            recommended: evaluated.last().cloned(),
+            evaluated,
+            compromise: None,
+        }
     }
 
     #[test]
     fn steady_runs_carry_no_warning() {
-        let c = Candidate {
-            value: "30m".into(),
-            seeds: vec![1],
-            estimates: vec![est(0.96, 0.955, 0.965)],
-            meets_target: true,
-            within_budgets: true,
-            met: vec![true],
-            unsteady_runs: 0,
-        };
-        let o = Outcome {
-            knob: "retention".into(),
-            target: Condition::parse("recovery_success_rate>=0.95").unwrap(),
-            budgets: vec![],
-            evaluated: vec![c.clone()],
-            recommended: Some(c),
-            compromise: None,
-        };
-        let text = describe(&o, 4);
+        let text = describe(&outcome(&["30m"]), 4);
         assert!(text.contains("recommendation: retention = 30m"), "{text}");
         assert!(!text.contains("WARNING"), "{text}");
+    }
+
+    /// Durations in one unit (not 5h next to 315m next to 330m), budgets in human units.
+    #[test]
+    fn values_read_in_one_unit_and_budgets_in_human_units() {
+        let o = Outcome {
+            recommended: Some(candidate("330m", true)),
+            ..outcome(&["0s", "5h", "315m", "330m", "infinite"])
+        };
+        assert_eq!(o.unit(), Unit::Minutes);
+        let shown: Vec<String> = o.evaluated.iter().map(|c| o.shown(&c.value)).collect();
+        assert_eq!(shown, ["0m", "300m (5h)", "315m (5h15m)", "330m (5h30m)", "infinite"]);
+        assert_eq!(o.shown("45m"), "45m");
+        assert_eq!(o.shown("24h"), "1440m (24h)");
+        let text = describe(&o, 5);
+        assert!(text.contains("recommendation: retention = 330m (5h30m)"), "{text}");
+        assert!(text.contains("retained_bytes_peak ≤ 2.00 MiB: 1.46 MiB [1.39, 1.53] (mean [95% CI])"), "{text}");
+        assert!(text.contains("  300m (5h)    0.9600 [0.9550, 0.9650] | 1.46 MiB [1.39, 1.53]"), "{text}");
+        assert!(!text.contains("2097152") && !text.contains("1529696"), "{text}");
+        // A refinement in seconds puts every value in seconds.
+        let s = outcome(&["5m", "270s", "10m"]);
+        assert_eq!(s.unit(), Unit::Seconds);
+        assert_eq!(s.shown("270s"), "270s (4m30s)");
+        assert_eq!(s.shown("10m"), "600s (10m)");
+        // Not durations: as written.
+        let n = outcome(&["100", "200"]);
+        assert_eq!((n.unit(), n.shown("100")), (Unit::AsWritten, "100".to_string()));
     }
 }

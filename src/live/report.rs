@@ -176,6 +176,7 @@ fn write_files(dir: &Path, sim: &Report, m: &Measured, rows: &[Row], scale: Scal
         marks: Vec::new(),
         warmup: None,
         answer: None,
+        ..Chart::default()
     };
     save_chart(dir, "retained", &chart)?;
     let p = dir.join("report.md");

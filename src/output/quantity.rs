@@ -248,6 +248,35 @@ pub(crate) fn scale(kind: Kind, max: f64) -> (f64, &'static str) {
     }
 }
 
+/// Ticks for a log axis of times in ms from `lo` to `hi`: 1-2-5 steps (and 24 h),
+/// each labelled in the unit it needs: `500 ms`, `1 s`, `2 min`, `1 h`, never `1000 ms` or `0.5 s`.
+pub(crate) fn time_ticks_ms(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let steps: [(f64, &str, &[f64]); 4] = [
+        (1.0, "ms", &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]),
+        (1000.0, "s", &[1.0, 2.0, 5.0, 10.0, 20.0]),
+        (60_000.0, "min", &[1.0, 2.0, 5.0, 10.0, 20.0]),
+        (3_600_000.0, "h", &[1.0, 2.0, 5.0, 10.0, 24.0, 48.0, 100.0, 200.0, 500.0, 1000.0]),
+    ];
+    let mut ticks = Vec::new();
+    // Below 1 ms, decades of ms.
+    let mut sub = 0.001;
+    while sub < 1.0 {
+        if sub >= lo && sub <= hi {
+            ticks.push((sub, format!("{} ms", sig3(sub))));
+        }
+        sub *= 10.0;
+    }
+    for (unit, name, values) in steps {
+        for v in values {
+            let ms = v * unit;
+            if ms >= lo && ms <= hi {
+                ticks.push((ms, format!("{v} {name}")));
+            }
+        }
+    }
+    ticks
+}
+
 /// An axis description: the column's name and its unit, `retained context memory, peak (MiB)`.
 pub(crate) fn axis(column: &str, max: f64) -> (f64, String) {
     let (div, unit) = scale(kind(column), max);
@@ -350,5 +379,21 @@ mod tests {
         assert_eq!(human_ci_of("recovery_success_rate", &e(0.5, 0.4, 0.6), 3), "0.5000 (0.4000 to 0.6000)");
         let none = Estimate { n: 0, mean: f64::NAN, ..rate };
         assert_eq!(human_ci_of("recovery_success_rate", &none, 3), "-");
+    }
+
+    /// A restore plot's ticks read in the unit each needs: never "1000" of ms nor "0.5" of s.
+    #[test]
+    fn time_ticks_carry_the_unit_their_value_needs() {
+        let t = time_ticks_ms(400.0, 2_400_000.0);
+        let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels[..4], ["500 ms", "1 s", "2 s", "5 s"]);
+        assert!(labels.contains(&"1 min") && labels.contains(&"20 s"), "{labels:?}");
+        assert_eq!(t.last().unwrap(), &(1_200_000.0, "20 min".to_string()));
+        for (v, l) in &t {
+            let n: f64 = l.split(' ').next().unwrap().parse().unwrap();
+            assert!((1.0..1000.0).contains(&n), "{l}");
+            assert!(*v >= 400.0 && *v <= 2_400_000.0);
+        }
+        assert_eq!(time_ticks_ms(0.5, 3.0).iter().map(|t| t.1.as_str()).collect::<Vec<_>>(), ["1 ms", "2 ms"]);
     }
 }
