@@ -46,6 +46,41 @@ impl Sandbox {
     fn run(&self, args: &[&str]) -> (i32, String) {
         self.run_in("", args)
     }
+    /// Run impsim with at most 4 GiB of address space, killed after 30 s (exit -1 then, with
+    /// "timed out" in the text): for cases that hung or grew without bound.
+    fn run_bounded(&self, args: &[&str]) -> (i32, String) {
+        let (out, err) = (self.path(".stdout"), self.path(".stderr"));
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg("ulimit -v 4194304; exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_impsim"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("HOME", self.path("home"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
+        let mut child = c.spawn().unwrap();
+        let started = std::time::Instant::now();
+        let code = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st.code().unwrap_or(-1);
+            }
+            if started.elapsed().as_secs() >= 30 {
+                let _ = child.kill();
+                let _ = child.wait();
+                break -1;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut text = std::fs::read_to_string(&err).unwrap_or_default();
+        text.push_str(&std::fs::read_to_string(&out).unwrap_or_default());
+        let _ = (std::fs::remove_file(&out), std::fs::remove_file(&err));
+        if code == -1 {
+            text.push_str(" (timed out or killed)");
+        }
+        (code, text)
+    }
     /// Every file under the sandbox with its bytes.
     fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         let mut all = BTreeMap::new();
@@ -246,6 +281,45 @@ fn devices_fifos_and_huge_files_are_refused_without_hanging() {
     s.write("zero.toml", &format!("{SCENARIO}[client]\noffline = {{ dist = \"empirical\", file = \"/dev/zero\" }}\n"));
     refused(s.run(&["run", "zero.toml", "--out", "o"]), &["client.offline", "/dev/zero", "not a regular file"]);
     assert!(!s.path("o").exists());
+}
+
+/// What impsim looks at to decide whether an output is its own is read only if it is a
+/// regular file, and only so far: a FIFO hung these commands (even through SIGTERM), /dev/zero
+/// grew their memory without bound.
+#[test]
+fn outputs_that_are_fifos_or_devices_are_refused_without_hanging() {
+    let s = Sandbox::new("outfifo");
+    let fifo = |p: &str| {
+        std::fs::create_dir_all(s.path(p).parent().unwrap()).unwrap();
+        assert!(Command::new("mkfifo").arg(s.path(p)).status().unwrap().success());
+    };
+    fifo("f.md");
+    ok(s.run(&["run", "s.toml", "--out", "r1"]));
+    ok(s.run(&["run", "s.toml", "--out", "r2", "--seed", "2"]));
+    refused(s.run_bounded(&["compare", "r1", "r2", "--md", "f.md"]), &["f.md", "exists"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--md", "f.md", "--force"]), &["f.md", "not a regular file"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--json", "f.md", "--force"]), &["not a regular file"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--json", "/dev/zero", "--force"]), &["not a regular file"]);
+    refused(s.run_bounded(&["bench", "--out", "f.md", "--force"]), &["f.md", "not a regular file"]);
+    refused(s.run_bounded(&["bench", "--out", "/dev/zero", "--force"]), &["not a regular file"]);
+    refused(
+        s.run_bounded(&["live", "--calibrate", "--broker", "127.0.0.1:1", "--out", "f.md", "--force"]),
+        &["f.md", "not a regular file"],
+    );
+    // A folder whose manifest.json is a FIFO: not impsim's, whatever else it holds.
+    fifo("o/manifest.json");
+    refused(s.run_bounded(&["run", "s.toml", "--out", "o"]), &["exists and is not empty"]);
+    refused(s.run_bounded(&["run", "s.toml", "--out", "o", "--force"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["run", "e.toml", "--out", "o", "--resume"]), &["not a regular file"]);
+    refused(s.run_bounded(&["compare", "o", "r2"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["reproduce", "o"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["merge", "o", "--out", "m"]), &["manifest.json", "not a regular file"]);
+    // A trace named by a FIFO, and a result file replaced by one.
+    refused(s.run_bounded(&["run", "s.toml", "--out", "t", "--trace", "f.md", "--force"]), &["not a file"]);
+    std::fs::remove_file(s.path("r1/summary.csv")).unwrap();
+    fifo("r1/summary.csv");
+    refused(s.run_bounded(&["compare", "r1", "r2"]), &["summary.csv", "not a regular file"]);
+    assert!(!s.path("m").exists() && !s.path("t").exists());
 }
 
 // ---- input content is recorded and checked ---------------------------------------------------

@@ -67,15 +67,16 @@ pub fn output_file(
                 .find(|p| !p.exists())
                 .unwrap_or(base))
         }
-        Some(p) if p.exists() => {
-            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(header));
+        Some(p) if std::fs::symlink_metadata(&p).is_ok() => {
             if !force {
                 return usage(format!("{}: exists; choose another --out or pass --force to replace it", p.display()));
             }
-            if !ours {
-                return usage(format!("{}: --force refused: not {what}", p.display()));
+            // Only the head, and only of a regular file: a FIFO would hang, /dev/zero never end.
+            match impsim::output::read_head(&p, header.len() as u64) {
+                Ok(head) if head == header.as_bytes() => Ok(p),
+                Ok(_) => usage(format!("{}: --force refused: not {what}", p.display())),
+                Err(why) => usage(format!("{}: --force refused: it {why}, not {what}", p.display())),
             }
-            Ok(p)
         }
         Some(p) => Ok(p),
     }

@@ -47,7 +47,7 @@ fn may_replace(target: &Path, force: bool) -> Result<(), OutputError> {
         let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !empty && !force {
             let partial =
-                std::fs::read_to_string(target.join("manifest.json")).is_ok_and(|t| t.contains("\"partial\": true"));
+                read_text(&target.join("manifest.json"), MANIFEST_LIMIT).is_ok_and(|t| t.contains("\"partial\": true"));
             return Err(out_err(
                 target,
                 if partial {
@@ -265,7 +265,67 @@ fn ours_staging(tmp: &Path) -> Result<(), OutputError> {
 
 /// Finished runs in a journal: its lines after the header.
 fn journal_runs(path: &Path) -> usize {
-    std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0).saturating_sub(1)
+    let Ok(f) = open_regular(path) else { return 0 };
+    let mut lines = 0usize;
+    let mut r = std::io::BufReader::new(f);
+    loop {
+        let buf = match std::io::BufRead::fill_buf(&mut r) {
+            Ok([]) | Err(_) => break,
+            Ok(b) => b,
+        };
+        lines += buf.iter().filter(|&&c| c == b'\n').count();
+        let n = buf.len();
+        std::io::BufRead::consume(&mut r, n);
+    }
+    lines.saturating_sub(1)
+}
+
+/// The most of a manifest impsim reads back (a 10,000-point experiment's is tens of MiB).
+pub(crate) const MANIFEST_LIMIT: u64 = 256 << 20;
+
+/// Open `path` for reading only if it is a regular file: opened without blocking (a FIFO
+/// would wait for a writer forever, even through SIGTERM) and checked on the handle, so what
+/// is read is what was checked. A device such as /dev/zero is refused too (it never ends).
+pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let f = open_nonblocking(path).map_err(|e| e.to_string())?;
+    let meta = f.metadata().map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        Ok(f)
+    } else if meta.is_dir() {
+        Err("is a folder".into())
+    } else {
+        Err("is not a regular file (a pipe or a device)".into())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// The first `limit` bytes (or fewer) of the regular file `path`: how impsim looks at a file
+/// that may be its own before replacing it (see `open_regular`).
+pub fn read_head(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.take(limit).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// The whole regular file `path` as text, refused beyond `limit` bytes (see `open_regular`):
+/// how impsim reads back a manifest or a table it wrote.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    let bytes = read_head(path, limit.saturating_add(1))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("is larger than {} MiB, more than impsim writes there", limit >> 20));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
 }
 
 /// The output folder as a path whose last part is its name: `d/.` is `d`; `d/..` and `/` name
@@ -336,9 +396,16 @@ pub(crate) fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
         return Err(why);
     }
     let mp = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&mp).map_err(
-        |_| "it has no manifest.json, so impsim did not write it; remove it yourself or choose another --out",
-    )?;
+    let text = match read_text(&mp, MANIFEST_LIMIT) {
+        Ok(t) => t,
+        Err(_) if std::fs::symlink_metadata(&mp).is_err() => {
+            return Err(
+                "it has no manifest.json, so impsim did not write it; remove it yourself or choose another --out"
+                    .into(),
+            );
+        }
+        Err(why) => return Err(format!("its manifest.json {why}, so impsim did not write it; remove it yourself")),
+    };
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|_| "its manifest.json is not impsim's; remove the folder yourself")?;
     let ours = v.get("impsim_version").or_else(|| v.get("experiment").and_then(|e| e.get("impsim_version")));
@@ -509,7 +576,7 @@ mod command_tests {
 /// `compare`): refused, naming the file, when it cannot be read, is not JSON, or is partial.
 pub fn finished_manifest(path: &Path) -> Result<serde_json::Value, crate::Error> {
     let refuse = |why: String| crate::Error::Usage(format!("{}: {why}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let text = read_text(path, MANIFEST_LIMIT).map_err(|e| refuse(format!("cannot read it: {e}")))?;
     let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| refuse(format!("not JSON: {e}")))?;
     if m["partial"] == true {
         return Err(refuse("the result is partial (interrupted); finish it with --resume first".into()));

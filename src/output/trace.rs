@@ -30,9 +30,7 @@ impl TraceWriter {
                     "the trace file exists; choose another --trace or pass --force to replace it",
                 ));
             }
-            let mut head = vec![0u8; TRACE_HEADER.len()];
-            let ours = File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
-                && head == TRACE_HEADER.as_bytes();
+            let ours = super::read_head(path, TRACE_HEADER.len() as u64).is_ok_and(|h| h == TRACE_HEADER.as_bytes());
             if !ours {
                 return Err(out_err(path, "--force refused: this file is not an impsim trace; remove it yourself"));
             }
