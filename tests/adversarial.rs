@@ -533,6 +533,16 @@ fn runs_that_cannot_fit_are_refused_up_front_with_the_estimate() {
     );
     s.write("huge.toml", &EXPERIMENT.replace("replications = 2", "replications = 4294967295"));
     refused(s.run(&["run", "huge.toml", "--out", "o"]), &["needs about", "GiB", "--force-memory"]);
+    // tune had no guard: 2^32-1 replications aborted on a 34 GB allocation, a microsecond mean
+    // ran for days.
+    refused(
+        s.run_bounded(&["tune", "s.toml", "--replications", "4294967295", "--out", "o"]),
+        &["s.toml", "needs about", "GiB", "replications", "--force-memory"],
+    );
+    refused(
+        s.run_bounded(&["tune", "s.toml", "--set", "client.activity={dist=\"exponential\",mean=\"1us\"}"]),
+        &["s.toml", "events", "--force-events"],
+    );
     let axis = |n: usize, unit: &str| (1..=n).map(|i| format!("\"{i}{unit}\"")).collect::<Vec<_>>().join(",");
     s.write(
         "wide.toml",

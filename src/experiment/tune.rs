@@ -16,6 +16,7 @@ use crate::scenario::{InputError, err, from_table, set_value};
 use crate::stats::{Estimate, estimate};
 use rayon::prelude::*;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::check::Condition;
 pub(crate) use crate::check::Op;
@@ -78,6 +79,32 @@ pub struct Outcome {
     pub compromise: Option<Candidate>,
 }
 
+/// What a search needs to carry out its runs: the threads, and the flag that stops it.
+struct Ctx<'a> {
+    pool: &'a rayon::ThreadPool,
+    stop: &'a AtomicBool,
+}
+
+/// Why a search ended early: a refused candidate, or a stop asked for.
+enum Halt {
+    Input(InputError),
+    Stopped,
+}
+
+impl From<InputError> for Halt {
+    fn from(e: InputError) -> Halt {
+        Halt::Input(e)
+    }
+}
+
+/// The figures of one run the search uses: the bounds' metrics in order, whether it stalled,
+/// whether its steady-state check accepted the warm-up.
+struct Run {
+    values: Vec<f64>,
+    stalled_at: Option<crate::engine::time::SimTime>,
+    steady: bool,
+}
+
 /// A `tune` search: the scenario, the knob and its candidate values, the bounds, and how to run.
 pub struct Search<'a> {
     /// The base scenario as a TOML table, `--set` overrides applied.
@@ -106,56 +133,63 @@ pub struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn evaluate(&self, i: usize, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
-        self.evaluate_value(&self.values[i], pool)
+    fn evaluate(&self, i: usize, ctx: &Ctx) -> Result<Candidate, Halt> {
+        self.evaluate_value(&self.values[i], ctx)
     }
 
-    fn evaluate_value(&self, knob_value: &toml::Value, pool: &rayon::ThreadPool) -> Result<Candidate, InputError> {
+    fn evaluate_value(&self, knob_value: &toml::Value, ctx: &Ctx) -> Result<Candidate, Halt> {
         let value = super::display_value(knob_value);
         let mut table = self.base.clone();
         set_value(&mut table, &self.knob, knob_value.clone()).map_err(|m| err(self.file, &self.knob, m))?;
         let params = from_table(table, &format!("{} with {}={value}", self.file, self.knob), self.base_dir)?;
         let label = format!("{}={value}", self.knob);
         let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r, self.crn)).collect();
-        let reports: Vec<_> = pool.install(|| {
+        let bounds: Vec<&Condition> = std::iter::once(&self.target).chain(&self.budgets).collect();
+        if ctx.stop.load(Ordering::Relaxed) {
+            return Err(Halt::Stopped);
+        }
+        // Each run kept as the few figures the search needs, not its whole report: thousands
+        // of replications must not hold thousands of histograms and timeseries.
+        let runs: Vec<Option<Run>> = ctx.pool.install(|| {
             seeds
                 .par_iter()
                 .map(|&s| {
+                    if ctx.stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
                     let mut p = params.clone();
                     p.seed = s;
-                    crate::run::simulate(p, ()).0
+                    let r = crate::run::simulate(p, ()).0;
+                    Some(Run {
+                        values: bounds.iter().map(|c| r.get(&c.metric).unwrap_or(f64::NAN)).collect(),
+                        stalled_at: r.outcome.stalled_at,
+                        steady: r.metric("steady_state_ok") != 0.0,
+                    })
                 })
                 .collect()
         });
-        if let Some(t) = reports.iter().find_map(|r| r.outcome.stalled_at) {
-            return Err(err(self.file, &self.knob, format!("at {value}: {}", crate::run::stalled_message(t))));
+        let Some(runs) = runs.into_iter().collect::<Option<Vec<Run>>>() else { return Err(Halt::Stopped) };
+        if let Some(t) = runs.iter().find_map(|r| r.stalled_at) {
+            return Err(err(self.file, &self.knob, format!("at {value}: {}", crate::run::stalled_message(t))).into());
         }
-        let estimates: Vec<Estimate> = std::iter::once(&self.target)
-            .chain(&self.budgets)
-            .map(|c| {
-                let values: Vec<f64> = reports.iter().map(|r| r.get(&c.metric).unwrap_or(f64::NAN)).collect();
+        let estimates: Vec<Estimate> = bounds
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let values: Vec<f64> = runs.iter().map(|r| r.values[k]).collect();
                 // Kept in the metric's range (a rate in [0, 1]), as an experiment's points are.
                 crate::output::quantity::clamped(&c.metric, estimate(&values))
             })
             .collect();
-        let met: Vec<bool> = std::iter::once(&self.target)
-            .chain(&self.budgets)
-            .zip(&estimates)
-            .map(|(c, e)| c.met(e, self.replications as usize))
-            .collect();
+        let met: Vec<bool> = bounds.iter().zip(&estimates).map(|(c, e)| c.met(e, self.replications as usize)).collect();
         let (meets_target, within_budgets) = (met[0], met[1..].iter().all(|&m| m));
-        let unsteady_runs = reports.iter().filter(|r| r.metric("steady_state_ok") == 0.0).count();
+        let unsteady_runs = runs.iter().filter(|r| !r.steady).count();
         Ok(Candidate { value, seeds, estimates, meets_target, within_budgets, met, unsteady_runs })
     }
 
-    fn get(
-        &self,
-        cache: &mut [Option<Candidate>],
-        i: usize,
-        pool: &rayon::ThreadPool,
-    ) -> Result<Candidate, InputError> {
+    fn get(&self, cache: &mut [Option<Candidate>], i: usize, ctx: &Ctx) -> Result<Candidate, Halt> {
         if cache[i].is_none() {
-            cache[i] = Some(self.evaluate(i, pool)?);
+            cache[i] = Some(self.evaluate(i, ctx)?);
         }
         Ok(cache[i].clone().expect("just evaluated"))
     }
@@ -165,32 +199,62 @@ impl Search<'_> {
     fn first(
         &self,
         cache: &mut [Option<Candidate>],
-        pool: &rayon::ThreadPool,
+        ctx: &Ctx,
         range: std::ops::Range<usize>,
         pred: &dyn Fn(&Candidate) -> bool,
-    ) -> Result<usize, InputError> {
+    ) -> Result<usize, Halt> {
         let (mut lo, mut hi) = (range.start, range.end);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if pred(&self.get(cache, mid, pool)?) { hi = mid } else { lo = mid + 1 }
+            if pred(&self.get(cache, mid, ctx)?) { hi = mid } else { lo = mid + 1 }
         }
         Ok(lo)
+    }
+
+    /// What the guards judge before the search starts: the memory it needs with `parallel`
+    /// runs at once, and the events of its longest run (over every candidate value).
+    pub fn resources(&self, parallel: usize) -> Result<(u64, f64), InputError> {
+        let (mut memory, mut events) = (0u64, 0f64);
+        for v in &self.values {
+            let mut table = self.base.clone();
+            set_value(&mut table, &self.knob, v.clone()).map_err(|m| err(self.file, &self.knob, m))?;
+            let shown = super::display_value(v);
+            let p = from_table(table, &format!("{} with {}={shown}", self.file, self.knob), self.base_dir)?;
+            memory = memory.max(crate::guard::tune_memory(&p, self.replications, parallel));
+            events = events.max(crate::guard::events(&p));
+        }
+        Ok((memory, events))
     }
 
     /// Search the values: the smallest meeting every bound (else a compromise); an error if there
     /// are no values, a candidate's scenario is refused or a run stalls.
     pub fn run(&self) -> Result<Outcome, InputError> {
+        Ok(self.run_until(&AtomicBool::new(false))?.expect("never stopped"))
+    }
+
+    /// As `run`, but once `stop` is set no new run starts and the search ends with `None`
+    /// (Ctrl-C, SIGTERM): a search cut short has no answer to give.
+    pub fn run_until(&self, stop: &AtomicBool) -> Result<Option<Outcome>, InputError> {
+        match self.search(stop) {
+            Ok(o) => Ok(Some(o)),
+            Err(Halt::Stopped) => Ok(None),
+            Err(Halt::Input(e)) => Err(e),
+        }
+    }
+
+    fn search(&self, stop: &AtomicBool) -> Result<Outcome, Halt> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
+        let ctx = Ctx { pool: &pool, stop };
         let n = self.values.len();
         if n == 0 {
-            return Err(err(self.file, &self.knob, "no candidate values to try"));
+            return Err(err(self.file, &self.knob, "no candidate values to try").into());
         }
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
-        let (from, to) = self.where_all_hold(&mut cache, &pool)?;
+        let (from, to) = self.where_all_hold(&mut cache, &ctx)?;
         // The smallest value in that range that meets every bound (noise may break monotony).
         let mut recommended: Option<(usize, Candidate)> = None;
         for i in from..to {
-            let c = self.get(&mut cache, i, &pool)?;
+            let c = self.get(&mut cache, i, &ctx)?;
             if c.meets_all() {
                 recommended = Some((i, c));
                 break;
@@ -199,14 +263,14 @@ impl Search<'_> {
         // Before saying no value meets, try every one: a bound may hold only between the ends.
         if recommended.is_none() {
             for i in 0..n {
-                let c = self.get(&mut cache, i, &pool)?;
+                let c = self.get(&mut cache, i, &ctx)?;
                 if c.meets_all() {
                     recommended = Some((i, c));
                     break;
                 }
             }
         }
-        let refined = self.refine(&mut recommended, &pool)?;
+        let refined = self.refine(&mut recommended, &ctx)?;
         // Every candidate, in ascending knob order (ladder values and refinements interleaved).
         let mut evaluated: Vec<(u64, usize, Candidate)> = cache
             .into_iter()
@@ -233,15 +297,11 @@ impl Search<'_> {
     /// Each bound's direction, from where it holds at the two ends of the ladder, and by
     /// binary search where it starts or stops holding: the ladder range [from, to) where every
     /// bound holds if each is monotone.
-    fn where_all_hold(
-        &self,
-        cache: &mut [Option<Candidate>],
-        pool: &rayon::ThreadPool,
-    ) -> Result<(usize, usize), InputError> {
+    fn where_all_hold(&self, cache: &mut [Option<Candidate>], ctx: &Ctx) -> Result<(usize, usize), Halt> {
         let n = self.values.len();
         let bounds = 1 + self.budgets.len();
         // Each bound's direction, from where it holds at the two ends of the ladder.
-        let (low, high) = (self.get(cache, 0, pool)?, self.get(cache, n - 1, pool)?);
+        let (low, high) = (self.get(cache, 0, ctx)?, self.get(cache, n - 1, ctx)?);
         let sides: Vec<Side> = (0..bounds)
             .map(|k| match (low.holds(k), high.holds(k)) {
                 (false, true) => Side::Above,
@@ -254,8 +314,8 @@ impl Search<'_> {
         let (mut from, mut to) = (0, n);
         for (k, side) in sides.iter().enumerate() {
             match side {
-                Side::Above => from = from.max(self.first(cache, pool, 0..n, &|c| c.holds(k))?),
-                Side::Below => to = to.min(self.first(cache, pool, 0..n, &|c| !c.holds(k))?),
+                Side::Above => from = from.max(self.first(cache, ctx, 0..n, &|c| c.holds(k))?),
+                Side::Below => to = to.min(self.first(cache, ctx, 0..n, &|c| !c.holds(k))?),
                 Side::Everywhere => {}
                 Side::Nowhere => to = 0,
             }
@@ -266,11 +326,7 @@ impl Search<'_> {
     /// Between the recommended ladder duration and the one below it, bisect a few times for
     /// a finer answer (which replaces the recommendation when it meets every bound); the
     /// refinements evaluated.
-    fn refine(
-        &self,
-        recommended: &mut Option<(usize, Candidate)>,
-        pool: &rayon::ThreadPool,
-    ) -> Result<Vec<(u64, Candidate)>, InputError> {
+    fn refine(&self, recommended: &mut Option<(usize, Candidate)>, ctx: &Ctx) -> Result<Vec<(u64, Candidate)>, Halt> {
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
             // Between two durations of the ladder, bisect a few times for a finer answer.
@@ -283,7 +339,7 @@ impl Search<'_> {
                     }
                     let c = self.evaluate_value(
                         &toml::Value::String(crate::engine::format_duration(SimDuration::from_micros(mid))),
-                        pool,
+                        ctx,
                     )?;
                     if c.meets_all() {
                         hi = mid;
