@@ -25,7 +25,8 @@ pub struct ScenarioOptions {
 pub enum Done {
     /// Everything asked was done.
     Success,
-    /// Stopped by Ctrl-C or SIGTERM; what finished was written, marked partial.
+    /// Stopped by Ctrl-C or SIGTERM; a sweep's finished runs were written, marked partial
+    /// (`tune` writes nothing).
     Interrupted,
     /// `tune` found no candidate that meets the target within the budgets.
     NothingMeets,
@@ -45,6 +46,24 @@ pub type Outcome = Result<Done, impsim::Error>;
 /// Fail with a command-line option error.
 pub fn usage<T>(m: impl Into<String>) -> Result<T, impsim::Error> {
     Err(impsim::Error::Usage(m.into()))
+}
+
+/// Ctrl-C or SIGTERM: the first sets `STOP` and says `first` (the command then ends cleanly,
+/// starting nothing new); a second says `aborted` and exits with 130 at once, removing the
+/// staging folders this process holds (see `output::abandon_all`) and `files` it was writing.
+pub fn on_signal(first: &'static str, aborted: &'static str, files: Vec<PathBuf>) {
+    use std::sync::atomic::Ordering;
+    let _ = ctrlc::set_handler(move || {
+        if crate::STOP.swap(true, Ordering::SeqCst) {
+            impsim::output::abandon_all();
+            for f in &files {
+                let _ = std::fs::remove_file(f);
+            }
+            say_err!("\n{aborted}");
+            std::process::exit(130);
+        }
+        say_err!("\n{first}");
+    });
 }
 
 /// Where a command writes its one output file: `out` if given (an existing file only with

@@ -131,9 +131,22 @@ pub fn tune(a: TuneArgs) -> Outcome {
         Some(d) => Some(impsim::experiment::tune_report::Folder::claim(d, force)?),
         None => None,
     };
+    // A search cut short has no answer: the runs in progress finish, nothing is written.
+    super::on_signal(
+        "interrupted: finishing the runs in progress; no result is written (Ctrl-C again to abort)",
+        "aborted: no result written",
+        Vec::new(),
+    );
     let started = std::time::Instant::now();
-    match search.run() {
-        Ok(outcome) => {
+    match search.run_until(&crate::STOP) {
+        Ok(None) => {
+            if let Some(f) = folder {
+                f.abandon();
+            }
+            say_err!("interrupted: the search was stopped before its answer; nothing written");
+            Ok(Done::Interrupted)
+        }
+        Ok(Some(outcome)) => {
             say_part!("{}", describe(&outcome, replications));
             say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
             if let Some(f) = folder {

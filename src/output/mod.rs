@@ -26,6 +26,41 @@ pub(crate) struct Staging {
     _lock: std::fs::File,
 }
 
+/// The staging folders this process holds, so that an abort (a second Ctrl-C) removes exactly
+/// those (see `abandon_all`), never another process's.
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Drop every staging folder this process holds, as `Staging::abandon` does (a journal of
+/// finished runs is kept for `--resume`): what an abort leaves is nothing half-written.
+pub fn abandon_all() {
+    for tmp in held().drain(..) {
+        // The writer may still be adding a file meanwhile: try again until the folder is gone.
+        for _ in 0..100 {
+            remove_staging(&tmp);
+            if std::fs::symlink_metadata(&tmp).is_err() || journal_runs(&tmp.join(JOURNAL)) > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+}
+
+fn remove_staging(tmp: &Path) {
+    if journal_runs(&tmp.join(JOURNAL)) > 0 {
+        return;
+    }
+    if let Ok(d) = std::fs::read_dir(tmp) {
+        for e in d.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let _ = std::fs::remove_dir(tmp);
+}
+
 /// The staging folder's lock file and the sweep journal inside it.
 const LOCK: &str = ".lock";
 pub(crate) const JOURNAL: &str = "journal.jsonl";
@@ -133,6 +168,7 @@ impl Staging {
             }
             std::fs::remove_file(&p).map_err(|e| out_err(&p, format!("cannot clear a stale staging file: {e}")))?;
         }
+        held().push(tmp.clone());
         Ok(Staging { target: target.to_path_buf(), tmp, force, _lock: lock })
     }
 
@@ -143,6 +179,7 @@ impl Staging {
     /// Move the finished folder into place. A folder it replaces (checked by `replaceable`
     /// again, in case it changed meanwhile) loses exactly the files its manifest lists.
     pub(crate) fn commit(self) -> Result<PathBuf, OutputError> {
+        held().retain(|t| t != &self.tmp);
         let replaced = match std::fs::symlink_metadata(&self.target) {
             Err(_) => None,
             Ok(_) if std::fs::read_dir(&self.target).map(|mut d| d.next().is_none()).unwrap_or(false) => {
@@ -187,15 +224,8 @@ impl Staging {
 
     /// Drop the staging folder (on error), keeping a journal of finished runs if there is one.
     pub(crate) fn abandon(self) {
-        if journal_runs(&self.tmp.join(JOURNAL)) > 0 {
-            return;
-        }
-        if let Ok(d) = std::fs::read_dir(&self.tmp) {
-            for e in d.flatten() {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-        let _ = std::fs::remove_dir(&self.tmp);
+        held().retain(|t| t != &self.tmp);
+        remove_staging(&self.tmp);
     }
 
     /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
