@@ -522,6 +522,30 @@ fn a_trace_never_overwrites_a_file_it_did_not_write() {
     refused(s.run(&["run", "e.toml", "--out", "x", "--trace", "t3.csv"]), &["--trace applies to a single scenario"]);
 }
 
+/// What a killed `--trace` run leaves (FILE.partial, unlocked) is taken over by the next run,
+/// with or without --force; one another process is writing (locked) is refused, and so is a
+/// FILE.partial that is not an impsim trace. It blocked every later run.
+#[test]
+fn a_stale_trace_partial_is_replaced_and_a_live_one_refused() {
+    let s = Sandbox::new("tracepartial");
+    let killed = "time_us,client,session_id,primitive,type,bytes,status\n12,0,,Login,outband,380,2";
+    s.write("t.csv.partial", killed);
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv"]));
+    assert!(std::fs::read_to_string(s.path("t.csv")).unwrap().starts_with("time_us,client,"));
+    assert!(!s.path("t.csv.partial").exists());
+    s.write("t.csv.partial", "");
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv", "--force"]));
+    assert!(!s.path("t.csv.partial").exists());
+    s.write("t.csv.partial", killed);
+    let live = std::fs::OpenOptions::new().write(true).open(s.path("t.csv.partial")).unwrap();
+    live.lock().unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "o2", "--trace", "t.csv", "--force"]), &["another impsim process"]);
+    drop(live);
+    s.write("u.csv.partial", "my,data\n");
+    refused(s.run(&["run", "s.toml", "--out", "o3", "--trace", "u.csv"]), &["u.csv.partial", "not an impsim trace"]);
+    assert_eq!(std::fs::read_to_string(s.path("u.csv.partial")).unwrap(), "my,data\n");
+}
+
 // ---- resources: memory, events, threads ------------------------------------------------------
 
 #[test]
