@@ -43,7 +43,8 @@ enum Command {
     /// Find the smallest knob value (default: retention) that meets a target within budgets.
     Tune(cmd::tune::TuneArgs),
     /// Measure the simulator: events/s, wall time, peak memory and bytes per client, per
-    /// population size, each run in a fresh process; writes results/bench/bench.csv.
+    /// population size, each run in a fresh process; writes a fresh results/runs/bench.csv
+    /// (or --out).
     Bench(cmd::bench::BenchArgs),
     /// Drive a real MQTT 5 broker with the scenario's virtual clients in compressed real time,
     /// beside a simulation of the same; writes both and whether they agree.
@@ -82,7 +83,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::Regressed) => ExitCode::from(6),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            say_err!("error: {e}");
+            say_err!("error: {}", impsim::error::printable(&e.to_string()));
             match e {
                 Error::Input(_) | Error::Usage(_) | Error::Output(_) | Error::Refused(_) | Error::Stalled(_) => {
                     ExitCode::from(2)

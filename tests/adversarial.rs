@@ -546,6 +546,48 @@ fn a_stale_trace_partial_is_replaced_and_a_live_one_refused() {
     assert_eq!(std::fs::read_to_string(s.path("u.csv.partial")).unwrap(), "my,data\n");
 }
 
+/// A trace inside the run's own staging folder would be moved into the result unlisted (and
+/// its path would no longer exist): refused, like one inside --out.
+#[test]
+fn a_trace_into_the_staging_folder_is_refused() {
+    let s = Sandbox::new("tracestaging");
+    refused(s.run(&["run", "s.toml", "--out", "q", "--trace", ".q.partial/t.csv"]), &["--trace", "staging folder"]);
+    refused(s.run(&["run", "s.toml", "--out", "d/q", "--trace", "d/.q.partial/t.csv"]), &["staging folder"]);
+    assert!(!s.path("q").exists() && !s.path(".q.partial").exists() && !s.path("d/q").exists());
+}
+
+/// compare's --md and --json naming one file would write it twice, the second over the first.
+#[test]
+fn compare_refuses_one_file_for_both_pages() {
+    let s = Sandbox::new("samefile");
+    ok(s.run(&["run", "s.toml", "--out", "r1"]));
+    ok(s.run(&["run", "s.toml", "--out", "r2", "--seed", "2"]));
+    refused(s.run(&["compare", "r1", "r2", "--md", "x", "--json", "./x"]), &["--json", "--md", "two different files"]);
+    s.write("y", "mine");
+    std::os::unix::fs::symlink(s.path("y"), s.path("z")).unwrap();
+    refused(s.run(&["compare", "r1", "r2", "--md", "y", "--json", "z", "--force"]), &["two different files"]);
+    assert!(!s.path("x").exists());
+    assert_eq!(std::fs::read_to_string(s.path("y")).unwrap(), "mine");
+}
+
+/// Any --out name the file system takes for the result works: the staging name `.NAME.partial`
+/// (and the others built on NAME) are shortened when NAME is near the 255-byte limit.
+#[test]
+fn a_long_output_name_is_not_refused_for_its_staging_name() {
+    let s = Sandbox::new("longname");
+    let name = "r".repeat(250);
+    ok(s.run(&["run", "s.toml", "--out", &name]));
+    assert!(s.path(&name).join("manifest.json").exists());
+    ok(s.run(&["run", "s.toml", "--out", &name, "--force", "--seed", "2"]));
+    ok(s.run(&["run", "e.toml", "--out", &"e".repeat(255)]));
+    let trace = format!("{}.csv", "t".repeat(250));
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", &trace]));
+    assert!(s.path(&trace).exists());
+    let names: Vec<String> =
+        std::fs::read_dir(&s.dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "nothing left staged: {names:?}");
+}
+
 // ---- resources: memory, events, threads ------------------------------------------------------
 
 #[test]

@@ -96,6 +96,9 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     };
     let what = file.display().to_string();
     let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
+    if let Some((i, w)) = points.iter().enumerate().find_map(|(i, p)| Some((i, impsim::run::nothing_happens(p)?))) {
+        say_err!("warning: {what}: at point {i} (points.csv numbering): {w}");
+    }
     let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
     impsim::guard::check_memory(&what, need, threads, force_memory)?;
     let longest = points.iter().map(|p| impsim::guard::events(p)).fold(0.0, f64::max);
@@ -169,6 +172,10 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         params.seed = s;
     }
     let what = file.display().to_string();
+    let idle = impsim::run::nothing_happens(&params);
+    if let Some(w) = &idle {
+        say_err!("warning: {what}: {w}");
+    }
     impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
         .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))?;
     let dir = out.unwrap_or_else(|| {
@@ -186,12 +193,13 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         checks: &checks,
     };
     if let Some(t) = &trace
-        && trace_inside(t, &dir)
+        && (trace_inside(t, &dir) || trace_inside(t, &impsim::output::staging_path(&dir)))
     {
         return usage(format!(
-            "{}: --trace must not be inside the --out folder {} (the folder is written whole)",
+            "{}: --trace must not be inside the --out folder {} or its staging folder {} (the folder is written whole)",
             t.display(),
-            dir.display()
+            dir.display(),
+            impsim::output::staging_path(&dir).display()
         ));
     }
     on_signal_finish_the_run(trace.as_deref());
@@ -204,6 +212,11 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
     }
     match ran {
         Ok((report, dir)) => {
+            if idle.is_none() && report.get("transactions") == Some(0.0) {
+                say_err!(
+                    "warning: {source}: nothing happened in this run (no transaction): check `startup` and `duration`"
+                );
+            }
             say_part!("{}", describe(&report));
             say!(
                 "  wrote          {}/{{report.md, report.html, summary.csv, summary.json, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",

@@ -191,7 +191,7 @@ impl Staging {
                     replaceable(&self.target).map_err(|m| out_err(&self.target, format!("--force refused: {m}")))?;
                 let old = parent_of(&self.target).join(format!(
                     ".{}.replaced-{}",
-                    file_name(&self.target),
+                    short_name(&file_name(&self.target)),
                     std::process::id()
                 ));
                 std::fs::rename(&self.target, &old)
@@ -388,7 +388,21 @@ fn file_name(target: &Path) -> String {
 /// Where `target` is staged: a hidden sibling, the same for every process, so a later
 /// `--resume` finds the journal of a killed one.
 pub fn staging_path(target: &Path) -> PathBuf {
-    parent_of(target).join(format!(".{}.partial", file_name(target)))
+    parent_of(target).join(format!(".{}.partial", short_name(&file_name(target))))
+}
+
+/// `name`, or for a name too long to take a prefix and suffix within the file-name limit (255
+/// bytes) its first 100 bytes and a hash of the whole: what helper names are built on, so any
+/// name allowed for the result itself is allowed for them.
+fn short_name(name: &str) -> String {
+    if name.len() <= 200 {
+        return name.to_string();
+    }
+    let mut cut = 100;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &name[..cut], &sha256_hex(name.as_bytes())[..16])
 }
 
 /// Why `dir` may never be an output folder, if so: `/`, the working folder or one above it, a
@@ -513,9 +527,13 @@ pub(crate) fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
 
 /// The name a file is written under until complete: `path` with `.partial` appended.
 pub fn partial_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.len() <= 200 {
+        let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".partial");
+        return path.with_file_name(name);
+    }
+    path.with_file_name(format!("{}.partial", short_name(&name)))
 }
 
 #[cfg(test)]
