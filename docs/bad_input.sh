@@ -90,6 +90,23 @@ s s33.toml 'name = "s33"\nscenario = "ok.toml"\nreplications = 2\n'
 "$BIN" run s33.toml --shard 1/2 --out sh1 >/dev/null 2>&1
 row "merge of one shard given twice" "$BIN" merge sh1 sh1 --out m
 row "merge missing a shard" "$BIN" merge sh1 --out m
+row "--check on an unknown metric (did you mean)" "$BIN" run ok.toml --check 'recovery_rate>=0.95' --out o
+row "tune --target on an unknown metric" "$BIN" tune ok.toml --target 'recovery_rate>=0.95'
+s s40.toml 'clients = 20\nretention = 30\n';              row "a duration without a unit (a bare number)" "$BIN" run s40.toml --out o
+s s41.toml 'clients = 20\n[thresholds]\nrecovery_success_rate = "0.95"\n'; row "a threshold without an operator" "$BIN" run s41.toml --out o
+s s42.toml 'clients = 20\n[thresholds]\nrecovery_success_rate = 0.95\n'; row "a threshold as a bare number" "$BIN" run s42.toml --out o
+s s43.toml 'name = "e"\nscenario = "ok.toml"\nmetrics = ["auto_logout"]\n'; row "an experiment metric that is no column" "$BIN" run s43.toml --out o
+row "a control character in a value (escaped)" "$BIN" run ok.toml --set "$(printf 'retention=\033[31mred')" --out o
+{ printf '1\n'; head -c 5000 /dev/zero | tr '\0' x; printf '\n'; } > long.csv
+s s44.toml '[client]\noffline = { dist = "empirical", file = "long.csv" }\n'; row "empirical CSV with a 5 kB line (the echo is cut)" "$BIN" run s44.toml --out o
+row "tune given an experiment" "$BIN" tune s31.toml
+row "tune with replications that cannot fit in memory" "$BIN" tune ok.toml --replications 4294967295
+row "bench --clients 0" "$BIN" bench --clients 0
+row "bench --repeat 0" "$BIN" bench --repeat 0
+row "--trace into the run's staging folder" "$BIN" run ok.toml --out q --trace .q.partial/t.csv
+row "compare --md and --json naming one file" "$BIN" compare out31 out31 --md x.md --json ./x.md
+mkfifo page.md; row "compare --md onto a FIFO with --force (not waited on)" "$BIN" compare out31 out31 --md page.md --force
+mkdir -p out45; mkfifo out45/manifest.json; row "--force on a folder whose manifest.json is a FIFO" "$BIN" run ok.toml --out out45 --force
 mkdir -p empty-dir; row "an empty home folder as --out" env HOME="$W/empty-dir" "$BIN" run ok.toml --out empty-dir
 {
   echo "# Bad input and what impsim says"

@@ -33,12 +33,14 @@ impl Condition {
         } else if let Some((m, v)) = s.split_once("<=") {
             (m, Op::AtMost, v)
         } else {
-            return Err(format!("\"{s}\": write metric>=value or metric<=value, e.g. recovery_success_rate>=0.95"));
+            return Err(format!(
+                "\"{}\": write metric>=value (at least) or metric<=value (at most), e.g. recovery_success_rate>=0.95",
+                crate::error::shown(s, 200)
+            ));
         };
         let metric = metric.trim().to_string();
-        let known = crate::run::summary_columns();
-        if !known.contains(&metric) {
-            return Err(format!("\"{metric}\" is not a summary.csv column (see README, summary.csv columns)"));
+        if !crate::run::summary_columns().contains(&metric) {
+            return Err(not_a_column(&metric));
         }
         let v = v.trim();
         let value = v
@@ -92,6 +94,20 @@ impl Condition {
 
 pub use crate::model::params::Bounds;
 
+/// `"x" is not a summary.csv column`, with the column it most likely stands for.
+pub(crate) fn not_a_column(metric: &str) -> String {
+    let known = crate::run::summary_columns();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let hint = match crate::error::nearest(metric, &known) {
+        Some(k) => format!("; did you mean `{k}`?"),
+        None => String::new(),
+    };
+    format!(
+        "\"{}\" is not a summary.csv column{hint} (see README, summary.csv columns)",
+        crate::error::shown(metric, 80)
+    )
+}
+
 /// Every condition of a `[thresholds]` table, in the canonical `metric>=value` form, or the
 /// field (`thresholds.<metric>`) and what is wrong with it.
 pub fn from_table(t: &BTreeMap<String, Bounds>) -> Result<Vec<Condition>, (String, String)> {
@@ -102,7 +118,18 @@ pub fn from_table(t: &BTreeMap<String, Bounds>) -> Result<Vec<Condition>, (Strin
             Bounds::Many(v) => v.as_slice(),
         };
         for bound in list {
-            let c = Condition::parse(&format!("{metric}{}", bound.trim())).map_err(|m| {
+            let b = bound.trim();
+            if !(b.starts_with(">=") || b.starts_with("<=")) {
+                let v = crate::error::shown(b.trim_start_matches(['>', '<', '=', ' ']), 40);
+                return Err((
+                    format!("thresholds.{metric}"),
+                    format!(
+                        "\"{}\" has no operator: write \">={v}\" (at least) or \"<={v}\" (at most)",
+                        crate::error::shown(b, 40)
+                    ),
+                ));
+            }
+            let c = Condition::parse(&format!("{metric}{b}")).map_err(|m| {
                 (format!("thresholds.{metric}"), format!("{m} (write a bound as \">=0.95\" or \"<=2GiB\")"))
             })?;
             out.push(c);
@@ -314,7 +341,8 @@ mod tests {
         assert!(why.contains("not a summary.csv column"), "{why}");
         let mut bad = BTreeMap::new();
         bad.insert("recovery_success_rate".to_string(), Bounds::One("0.9".into()));
-        assert!(from_table(&bad).unwrap_err().1.contains(">=0.95"));
+        let why = from_table(&bad).unwrap_err().1;
+        assert!(why.contains("has no operator") && why.contains("\">=0.9\" (at least)"), "{why}");
         assert!(parse_all(&["recovery_success_rate=>0.9".into()]).unwrap_err().starts_with("--check"));
     }
 }

@@ -95,8 +95,8 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
         Ok(experiment_side(&meta, &records, m))
     } else if m.get("scenario_file").is_some() {
         let sp = dir.join("summary.csv");
-        let text =
-            std::fs::read_to_string(&sp).map_err(|e| Error::Usage(format!("{}: cannot read it: {e}", sp.display())))?;
+        let text = crate::output::read_text(&sp, crate::output::MANIFEST_LIMIT)
+            .map_err(|e| Error::Usage(format!("{}: cannot read it: {e}", sp.display())))?;
         let mut lines = text.lines();
         let (Some(h), Some(v)) = (lines.next(), lines.next()) else {
             return Err(Error::Usage(format!("{}: not a summary impsim wrote", sp.display())));

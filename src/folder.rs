@@ -323,10 +323,11 @@ fn partial_runs(
 ) -> Result<Vec<crate::experiment::results::RunRecord>, OutputError> {
     use crate::output::out_err;
     let (m, recs) = crate::experiment::results::read_runs(dir)?;
-    let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    let manifest: serde_json::Value =
+        crate::output::read_text(&dir.join("manifest.json"), crate::output::MANIFEST_LIMIT)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
     if !m.same_experiment(meta) || manifest["shard"].as_str() != shard_text {
         return Err(out_err(dir, "this folder holds another experiment (or shard); --resume needs the same one"));
     }

@@ -46,6 +46,12 @@ pub fn experiment_memory(points: &[&Params], replications: u32, parallel: usize)
         .saturating_add((points.len() as u64).saturating_mul(100 << 10))
 }
 
+/// Memory a `tune` search needs: `parallel` runs at once of its biggest candidate, and for each
+/// of a candidate's replications its seed and the few figures kept of the run (~128 bytes).
+pub fn tune_memory(biggest: &Params, replications: u32, parallel: usize) -> u64 {
+    run_memory(biggest).saturating_mul(parallel as u64).saturating_add((replications as u64).saturating_mul(128))
+}
+
 /// Bytes this process can still get: the least of the machine's MemAvailable, what its cgroup
 /// (v2 or v1) allows beyond its current use, and the address space RLIMIT_AS leaves.
 pub(crate) fn available_memory() -> Option<u64> {
@@ -101,8 +107,8 @@ pub fn check_memory(what: &str, need: u64, parallel: usize, force: bool) -> Resu
     {
         return Err(Error::Refused(format!(
             "{what}: needs about {:.1} GiB ({parallel} run(s) at once and the results kept) but this process can use \
-             {:.1} GiB (the least of free memory, its cgroup's limit and RLIMIT_AS); use fewer clients, a longer \
-             sample_every or fewer --threads, or pass --force-memory to run anyway",
+             {:.1} GiB (the least of free memory, its cgroup's limit and RLIMIT_AS); use fewer clients or \
+             replications, a longer sample_every or fewer --threads, or pass --force-memory to run anyway",
             need as f64 / GIB,
             avail as f64 / GIB
         )));

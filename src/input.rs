@@ -37,32 +37,20 @@ pub(crate) fn read(path: &Path, limit: u64) -> Result<Input, String> {
         *cached = Some(input.clone());
         return Ok(input);
     }
-    // Opened without blocking (a FIFO would wait for a writer), then checked on the handle, so
-    // what is read is what was checked.
-    let f = open_nonblocking(path).map_err(|e| e.to_string())?;
-    let meta = f.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err(if meta.is_dir() {
-            "is a folder; give a file".to_string()
+    let f = crate::output::open_regular(path).map_err(|why| {
+        if why.starts_with("is a folder") {
+            format!("{why}; give a file")
+        } else if why.starts_with("is not a regular file") {
+            format!("{why}; give a file, or - for standard input")
         } else {
-            "is not a regular file (a pipe or a device); give a file, or - for standard input".to_string()
-        });
-    }
+            why
+        }
+    })?;
+    let meta = f.metadata().map_err(|e| e.to_string())?;
     if meta.len() > limit {
         return Err(too_big(limit));
     }
     read_from(f, limit)
-}
-
-#[cfg(target_os = "linux")]
-fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
 }
 
 fn read_from(r: impl Read, limit: u64) -> Result<Input, String> {

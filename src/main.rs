@@ -1,7 +1,7 @@
 //! The `impsim` command line: parse arguments, call the library, map what happened to an exit
 //! code. The codes, here and only here: 0 done; 2 bad input, a wrong option, an output that
 //! cannot be written, a run a guard refused or a run that stalled; 3 `tune` found nothing that meets the target; 4 `live`: the model and the broker disagree; 5 `reproduce`: the bytes differ; 6 `compare`: a significant regression; 99 a threshold failed (`[thresholds]`, `--check`; the result is written);
-//! 130 interrupted (what finished was written, marked partial); 1 anything else (the machine).
+//! 130 interrupted (a sweep's finished runs written, marked partial; tune writes nothing); 1 anything else (the machine).
 
 use clap::{Parser, Subcommand};
 use impsim::folder::merge_shards;
@@ -76,7 +76,8 @@ enum Command {
     /// Find the smallest knob value (default: retention) that meets a target within budgets.
     Tune(cmd::tune::TuneArgs),
     /// Measure the simulator: events/s, wall time, peak memory and bytes per client, per
-    /// population size, each run in a fresh process; writes results/bench/bench.csv.
+    /// population size, each run in a fresh process; writes a fresh results/runs/bench.csv
+    /// (or --out).
     Bench(cmd::bench::BenchArgs),
     /// Drive a real MQTT 5 broker with the scenario's virtual clients in compressed real time,
     /// beside a simulation of the same; writes both and whether they agree.
@@ -115,7 +116,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::Regressed) => ExitCode::from(6),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            shout!("error: {e}");
+            shout!("error: {}", impsim::error::printable(&e.to_string()));
             match e {
                 Error::Input(_) | Error::Usage(_) | Error::Output(_) | Error::Refused(_) | Error::Stalled(_) => {
                     ExitCode::from(2)
@@ -137,9 +138,17 @@ fn main() -> ExitCode {
         Command::Reproduce(a) => cmd::reproduce::reproduce(a),
         Command::Compare(a) => cmd::compare::compare(a),
         Command::BenchOne(a) => cmd::bench::bench_one(a),
-        Command::Merge { shards, out, force } => merge_shards(&shards, &out, force).and_then(|dir| {
-            say!("merged {} shards into {}", shards.len(), dir.display());
-            cmd::run::experiment_verdicts(&dir, 1)
-        }),
+        Command::Merge { shards, out, force } => {
+            // As a single run: the merge finishes and is written; a second signal aborts.
+            cmd::on_signal(
+                "interrupted: finishing the merge and writing it (Ctrl-C again to abort)",
+                "aborted: nothing written",
+                Vec::new(),
+            );
+            merge_shards(&shards, &out, force).and_then(|dir| {
+                say!("merged {} shards into {}", shards.len(), dir.display());
+                cmd::run::experiment_verdicts(&dir, 1)
+            })
+        }
     })
 }

@@ -228,6 +228,14 @@ pub fn without_volatile(v: &mut serde_json::Value) {
     }
 }
 
+/// A result's file, whole: only a regular file (a FIFO planted in a folder would hang).
+fn read_all(p: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    crate::output::open_regular(p)?.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
 /// Compare every file of two result folders.
 pub fn compare_folders(original: &Path, rerun: &Path) -> Result<Comparison, Error> {
     let (a, b) = (listing(original)?, listing(rerun)?);
@@ -237,8 +245,7 @@ pub fn compare_folders(original: &Path, rerun: &Path) -> Result<Comparison, Erro
         ..Comparison::default()
     };
     for f in a.intersection(&b) {
-        let read =
-            |d: &Path| std::fs::read(d.join(f)).map_err(|e| Error::Output(crate::output::out_err(&d.join(f), e)));
+        let read = |d: &Path| read_all(&d.join(f)).map_err(|e| Error::Output(crate::output::out_err(&d.join(f), e)));
         let (x, y) = (read(original)?, read(rerun)?);
         let same = if f == "manifest.json" {
             let parse = |b: &[u8]| {

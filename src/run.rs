@@ -206,6 +206,21 @@ impl SteadyState {
 }
 
 /// Why a stalled run is refused.
+/// Why a run of `p` would show nothing, if it would: no client starts before the run ends
+/// (every `startup` at or after `duration`). Valid input, so a warning rather than a refusal.
+pub fn nothing_happens(p: &Params) -> Option<String> {
+    let first = p.startup.0.least();
+    let end = p.duration.0.as_micros() as f64 / 1e6;
+    (first >= end).then(|| {
+        format!(
+            "no client starts before the run ends (`startup` is at least {} and `duration` is {}): nothing will \
+             happen in it; start clients earlier or run longer",
+            crate::engine::format_duration(crate::engine::time::SimDuration::from_micros((first * 1e6) as u64)),
+            crate::engine::format_duration(p.duration.0)
+        )
+    })
+}
+
 pub(crate) fn stalled_message(t: SimTime) -> String {
     format!(
         "simulated time stopped advancing at {} (a process with zero delays loops forever); \

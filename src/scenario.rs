@@ -39,6 +39,9 @@ pub fn base_dir(path: &Path) -> &Path {
 
 /// Parse scenario text; `file` names it in errors and `base` resolves relative CSV paths.
 pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Result<Params, InputError> {
+    if let Ok(t) = toml::from_str::<toml::Table>(text) {
+        not_an_experiment(&t, file)?;
+    }
     let params: Params = if overrides.is_empty() {
         // Straight from the text, so errors carry line and column.
         let de = toml::Deserializer::parse(text).map_err(|e| err(file, "", toml_message(&e)))?;
@@ -54,6 +57,22 @@ pub fn parse(text: &str, file: &str, base: &Path, overrides: &[String]) -> Resul
         return from_table(table, &format!("{file} (with --set overrides)"), base);
     };
     finish(params, file, base)
+}
+
+/// A scenario, not an experiment: an experiment's keys (`sweep`, `replications`, `scenario`)
+/// say the file was given to a command that takes a scenario (`tune`, `live`, `bench`).
+fn not_an_experiment(t: &toml::Table, file: &str) -> Result<(), InputError> {
+    match ["sweep", "replications", "scenario"].into_iter().find(|k| t.contains_key(*k)) {
+        Some(k) => Err(err(
+            file,
+            "",
+            format!(
+                "is an experiment (it has `{k}`), and this takes a scenario, not an experiment; run an experiment \
+                 with `impsim run`, or give its base scenario"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Params from a scenario table (after overrides or sweep values were applied to it).
@@ -111,6 +130,7 @@ pub fn read_table_hashed(path: &Path) -> Result<(toml::Table, String), InputErro
     let file = path.display().to_string();
     let text = read_text(path)?;
     let t = toml::from_str(&text).map_err(|e| err(&file, "", toml_message(&e)))?;
+    not_an_experiment(&t, &file)?;
     Ok((t, crate::output::sha256_hex(text.as_bytes())))
 }
 
@@ -149,26 +169,12 @@ pub(crate) fn toml_message(e: &toml::de::Error) -> String {
 
 /// From "unknown field `x`, expected one of `a`, `b`": the allowed name closest to `x`.
 fn suggestion(message: &str) -> Option<String> {
+    use crate::error::edit_distance;
     let rest = &message[message.find("unknown field `")? + 15..];
     let (unknown, rest) = rest.split_once('`')?;
     let allowed: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     let best = allowed.iter().min_by_key(|a| edit_distance(unknown, a))?;
     (edit_distance(unknown, best) <= unknown.len().div_ceil(2)).then(|| best.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diag + (ca != *cb) as usize).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// `a.b.c=value`: the value is read as TOML, or as a plain string if it is not valid TOML
@@ -374,6 +380,8 @@ fn load_cost_file(p: &mut Params, file: &str, base: &Path) -> Result<(), InputEr
 /// columns is refused (which one is the data is not for impsim to guess: `id,value` once ran
 /// on the ids). Values must be finite and not negative.
 pub(crate) fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String> {
+    // A byte-order mark (spreadsheets write one) is not part of the first value.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -381,20 +389,16 @@ pub(crate) fn parse_samples(text: &str, scale: f64) -> Result<Arc<[f64]>, String
             continue;
         }
         if let Some(sep) = [',', ';', '\t', ' '].into_iter().find(|c| t.contains(*c)) {
-            let shown: String = t.chars().take(40).collect();
             return Err(format!(
                 "line {}: \"{}\" holds more than one column (separated by {:?}); give one number per line, e.g. the \
                  column you mean cut out with `cut -d, -f2`",
                 i + 1,
-                shown.escape_debug(),
+                crate::error::shown(t, 40),
                 sep
             ));
         }
-        let first = t;
-        let x: f64 = first.parse().map_err(|_| {
-            let shown: String = first.chars().take(40).collect();
-            format!("line {}: \"{}\" is not a number", i + 1, shown.escape_debug())
-        })?;
+        let x: f64 =
+            t.parse().map_err(|_| format!("line {}: \"{}\" is not a number", i + 1, crate::error::shown(t, 40)))?;
         if !x.is_finite() || x < 0.0 {
             return Err(format!("line {}: {x} is not allowed; values must be finite and 0 or more", i + 1));
         }
@@ -417,6 +421,6 @@ mod tests {
         assert_eq!(suggestion(m).as_deref(), Some("retention"));
         assert_eq!(suggestion("unknown field `zzzzzzzz`, expected one of `seed`, `clients`"), None);
         assert_eq!(suggestion("invalid type"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(crate::error::edit_distance("kitten", "sitting"), 3);
     }
 }

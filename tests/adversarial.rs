@@ -46,6 +46,41 @@ impl Sandbox {
     fn run(&self, args: &[&str]) -> (i32, String) {
         self.run_in("", args)
     }
+    /// Run impsim with at most 4 GiB of address space, killed after 30 s (exit -1 then, with
+    /// "timed out" in the text): for cases that hung or grew without bound.
+    fn run_bounded(&self, args: &[&str]) -> (i32, String) {
+        let (out, err) = (self.path(".stdout"), self.path(".stderr"));
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg("ulimit -v 4194304; exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_impsim"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("HOME", self.path("home"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
+        let mut child = c.spawn().unwrap();
+        let started = std::time::Instant::now();
+        let code = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st.code().unwrap_or(-1);
+            }
+            if started.elapsed().as_secs() >= 30 {
+                let _ = child.kill();
+                let _ = child.wait();
+                break -1;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut text = std::fs::read_to_string(&err).unwrap_or_default();
+        text.push_str(&std::fs::read_to_string(&out).unwrap_or_default());
+        let _ = (std::fs::remove_file(&out), std::fs::remove_file(&err));
+        if code == -1 {
+            text.push_str(" (timed out or killed)");
+        }
+        (code, text)
+    }
     /// Every file under the sandbox with its bytes.
     fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         let mut all = BTreeMap::new();
@@ -248,6 +283,45 @@ fn devices_fifos_and_huge_files_are_refused_without_hanging() {
     assert!(!s.path("o").exists());
 }
 
+/// What impsim looks at to decide whether an output is its own is read only if it is a
+/// regular file, and only so far: a FIFO hung these commands (even through SIGTERM), /dev/zero
+/// grew their memory without bound.
+#[test]
+fn outputs_that_are_fifos_or_devices_are_refused_without_hanging() {
+    let s = Sandbox::new("outfifo");
+    let fifo = |p: &str| {
+        std::fs::create_dir_all(s.path(p).parent().unwrap()).unwrap();
+        assert!(Command::new("mkfifo").arg(s.path(p)).status().unwrap().success());
+    };
+    fifo("f.md");
+    ok(s.run(&["run", "s.toml", "--out", "r1"]));
+    ok(s.run(&["run", "s.toml", "--out", "r2", "--seed", "2"]));
+    refused(s.run_bounded(&["compare", "r1", "r2", "--md", "f.md"]), &["f.md", "exists"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--md", "f.md", "--force"]), &["f.md", "not a regular file"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--json", "f.md", "--force"]), &["not a regular file"]);
+    refused(s.run_bounded(&["compare", "r1", "r2", "--json", "/dev/zero", "--force"]), &["not a regular file"]);
+    refused(s.run_bounded(&["bench", "--out", "f.md", "--force"]), &["f.md", "not a regular file"]);
+    refused(s.run_bounded(&["bench", "--out", "/dev/zero", "--force"]), &["not a regular file"]);
+    refused(
+        s.run_bounded(&["live", "--calibrate", "--broker", "127.0.0.1:1", "--out", "f.md", "--force"]),
+        &["f.md", "not a regular file"],
+    );
+    // A folder whose manifest.json is a FIFO: not impsim's, whatever else it holds.
+    fifo("o/manifest.json");
+    refused(s.run_bounded(&["run", "s.toml", "--out", "o"]), &["exists and is not empty"]);
+    refused(s.run_bounded(&["run", "s.toml", "--out", "o", "--force"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["run", "e.toml", "--out", "o", "--resume"]), &["not a regular file"]);
+    refused(s.run_bounded(&["compare", "o", "r2"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["reproduce", "o"]), &["manifest.json", "not a regular file"]);
+    refused(s.run_bounded(&["merge", "o", "--out", "m"]), &["manifest.json", "not a regular file"]);
+    // A trace named by a FIFO, and a result file replaced by one.
+    refused(s.run_bounded(&["run", "s.toml", "--out", "t", "--trace", "f.md", "--force"]), &["not a file"]);
+    std::fs::remove_file(s.path("r1/summary.csv")).unwrap();
+    fifo("r1/summary.csv");
+    refused(s.run_bounded(&["compare", "r1", "r2"]), &["summary.csv", "not a regular file"]);
+    assert!(!s.path("m").exists() && !s.path("t").exists());
+}
+
 // ---- input content is recorded and checked ---------------------------------------------------
 
 const CSV_SCENARIO: &str = "clients = 20\nduration = \"1h\"\nsample_every = \"10m\"\n\
@@ -448,6 +522,72 @@ fn a_trace_never_overwrites_a_file_it_did_not_write() {
     refused(s.run(&["run", "e.toml", "--out", "x", "--trace", "t3.csv"]), &["--trace applies to a single scenario"]);
 }
 
+/// What a killed `--trace` run leaves (FILE.partial, unlocked) is taken over by the next run,
+/// with or without --force; one another process is writing (locked) is refused, and so is a
+/// FILE.partial that is not an impsim trace. It blocked every later run.
+#[test]
+fn a_stale_trace_partial_is_replaced_and_a_live_one_refused() {
+    let s = Sandbox::new("tracepartial");
+    let killed = "time_us,client,session_id,primitive,type,bytes,status\n12,0,,Login,outband,380,2";
+    s.write("t.csv.partial", killed);
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv"]));
+    assert!(std::fs::read_to_string(s.path("t.csv")).unwrap().starts_with("time_us,client,"));
+    assert!(!s.path("t.csv.partial").exists());
+    s.write("t.csv.partial", "");
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", "t.csv", "--force"]));
+    assert!(!s.path("t.csv.partial").exists());
+    s.write("t.csv.partial", killed);
+    let live = std::fs::OpenOptions::new().write(true).open(s.path("t.csv.partial")).unwrap();
+    live.lock().unwrap();
+    refused(s.run(&["run", "s.toml", "--out", "o2", "--trace", "t.csv", "--force"]), &["another impsim process"]);
+    drop(live);
+    s.write("u.csv.partial", "my,data\n");
+    refused(s.run(&["run", "s.toml", "--out", "o3", "--trace", "u.csv"]), &["u.csv.partial", "not an impsim trace"]);
+    assert_eq!(std::fs::read_to_string(s.path("u.csv.partial")).unwrap(), "my,data\n");
+}
+
+/// A trace inside the run's own staging folder would be moved into the result unlisted (and
+/// its path would no longer exist): refused, like one inside --out.
+#[test]
+fn a_trace_into_the_staging_folder_is_refused() {
+    let s = Sandbox::new("tracestaging");
+    refused(s.run(&["run", "s.toml", "--out", "q", "--trace", ".q.partial/t.csv"]), &["--trace", "staging folder"]);
+    refused(s.run(&["run", "s.toml", "--out", "d/q", "--trace", "d/.q.partial/t.csv"]), &["staging folder"]);
+    assert!(!s.path("q").exists() && !s.path(".q.partial").exists() && !s.path("d/q").exists());
+}
+
+/// compare's --md and --json naming one file would write it twice, the second over the first.
+#[test]
+fn compare_refuses_one_file_for_both_pages() {
+    let s = Sandbox::new("samefile");
+    ok(s.run(&["run", "s.toml", "--out", "r1"]));
+    ok(s.run(&["run", "s.toml", "--out", "r2", "--seed", "2"]));
+    refused(s.run(&["compare", "r1", "r2", "--md", "x", "--json", "./x"]), &["--json", "--md", "two different files"]);
+    s.write("y", "mine");
+    std::os::unix::fs::symlink(s.path("y"), s.path("z")).unwrap();
+    refused(s.run(&["compare", "r1", "r2", "--md", "y", "--json", "z", "--force"]), &["two different files"]);
+    assert!(!s.path("x").exists());
+    assert_eq!(std::fs::read_to_string(s.path("y")).unwrap(), "mine");
+}
+
+/// Any --out name the file system takes for the result works: the staging name `.NAME.partial`
+/// (and the others built on NAME) are shortened when NAME is near the 255-byte limit.
+#[test]
+fn a_long_output_name_is_not_refused_for_its_staging_name() {
+    let s = Sandbox::new("longname");
+    let name = "r".repeat(250);
+    ok(s.run(&["run", "s.toml", "--out", &name]));
+    assert!(s.path(&name).join("manifest.json").exists());
+    ok(s.run(&["run", "s.toml", "--out", &name, "--force", "--seed", "2"]));
+    ok(s.run(&["run", "e.toml", "--out", &"e".repeat(255)]));
+    let trace = format!("{}.csv", "t".repeat(250));
+    ok(s.run(&["run", "s.toml", "--out", "o", "--trace", &trace]));
+    assert!(s.path(&trace).exists());
+    let names: Vec<String> =
+        std::fs::read_dir(&s.dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "nothing left staged: {names:?}");
+}
+
 // ---- resources: memory, events, threads ------------------------------------------------------
 
 #[test]
@@ -459,6 +599,16 @@ fn runs_that_cannot_fit_are_refused_up_front_with_the_estimate() {
     );
     s.write("huge.toml", &EXPERIMENT.replace("replications = 2", "replications = 4294967295"));
     refused(s.run(&["run", "huge.toml", "--out", "o"]), &["needs about", "GiB", "--force-memory"]);
+    // tune had no guard: 2^32-1 replications aborted on a 34 GB allocation, a microsecond mean
+    // ran for days.
+    refused(
+        s.run_bounded(&["tune", "s.toml", "--replications", "4294967295", "--out", "o"]),
+        &["s.toml", "needs about", "GiB", "replications", "--force-memory"],
+    );
+    refused(
+        s.run_bounded(&["tune", "s.toml", "--set", "client.activity={dist=\"exponential\",mean=\"1us\"}"]),
+        &["s.toml", "events", "--force-events"],
+    );
     let axis = |n: usize, unit: &str| (1..=n).map(|i| format!("\"{i}{unit}\"")).collect::<Vec<_>>().join(",");
     s.write(
         "wide.toml",

@@ -275,3 +275,131 @@ fn an_empty_cost_file_or_a_pin_without_a_file_is_refused() {
     Case::new("costpin", "clients = 20\nduration = \"1h\"\n[cost]\nsha256 = \"abc\"\n")
         .refused(&["cost.sha256", "give `file` too"]);
 }
+
+/// impsim `args` in `dir`: (exit code, stderr).
+fn cli_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).current_dir(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Exit 2 and every word in the message, no panic.
+fn refused_with(r: (i32, String), words: &[&str]) {
+    assert_eq!(r.0, 2, "{}", r.1);
+    assert!(!r.1.contains("panicked"), "{}", r.1);
+    for w in words {
+        assert!(r.1.contains(w), "expected {w:?} in: {}", r.1);
+    }
+}
+
+/// An unknown metric gets the column it most likely stands for, wherever a metric is named.
+#[test]
+fn an_unknown_metric_gets_a_did_you_mean() {
+    let c = Case::new("metric", OK);
+    let d = &c.dir;
+    let hint = "did you mean `recovery_success_rate`?";
+    refused_with(cli_in(d, &["run", "s.toml", "--check", "recovery_rate>=0.9", "--out", "o"]), &[hint]);
+    refused_with(cli_in(d, &["tune", "s.toml", "--target", "recovery_rate>=0.9"]), &["--target", hint]);
+    refused_with(
+        cli_in(d, &["tune", "s.toml", "--budget", "retained_bytes_pek<=2MiB"]),
+        &["--budget", "did you mean `retained_bytes_peak`?"],
+    );
+    std::fs::write(d.join("t.toml"), format!("{OK}[thresholds]\nrecovery_rate = \">=0.9\"\n")).unwrap();
+    refused_with(cli_in(d, &["run", "t.toml", "--out", "o"]), &["thresholds.recovery_rate", hint]);
+    std::fs::write(d.join("e.toml"), "name = \"e\"\nscenario = \"s.toml\"\nmetrics = [\"auto_logout\"]\n").unwrap();
+    refused_with(cli_in(d, &["run", "e.toml", "--out", "o"]), &["metrics[0]", "did you mean `auto_logouts`?"]);
+}
+
+/// A duration without a unit says it needs one; a bound without an operator says which to write.
+#[test]
+fn a_bare_number_for_a_duration_or_a_bound_is_refused_readably() {
+    Case::new("bare", "clients = 20\nretention = 30\n").refused(&["retention", "30 has no unit", "\"30m\""]);
+    Case::new("bound", &format!("{OK}[thresholds]\nrecovery_success_rate = \"0.95\"\n")).refused(&[
+        "thresholds.recovery_success_rate",
+        "has no operator",
+        "\">=0.95\" (at least)",
+    ]);
+    Case::new("bound2", &format!("{OK}[thresholds]\nrecovery_success_rate = 0.95\n"))
+        .refused(&["thresholds.recovery_success_rate", "0.95 has no operator"]);
+    Case::new("bound3", &format!("{OK}[thresholds]\nrecovery_success_rate = \">0.95\"\n"))
+        .refused(&["\">0.95\" has no operator"]);
+}
+
+/// What a message echoes from a file or a value has its control characters escaped (an escape
+/// sequence must not recolour the terminal) and a data file's line is cut, not echoed whole.
+#[test]
+fn echoed_values_are_escaped_and_cut() {
+    let c = Case::new("echo", OK);
+    let (code, err) = cli_in(&c.dir, &["run", "s.toml", "--set", "retention=\x1b[31mred\x07", "--out", "o"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "raw control characters: {err:?}");
+    assert!(err.contains("\\u{1b}[31mred\\u{7}"), "{err:?}");
+    std::fs::write(c.dir.join("long.csv"), format!("1\n{}\n", "x".repeat(5000))).unwrap();
+    std::fs::write(
+        c.dir.join("l.toml"),
+        format!("{OK}[client]\noffline = {{ dist = \"empirical\", file = \"long.csv\" }}\n"),
+    )
+    .unwrap();
+    let (code, err) = cli_in(&c.dir, &["run", "l.toml", "--out", "o"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 2") && err.contains("...") && err.len() < 400, "{err}");
+    std::fs::write(c.dir.join("k.toml"), "clients = 20\n\"ret\\u001bention\" = \"1h\"\n").unwrap();
+    let (code, err) = cli_in(&c.dir, &["run", "k.toml", "--out", "o"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains('\x1b'), "raw control characters: {err:?}");
+}
+
+/// bench's counts must be at least 1: exit 2 saying so, not exit 1 with a path of the build.
+#[test]
+fn bench_refuses_zero_clients_or_repeats() {
+    let c = Case::new("bench0", OK);
+    for args in [&["bench", "--clients", "0"][..], &["bench", "--clients", "10,0"], &["bench", "--repeat", "0"]] {
+        let (code, err) = cli_in(&c.dir, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("0 is not in 1..="), "{args:?}: {err}");
+        assert!(!err.contains(env!("CARGO_MANIFEST_DIR")), "{args:?}: {err}");
+    }
+    assert!(!c.dir.join("results").exists());
+}
+
+/// tune, live and bench take a scenario; given an experiment they say so.
+#[test]
+fn an_experiment_given_where_a_scenario_is_taken_is_named_as_such() {
+    let c = Case::new("notscenario", OK);
+    std::fs::write(c.dir.join("e.toml"), "name = \"e\"\nscenario = \"s.toml\"\n[sweep]\nretention = [\"1m\"]\n")
+        .unwrap();
+    let words = ["e.toml", "is an experiment", "takes a scenario, not an experiment"];
+    refused_with(cli_in(&c.dir, &["tune", "e.toml"]), &words);
+    refused_with(cli_in(&c.dir, &["live", "e.toml", "--broker", "127.0.0.1:1", "--scale", "60"]), &words);
+    refused_with(cli_in(&c.dir, &["bench", "--workload", "e.toml", "--clients", "10", "--repeat", "1"]), &words);
+}
+
+/// A scenario where nothing can happen runs (it is valid) but says so on stderr.
+#[test]
+fn a_scenario_where_nothing_can_happen_is_warned_about() {
+    let c = Case::new("idle", "clients = 20\nduration = \"1h\"\nstartup = \"2h\"\n");
+    let (code, err) = cli_in(&c.dir, &["run", "s.toml", "--out", "o"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: s.toml: no client starts before the run ends"), "{err}");
+    std::fs::write(c.dir.join("e.toml"), "name = \"e\"\nscenario = \"s.toml\"\n[sweep]\nclients = [5, 10]\n").unwrap();
+    let (code, err) = cli_in(&c.dir, &["run", "e.toml", "--out", "eo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: e.toml: at point 0"), "{err}");
+    std::fs::write(c.dir.join("u.toml"), "clients = 2\nduration = \"1us\"\n").unwrap();
+    let (code, err) = cli_in(&c.dir, &["run", "u.toml", "--out", "uo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("nothing happened in this run"), "{err}");
+}
+
+/// A spreadsheet's byte-order mark before the first value is not part of it.
+#[test]
+fn an_empirical_csv_with_a_byte_order_mark_is_read() {
+    let c = Case::new("bom", OK);
+    std::fs::write(c.dir.join("bom.csv"), "\u{feff}1\n2\n3\n").unwrap();
+    std::fs::write(
+        c.dir.join("b.toml"),
+        format!("{OK}[client]\noffline = {{ dist = \"empirical\", file = \"bom.csv\" }}\n"),
+    )
+    .unwrap();
+    let (code, err) = cli_in(&c.dir, &["run", "b.toml", "--out", "o"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -165,3 +165,118 @@ fn after_sigkill_the_journal_keeps_the_finished_runs_and_resume_finishes_the_swe
     resume_matches_whole(&base, &exp, &out);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// Wait (up to 60 s) for `child` to end, killing it then: its exit code, or None if it was
+/// killed by a signal or had to be killed.
+fn wait_at_most(child: &mut std::process::Child, secs: u64) -> Option<i32> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        if started.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Poll until `p` exists (up to 60 s).
+fn wait_for(p: &Path) {
+    let started = std::time::Instant::now();
+    while !p.exists() {
+        assert!(started.elapsed().as_secs() < 60, "{} never appeared", p.display());
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// `impsim ARGS` started through sh with SIGINT ignored, as a background job of a script
+/// inherits it: impsim must catch the signal all the same.
+fn impsim_ignoring_sigint(args: &[&str]) -> Command {
+    let mut c = Command::new("sh");
+    c.args(["-c", "trap '' INT; exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_impsim")]).args(args);
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    c
+}
+
+/// tune stops cleanly on the first signal (Ctrl-C even when inherited as ignored, SIGTERM):
+/// the runs in progress finish, nothing is written, its staging folder is removed, exit 130.
+/// A second signal aborts at once, leaving nothing either. It ignored SIGINT and died of
+/// SIGTERM, its staging folder left behind.
+#[test]
+fn tune_stops_on_a_signal_writing_nothing_and_a_second_aborts() {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/default.toml");
+    for (signals, name) in [(&["-INT"][..], "int"), (&["-TERM"], "term"), (&["-INT", "-INT"], "twice")] {
+        let base = tmp(&format!("tune-{name}"));
+        std::fs::create_dir_all(&base).unwrap();
+        let out = base.join("out");
+        let args = ["tune", default.to_str().unwrap(), "--set", "clients=3000", "--out", out.to_str().unwrap()];
+        let mut child = impsim_ignoring_sigint(&args).spawn().unwrap();
+        let staging = base.join(".out.partial");
+        wait_for(&staging);
+        std::thread::sleep(std::time::Duration::from_millis(300)); // the search has begun
+        for s in signals {
+            assert!(Command::new("kill").args([*s, &child.id().to_string()]).status().unwrap().success());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let code = wait_at_most(&mut child, 60);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(code, Some(130), "{name}: {err}");
+        assert!(err.contains("no result") || err.contains("nothing written"), "{name}: {err}");
+        assert!(!out.exists() && !staging.exists(), "{name}: nothing left behind: {err}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
+
+/// merge on SIGTERM finishes and writes the merged folder (as a single run does) instead of
+/// dying with its staging folder left; a second signal aborts, leaving nothing.
+#[test]
+fn merge_finishes_on_sigterm_and_a_second_signal_aborts() {
+    for (signals, name) in [(&["-TERM"][..], "term"), (&["-TERM", "-TERM"], "twice")] {
+        let base = tmp(&format!("merge-{name}"));
+        std::fs::create_dir_all(&base).unwrap();
+        let exp = base.join("mg.toml");
+        std::fs::write(
+            &exp,
+            "name = \"mg\"\nreplications = 3\n[scenario]\nclients = 50\nduration = \"2d\"\nsample_every = \"1m\"\n\
+             [sweep]\nretention = [\"0s\", \"1m\", \"5m\", \"10m\", \"30m\", \"1h\", \"2h\", \"6h\", \"12h\", \"24h\"]\n",
+        )
+        .unwrap();
+        for (i, sh) in ["1/2", "2/2"].iter().enumerate() {
+            let dir = base.join(format!("sh{i}"));
+            let st = impsim(&["run", exp.to_str().unwrap(), "--shard", sh, "--out", dir.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(st.status.success());
+        }
+        let out = base.join("m");
+        let (a, b) = (base.join("sh0"), base.join("sh1"));
+        let mut child = impsim(&["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let staging = base.join(".m.partial");
+        wait_for(&staging);
+        for s in signals {
+            assert!(Command::new("kill").args([*s, &child.id().to_string()]).status().unwrap().success());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let code = wait_at_most(&mut child, 60);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!staging.exists(), "{name}: no staging folder left: {code:?} {err}");
+        match code {
+            Some(0) => assert!(out.join("points.csv").exists() && out.join("manifest.json").exists(), "{name}"),
+            Some(130) => assert!(!out.exists(), "{name}: an abort leaves nothing"),
+            other => panic!("{name}: exit {other:?}: {err}"),
+        }
+        if signals.len() == 1 {
+            assert_eq!(code, Some(0), "one signal: the merge is finished and written: {err}");
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

@@ -11,14 +11,15 @@ pub struct BenchArgs {
     /// The workload scenario.
     #[arg(long, default_value = DEFAULT_WORKLOAD)]
     pub workload: PathBuf,
-    /// Population sizes to run (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    /// Population sizes to run (comma-separated), each 1 to 2^29.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000",
+          value_parser = clap::value_parser!(u32).range(1..=1 << 29))]
     pub clients: Vec<u32>,
     /// Override the workload's simulated duration (e.g. 1h for a 10M-client run).
     #[arg(long)]
     pub duration: Option<String>,
-    /// Runs per size (the figures are medians).
-    #[arg(long, default_value_t = 3)]
+    /// Runs per size (the figures are medians), at least 1.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Where to write the table (default: a fresh results/runs/bench.csv, -2, -3, ...).
     #[arg(long)]

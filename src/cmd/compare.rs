@@ -34,6 +34,11 @@ pub fn compare(a: CompareArgs) -> Outcome {
     if !(tolerance.is_finite() && tolerance >= 0.0) {
         return usage(format!("--tolerance {tolerance}: must be a share of at least 0, e.g. 0.01 for 1%"));
     }
+    if let (Some(j), Some(m)) = (&json, &md)
+        && same_file(j, m)
+    {
+        return usage(format!("--json {} and --md {}: name two different files", j.display(), m.display()));
+    }
     let json =
         json.map(|p| super::output_file(Some(p), "", force, JSON_HEAD, "a comparison impsim wrote")).transpose()?;
     let md = md.map(|p| super::output_file(Some(p), "", force, MD_HEAD, "a comparison impsim wrote")).transpose()?;
@@ -55,4 +60,15 @@ pub fn compare(a: CompareArgs) -> Outcome {
         super::write_output_file(&p, page.as_bytes())?;
     }
     Ok(if c.regressions() > 0 { Done::Regressed } else { Done::Success })
+}
+
+/// Whether two paths name one file: the same path once made absolute, or the same file on disk.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(x), Ok(y)) = (std::path::absolute(a), std::path::absolute(b))
+        && x == y
+    {
+        return true;
+    }
+    matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if (x.dev(), x.ino()) == (y.dev(), y.ino()))
 }

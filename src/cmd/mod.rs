@@ -26,7 +26,8 @@ pub struct ScenarioOptions {
 pub enum Done {
     /// Everything asked was done.
     Success,
-    /// Stopped by Ctrl-C or SIGTERM; what finished was written, marked partial.
+    /// Stopped by Ctrl-C or SIGTERM; a sweep's finished runs were written, marked partial
+    /// (`tune` writes nothing).
     Interrupted,
     /// `tune` found no candidate that meets the target within the budgets.
     NothingMeets,
@@ -46,6 +47,24 @@ pub type Outcome = Result<Done, impsim::Error>;
 /// Fail with a command-line option error.
 pub fn usage<T>(m: impl Into<String>) -> Result<T, impsim::Error> {
     Err(impsim::Error::Usage(m.into()))
+}
+
+/// Ctrl-C or SIGTERM: the first sets `STOP` and says `first` (the command then ends cleanly,
+/// starting nothing new); a second says `aborted` and exits with 130 at once, removing the
+/// staging folders this process holds (see `output::abandon_all`) and `files` it was writing.
+pub fn on_signal(first: &'static str, aborted: &'static str, files: Vec<PathBuf>) {
+    use std::sync::atomic::Ordering;
+    let _ = ctrlc::set_handler(move || {
+        if crate::STOP.swap(true, Ordering::SeqCst) {
+            impsim::output::abandon_all();
+            for f in &files {
+                let _ = std::fs::remove_file(f);
+            }
+            say_err!("\n{aborted}");
+            std::process::exit(130);
+        }
+        say_err!("\n{first}");
+    });
 }
 
 /// Where a command writes its one output file: `out` if given (an existing file only with
@@ -68,15 +87,16 @@ pub fn output_file(
                 .find(|p| !p.exists())
                 .unwrap_or(base))
         }
-        Some(p) if p.exists() => {
-            let ours = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(header));
+        Some(p) if std::fs::symlink_metadata(&p).is_ok() => {
             if !force {
                 return usage(format!("{}: exists; choose another --out or pass --force to replace it", p.display()));
             }
-            if !ours {
-                return usage(format!("{}: --force refused: not {what}", p.display()));
+            // Only the head, and only of a regular file: a FIFO would hang, /dev/zero never end.
+            match impsim::output::read_head(&p, header.len() as u64) {
+                Ok(head) if head == header.as_bytes() => Ok(p),
+                Ok(_) => usage(format!("{}: --force refused: not {what}", p.display())),
+                Err(why) => usage(format!("{}: --force refused: it {why}, not {what}", p.display())),
             }
-            Ok(p)
         }
         Some(p) => Ok(p),
     }

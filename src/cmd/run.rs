@@ -9,7 +9,6 @@ use impsim::run::describe;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -124,6 +123,9 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     }
     let what = file.display().to_string();
     let points: Vec<&impsim::model::Params> = exp.points.iter().map(|p| &p.params).collect();
+    if let Some((i, w)) = points.iter().enumerate().find_map(|(i, p)| Some((i, impsim::run::nothing_happens(p)?))) {
+        say_err!("warning: {what}: at point {i} (points.csv numbering): {w}");
+    }
     let need = impsim::guard::experiment_memory(&points, exp.replications, threads);
     impsim::guard::check_memory(&what, need, threads, force_memory)?;
     let longest = points.iter().map(|p| impsim::guard::events(p)).fold(0.0, f64::max);
@@ -139,15 +141,13 @@ fn run_experiment(a: RunArgs, text: &str) -> Outcome {
     );
     let bar = Bar::new(shard_runs);
     // Ctrl-C: runs in progress finish, no new one starts, and the completed runs are
-    // written with the manifest marked partial. A second Ctrl-C aborts at once.
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        say_err!(
-            "\ninterrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)"
-        );
-    });
+    // written with the manifest marked partial. A second Ctrl-C aborts at once (the journal
+    // keeps the finished runs).
+    super::on_signal(
+        "interrupted: finishing the runs in progress, then writing a partial result (Ctrl-C again to abort)",
+        "aborted: the finished runs are in the journal; --resume finishes the sweep",
+        Vec::new(),
+    );
     let opts = SweepOptions { threads, shard, force, resume };
     match experiment_to_folder(&exp, &dir, &opts, &bar, &STOP) {
         Ok(SweepEnd::Complete(dir)) => {
@@ -210,6 +210,10 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         say_err!("note: {}", n.replace('`', ""));
     }
     let what = file.display().to_string();
+    let idle = impsim::run::nothing_happens(&params);
+    if let Some(w) = &idle {
+        say_err!("warning: {what}: {w}");
+    }
     impsim::guard::check_memory(&what, impsim::guard::run_memory(&params), 1, force_memory)
         .and_then(|()| impsim::guard::check_events(&what, impsim::guard::events(&params), force_events))?;
     let dir = out.unwrap_or_else(|| {
@@ -227,15 +231,16 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
         checks: &checks,
     };
     if let Some(t) = &trace
-        && trace_inside(t, &dir)
+        && (trace_inside(t, &dir) || trace_inside(t, &impsim::output::staging_path(&dir)))
     {
         return usage(format!(
-            "{}: --trace must not be inside the --out folder {} (the folder is written whole)",
+            "{}: --trace must not be inside the --out folder {} or its staging folder {} (the folder is written whole)",
             t.display(),
-            dir.display()
+            dir.display(),
+            impsim::output::staging_path(&dir).display()
         ));
     }
-    on_signal_finish_the_run(&dir, trace.as_deref());
+    on_signal_finish_the_run(trace.as_deref());
     let started = std::time::Instant::now();
     let terminal = std::io::stderr().is_terminal();
     let show = progress(params.duration.0.as_micros() as f64 / 3.6e9, started, terminal);
@@ -245,6 +250,11 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
     }
     match ran {
         Ok((report, dir)) => {
+            if idle.is_none() && report.get("transactions") == Some(0.0) {
+                say_err!(
+                    "warning: {source}: nothing happened in this run (no transaction): check `startup` and `duration`"
+                );
+            }
             say_part!("{}", describe(&report));
             say!(
                 "  wrote          {}/{{report.md, report.html, summary.csv, summary.json, timeseries.csv, timeseries.svg, timeseries.png, manifest.json}}",
@@ -263,20 +273,12 @@ fn run_scenario(a: RunArgs, text: &str) -> Outcome {
 
 /// Ctrl-C or SIGTERM: the run in progress finishes and is written, as in a sweep (a single
 /// run cannot be resumed); a second signal aborts, leaving nothing.
-fn on_signal_finish_the_run(dir: &Path, trace: Option<&Path>) {
-    let staging = impsim::output::staging_path(dir);
-    let trace_partial = trace.map(impsim::output::partial_name);
-    let _ = ctrlc::set_handler(move || {
-        if STOP.swap(true, Ordering::SeqCst) {
-            let _ = std::fs::remove_dir_all(&staging);
-            if let Some(p) = &trace_partial {
-                let _ = std::fs::remove_file(p);
-            }
-            say_err!("\naborted: no result written");
-            std::process::exit(130);
-        }
-        say_err!("\ninterrupted: finishing the run and writing its result (Ctrl-C again to abort)");
-    });
+fn on_signal_finish_the_run(trace: Option<&Path>) {
+    super::on_signal(
+        "interrupted: finishing the run and writing its result (Ctrl-C again to abort)",
+        "aborted: no result written",
+        trace.map(impsim::output::partial_name).into_iter().collect(),
+    );
 }
 
 /// Whether the trace file would land inside the output folder (which is written whole).

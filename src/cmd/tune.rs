@@ -39,6 +39,12 @@ pub struct TuneArgs {
     /// Replace the --out folder if impsim wrote it.
     #[arg(long)]
     pub force: bool,
+    /// Run even if the memory estimate exceeds what this process can use.
+    #[arg(long)]
+    pub force_memory: bool,
+    /// Run even if the estimated event count of a run is absurd (more than 1e11, hours of work).
+    #[arg(long)]
+    pub force_events: bool,
 }
 
 pub fn tune(a: TuneArgs) -> Outcome {
@@ -54,6 +60,8 @@ pub fn tune(a: TuneArgs) -> Outcome {
         independent,
         out,
         force,
+        force_memory,
+        force_events,
     } = a;
     let crn = !independent;
     use impsim::experiment::tune::{Condition, RETENTION_LADDER, Search, check_ascending, describe};
@@ -114,24 +122,25 @@ pub fn tune(a: TuneArgs) -> Outcome {
         knob: knob.clone(),
         values: given_values,
     };
+    let dir = scenario.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let search =
+        Search { base, file: &file, base_dir: &dir, knob, values, target, budgets, replications, seed, threads, crn };
+    // The guards `run` has: a search of absurd size is refused with the estimate, not aborted.
+    let parallel = threads.clamp(1, replications as usize);
+    let (need, longest) = search.resources(parallel)?;
+    impsim::guard::check_memory(&file, need, parallel, force_memory)?;
+    impsim::guard::check_events(&format!("{file} (its longest run)"), longest, force_events)?;
+    // A search cut short has no answer: the runs in progress finish, nothing is written.
+    super::on_signal(
+        "interrupted: finishing the runs in progress; no result is written (Ctrl-C again to abort)",
+        "aborted: no result written",
+        Vec::new(),
+    );
     // Claimed before the search: a bad --out is refused before minutes of work.
     let folder = match &out {
         Some(d) => Some(impsim::experiment::tune_report::Folder::claim(d, force)?),
         None => None,
-    };
-    let dir = scenario.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let search = Search {
-        base,
-        file: &file,
-        base_dir: &dir,
-        knob,
-        values,
-        target,
-        budgets,
-        replications,
-        seed,
-        threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        crn,
     };
     let started = std::time::Instant::now();
     // A line per candidate as it is evaluated: rewritten in place on a terminal, one each otherwise (logs, CI).
@@ -161,12 +170,19 @@ pub fn tune(a: TuneArgs) -> Outcome {
             say_err!("{line}");
         }
     };
-    let result = search.run_with(&progress);
+    let result = search.run_with(&progress, &crate::STOP);
     if terminal && count.get() > 0 {
         say_err_part!("\r\x1b[K");
     }
     match result {
-        Ok(outcome) => {
+        Ok(None) => {
+            if let Some(f) = folder {
+                f.abandon();
+            }
+            say_err!("interrupted: the search was stopped before its answer; nothing written");
+            Ok(Done::Interrupted)
+        }
+        Ok(Some(outcome)) => {
             say_part!("{}", describe(&outcome, replications));
             say!("  ({} candidates in {:.1} s)", outcome.evaluated.len(), started.elapsed().as_secs_f64());
             if let Some(f) = folder {

@@ -68,9 +68,11 @@ pub(super) fn journal_line(r: &RunRecord) -> String {
 /// The runs a journal holds, if it belongs to this experiment and shard. An incomplete last
 /// line (the process was killed while writing it) is dropped: that run is simply run again.
 pub fn read_journal(path: &Path, meta: &Meta, shard: Option<&str>) -> Result<Vec<RunRecord>, OutputError> {
-    let text = match std::fs::read_to_string(path) {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(Vec::new());
+    }
+    let text = match crate::output::read_text(path, u64::MAX >> 1) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         // Unreadable is not empty: starting afresh would rewrite it and drop its runs.
         Err(e) => return Err(out_err(path, format!("cannot read the journal of finished runs: {e}"))),
     };

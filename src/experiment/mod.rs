@@ -415,7 +415,7 @@ fn check_metrics(metrics: &[String], file: &str) -> Result<(), InputError> {
     let known = crate::run::summary_columns();
     for (i, m) in metrics.iter().enumerate() {
         if !known.contains(m) {
-            return Err(err(file, &format!("metrics[{i}]"), format!("\"{m}\" is not a summary.csv column")));
+            return Err(err(file, &format!("metrics[{i}]"), crate::check::not_a_column(m)));
         }
     }
     Ok(())

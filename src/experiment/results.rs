@@ -248,12 +248,13 @@ pub(super) fn write_manifest(
 /// Read a shard folder back: its meta and its records.
 pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
     let mp = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&mp).map_err(|e| out_err(&mp, format!("cannot read: {e}")))?;
+    let text = crate::output::read_text(&mp, crate::output::MANIFEST_LIMIT)
+        .map_err(|e| out_err(&mp, format!("cannot read: {e}")))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| out_err(&mp, e))?;
     let meta: Meta = serde_json::from_value(v["experiment"].clone())
         .map_err(|e| out_err(&mp, format!("not an impsim experiment manifest: {e}")))?;
     let rp = dir.join("runs.csv");
-    let mut rd = csv::Reader::from_path(&rp).map_err(|e| out_err(&rp, e))?;
+    let mut rd = csv::Reader::from_reader(crate::output::open_regular(&rp).map_err(|e| out_err(&rp, e))?);
     let header: Vec<String> = rd.headers().map_err(|e| out_err(&rp, e))?.iter().map(String::from).collect();
     let skip = 2 + meta.axes.len();
     let columns: Vec<String> = header.get(skip..).unwrap_or_default().to_vec();
@@ -276,7 +277,7 @@ pub fn read_runs(dir: &Path) -> Result<(Meta, Vec<RunRecord>), OutputError> {
         });
     }
     let tp = dir.join("run_timeseries.csv");
-    let mut rd = csv::Reader::from_path(&tp).map_err(|e| out_err(&tp, e))?;
+    let mut rd = csv::Reader::from_reader(crate::output::open_regular(&tp).map_err(|e| out_err(&tp, e))?);
     let mut samples: BTreeMap<(usize, u32), Vec<Vec<String>>> = BTreeMap::new();
     for row in rd.records() {
         let row = row.map_err(|e| out_err(&tp, e))?;

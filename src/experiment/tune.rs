@@ -15,6 +15,7 @@ use crate::engine::time::SimDuration;
 use crate::scenario::{InputError, err, from_table, set_value};
 use crate::stats::Estimate;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::Path;
 
 pub use crate::check::Condition;
@@ -109,14 +110,37 @@ pub struct Search<'a> {
     pub crn: bool,
 }
 
-/// How the search runs: its threads, and whom it tells of each candidate evaluated.
+/// How the search runs: its threads, whom it tells of each candidate evaluated, and the flag
+/// that stops it (Ctrl-C, SIGTERM).
 struct Ctx<'p> {
     pool: rayon::ThreadPool,
     progress: &'p dyn Fn(&Candidate),
+    stop: &'p AtomicBool,
+}
+
+/// Why a search ended early: a refused candidate, or a stop asked for.
+enum Halt {
+    Input(InputError),
+    Stopped,
+}
+
+impl From<InputError> for Halt {
+    fn from(e: InputError) -> Halt {
+        Halt::Input(e)
+    }
+}
+
+/// The figures of one run the search uses (each bound's metric and the counts behind a rate),
+/// not its whole report: thousands of replications must not hold thousands of histograms and
+/// timeseries.
+struct Run {
+    values: std::collections::BTreeMap<String, f64>,
+    stalled_at: Option<crate::engine::time::SimTime>,
+    steady: bool,
 }
 
 impl Search<'_> {
-    fn evaluate(&self, i: usize, ctx: &Ctx) -> Result<Candidate, InputError> {
+    fn evaluate(&self, i: usize, ctx: &Ctx) -> Result<Candidate, Halt> {
         self.evaluate_value(&self.values[i], ctx)
     }
 
@@ -133,31 +157,54 @@ impl Search<'_> {
         crate::check::from_table(&params.thresholds).map_err(|(field, m)| err(self.file, &field, m))
     }
 
-    fn evaluate_value(&self, knob_value: &toml::Value, ctx: &Ctx) -> Result<Candidate, InputError> {
+    fn evaluate_value(&self, knob_value: &toml::Value, ctx: &Ctx) -> Result<Candidate, Halt> {
         let value = super::display_value(knob_value);
         let params = self.params(knob_value)?;
         let thresholds = self.thresholds(&params)?;
         let pool = &ctx.pool;
         let label = format!("{}={value}", self.knob);
         let seeds: Vec<u64> = (0..self.replications).map(|r| run_seed(self.seed, &label, r, self.crn)).collect();
-        let reports: Vec<_> = pool.install(|| {
+        // The columns the bounds read: each metric, and the counts a rate's interval rests on.
+        let mut columns: Vec<&str> = Vec::new();
+        for c in std::iter::once(&self.target).chain(&self.budgets).chain(&thresholds) {
+            let counts = crate::output::quantity::counts_of(&c.metric);
+            for m in std::iter::once(c.metric.as_str()).chain(counts.iter().flat_map(|(s, a)| [*s, *a])) {
+                if !columns.contains(&m) {
+                    columns.push(m);
+                }
+            }
+        }
+        if ctx.stop.load(Ordering::Relaxed) {
+            return Err(Halt::Stopped);
+        }
+        let runs: Vec<Option<Run>> = pool.install(|| {
             seeds
                 .par_iter()
                 .map(|&s| {
+                    if ctx.stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
                     let mut p = params.clone();
                     p.seed = s;
-                    crate::run::simulate(p, ()).0
+                    let r = crate::run::simulate(p, ()).0;
+                    Some(Run {
+                        values: columns.iter().map(|m| (m.to_string(), r.get(m).unwrap_or(f64::NAN))).collect(),
+                        stalled_at: r.outcome.stalled_at,
+                        steady: r.metric("steady_state_ok") != 0.0,
+                    })
                 })
                 .collect()
         });
-        if let Some(t) = reports.iter().find_map(|r| r.outcome.stalled_at) {
-            return Err(err(self.file, &self.knob, format!("at {value}: {}", crate::run::stalled_message(t))));
+        let Some(runs) = runs.into_iter().collect::<Option<Vec<Run>>>() else { return Err(Halt::Stopped) };
+        if let Some(t) = runs.iter().find_map(|r| r.stalled_at) {
+            return Err(err(self.file, &self.knob, format!("at {value}: {}", crate::run::stalled_message(t))).into());
         }
         let estimates: Vec<Estimate> = std::iter::once(&self.target)
             .chain(&self.budgets)
             .chain(&thresholds)
             .map(|c| {
-                let col = |m: &str| reports.iter().map(|r| r.get(m).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+                let col =
+                    |m: &str| runs.iter().map(|r| r.values.get(m).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
                 // As an experiment's points are: in the metric's range, a rate's interval never
                 // narrower than the binomial one of its attempts.
                 crate::output::quantity::estimate_of(&c.metric, &col(&c.metric), col)
@@ -172,14 +219,14 @@ impl Search<'_> {
         let b = 1 + self.budgets.len();
         let (meets_target, within_budgets) = (met[0], met[1..b].iter().all(|&m| m));
         let meets_thresholds = met[b..].iter().all(|&m| m);
-        let unsteady_runs = reports.iter().filter(|r| r.metric("steady_state_ok") == 0.0).count();
+        let unsteady_runs = runs.iter().filter(|r| !r.steady).count();
         let c =
             Candidate { value, seeds, estimates, meets_target, within_budgets, meets_thresholds, met, unsteady_runs };
         (ctx.progress)(&c);
         Ok(c)
     }
 
-    fn get(&self, cache: &mut [Option<Candidate>], i: usize, ctx: &Ctx) -> Result<Candidate, InputError> {
+    fn get(&self, cache: &mut [Option<Candidate>], i: usize, ctx: &Ctx) -> Result<Candidate, Halt> {
         if cache[i].is_none() {
             cache[i] = Some(self.evaluate(i, ctx)?);
         }
@@ -194,7 +241,7 @@ impl Search<'_> {
         ctx: &Ctx,
         range: std::ops::Range<usize>,
         pred: &dyn Fn(&Candidate) -> bool,
-    ) -> Result<usize, InputError> {
+    ) -> Result<usize, Halt> {
         let (mut lo, mut hi) = (range.start, range.end);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -206,16 +253,38 @@ impl Search<'_> {
     /// Search the values: the smallest meeting every bound (else a compromise); an error if there
     /// are no values, a candidate's scenario is refused or a run stalls.
     pub fn run(&self) -> Result<Outcome, InputError> {
-        self.run_with(&|_| {})
+        Ok(self.run_with(&|_| {}, &AtomicBool::new(false))?.expect("never stopped"))
     }
 
-    /// `run`, telling `progress` of each candidate as it is evaluated.
-    pub fn run_with(&self, progress: &dyn Fn(&Candidate)) -> Result<Outcome, InputError> {
+    /// What the guards judge before the search starts: the memory it needs with `parallel`
+    /// runs at once, and the events of its longest run (over every candidate value).
+    pub fn resources(&self, parallel: usize) -> Result<(u64, f64), InputError> {
+        let (mut memory, mut events) = (0u64, 0f64);
+        for v in &self.values {
+            let p = self.params(v)?;
+            memory = memory.max(crate::guard::tune_memory(&p, self.replications, parallel));
+            events = events.max(crate::guard::events(&p));
+        }
+        Ok((memory, events))
+    }
+
+    /// `run`, telling `progress` of each candidate as it is evaluated; once `stop` is set no
+    /// new run starts and the search ends with `None` (Ctrl-C, SIGTERM): a search cut short
+    /// has no answer to give.
+    pub fn run_with(&self, progress: &dyn Fn(&Candidate), stop: &AtomicBool) -> Result<Option<Outcome>, InputError> {
+        match self.search(progress, stop) {
+            Ok(o) => Ok(Some(o)),
+            Err(Halt::Stopped) => Ok(None),
+            Err(Halt::Input(e)) => Err(e),
+        }
+    }
+
+    fn search(&self, progress: &dyn Fn(&Candidate), stop: &AtomicBool) -> Result<Outcome, Halt> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build().expect("a thread pool");
-        let ctx = Ctx { pool, progress };
+        let ctx = Ctx { pool, progress, stop };
         let n = self.values.len();
         if n == 0 {
-            return Err(err(self.file, &self.knob, "no candidate values to try"));
+            return Err(err(self.file, &self.knob, "no candidate values to try").into());
         }
         let thresholds = self.thresholds(&self.params(&self.values[0])?)?;
         let mut cache: Vec<Option<Candidate>> = vec![None; n];
@@ -267,7 +336,7 @@ impl Search<'_> {
     /// Each bound's direction, from where it holds at the two ends of the ladder, and by
     /// binary search where it starts or stops holding: the ladder range [from, to) where every
     /// bound holds if each is monotone.
-    fn where_all_hold(&self, cache: &mut [Option<Candidate>], ctx: &Ctx) -> Result<(usize, usize), InputError> {
+    fn where_all_hold(&self, cache: &mut [Option<Candidate>], ctx: &Ctx) -> Result<(usize, usize), Halt> {
         let n = self.values.len();
         // Each bound's direction, from where it holds at the two ends of the ladder.
         let (low, high) = (self.get(cache, 0, ctx)?, self.get(cache, n - 1, ctx)?);
@@ -300,7 +369,7 @@ impl Search<'_> {
         &self,
         recommended: &mut Option<(usize, Candidate)>,
         ctx: &Ctx,
-    ) -> Result<Vec<(u64, Candidate)>, InputError> {
+    ) -> Result<Vec<(u64, Candidate)>, Halt> {
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
             // Between two durations of the ladder, bisect a few times for a finer answer.

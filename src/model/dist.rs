@@ -90,6 +90,17 @@ impl Dist {
         }
     }
 
+    /// The least value a draw can take.
+    pub(crate) fn least(&self) -> f64 {
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Uniform { min, .. } => min,
+            Dist::Pareto { scale, .. } => scale,
+            Dist::Empirical { ref samples, .. } => samples.first().copied().unwrap_or(0.0),
+            Dist::Exponential { .. } | Dist::LogNormal { .. } | Dist::Weibull { .. } => 0.0,
+        }
+    }
+
     /// The distribution's mean (infinite for Pareto with shape <= 1).
     pub(crate) fn mean(&self) -> f64 {
         match *self {

@@ -19,9 +19,24 @@ use std::collections::BTreeMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Dur(pub SimDuration);
 
+/// A duration's text; a bare number is refused, saying a duration needs a unit.
+fn duration_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let number = |n: String| {
+        serde::de::Error::custom(format!(
+            "{n} has no unit; a duration needs one: write it as a string, e.g. \"{n}s\", \"{n}m\" or \"{n}h\""
+        ))
+    };
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => Ok(s),
+        toml::Value::Integer(n) => Err(number(n.to_string())),
+        toml::Value::Float(x) => Err(number(x.to_string())),
+        other => Err(serde::de::Error::custom(format!("expected a duration like \"30s\", found {}", other.type_str()))),
+    }
+}
+
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = duration_text(d)?;
         parse_duration(&s).map(Dur).map_err(serde::de::Error::custom)
     }
 }
@@ -51,7 +66,7 @@ impl Span {
 
 impl<'de> Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = duration_text(d)?;
         if s.trim() == "infinite" {
             return Ok(Span::Infinite);
         }
@@ -206,13 +221,34 @@ pub struct Params {
 }
 
 /// `[thresholds]` as written: a summary column to one bound (`">=0.95"`) or several.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Bounds {
     /// One bound, e.g. `">=0.95"`.
     One(String),
     /// Several, e.g. `[">=0.5", "<=0.99"]`.
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Bounds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let how = "a bound is a string with its operator, e.g. \">=0.95\" or \"<=2GiB\", or a list of them";
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(Bounds::One(s)),
+            toml::Value::Array(a) => a
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s),
+                    other => Err(serde::de::Error::custom(format!("{other} is not a bound: {how}"))),
+                })
+                .collect::<Result<_, _>>()
+                .map(Bounds::Many),
+            v @ (toml::Value::Integer(_) | toml::Value::Float(_)) => Err(serde::de::Error::custom(format!(
+                "{v} has no operator: write \">={v}\" (at least) or \"<={v}\" (at most), as a string"
+            ))),
+            other => Err(serde::de::Error::custom(format!("found {}: {how}", other.type_str()))),
+        }
+    }
 }
 
 impl Default for Params {

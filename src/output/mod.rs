@@ -27,6 +27,41 @@ pub(crate) struct Staging {
     _lock: std::fs::File,
 }
 
+/// The staging folders this process holds, so that an abort (a second Ctrl-C) removes exactly
+/// those (see `abandon_all`), never another process's.
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Drop every staging folder this process holds, as `Staging::abandon` does (a journal of
+/// finished runs is kept for `--resume`): what an abort leaves is nothing half-written.
+pub fn abandon_all() {
+    for tmp in held().drain(..) {
+        // The writer may still be adding a file meanwhile: try again until the folder is gone.
+        for _ in 0..100 {
+            remove_staging(&tmp);
+            if std::fs::symlink_metadata(&tmp).is_err() || journal_runs(&tmp.join(JOURNAL)) > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+}
+
+fn remove_staging(tmp: &Path) {
+    if journal_runs(&tmp.join(JOURNAL)) > 0 {
+        return;
+    }
+    if let Ok(d) = std::fs::read_dir(tmp) {
+        for e in d.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let _ = std::fs::remove_dir(tmp);
+}
+
 /// The staging folder's lock file and the sweep journal inside it.
 const LOCK: &str = ".lock";
 pub(crate) const JOURNAL: &str = "journal.jsonl";
@@ -48,7 +83,7 @@ fn may_replace(target: &Path, force: bool) -> Result<(), OutputError> {
         let empty = std::fs::read_dir(target).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !empty && !force {
             let partial =
-                std::fs::read_to_string(target.join("manifest.json")).is_ok_and(|t| t.contains("\"partial\": true"));
+                read_text(&target.join("manifest.json"), MANIFEST_LIMIT).is_ok_and(|t| t.contains("\"partial\": true"));
             return Err(out_err(
                 target,
                 if partial {
@@ -134,6 +169,7 @@ impl Staging {
             }
             std::fs::remove_file(&p).map_err(|e| out_err(&p, format!("cannot clear a stale staging file: {e}")))?;
         }
+        held().push(tmp.clone());
         Ok(Staging { target: target.to_path_buf(), tmp, force, _lock: lock })
     }
 
@@ -144,6 +180,7 @@ impl Staging {
     /// Move the finished folder into place. A folder it replaces (checked by `replaceable`
     /// again, in case it changed meanwhile) loses exactly the files its manifest lists.
     pub(crate) fn commit(self) -> Result<PathBuf, OutputError> {
+        held().retain(|t| t != &self.tmp);
         let replaced = match std::fs::symlink_metadata(&self.target) {
             Err(_) => None,
             Ok(_) if std::fs::read_dir(&self.target).map(|mut d| d.next().is_none()).unwrap_or(false) => {
@@ -155,7 +192,7 @@ impl Staging {
                     replaceable(&self.target).map_err(|m| out_err(&self.target, format!("--force refused: {m}")))?;
                 let old = parent_of(&self.target).join(format!(
                     ".{}.replaced-{}",
-                    file_name(&self.target),
+                    short_name(&file_name(&self.target)),
                     std::process::id()
                 ));
                 std::fs::rename(&self.target, &old)
@@ -188,15 +225,8 @@ impl Staging {
 
     /// Drop the staging folder (on error), keeping a journal of finished runs if there is one.
     pub(crate) fn abandon(self) {
-        if journal_runs(&self.tmp.join(JOURNAL)) > 0 {
-            return;
-        }
-        if let Ok(d) = std::fs::read_dir(&self.tmp) {
-            for e in d.flatten() {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-        let _ = std::fs::remove_dir(&self.tmp);
+        held().retain(|t| t != &self.tmp);
+        remove_staging(&self.tmp);
     }
 
     /// Move the folder into place if writing it succeeded; otherwise drop it and pass the error on.
@@ -266,7 +296,67 @@ fn ours_staging(tmp: &Path) -> Result<(), OutputError> {
 
 /// Finished runs in a journal: its lines after the header.
 fn journal_runs(path: &Path) -> usize {
-    std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0).saturating_sub(1)
+    let Ok(f) = open_regular(path) else { return 0 };
+    let mut lines = 0usize;
+    let mut r = std::io::BufReader::new(f);
+    loop {
+        let buf = match std::io::BufRead::fill_buf(&mut r) {
+            Ok([]) | Err(_) => break,
+            Ok(b) => b,
+        };
+        lines += buf.iter().filter(|&&c| c == b'\n').count();
+        let n = buf.len();
+        std::io::BufRead::consume(&mut r, n);
+    }
+    lines.saturating_sub(1)
+}
+
+/// The most of a manifest impsim reads back (a 10,000-point experiment's is tens of MiB).
+pub(crate) const MANIFEST_LIMIT: u64 = 256 << 20;
+
+/// Open `path` for reading only if it is a regular file: opened without blocking (a FIFO
+/// would wait for a writer forever, even through SIGTERM) and checked on the handle, so what
+/// is read is what was checked. A device such as /dev/zero is refused too (it never ends).
+pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let f = open_nonblocking(path).map_err(|e| e.to_string())?;
+    let meta = f.metadata().map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        Ok(f)
+    } else if meta.is_dir() {
+        Err("is a folder".into())
+    } else {
+        Err("is not a regular file (a pipe or a device)".into())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// The first `limit` bytes (or fewer) of the regular file `path`: how impsim looks at a file
+/// that may be its own before replacing it (see `open_regular`).
+pub fn read_head(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.take(limit).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// The whole regular file `path` as text, refused beyond `limit` bytes (see `open_regular`):
+/// how impsim reads back a manifest or a table it wrote.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    let bytes = read_head(path, limit.saturating_add(1))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("is larger than {} MiB, more than impsim writes there", limit >> 20));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
 }
 
 /// The output folder as a path whose last part is its name: `d/.` is `d`; `d/..` and `/` name
@@ -299,7 +389,21 @@ fn file_name(target: &Path) -> String {
 /// Where `target` is staged: a hidden sibling, the same for every process, so a later
 /// `--resume` finds the journal of a killed one.
 pub fn staging_path(target: &Path) -> PathBuf {
-    parent_of(target).join(format!(".{}.partial", file_name(target)))
+    parent_of(target).join(format!(".{}.partial", short_name(&file_name(target))))
+}
+
+/// `name`, or for a name too long to take a prefix and suffix within the file-name limit (255
+/// bytes) its first 100 bytes and a hash of the whole: what helper names are built on, so any
+/// name allowed for the result itself is allowed for them.
+fn short_name(name: &str) -> String {
+    if name.len() <= 200 {
+        return name.to_string();
+    }
+    let mut cut = 100;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &name[..cut], &sha256_hex(name.as_bytes())[..16])
 }
 
 /// Why `dir` may never be an output folder, if so: `/`, the working folder or one above it, a
@@ -337,9 +441,16 @@ pub(crate) fn replaceable(dir: &Path) -> Result<Vec<String>, String> {
         return Err(why);
     }
     let mp = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&mp).map_err(
-        |_| "it has no manifest.json, so impsim did not write it; remove it yourself or choose another --out",
-    )?;
+    let text = match read_text(&mp, MANIFEST_LIMIT) {
+        Ok(t) => t,
+        Err(_) if std::fs::symlink_metadata(&mp).is_err() => {
+            return Err(
+                "it has no manifest.json, so impsim did not write it; remove it yourself or choose another --out"
+                    .into(),
+            );
+        }
+        Err(why) => return Err(format!("its manifest.json {why}, so impsim did not write it; remove it yourself")),
+    };
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|_| "its manifest.json is not impsim's; remove the folder yourself")?;
     let ours = v.get("impsim_version").or_else(|| v.get("experiment").and_then(|e| e.get("impsim_version")));
@@ -417,9 +528,13 @@ pub(crate) fn create_new(tmp: &Path) -> Result<std::fs::File, String> {
 
 /// The name a file is written under until complete: `path` with `.partial` appended.
 pub fn partial_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.len() <= 200 {
+        let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".partial");
+        return path.with_file_name(name);
+    }
+    path.with_file_name(format!("{}.partial", short_name(&name)))
 }
 
 #[cfg(test)]
@@ -510,7 +625,7 @@ mod command_tests {
 /// `compare`): refused, naming the file, when it cannot be read, is not JSON, or is partial.
 pub fn finished_manifest(path: &Path) -> Result<serde_json::Value, crate::Error> {
     let refuse = |why: String| crate::Error::Usage(format!("{}: {why}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let text = read_text(path, MANIFEST_LIMIT).map_err(|e| refuse(format!("cannot read it: {e}")))?;
     let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| refuse(format!("not JSON: {e}")))?;
     if m["partial"] == true {
         return Err(refuse("the result is partial (interrupted); finish it with --resume first".into()));

@@ -1,0 +1,63 @@
+//! What the documentation shows is what the code and the committed files hold: the README's
+//! experiment is the bundled file, the help texts agree on where bench writes, and
+//! results/README.md quotes the committed results' figures.
+
+use std::path::Path;
+
+fn read(p: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
+}
+
+#[test]
+fn the_readmes_retention_sweep_is_the_bundled_file() {
+    let file = read("experiments/retention_sweep.toml");
+    let readme = read("README.md");
+    assert!(readme.contains(&format!("```toml\n{file}```\n")), "README.md must show experiments/retention_sweep.toml");
+}
+
+#[test]
+fn every_help_text_names_the_same_bench_output() {
+    let help = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_impsim")).args(args).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).replace('\n', " ")
+    };
+    for text in [help(&["--help"]), help(&["bench", "--help"])] {
+        assert!(text.contains("results/runs/bench.csv"), "{text}");
+        assert!(!text.contains("results/bench/bench.csv"), "{text}");
+    }
+}
+
+/// results/README.md's sap_restart_storm paragraph, figure by figure, from its points.csv.
+#[test]
+fn results_readme_quotes_sap_restart_storms_committed_figures() {
+    let readme = read("results/README.md");
+    let start = readme.find("## sap_restart_storm").unwrap();
+    let end = start + readme[start..].find("![").unwrap();
+    let text = readme[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    let points = read("results/sap_restart_storm/points.csv");
+    let mut lines = points.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // (workers, contexts kept) -> the column's mean.
+    let get = |workers: &str, kept: &str, col: &str| -> f64 {
+        let i = header.iter().position(|h| *h == format!("{col}_mean")).unwrap();
+        let row = rows.iter().find(|r| r[1] == workers && r[2] == kept).unwrap();
+        row[i].parse().unwrap()
+    };
+    let expect = [
+        format!("fresh-login p99 to ~{:.0} min", get("1", "false", "restore_fresh_ms_p99") / 60e3),
+        format!("~{:.0} k retries", get("1", "false", "retries") / 1e3),
+        format!(
+            "recovery rate {:.0}% vs {:.0}%",
+            get("1", "true", "recovery_success_rate") * 100.0,
+            get("1", "false", "recovery_success_rate") * 100.0
+        ),
+        format!("~{:.1} k fewer 502s", (get("1", "false", "fail_restart") - get("1", "true", "fail_restart")) / 1e3),
+        format!("~{:.0} min at p99 for a recovery", get("1", "true", "restore_recovered_ms_p99") / 60e3),
+        format!("recovered p99 of ~{:.0} s", get("4", "true", "restore_recovered_ms_p99") / 1e3),
+        format!("with 16 of ~{:.0} s", get("16", "true", "restore_recovered_ms_p99") / 1e3),
+    ];
+    for e in expect {
+        assert!(text.contains(&e), "results/README.md should say {e:?}: {text}");
+    }
+}
