@@ -66,7 +66,6 @@ mkfifo fifo.toml; row "scenario file that is a FIFO (not waited on)" "$BIN" run 
 printf 'clients = 20\n\xff\xfe\n' > bin.toml;             row "scenario file that is not UTF-8" "$BIN" run bin.toml --out o
 { printf 'clients = ['; head -c 10000 /dev/zero | tr '\0' 1; printf '\n'; } > longline.toml; row "a 10 kB line (the excerpt is cut)" "$BIN" run longline.toml --out o
 row "--set naming no field" "$BIN" run ok.toml --set sap.workerz=3 --out o
-row "--seed beyond what a file can hold" "$BIN" run ok.toml --seed 18446744073709551615 --out o
 s s26.toml 'scenario = "ok.toml"\n[sweep]\nretension = ["5m"]\n'; row "sweep axis naming no field" "$BIN" run s26.toml --out o
 s s27.toml 'scenario = "ok.toml"\n[sweep]\nretention = []\n'; row "empty sweep axis" "$BIN" run s27.toml --out o
 s s27b.toml "scenario = \"ok.toml\"\n[sweep]\nretention = [$(seq -s, -f '"%gs"' 1 400)]\nseed = [$(seq -s, 1 400)]\n"; row "sweep of more than 10,000 points" "$BIN" run s27b.toml --out o
@@ -108,6 +107,15 @@ row "compare --md and --json naming one file" "$BIN" compare out31 out31 --md x.
 mkfifo page.md; row "compare --md onto a FIFO with --force (not waited on)" "$BIN" compare out31 out31 --md page.md --force
 mkdir -p out45; mkfifo out45/manifest.json; row "--force on a folder whose manifest.json is a FIFO" "$BIN" run ok.toml --out out45 --force
 mkdir -p empty-dir; row "an empty home folder as --out" env HOME="$W/empty-dir" "$BIN" run ok.toml --out empty-dir
+printf '1,600\n2,1200\n' > twocol.csv
+s s46.toml 'clients = 20\n[client]\noffline = { dist = "empirical", file = "twocol.csv" }\n'; row "empirical CSV of two columns (id,value)" "$BIN" run s46.toml --out o
+s s47.toml 'clients = 20\n[cost]\nfile = ""\n';                 row "[cost] file = \"\" (an empty path)" "$BIN" run s47.toml --out o
+s s48.toml 'clients = 20\n[cost]\nsha256 = "abc"\n';            row "[cost] sha256 without a file" "$BIN" run s48.toml --out o
+s s49.toml 'name = "e"\nscenario = "ok.toml"\n[sweep]\nretention = ["60s", "5m", "1m"]\n'; row "a sweep value twice, spelled differently (60s, 1m)" "$BIN" run s49.toml --out o
+s s50.toml 'name = "e"\nscenario = "ok.toml"\n[sweep]\n"client.logout_prob" = [1, 1.0]\n'; row "two sweep points of one scenario (1 and 1.0)" "$BIN" run s50.toml --out o
+s s51.toml 'name = "e"\nscenario = "ok.toml"\n[sweep]\n"thresholds.recovery_success_rate" = [">=0.5", ">=0.9"]\n'; row "a swept threshold" "$BIN" run s51.toml --out o
+row "--seed above 2^64-1" "$BIN" run ok.toml --seed 18446744073709551616 --out o
+row "--junit onto a file impsim did not write" "$BIN" run ok.toml --junit s0.toml --force --out o
 {
   echo "# Bad input and what impsim says"
   echo

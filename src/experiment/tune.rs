@@ -15,8 +15,8 @@ use crate::engine::time::SimDuration;
 use crate::scenario::{InputError, err, from_table, set_value};
 use crate::stats::Estimate;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::check::Condition;
 pub(crate) use crate::check::Op;
@@ -365,11 +365,7 @@ impl Search<'_> {
     /// Between the recommended ladder duration and the one below it, bisect a few times for
     /// a finer answer (which replaces the recommendation when it meets every bound); the
     /// refinements evaluated.
-    fn refine(
-        &self,
-        recommended: &mut Option<(usize, Candidate)>,
-        ctx: &Ctx,
-    ) -> Result<Vec<(u64, Candidate)>, Halt> {
+    fn refine(&self, recommended: &mut Option<(usize, Candidate)>, ctx: &Ctx) -> Result<Vec<(u64, Candidate)>, Halt> {
         let mut refined = Vec::new();
         if let Some(i) = recommended.as_ref().map(|(i, _)| *i) {
             // Between two durations of the ladder, bisect a few times for a finer answer.
