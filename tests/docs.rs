@@ -61,3 +61,40 @@ fn results_readme_quotes_sap_restart_storms_committed_figures() {
         assert!(text.contains(&e), "results/README.md should say {e:?}: {text}");
     }
 }
+
+/// Every exit code any command returns (each `ExitCode::from(N)` and `process::exit(N)` in
+/// src/, and 0) has a row in the README's exit-code table and a line in `impsim --help`.
+#[test]
+fn every_exit_code_is_in_the_readmes_table_and_in_help() {
+    fn sources(dir: &Path, out: &mut String) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push_str(&std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let mut src = String::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut src);
+    let mut codes = vec![0u32];
+    for pat in ["ExitCode::from(", "process::exit("] {
+        for (i, _) in src.match_indices(pat) {
+            let rest = &src[i + pat.len()..];
+            if let Ok(n) = rest[..rest.find(')').unwrap()].parse::<u32>()
+                && !codes.contains(&n)
+            {
+                codes.push(n);
+            }
+        }
+    }
+    assert!(codes.len() >= 9, "{codes:?}");
+    let readme = read("README.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_impsim")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout).into_owned();
+    for c in codes {
+        assert!(readme.contains(&format!("\n| {c} | ")), "exit code {c} has no row in the README's table");
+        assert!(help.contains(&format!("\n  {c} ")), "exit code {c} is not in --help: {help}");
+    }
+}
