@@ -171,6 +171,12 @@ mod tests {
             welch(&a, &b).unwrap()
         );
         assert_eq!(binomial_se(1.0, 0.0, 1.0, 2.0), 0.0);
+        assert_eq!(binomial_se(1.0, 2.0, 1.0, 0.0), 0.0, "no attempts on the new side either");
+        // A floor replaces only a smaller error: at a tie Welch's degrees of freedom stand
+        // (old exact, new se 0.5 on 3 df: half-width t(0.975, 3) x 0.5 = 1.5912, not 1.96 x 0.5).
+        let exact = Measured { mean: 0.0, se: 0.0, df: 3.0 };
+        let d = between(exact, Measured { mean: 1.0, se: 0.5, df: 3.0 }, 0.5);
+        assert!((d.hi - 1.0 - 3.182446 * 0.5).abs() < 1e-5, "{d:?}");
     }
 
     #[test]
@@ -187,6 +193,7 @@ mod tests {
         assert!(half > 2.1009 * se && half < t * se, "{d:?}");
         assert!(d.p < 0.001);
         assert!(Measured::of_interval(0.5, f64::NAN, f64::NAN, 9.0).is_none());
+        assert!(Measured::of_interval(f64::NAN, 0.4, 0.6, 9.0).is_none(), "no estimate, no interval");
     }
 
     #[test]
