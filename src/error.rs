@@ -23,6 +23,9 @@ pub enum Error {
     Stalled(String),
     /// The machine failed under impsim: a child process died, the executable cannot be found.
     Host(String),
+    /// A broker under `impsim live` cannot be reached, refused every session, or stopped
+    /// answering: the server's failure, never the model's.
+    Broker(String),
 }
 
 impl fmt::Display for Error {
@@ -30,7 +33,9 @@ impl fmt::Display for Error {
         match self {
             Error::Input(e) => e.fmt(f),
             Error::Output(e) => e.fmt(f),
-            Error::Usage(m) | Error::Refused(m) | Error::Stalled(m) | Error::Host(m) => f.write_str(m),
+            Error::Usage(m) | Error::Refused(m) | Error::Stalled(m) | Error::Host(m) | Error::Broker(m) => {
+                f.write_str(m)
+            }
         }
     }
 }

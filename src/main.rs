@@ -43,13 +43,15 @@ fn quiet() -> bool {
 
 /// Every exit code any command returns, for `--help`.
 const EXIT_CODES: &str = "Exit codes:
-  0    done (compare: no significant regression; live: the model and the broker agree)
-  1    the machine failed (e.g. a bench child process died, a broker that cannot be reached)
+  0    done (compare: no significant regression; live: every check judged, and the model and the broker agree)
+  1    the machine failed (e.g. a bench child process died)
   2    bad input, a wrong option, an output that cannot be written, a run refused by a guard, a stalled run
   3    tune: no value meets the target within the budgets
   4    live: the model and the broker disagree on a checked figure
   5    reproduce: the rerun's bytes differ
   6    compare: a significant regression
+  7    live: not judged: a check had too little to judge, or the load generator fell behind its schedule
+  8    live: a broker failed: it cannot be reached, refused sessions, stopped answering or died
   99   a threshold ([thresholds], --check) failed; the result is written
   130  interrupted (Ctrl-C, SIGTERM); what finished is written, marked partial";
 
@@ -114,6 +116,8 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
         Ok(cmd::Done::Differs) => ExitCode::from(5),
         Ok(cmd::Done::ThresholdsFailed) => ExitCode::from(99),
         Ok(cmd::Done::Regressed) => ExitCode::from(6),
+        Ok(cmd::Done::NotJudged) => ExitCode::from(7),
+        Ok(cmd::Done::BrokerFailed) => ExitCode::from(8),
         Ok(cmd::Done::Interrupted) => ExitCode::from(130),
         Err(e) => {
             shout!("error: {}", impsim::error::printable(&e.to_string()));
@@ -122,6 +126,7 @@ fn exit_code(outcome: cmd::Outcome) -> ExitCode {
                     ExitCode::from(2)
                 }
                 Error::Host(_) => ExitCode::from(1),
+                Error::Broker(_) => ExitCode::from(8),
             }
         }
     }

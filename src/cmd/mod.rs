@@ -39,6 +39,11 @@ pub enum Done {
     ThresholdsFailed,
     /// `compare` found a significant regression.
     Regressed,
+    /// `live` ran, and a check could not be judged or the load generator fell behind: nothing
+    /// may be concluded about the model.
+    NotJudged,
+    /// `live`: a broker failed during the run (what was measured is written).
+    BrokerFailed,
 }
 
 /// What a command returns.

@@ -11,11 +11,11 @@
 //! does not return to its start after sessions are deleted.
 
 use super::codec::{Incoming, Outgoing};
-use super::driver::{Conn, DriveOptions, Shared, connect, subscribe_all};
+use super::conn::{Conn, Failed, open, subscribe_all};
+use super::driver::{Broker, DriveOptions, Shard, Shared};
 use super::scale::Scale;
 use crate::model::protocol::mqtt5::wire;
 use std::cell::RefCell;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ use tokio::time::sleep;
 #[derive(Clone, Debug)]
 pub struct CalibrateOptions {
     /// The broker.
-    pub broker: SocketAddr,
+    pub broker: Broker,
     /// Sessions per level (more: a smaller share of noise).
     pub sessions: u32,
     /// The numbers of subscriptions per session to measure (at least two different ones).
@@ -70,6 +70,9 @@ pub struct Calibration {
 /// The broker's `$SYS` figures as last published, and how many refreshes have been seen.
 struct Sys {
     ticks: u64,
+    /// When the last refresh arrived, and the gap before it (the broker's `sys_interval`).
+    last_tick: Option<Instant>,
+    gap: f64,
     heap: f64,
     disconnected: f64,
     version: String,
@@ -77,7 +80,7 @@ struct Sys {
 
 impl Default for Sys {
     fn default() -> Self {
-        Sys { ticks: 0, heap: f64::NAN, disconnected: f64::NAN, version: String::new() }
+        Sys { ticks: 0, last_tick: None, gap: 0.0, heap: f64::NAN, disconnected: f64::NAN, version: String::new() }
     }
 }
 
@@ -98,15 +101,20 @@ pub fn calibrate(opts: CalibrateOptions, stop: &'static AtomicBool) -> Result<Ca
         return Err("--calibrate needs at least one session and two different --subscriptions counts".into());
     }
     let drive = DriveOptions {
-        broker: opts.broker,
+        brokers: vec![opts.broker.clone()],
+        sources: Vec::new(),
         scale: Scale::new(1)?,
         max_inflight: opts.max_inflight,
         connect_rate: opts.connect_rate,
         time_limit: opts.time_limit,
+        threads: 1,
+        shard: Shard::WHOLE,
+        deadline: Duration::from_secs(10),
+        monitor: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
-    let s = Shared::new(drive, opts.time_limit, stop);
+    let s = Shared::single(drive, stop);
     let sys = Rc::new(RefCell::new(Sys::default()));
     let result = local.block_on(&rt, async {
         let monitor = tokio::task::spawn_local(watch(s.clone(), sys.clone()));
@@ -125,6 +133,14 @@ pub fn calibrate(opts: CalibrateOptions, stop: &'static AtomicBool) -> Result<Ca
     Ok(Calibration { version, levels, per_session, per_subscription })
 }
 
+/// A failed exchange as a message.
+fn text(f: Failed) -> String {
+    match f {
+        Failed::Over => "the time limit was reached, or interrupted".into(),
+        Failed::Broker(m) | Failed::Driver(m) => m,
+    }
+}
+
 /// Least-squares line through (x, y) points: (intercept, slope).
 pub fn line(points: &[(f64, f64)]) -> (f64, f64) {
     let n = points.len() as f64;
@@ -138,7 +154,7 @@ pub fn line(points: &[(f64, f64)]) -> (f64, f64) {
 /// Keep `sys` up to date with the broker's `$SYS` tree.
 async fn watch(s: Rc<Shared>, sys: Rc<RefCell<Sys>>) {
     let id = format!("impsim-calibrate-{}", std::process::id());
-    let Ok((mut conn, _, _)) = connect(&s, &id, true, 600, 0).await else { return };
+    let Ok((mut conn, _, _)) = open(&s, 0, None, &id, (true, 600, 0), None).await else { return };
     for (i, topic) in [UPTIME, HEAP, DISCONNECTED, VERSION].into_iter().enumerate() {
         if conn.send(&s, &Outgoing::Subscribe { packet_id: i as u16 + 1, topic }).await.is_err() {
             return;
@@ -154,7 +170,14 @@ async fn watch(s: Rc<Shared>, sys: Rc<RefCell<Sys>>) {
             VERSION => x.version = text,
             DISCONNECTED => x.disconnected = text.parse().unwrap_or(f64::NAN),
             HEAP => x.heap = text.parse().unwrap_or(f64::NAN),
-            UPTIME if !retained => x.ticks += 1,
+            UPTIME if !retained => {
+                let now = Instant::now();
+                if let Some(t) = x.last_tick {
+                    x.gap = (now - t).as_secs_f64();
+                }
+                x.last_tick = Some(now);
+                x.ticks += 1;
+            }
             _ => {}
         }
     }
@@ -168,6 +191,13 @@ async fn settled(s: &Shared, sys: &RefCell<Sys>, done: impl Fn(&Sys) -> bool) ->
     loop {
         {
             let x = sys.borrow();
+            if x.gap > super::compare::MAX_SYS_INTERVAL {
+                return Err(format!(
+                    "the broker refreshes its $SYS tree every {:.0} s; calibrating needs `sys_interval 1` in its \
+                     configuration (see tests/live/broker.sh)",
+                    x.gap
+                ));
+            }
             if x.ticks >= from + 2 && done(&x) && x.heap.is_finite() {
                 return Ok(x.heap);
             }
@@ -214,8 +244,9 @@ async fn level(s: &Rc<Shared>, sys: &RefCell<Sys>, first: u32, n: u32, subs: u32
     let before = quiet(s, sys).await?;
     let base = settled(s, sys, |_| true).await?;
     let conns = all(s, first, n, |s, c| async move {
-        let (mut conn, _, _) = connect(&s, &wire::client_id(c, 0), true, 600, EXPIRY).await?;
-        subscribe_all(&s, &mut conn, c, subs).await?;
+        let (mut conn, _, _) =
+            open(&s, 0, None, &wire::client_id(c, 0), (true, 600, EXPIRY), None).await.map_err(text)?;
+        subscribe_all(&s, &mut conn, c, subs).await.map_err(text)?;
         Ok(conn)
     })
     .await?;
@@ -226,7 +257,7 @@ async fn level(s: &Rc<Shared>, sys: &RefCell<Sys>, first: u32, n: u32, subs: u32
     let retained = settled(s, sys, |x| x.disconnected >= before + f64::from(n)).await?;
     // Delete them: Clean Start discards each session, expiry 0 drops the new one at DISCONNECT.
     let again = all(s, first, n, |s, c| async move {
-        let (conn, _, _) = connect(&s, &wire::client_id(c, 0), true, 600, 0).await?;
+        let (conn, _, _) = open(&s, 0, None, &wire::client_id(c, 0), (true, 600, 0), None).await.map_err(text)?;
         Ok(conn)
     })
     .await?;

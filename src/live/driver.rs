@@ -1,26 +1,70 @@
-//! The virtual clients against a real broker: one task and one TCP connection per client, the
-//! user's behaviour replayed from the simulation's own draws (`model::behaviour`), the MQTT
-//! reactions closed-loop (Session Present = 0 leads to re-subscribing), every recovery attempt
-//! recorded with the times the driver saw, and a `$SYS` monitor of the broker's sessions.
+//! The virtual clients against real brokers: one task per client on every core (one
+//! single-threaded runtime per thread, clients partitioned by slot, so a run's users and what
+//! they do are the same on any number of threads), the user's behaviour replayed from the
+//! simulation's own draws (`model::behaviour`), the MQTT reactions closed-loop (Session Present
+//! = 0 leads to re-subscribing), every recovery attempt recorded with the times the driver
+//! saw, a `$SYS` monitor per broker, and the driver's own lateness and CPU measured.
 
-use super::codec::{Incoming, Outgoing, decode, encode};
+use super::capacity;
+use super::codec::{Incoming, Outgoing};
+use super::conn::{Failed, Held, HeldConn, open};
+use super::measured::{Attempt, BrokerSeen, Ending, FAILURES_SHOWN, Measured};
 use super::scale::Scale;
 use crate::model::Params;
-use crate::model::protocol::mqtt5::wire;
+use crate::model::behaviour::ClientDraws;
 use std::cell::RefCell;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::time::{sleep, sleep_until};
 
-/// How the driver loads the broker.
+/// One broker the run loads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Broker {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// As the user wrote it.
+    pub name: String,
+}
+
+/// The slice of the virtual users one process drives: slots `c` with `c % count == index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, from 0.
+    pub index: u32,
+    /// Shards in all.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole population in one process.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Read "I/N" (0 <= I < N).
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s}: write I/N with 0 <= I < N, e.g. 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse::<u32>().map_err(|_| bad())?, n.trim().parse::<u32>().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+    /// Whether client slot `c` is this shard's.
+    pub fn has(self, c: u32) -> bool {
+        c % self.count == self.index
+    }
+}
+
+/// How the driver loads the brokers.
 #[derive(Clone, Debug)]
 pub struct DriveOptions {
-    /// The broker.
-    pub broker: SocketAddr,
+    /// The brokers; each client goes to one by its Client Identifier (`capacity::broker_of`).
+    pub brokers: Vec<Broker>,
+    /// Source addresses connections spread over (by client slot); empty: the kernel's choice.
+    pub sources: Vec<IpAddr>,
     /// Time compression.
     pub scale: Scale,
     /// At most this many CONNECTs waiting for their CONNACK (Mosquitto's listen backlog is 100).
@@ -29,302 +73,216 @@ pub struct DriveOptions {
     pub connect_rate: f64,
     /// Stop after this much real time even if the scenario runs longer.
     pub time_limit: Duration,
+    /// Threads that drive clients.
+    pub threads: usize,
+    /// The slice of the users this process drives.
+    pub shard: Shard,
+    /// How long the broker has to answer (connect, CONNACK, SUBACK, PINGRESP).
+    pub deadline: Duration,
+    /// Watch each broker's `$SYS` figures (one shard of a sharded run does).
+    pub monitor: bool,
 }
 
-/// One CONNECT with Clean Start = 0 for an identifier that had a session: a recovery attempt.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Attempt {
-    /// The client slot.
-    pub client: u32,
-    /// Seconds since the run's start at which the CONNECT was sent.
-    pub sent: f64,
-    /// The broker's answer: the session was there.
-    pub session_present: bool,
-    /// What the broker's rule predicts from the times the driver saw (None: the driver cannot
-    /// tell, e.g. it never saw the old connection end).
-    pub predicted: Option<bool>,
-    /// Seconds between the CONNECT and the nearest rule boundary the prediction rests on
-    /// (the guard band excludes attempts too close to call).
-    pub margin: f64,
-    /// Seconds from the CONNECT to its CONNACK.
-    pub latency: f64,
-}
-
-/// What a live run measured.
-#[derive(Debug, Default)]
-pub struct Measured {
-    /// Every recovery attempt.
-    pub attempts: Vec<Attempt>,
-    /// Fresh sessions (Clean Start = 1, or a new Client Identifier).
-    pub fresh: u64,
-    /// Connections the broker closed on a silent client (its keep-alive timeout).
-    pub broker_closed: u64,
-    /// Of those, the ones closed after their client had come back under a new Client
-    /// Identifier (S17) or as a replacement client: left live, never taken over. The
-    /// simulation ends such a session at its client's new login (`relogin_drops`).
-    pub orphans_closed: u64,
-    /// DISCONNECTs the clients sent (the user logged out).
-    pub logouts: u64,
-    /// Packets sent and their bytes.
-    pub packets: u64,
-    /// See `packets`.
-    pub bytes: u64,
-    /// How late each scheduled action fired, microseconds.
-    pub lateness_us: Vec<u64>,
-    /// CONNECT-to-CONNACK times of every connection, microseconds.
-    pub connack_us: Vec<u64>,
-    /// `$SYS/broker/clients/disconnected` (retained sessions) over time: (seconds since the
-    /// start, value).
-    pub retained: Vec<(f64, f64)>,
-    /// `$SYS/broker/clients/connected` over time: (seconds since the start, value).
-    pub connected: Vec<(f64, f64)>,
-    /// `$SYS/broker/heap/current` over time: (seconds since the start, bytes).
-    pub heap: Vec<(f64, f64)>,
-    /// Sessions without a connection as the driver saw them: (from, to) seconds since the
-    /// start, each from its connection's end to its client's return or its expiry.
-    pub retained_seen: Vec<(f64, f64)>,
-    /// Connections that failed (refused, reset) and why, first few.
-    pub errors: Vec<String>,
-    /// Real seconds the run took.
-    pub wall_seconds: f64,
-}
-
-/// Shared by the tasks of one run (one thread: no locks).
-pub(super) struct Shared {
+/// What every thread of one run shares.
+pub(super) struct Run {
     pub(super) opts: DriveOptions,
     pub(super) start: Instant,
     pub(super) end: Instant,
-    pub(super) stop: Rc<dyn Fn() -> bool>,
+    /// The last client's first connection is due by then.
+    pub(super) ramp_end: Instant,
+    /// Virtual clients this process drives.
+    clients: u32,
+    stop: &'static AtomicBool,
+    abort: AtomicBool,
+    abort_why: Mutex<Option<String>>,
+    next_connect: Mutex<Instant>,
     pub(super) inflight: tokio::sync::Semaphore,
-    pub(super) next_connect: RefCell<Instant>,
-    pub(super) m: RefCell<Measured>,
-    /// Every connection left open and silent, to count afterwards those the broker closed.
-    pub(super) holds: RefCell<Vec<Rc<RefCell<HeldConn>>>>,
+    ticks: Ticks,
 }
 
-impl Shared {
-    /// A run starting now that lasts `length` (at most the time limit) or until `stop`.
-    pub(super) fn new(opts: DriveOptions, length: Duration, stop: &'static AtomicBool) -> Rc<Shared> {
-        let start = Instant::now();
-        Rc::new(Shared {
+/// Running totals for the progress line, from every thread.
+#[derive(Default)]
+struct Ticks {
+    attempts: AtomicU64,
+    present: AtomicU64,
+    failures: AtomicU64,
+    late_us: AtomicU64,
+    /// Per broker, the latest `$SYS` connected and retained figures (f64 bits; NaN unknown).
+    connected: Vec<AtomicU64>,
+    retained: Vec<AtomicU64>,
+    lost: Vec<AtomicBool>,
+    /// Per broker, when it first failed (microseconds since the start; u64::MAX: never).
+    failed_at: Vec<AtomicU64>,
+}
+
+/// A broker failure count past which the run stops at once: the broker is gone or unusable.
+fn abort_after(clients: u32) -> u64 {
+    (u64::from(clients) / 100).max(10)
+}
+
+impl Run {
+    fn new(
+        opts: DriveOptions,
+        start: Instant,
+        end: Instant,
+        ramp_end: Instant,
+        clients: u32,
+        stop: &'static AtomicBool,
+        n: usize,
+    ) -> Run {
+        let end = if end > start { end } else { start + opts.time_limit };
+        Run {
             inflight: tokio::sync::Semaphore::new(opts.max_inflight.max(1)),
-            end: start + length.min(opts.time_limit),
-            opts,
+            next_connect: Mutex::new(start),
+            end,
+            ramp_end,
             start,
-            stop: Rc::new(move || stop.load(Ordering::Relaxed)),
-            next_connect: RefCell::new(start),
-            m: RefCell::new(Measured::default()),
-            holds: RefCell::new(Vec::new()),
-        })
+            clients,
+            stop,
+            abort: AtomicBool::new(false),
+            abort_why: Mutex::new(None),
+            ticks: Ticks {
+                connected: (0..n).map(|_| AtomicU64::new(f64::NAN.to_bits())).collect(),
+                retained: (0..n).map(|_| AtomicU64::new(f64::NAN.to_bits())).collect(),
+                lost: (0..n).map(|_| AtomicBool::new(false)).collect(),
+                failed_at: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
+                ..Ticks::default()
+            },
+            opts,
+        }
+    }
+    /// The next connection slot under `connect_rate`.
+    pub(super) fn pace(&self) -> Instant {
+        let mut next = self.next_connect.lock().unwrap_or_else(|e| e.into_inner());
+        let at = (*next).max(Instant::now());
+        *next = at + Duration::from_secs_f64(1.0 / self.opts.connect_rate.max(1e-3));
+        at
+    }
+    pub(super) fn over(&self) -> bool {
+        Instant::now() >= self.end || self.stop.load(Ordering::Relaxed) || self.abort.load(Ordering::Relaxed)
+    }
+    fn abort(&self, why: String) {
+        let mut w = self.abort_why.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_none() {
+            *w = Some(why);
+        }
+        self.abort.store(true, Ordering::SeqCst);
     }
     pub(super) fn since_start(&self, t: Instant) -> f64 {
         t.saturating_duration_since(self.start).as_secs_f64()
     }
-    pub(super) fn over(&self) -> bool {
-        Instant::now() >= self.end || (self.stop)()
+    /// Broker `b` failed now (only the first time counts).
+    fn broker_failed(&self, b: usize) {
+        let us = Instant::now().saturating_duration_since(self.start).as_micros() as u64;
+        self.ticks.failed_at[b].fetch_min(us, Ordering::Relaxed);
     }
-    pub(super) fn error(&self, e: String) {
-        let mut m = self.m.borrow_mut();
-        if m.errors.len() < 20 {
-            m.errors.push(e);
+    /// Wall-clock seconds from which broker `b`'s closes are its failure's, not its keep-alive:
+    /// a second before its first failure was seen (a dying broker closes every socket at once).
+    fn failing_from(&self, b: usize, start_wall: f64) -> f64 {
+        match self.ticks.failed_at[b].load(Ordering::Relaxed) {
+            u64::MAX => f64::INFINITY,
+            us => start_wall + us as f64 / 1e6 - 1.0,
         }
     }
 }
 
-/// Sleep until `at` (or the end), recording how late the wake-up was. False once the run is over.
-pub(super) async fn wait(s: &Shared, at: Instant) -> bool {
-    let at = at.min(s.end);
+/// One thread's share of a run (one thread: no locks).
+pub(super) struct Shared {
+    pub(super) run: std::sync::Arc<Run>,
+    pub(super) m: RefCell<Measured>,
+    /// Every connection left open and silent, to count afterwards those the broker closed.
+    pub(super) holds: RefCell<Vec<Rc<RefCell<HeldConn>>>>,
+    pub(super) pending: RefCell<Vec<Pending>>,
+}
+
+impl Shared {
+    /// A run of one thread from now until `opts.time_limit` (or `stop`), for `--calibrate`.
+    pub(super) fn single(opts: DriveOptions, stop: &'static AtomicBool) -> Rc<Shared> {
+        let start = Instant::now();
+        let n = opts.brokers.len();
+        Shared::new(std::sync::Arc::new(Run::new(opts, start, start, start, 1, stop, n)))
+    }
+    fn new(run: std::sync::Arc<Run>) -> Rc<Shared> {
+        let brokers = run.opts.brokers.iter().map(|b| BrokerSeen { addr: b.name.clone(), ..Default::default() });
+        let m = Measured { brokers: brokers.collect(), ..Default::default() };
+        Rc::new(Shared { run, m: RefCell::new(m), holds: RefCell::new(Vec::new()), pending: RefCell::new(Vec::new()) })
+    }
+    pub(super) fn since_start(&self, t: Instant) -> f64 {
+        self.run.since_start(t)
+    }
+    pub(super) fn over(&self) -> bool {
+        self.run.over()
+    }
+    /// Something the driver meant to do at `due` happened at `at`: record how late.
+    pub(super) fn late(&self, due: Instant, at: Instant) {
+        let us = at.saturating_duration_since(due).as_micros() as u64;
+        let mut m = self.m.borrow_mut();
+        if due < self.run.ramp_end {
+            m.timing.ramp.record(us)
+        } else {
+            m.timing.steady.record(us)
+        }
+        self.run.ticks.late_us.fetch_max(us, Ordering::Relaxed);
+    }
+    /// A failure of client `c`'s exchange: counted against the broker or this machine; the run
+    /// stops at once when the broker is plainly gone.
+    pub(super) fn failed(&self, c: u32, broker: usize, f: Failed) {
+        let text = match &f {
+            Failed::Over => return,
+            Failed::Broker(m) | Failed::Driver(m) => format!("client {c}: {m}"),
+        };
+        let mut m = self.m.borrow_mut();
+        match f {
+            Failed::Broker(_) => {
+                m.brokers[broker].failures += 1;
+                self.run.broker_failed(broker);
+            }
+            _ => m.driver_failures += 1,
+        }
+        if m.failure_messages.len() < FAILURES_SHOWN {
+            m.failure_messages.push(text.clone());
+        }
+        let all = self.run.ticks.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if all >= abort_after(self.run.clients) {
+            self.run.abort(format!("{all} connections failed, the last: {text}"));
+        }
+    }
+    /// A recovery attempt was answered.
+    pub(super) fn attempted(&self, p: Pending) {
+        self.run.ticks.attempts.fetch_add(1, Ordering::Relaxed);
+        if p.attempt.session_present {
+            self.run.ticks.present.fetch_add(1, Ordering::Relaxed);
+        }
+        self.pending.borrow_mut().push(p);
+    }
+}
+
+/// Sleep until `at` (or the end), recording how late the wake-up was when `record`. False
+/// once the run is over.
+pub(super) async fn wait(s: &Shared, at: Instant, record: bool) -> bool {
+    let at = at.min(s.run.end);
     while Instant::now() < at {
-        if (s.stop)() {
+        if s.over() {
             return false;
         }
         let step = (at - Instant::now()).min(Duration::from_millis(200));
         sleep_until((Instant::now() + step).into()).await;
     }
-    if at < s.end {
-        s.m.borrow_mut().lateness_us.push(Instant::now().saturating_duration_since(at).as_micros() as u64);
+    if record && at < s.run.end {
+        s.late(at, Instant::now());
     }
     !s.over()
 }
 
-/// One TCP connection and what has been read from it.
-pub(super) struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    pub(super) async fn send(&mut self, s: &Shared, p: &Outgoing<'_>) -> std::io::Result<()> {
-        let mut b = Vec::with_capacity(64);
-        encode(p, &mut b);
-        {
-            let mut m = s.m.borrow_mut();
-            m.packets += 1;
-            m.bytes += b.len() as u64;
-        }
-        self.stream.write_all(&b).await
-    }
-    /// The next packet; `None` when the broker closed the connection.
-    pub(super) async fn next(&mut self) -> std::io::Result<Option<Incoming>> {
-        loop {
-            match decode(&self.buf) {
-                Ok(Some((p, n))) => {
-                    self.buf.drain(..n);
-                    return Ok(Some(p));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
-            }
-            if self.stream.read_buf(&mut self.buf).await? == 0 {
-                return Ok(None);
-            }
-        }
-    }
-}
-
-/// Wall-clock seconds since the epoch at `t`, as the broker's clock reads them.
-pub(super) fn epoch_seconds(t: Instant) -> f64 {
-    let now_wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
-    now_wall - Instant::now().saturating_duration_since(t).as_secs_f64()
-}
-
 /// The broker's rule for a session whose connection ended at wall time `ended` (seconds):
-/// kept until the start of second floor(ended) + R + 1 (R = u32::MAX: never).
-fn expiry_epoch(ended: f64, expiry: u32) -> f64 {
-    if expiry == u32::MAX { f64::INFINITY } else { ended.floor() + f64::from(expiry) + 1.0 }
-}
-
-/// Open a connection and CONNECT; returns the connection and Session Present.
-pub(super) async fn connect(
-    s: &Shared,
-    client_id: &str,
-    clean_start: bool,
-    keep_alive: u16,
-    expiry: u32,
-) -> Result<(Conn, bool, Duration), String> {
-    // Pace connections: at most `connect_rate` per second, `max_inflight` at once.
-    let slot = {
-        let mut next = s.next_connect.borrow_mut();
-        let at = (*next).max(Instant::now());
-        *next = at + Duration::from_secs_f64(1.0 / s.opts.connect_rate.max(1e-3));
-        at
-    };
-    sleep_until(slot.into()).await;
-    let _permit = s.inflight.acquire().await.map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let stream = TcpStream::connect(s.opts.broker).await.map_err(|e| format!("{}: {e}", s.opts.broker))?;
-    let _ = stream.set_nodelay(true);
-    let mut c = Conn { stream, buf: Vec::with_capacity(256) };
-    c.send(s, &Outgoing::Connect { client_id, clean_start, keep_alive, session_expiry: expiry })
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        match c.next().await.map_err(|e| e.to_string())? {
-            Some(Incoming::ConnAck { session_present, reason: 0, .. }) => {
-                let took = started.elapsed();
-                s.m.borrow_mut().connack_us.push(took.as_micros() as u64);
-                return Ok((c, session_present, took));
-            }
-            Some(Incoming::ConnAck { reason, .. }) => {
-                return Err(format!("CONNACK refused the connection: reason {reason:#x}"));
-            }
-            Some(_) => continue,
-            None => return Err("the broker closed the connection before CONNACK".into()),
-        }
+/// kept until the start of second floor(ended) + R + 1 (R = u32::MAX: never; R = 0: not kept
+/// at all, MQTT 5 3.1.2.11.2).
+pub(super) fn expiry_epoch(ended: f64, expiry: u32) -> f64 {
+    match expiry {
+        u32::MAX => f64::INFINITY,
+        0 => ended,
+        r => ended.floor() + f64::from(r) + 1.0,
     }
-}
-
-/// Subscribe to `n` topics of client `c`, one SUBSCRIBE each, each awaited (the rebuild).
-pub(super) async fn subscribe_all(s: &Shared, conn: &mut Conn, c: u32, n: u32) -> Result<(), String> {
-    for i in 0..n {
-        let topic = wire::topic(c, i);
-        conn.send(s, &Outgoing::Subscribe { packet_id: (i % 65_535 + 1) as u16, topic: &topic })
-            .await
-            .map_err(|e| e.to_string())?;
-        loop {
-            match conn.next().await.map_err(|e| e.to_string())? {
-                Some(Incoming::SubAck { .. }) => break,
-                Some(_) => continue,
-                None => return Err("the broker closed the connection during SUBSCRIBE".into()),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What became of a connection left open and silent (a transport break, a device power
-/// cycle, a walk-away).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Held {
-    /// Still open.
-    Open,
-    /// The broker closed it at this wall time: its keep-alive timeout, or a takeover by the
-    /// client's next connection (Mosquitto 2.0 closes the old socket without a DISCONNECT).
-    Closed(f64),
-    /// The broker said a new connection took the session over (DISCONNECT 0x8E).
-    TakenOver,
-}
-
-/// A silent connection and what the driver knows of it (wall-clock seconds).
-#[derive(Debug)]
-pub(super) struct HeldConn {
-    pub(super) state: Held,
-    /// When its client last sent on it: the broker's keep-alive timer counts from there.
-    pub(super) last_send: f64,
-    /// When the client connected again with the same Client Identifier.
-    pub(super) replaced_at: Option<f64>,
-    /// When the client connected again under another Client Identifier, leaving this one
-    /// live until the broker's keep-alive closes it.
-    pub(super) orphaned_at: Option<f64>,
-    /// The Client-ID generation it belongs to.
-    pub(super) identity: u32,
-    /// Ended by the client's DISCONNECT (a logout), not left silent.
-    pub(super) logout: bool,
-}
-
-/// A record of a connection about to go silent, kept with the run's others.
-pub(super) fn silent_record(s: &Shared, last_send: Instant, identity: u32) -> Rc<RefCell<HeldConn>> {
-    let rec = Rc::new(RefCell::new(HeldConn {
-        state: Held::Open,
-        last_send: epoch_seconds(last_send),
-        replaced_at: None,
-        orphaned_at: None,
-        identity,
-        logout: false,
-    }));
-    s.holds.borrow_mut().push(rec.clone());
-    rec
-}
-
-/// Read a silent connection until `until`: Some(conn) if it is still open then, None if the
-/// broker ended it (recorded in `rec`).
-pub(super) async fn stay_silent(s: &Shared, mut conn: Conn, rec: &RefCell<HeldConn>, until: Instant) -> Option<Conn> {
-    loop {
-        tokio::select! {
-            r = conn.next() => match r {
-                Ok(Some(Incoming::Disconnect { reason: 0x8E })) => {
-                    rec.borrow_mut().state = Held::TakenOver;
-                    return None;
-                }
-                Ok(Some(_)) => continue,
-                _ => {
-                    rec.borrow_mut().state = Held::Closed(epoch_seconds(Instant::now()));
-                    return None;
-                }
-            },
-            _ = sleep_until(until.min(s.end).into()) => return Some(conn),
-        }
-    }
-}
-
-/// Keep `conn` open and silent for the rest of the run, reading only to see how the broker
-/// ends it (into `rec`).
-pub(super) fn hold_silent(s: &Rc<Shared>, conn: Conn, rec: Rc<RefCell<HeldConn>>) {
-    let s = s.clone();
-    tokio::task::spawn_local(async move {
-        let end = s.end;
-        let _ = stay_silent(&s, conn, &rec, end).await;
-    });
 }
 
 /// How the client's previous connection ended, for predicting its next attempt.
@@ -345,7 +303,7 @@ pub(super) struct Pending {
 }
 
 /// The broker's rule applied to what the driver saw: (Session Present predicted, margin).
-fn predict(p: &Pending, r: &super::client::Rules) -> (Option<bool>, f64) {
+pub(super) fn predict(p: &Pending, r: &super::client::Rules) -> (Option<bool>, f64) {
     let expiry = r.expiry;
     if p.new_identifier {
         return (Some(false), f64::INFINITY); // a new Client Identifier has no session (S17)
@@ -354,6 +312,9 @@ fn predict(p: &Pending, r: &super::client::Rules) -> (Option<bool>, f64) {
         Previous::Nothing => return (None, 0.0),
         Previous::Silent(h) => {
             let h = h.borrow();
+            if h.broker != p.attempt.broker {
+                return (None, 0.0); // another broker held it: no rule of one broker applies
+            }
             match h.state {
                 Held::Closed(t) if t <= p.sent_wall => t,
                 // Not closed before the CONNECT: the session was live and is taken over. Had the
@@ -380,88 +341,112 @@ pub struct Progress {
     pub elapsed: f64,
     /// See `elapsed`.
     pub length: f64,
-    /// Connections the broker reports (`$SYS/broker/clients/connected`, NaN until known).
+    /// Connections the brokers report (`$SYS/broker/clients/connected`, summed; NaN until known
+    /// or once a broker's monitor is lost).
     pub connected: f64,
-    /// Sessions it retains without a connection (`$SYS/broker/clients/disconnected`).
+    /// Sessions they retain without a connection (`$SYS/broker/clients/disconnected`).
     pub retained: f64,
+    /// Brokers whose `$SYS` monitor lost its connection.
+    pub lost: usize,
     /// Recovery attempts so far, and how many found their session.
-    pub attempts: usize,
+    pub attempts: u64,
     /// See `attempts`.
-    pub present: usize,
+    pub present: u64,
     /// The latest any scheduled action fired in the last second, milliseconds.
     pub late_ms: f64,
-    /// Connection errors so far.
-    pub errors: usize,
+    /// Failed connections and exchanges so far (every one, not a list's length).
+    pub failures: u64,
 }
 
-/// Call `progress` once a second until the run is over or every client is `done`.
-async fn report_progress(
-    s: &Rc<Shared>,
-    pending: &Rc<RefCell<Vec<Pending>>>,
-    progress: &dyn Fn(&Progress),
-    done: &std::cell::Cell<bool>,
-) {
-    let length = s.end.saturating_duration_since(s.start).as_secs_f64();
-    let mut seen_lateness = 0;
-    while !s.over() && !done.get() {
-        sleep(Duration::from_secs(1)).await;
-        let m = s.m.borrow();
-        let late = m.lateness_us[seen_lateness.min(m.lateness_us.len())..].iter().max().copied().unwrap_or(0);
-        seen_lateness = m.lateness_us.len();
-        let attempts = pending.borrow();
-        progress(&Progress {
-            elapsed: s.since_start(Instant::now()).min(length),
+impl Run {
+    fn progress(&self, length: f64) -> Progress {
+        let t = &self.ticks;
+        let sum = |v: &[AtomicU64]| v.iter().map(|x| f64::from_bits(x.load(Ordering::Relaxed))).sum::<f64>();
+        let lost = t.lost.iter().filter(|x| x.load(Ordering::Relaxed)).count();
+        let (connected, retained) = if lost > 0 { (f64::NAN, f64::NAN) } else { (sum(&t.connected), sum(&t.retained)) };
+        Progress {
+            elapsed: self.since_start(Instant::now()).min(length),
             length,
-            connected: m.connected.last().map_or(f64::NAN, |x| x.1),
-            retained: m.retained.last().map_or(f64::NAN, |x| x.1),
-            attempts: attempts.len(),
-            present: attempts.iter().filter(|a| a.attempt.session_present).count(),
-            late_ms: late as f64 / 1e3,
-            errors: m.errors.len(),
-        });
+            connected,
+            retained,
+            lost,
+            attempts: t.attempts.load(Ordering::Relaxed),
+            present: t.present.load(Ordering::Relaxed),
+            late_ms: t.late_us.swap(0, Ordering::Relaxed) as f64 / 1e3,
+            failures: t.failures.load(Ordering::Relaxed),
+        }
     }
 }
 
-/// The broker's own figures: `$SYS/broker/clients/disconnected` (sessions retained without a
-/// connection) and `$SYS/broker/heap/current`, as the broker publishes them.
-async fn monitor(s: Rc<Shared>) {
-    let id = format!("impsim-monitor-{}", std::process::id());
-    let (mut conn, _, _) = match connect(&s, &id, true, 60, 0).await {
-        Ok(x) => x,
-        Err(e) => {
-            s.error(format!("$SYS monitor: {e}"));
-            return;
-        }
+/// Broker `b`'s own figures: `$SYS/broker/clients/disconnected` (sessions retained without a
+/// connection), `connected`, `heap/current` and the refreshes (`uptime`), as it publishes them.
+/// Losing this connection means the broker died or shut us out: the run stops.
+async fn monitor(s: Rc<Shared>, b: usize) {
+    let run = s.run.clone();
+    let id = format!("impsim-monitor-{}-{}-{b}", std::process::id(), run.opts.shard.index);
+    let lost = |why: String| {
+        let t = run.since_start(Instant::now());
+        s.m.borrow_mut().brokers[b].monitor_lost = Some(t);
+        run.ticks.lost[b].store(true, Ordering::Relaxed);
+        run.broker_failed(b);
+        run.abort(format!("broker {}: the $SYS monitor's connection: {why}", run.opts.brokers[b].name));
     };
-    for (i, topic) in [DISCONNECTED, CONNECTED, HEAP].into_iter().enumerate() {
-        if conn.send(&s, &Outgoing::Subscribe { packet_id: i as u16 + 1, topic }).await.is_err() {
-            return;
+    let mut conn = match open(&s, b, None, &id, (true, 60, 0), None).await {
+        Ok((c, _, _)) => c,
+        Err(Failed::Over) => return,
+        Err(Failed::Broker(m) | Failed::Driver(m)) => return lost(m),
+    };
+    for (i, topic) in [DISCONNECTED, CONNECTED, HEAP, UPTIME].into_iter().enumerate() {
+        if let Err(e) = conn.send(&s, &Outgoing::Subscribe { packet_id: i as u16 + 1, topic }).await {
+            return lost(e.to_string());
         }
     }
     let mut ping = Instant::now() + Duration::from_secs(30);
+    let mut awaiting: Option<Instant> = None;
     loop {
+        let wake = awaiting.unwrap_or(ping).min(run.end);
         tokio::select! {
             r = conn.next() => match r {
                 // A retained figure is the broker's last one, possibly from before this run.
                 Ok(Some(Incoming::Publish { retained: true, .. })) => {}
                 Ok(Some(Incoming::Publish { topic, payload, .. })) => {
-                    let t = s.since_start(Instant::now());
+                    let now = Instant::now();
+                    if now >= run.end {
+                        return; // a figure from after the run's end is not the run's
+                    }
+                    let t = run.since_start(now);
                     let v: f64 = String::from_utf8_lossy(&payload).trim().parse().unwrap_or(f64::NAN);
                     let mut m = s.m.borrow_mut();
+                    let seen = &mut m.brokers[b];
                     match topic.as_str() {
-                        DISCONNECTED => m.retained.push((t, v)),
-                        CONNECTED => m.connected.push((t, v)),
-                        HEAP => m.heap.push((t, v)),
+                        DISCONNECTED => {
+                            seen.retained.push((t, v));
+                            run.ticks.retained[b].store(v.to_bits(), Ordering::Relaxed);
+                        }
+                        CONNECTED => {
+                            seen.connected.push((t, v));
+                            run.ticks.connected[b].store(v.to_bits(), Ordering::Relaxed);
+                        }
+                        HEAP => seen.heap.push((t, v)),
+                        UPTIME => seen.refreshes.push(t),
                         _ => {}
                     }
                 }
-                Ok(Some(_)) => {}
-                _ => return,
+                Ok(Some(_)) => awaiting = None, // PINGRESP, SUBACK
+                Ok(None) => return if !run.over() { lost("closed by the broker".into()) },
+                Err(e) => return if !run.over() { lost(e.to_string()) },
             },
-            _ = sleep_until(ping.into()) => {
-                if s.over() || conn.send(&s, &Outgoing::PingReq).await.is_err() {
+            _ = sleep_until(wake.into()) => {
+                if run.over() {
                     return;
                 }
+                if awaiting.is_some() {
+                    return lost(format!("no PINGRESP within {:.0} s", run.opts.deadline.as_secs_f64()));
+                }
+                if let Err(e) = conn.send(&s, &Outgoing::PingReq).await {
+                    return lost(e.to_string());
+                }
+                awaiting = Some(Instant::now() + run.opts.deadline);
                 ping = Instant::now() + Duration::from_secs(30);
             }
         }
@@ -471,9 +456,115 @@ async fn monitor(s: Rc<Shared>) {
 const DISCONNECTED: &str = "$SYS/broker/clients/disconnected";
 const CONNECTED: &str = "$SYS/broker/clients/connected";
 const HEAP: &str = "$SYS/broker/heap/current";
+const UPTIME: &str = "$SYS/broker/uptime";
 
-/// Play scenario `p` against the broker of `opts` until its (compressed) end, the time limit
-/// or `stop`; every connection is closed when this returns.
+/// The client slots thread `t` of `threads` drives in `shard`.
+fn slots(clients: u32, shard: Shard, threads: usize, t: usize) -> impl Iterator<Item = u32> {
+    (0..clients).filter(move |&c| shard.has(c) && (c / shard.count) as usize % threads == t)
+}
+
+/// One thread's part: its clients (and, on thread 0, the monitors) until the run is over.
+fn drive_thread(
+    run: std::sync::Arc<Run>,
+    p: &Params,
+    t: usize,
+    rules: super::client::Rules,
+) -> Result<Measured, String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let local = tokio::task::LocalSet::new();
+    let shared = Shared::new(run.clone());
+    let params = Rc::new(p.clone());
+    let mine: Vec<u32> = slots(p.clients, run.opts.shard, run.opts.threads, t).collect();
+    shared.m.borrow_mut().clients = mine.len() as u32;
+    local.block_on(&rt, async {
+        let mut tasks = Vec::new();
+        if t == 0 && run.opts.monitor {
+            for b in 0..run.opts.brokers.len() {
+                tasks.push(tokio::task::spawn_local(monitor(shared.clone(), b)));
+            }
+        }
+        for c in mine {
+            tasks.push(tokio::task::spawn_local(super::client::life(shared.clone(), params.clone(), c, rules)));
+        }
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        // Whatever a task waits on, the run ends at its end, its time limit or a signal: the
+        // tasks still waiting are dropped with their connections.
+        let over = async {
+            while !run.over() {
+                sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            () = all => {}
+            () = over => {}
+        }
+    });
+    drop(local);
+    drop(rt);
+    Ok(settle(&shared, &rules))
+}
+
+/// One thread's tally once its tasks are gone: the keep-alive closes, logouts, the sessions
+/// without a connection as the driver saw them, each attempt's prediction.
+fn settle(shared: &Shared, rules: &super::client::Rules) -> Measured {
+    let mut m = shared.m.replace(Measured::default());
+    let holds = shared.holds.borrow();
+    let start_wall = super::conn::epoch_seconds(shared.run.start);
+    // A close once its broker was failing is the failure's, not a keep-alive timeout.
+    let failing: Vec<f64> = (0..m.brokers.len()).map(|b| shared.run.failing_from(b, start_wall)).collect();
+    // The broker's keep-alive closes: silent connections it closed before their client came
+    // back (as the same client: an auto-logout; under another Client Identifier: an orphan).
+    for h in holds.iter() {
+        let h = h.borrow();
+        let Held::Closed(t) = h.state else { continue };
+        if h.logout || h.replaced_at.is_some_and(|r| r <= t) || t >= failing[h.broker] {
+            continue;
+        }
+        match h.orphaned_at {
+            Some(o) if o <= t => m.orphans_closed += 1,
+            _ => m.broker_closed += 1,
+        }
+    }
+    m.logouts = holds.iter().filter(|h| h.borrow().logout).count() as u64;
+    // Sessions without a connection, as the driver saw them: from each close to the client's
+    // return or the broker's expiry rule, whichever came first (and never past a failure).
+    for h in holds.iter() {
+        let h = h.borrow();
+        let Held::Closed(t) = h.state else { continue };
+        if h.replaced_at.is_some_and(|r| r <= t) || t >= failing[h.broker] {
+            continue; // closed by its client's own takeover: never without a connection
+        }
+        let until = expiry_epoch(t, rules.expiry).min(failing[h.broker]);
+        let end = h.replaced_at.map_or(until, |r| r.min(until));
+        m.brokers[h.broker].retained_seen.push((t - start_wall, end - start_wall));
+    }
+    m.attempts = shared
+        .pending
+        .borrow()
+        .iter()
+        .map(|x| {
+            let (predicted, margin) = predict(x, rules);
+            Attempt { predicted, margin, ..x.attempt.clone() }
+        })
+        .collect();
+    m
+}
+
+/// When the last client of `shard` is first due: the end of the ramp.
+fn ramp_length(p: &Params, shard: Shard) -> crate::engine::SimDuration {
+    (0..p.clients)
+        .filter(|&c| shard.has(c))
+        .map(|c| ClientDraws::new(p, c).startup())
+        .max()
+        .unwrap_or(crate::engine::SimDuration::ZERO)
+}
+
+/// Play scenario `p` against the brokers of `opts` until its (compressed) end, the time limit,
+/// a signal (`stop`) or a broker failure; every connection is closed when this returns.
 pub fn drive(
     p: &Params,
     opts: DriveOptions,
@@ -484,80 +575,116 @@ pub fn drive(
     let ping_every = Duration::from_secs_f64((f64::from(keep_alive) * p.client.keepalive_ratio).max(0.001));
     let ping_every = if keep_alive == 0 { Duration::from_secs(86_400 * 365) } else { ping_every };
     let rules = super::client::Rules { keep_alive, expiry, ping_every };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let local = tokio::task::LocalSet::new();
-    let length = opts.scale.real(p.duration.0);
-    let shared = Shared::new(opts, length, stop);
-    let start = shared.start;
-    let params = Rc::new(p.clone());
-    let pending = Rc::new(RefCell::new(Vec::new()));
-    local.block_on(&rt, async {
-        let mut tasks = vec![tokio::task::spawn_local(monitor(shared.clone()))];
-        let done = std::cell::Cell::new(false);
-        let ticker = report_progress(&shared, &pending, progress, &done);
-        for c in 0..p.clients {
-            tasks.push(tokio::task::spawn_local(super::client::life(
-                shared.clone(),
-                params.clone(),
-                c,
-                rules,
-                pending.clone(),
-            )));
-        }
-        let all = async {
-            for t in tasks {
-                let _ = t.await;
+    let threads = opts.threads.max(1);
+    let n = opts.brokers.len();
+    let length = opts.scale.real(p.duration.0).min(opts.time_limit);
+    let start = Instant::now();
+    let ramp_end = start + opts.scale.real(ramp_length(p, opts.shard)).min(length);
+    let pids: Vec<Option<u32>> = opts.brokers.iter().map(|b| capacity::listener_pid(b.addr)).collect();
+    let broker_cpu = || pids.iter().map(|p| p.and_then(capacity::process_cpu_seconds)).collect::<Vec<_>>();
+    let (cpu0, bcpu0) = (capacity::own_cpu_seconds(), broker_cpu());
+    let clients = (0..p.clients).filter(|&c| opts.shard.has(c)).count() as u32;
+    let run = std::sync::Arc::new(Run::new(
+        DriveOptions { threads, ..opts },
+        start,
+        start + length,
+        ramp_end,
+        clients,
+        stop,
+        n,
+    ));
+    let start_epoch = super::conn::epoch_seconds(start);
+    let (results, ramp_cpu) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let run = run.clone();
+                std::thread::Builder::new()
+                    .name(format!("impsim-live-{t}"))
+                    .spawn_scoped(scope, move || drive_thread(run, p, t, rules))
+            })
+            .collect();
+        // The main thread reports progress and reads the CPU at the ramp's end.
+        let mut ramp_cpu = None;
+        let secs = length.as_secs_f64();
+        let mut next_tick = start + Duration::from_secs(1);
+        while !handles.iter().all(|h| h.as_ref().map_or(true, |h| h.is_finished())) {
+            std::thread::sleep(Duration::from_millis(20));
+            let now = Instant::now();
+            if ramp_cpu.is_none() && now >= ramp_end {
+                ramp_cpu = Some((capacity::own_cpu_seconds(), broker_cpu()));
             }
-            done.set(true);
-        };
-        // The ticker stops when the run is over; the clients' tasks end the run.
-        tokio::join!(all, ticker);
-    });
-    // Every task has ended; held connections close as the runtime drops.
-    drop(local);
-    drop(rt);
-    let mut m = shared.m.replace(Measured::default());
-    m.wall_seconds = start.elapsed().as_secs_f64();
-    // The broker's keep-alive closes: silent connections it closed before their client came back.
-    // The broker's keep-alive closes: silent connections it closed before their client came
-    // back (as the same client: an auto-logout; under another Client Identifier: an orphan).
-    for h in shared.holds.borrow().iter() {
-        let h = h.borrow();
-        let Held::Closed(t) = h.state else { continue };
-        if h.logout || h.replaced_at.is_some_and(|r| r <= t) {
-            continue;
+            if now >= next_tick {
+                next_tick = now + Duration::from_secs(1);
+                progress(&run.progress(secs));
+            }
         }
-        match h.orphaned_at {
-            Some(o) if o <= t => m.orphans_closed += 1,
-            _ => m.broker_closed += 1,
+        let joined = handles
+            .into_iter()
+            .map(|h| h.map_err(|e| e.to_string())?.join().map_err(|_| "a driver thread panicked".to_string())?)
+            .collect::<Vec<_>>();
+        (joined, ramp_cpu)
+    });
+    let ended_at = Instant::now().min(run.end);
+    let (cpu1, bcpu1) = (capacity::own_cpu_seconds(), broker_cpu());
+    let (cpu_r, bcpu_r) = ramp_cpu.unwrap_or_else(|| (cpu1, bcpu1.clone()));
+    let mut m = Measured::default();
+    for r in results {
+        m.absorb(r?);
+    }
+    m.sort();
+    m.threads = threads;
+    m.cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    m.start_epoch = start_epoch;
+    m.wall_seconds = run.since_start(ended_at);
+    m.ramp_seconds = run.since_start(ramp_end).min(m.wall_seconds);
+    m.driver_cpu_seconds = [cpu_r - cpu0, cpu1 - cpu_r];
+    for (b, seen) in m.brokers.iter_mut().enumerate() {
+        if let (Some(a), Some(r), Some(z)) = (bcpu0[b], bcpu_r[b], bcpu1[b]) {
+            seen.cpu_seconds = Some([r - a, z - r]);
         }
     }
-    m.logouts = shared.holds.borrow().iter().filter(|h| h.borrow().logout).count() as u64;
-    // Sessions without a connection, as the driver saw them: from each close to the client's
-    // return or the broker's expiry rule, whichever came first.
-    let start_wall = epoch_seconds(start);
-    m.retained_seen = shared
-        .holds
-        .borrow()
-        .iter()
-        .filter_map(|h| {
-            let h = h.borrow();
-            let Held::Closed(t) = h.state else { return None };
-            if h.replaced_at.is_some_and(|r| r <= t) {
-                return None; // closed by its client's own takeover: never without a connection
-            }
-            let until = expiry_epoch(t, expiry);
-            let end = h.replaced_at.map_or(until, |r| r.min(until));
-            Some((t - start_wall, end - start_wall))
-        })
-        .collect();
-    m.attempts = pending
-        .borrow()
-        .iter()
-        .map(|x| {
-            let (predicted, margin) = predict(x, &rules);
-            Attempt { predicted, margin, ..x.attempt.clone() }
-        })
-        .collect();
+    m.peak_rss = capacity::own_peak_rss();
+    m.ending = if let Some(why) = run.abort_why.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Ending::Aborted(why)
+    } else if stop.load(Ordering::SeqCst) {
+        Ending::Interrupted
+    } else if length < run.opts.scale.real(p.duration.0) {
+        Ending::TimeLimit
+    } else {
+        Ending::Finished
+    };
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_and_threads_partition_the_clients() {
+        let shard = Shard::parse("1/3").unwrap();
+        let mut seen: Vec<u32> = (0..4).flat_map(|t| slots(100, shard, 4, t)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..100).filter(|c| c % 3 == 1).collect::<Vec<_>>());
+        let all: Vec<u32> = (0..3).flat_map(|i| slots(10, Shard { index: i, count: 3 }, 1, 0)).collect();
+        assert_eq!(all.len(), 10);
+        for bad in ["3/3", "1", "a/2", "0/0", "-1/2"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("0 <= I < N"), "{bad}");
+        }
+        assert_eq!(Shard::parse(" 0 / 1 ").unwrap(), Shard::WHOLE);
+    }
+
+    #[test]
+    fn a_session_is_kept_to_the_start_of_the_second_after_r_whole_seconds() {
+        assert_eq!(expiry_epoch(100.3, 5), 106.0, "uniform on (R, R+1] after the close");
+        assert_eq!(expiry_epoch(100.0, 5), 106.0);
+        assert_eq!(expiry_epoch(100.3, 0), 100.3, "R = 0 keeps nothing, not until the next second");
+        assert_eq!(expiry_epoch(100.3, u32::MAX), f64::INFINITY);
+    }
+
+    #[test]
+    fn broker_failures_stop_the_run_past_one_in_a_hundred_clients() {
+        assert_eq!(abort_after(300), 10);
+        assert_eq!(abort_after(19_000), 190);
+    }
 }
