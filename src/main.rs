@@ -150,10 +150,14 @@ fn main() -> ExitCode {
                 "aborted: nothing written",
                 Vec::new(),
             );
-            merge_shards(&shards, &out, force).and_then(|dir| {
-                say!("merged {} shards into {}", shards.len(), dir.display());
-                cmd::run::experiment_verdicts(&dir, 1)
-            })
+            if shards.first().is_some_and(|d| impsim::live::merge::is_live(d)) {
+                cmd::live::merge(&shards, &out, force)
+            } else {
+                merge_shards(&shards, &out, force).and_then(|dir| {
+                    say!("merged {} shards into {}", shards.len(), dir.display());
+                    cmd::run::experiment_verdicts(&dir, 1)
+                })
+            }
         }
     })
 }

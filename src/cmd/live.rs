@@ -63,8 +63,9 @@ pub struct LiveArgs {
     /// Threads that drive the virtual clients [default: this machine's cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Drive only slice I of N of the virtual users (client slots c with c mod N = I), the same
-    /// users and draws as the whole run; join the shards with `impsim merge`.
+    /// Drive only slice I of N of the virtual users (1 <= I <= N, client slots c with
+    /// c mod N = I - 1), the same users and draws as the whole run; join the shards with
+    /// `impsim merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Spread connections over these local source addresses, comma-separated [default: for
@@ -156,7 +157,7 @@ pub fn live(a: LiveArgs) -> Outcome {
     let here = (0..params.clients).filter(|&c| shard.has(c)).count() as u64;
     let files = impsim::guard::raise_open_files(here + 64, 2 * here + 64).map_err(impsim::Error::Refused)?;
     let dir = a.out.unwrap_or_else(|| {
-        let part = if shard.count > 1 { format!("-shard{}of{}", shard.index, shard.count) } else { String::new() };
+        let part = if shard.count > 1 { format!("-shard{}of{}", shard.index + 1, shard.count) } else { String::new() };
         impsim::folder::fresh_folder(&PathBuf::from(format!(
             "results/runs/live-{}-seed{}{part}",
             params.name, params.seed
@@ -176,7 +177,7 @@ pub fn live(a: LiveArgs) -> Outcome {
          open files {files}, source addresses {}",
         env!("CARGO_PKG_VERSION"),
         params.name,
-        if shard.count > 1 { format!(" (shard {}/{})", shard.index, shard.count) } else { String::new() },
+        if shard.count > 1 { format!(" (shard {shard})") } else { String::new() },
         a.broker.join(", "),
         here,
         params.clients,
@@ -232,28 +233,59 @@ pub fn live(a: LiveArgs) -> Outcome {
             }
             c.verdict.clone()
         }
-        None => shard_verdict(&measured),
+        None => match shard_verdict(&measured, late_ms) {
+            Some(v) => v,
+            None => {
+                say!("shard {shard} measured cleanly: join every shard with impsim merge to judge the run");
+                say!("  wrote {}", dir.display());
+                return Ok(if STOP.load(Ordering::SeqCst) { Done::Interrupted } else { Done::Success });
+            }
+        },
     };
     say!("verdict: {}", verdict.line());
     say!("  wrote {}", dir.display());
-    Ok(if STOP.load(Ordering::SeqCst) {
-        Done::Interrupted
-    } else {
-        match verdict {
-            Verdict::Agrees => Done::Success,
-            Verdict::Disagrees => Done::Disagrees,
-            Verdict::NotJudged(_) | Verdict::DriverLimited(_) => Done::NotJudged,
-            Verdict::BrokerFailed(_) => Done::BrokerFailed,
-        }
-    })
+    Ok(if STOP.load(Ordering::SeqCst) { Done::Interrupted } else { done(&verdict) })
 }
 
-/// A shard is judged only when merged; on its own it can say a broker failed or it fell behind.
-fn shard_verdict(m: &impsim::live::measured::Measured) -> Verdict {
-    let phases = impsim::live::compare::phases(m, f64::INFINITY);
+/// `impsim merge` of live shards: join them, judge the whole run, print it as `live` does.
+pub fn merge(shards: &[PathBuf], out: &std::path::Path, force: bool) -> Outcome {
+    let merged = impsim::live::merge::merge(shards, out, force)?;
+    let c = &merged.comparison;
+    print_comparison(c);
+    say!("verdict: {}", c.verdict.line());
+    say!("merged {} live shards into {}", shards.len(), merged.dir.display());
+    Ok(done(&c.verdict))
+}
+
+/// The exit a verdict gets.
+fn done(v: &Verdict) -> Done {
+    match v {
+        Verdict::Agrees => Done::Success,
+        Verdict::Disagrees => Done::Disagrees,
+        Verdict::NotJudged(_) | Verdict::DriverLimited(_) => Done::NotJudged,
+        Verdict::BrokerFailed(_) => Done::BrokerFailed,
+    }
+}
+
+/// The figures and who was the limit, on the terminal.
+fn print_comparison(c: &impsim::live::compare::Comparison) {
+    say!("{:<34} {:>14} {:>14}  check", "figure", "live", "simulated");
+    for r in &c.rows {
+        say!("{:<34} {:>14.4} {:>14.4}  {}", r.metric, r.live, r.simulated, r.check.word());
+    }
+    for p in &c.phases {
+        let why = if p.limit.why().is_empty() { String::new() } else { format!(" ({})", p.limit.why()) };
+        say!("{:<8} limit: {}{why}", p.name, p.limit.word());
+    }
+}
+
+/// A shard is judged only when merged; on its own it can say a broker failed or it fell
+/// behind (None: it ran cleanly, exit 0).
+fn shard_verdict(m: &impsim::live::measured::Measured, late_ms: f64) -> Option<Verdict> {
+    let phases = impsim::live::compare::phases(m, late_ms);
     match impsim::live::compare::verdict(m, &[], &phases) {
-        Verdict::Agrees => Verdict::NotJudged("a shard is judged when the shards are merged (impsim merge)".into()),
-        v => v,
+        Verdict::Agrees => None,
+        v => Some(v),
     }
 }
 

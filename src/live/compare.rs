@@ -112,8 +112,8 @@ impl Limit {
 /// The ramp (until the last client's first connection was due) or the steady state after it.
 #[derive(Clone, Debug)]
 pub struct Phase {
-    /// "ramp" or "steady".
-    pub name: &'static str,
+    /// "ramp" or "steady" (and, merged, which shard's).
+    pub name: String,
     /// Real seconds.
     pub seconds: f64,
     /// Scheduled actions in it, and how late they went out (ms).
@@ -326,7 +326,7 @@ fn phase(
         Limit::Neither
     };
     Phase {
-        name,
+        name: name.to_string(),
         seconds,
         actions: late.len(),
         late_p50_ms: late.ms(0.5),

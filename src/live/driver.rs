@@ -29,10 +29,11 @@ pub struct Broker {
     pub name: String,
 }
 
-/// The slice of the virtual users one process drives: slots `c` with `c % count == index`.
+/// The slice of the virtual users one process drives, written `I/N` with 1 <= I <= N as
+/// `impsim run --shard` and a Slurm array's task ids count: slots `c` with `c mod N = I - 1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
-    /// This shard, from 0.
+    /// This shard, from 0 (shown from 1).
     pub index: u32,
     /// Shards in all.
     pub count: u32,
@@ -42,19 +43,25 @@ impl Shard {
     /// The whole population in one process.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
-    /// Read "I/N" (0 <= I < N).
+    /// Read "I/N" (1 <= I <= N).
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {s}: write I/N with 0 <= I < N, e.g. 0/4");
+        let bad = || format!("--shard {s}: write I/N with 1 <= I <= N, e.g. 1/4 (as a Slurm array's task id)");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse::<u32>().map_err(|_| bad())?, n.trim().parse::<u32>().map_err(|_| bad())?);
-        if count == 0 || index >= count {
+        let (i, count) = (i.trim().parse::<u32>().map_err(|_| bad())?, n.trim().parse::<u32>().map_err(|_| bad())?);
+        if count == 0 || i == 0 || i > count {
             return Err(bad());
         }
-        Ok(Shard { index, count })
+        Ok(Shard { index: i - 1, count })
     }
     /// Whether client slot `c` is this shard's.
     pub fn has(self, c: u32) -> bool {
         c % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
     }
 }
 
@@ -662,16 +669,19 @@ mod tests {
 
     #[test]
     fn shards_and_threads_partition_the_clients() {
-        let shard = Shard::parse("1/3").unwrap();
+        let shard = Shard::parse("2/3").unwrap();
+        assert_eq!(shard.to_string(), "2/3");
         let mut seen: Vec<u32> = (0..4).flat_map(|t| slots(100, shard, 4, t)).collect();
         seen.sort_unstable();
         assert_eq!(seen, (0..100).filter(|c| c % 3 == 1).collect::<Vec<_>>());
-        let all: Vec<u32> = (0..3).flat_map(|i| slots(10, Shard { index: i, count: 3 }, 1, 0)).collect();
-        assert_eq!(all.len(), 10);
-        for bad in ["3/3", "1", "a/2", "0/0", "-1/2"] {
-            assert!(Shard::parse(bad).unwrap_err().contains("0 <= I < N"), "{bad}");
+        let mut all: Vec<u32> =
+            (1..=3).flat_map(|i| slots(10, Shard::parse(&format!("{i}/3")).unwrap(), 1, 0)).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..10).collect::<Vec<_>>(), "the shards cover every client once");
+        for bad in ["4/3", "0/3", "1", "a/2", "0/0", "-1/2"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("1 <= I <= N"), "{bad}");
         }
-        assert_eq!(Shard::parse(" 0 / 1 ").unwrap(), Shard::WHOLE);
+        assert_eq!(Shard::parse(" 1 / 1 ").unwrap(), Shard::WHOLE);
     }
 
     #[test]

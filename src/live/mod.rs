@@ -10,6 +10,7 @@ pub mod compare;
 pub mod conn;
 pub mod driver;
 pub mod measured;
+pub mod merge;
 pub mod report;
 pub mod scale;
 

@@ -6,7 +6,7 @@
 //! not at all (output::Staging).
 
 use super::compare::{
-    Comparison, GUARD_BAND, MIN_ATTEMPTS, MIN_SYS_SAMPLES, RETAINED_TOLERANCE, STRICT_AGREEMENT, SYS_AGREEMENT,
+    Comparison, GUARD_BAND, MIN_ATTEMPTS, MIN_SYS_SAMPLES, Phase, RETAINED_TOLERANCE, STRICT_AGREEMENT, SYS_AGREEMENT,
     simulated_retained,
 };
 use super::driver::Shard;
@@ -221,8 +221,7 @@ fn failures_md(m: &Measured) -> String {
 fn command(src: &Source, scale: Scale) -> String {
     let sets: String = src.overrides.iter().map(|o| format!(" --set '{o}'")).collect();
     let brokers: String = src.brokers.iter().map(|b| format!(" --broker {b}")).collect();
-    let shard =
-        if src.shard.count > 1 { format!(" --shard {}/{}", src.shard.index, src.shard.count) } else { String::new() };
+    let shard = if src.shard.count > 1 { format!(" --shard {}", src.shard) } else { String::new() };
     format!("impsim live {} --seed {}{sets}{brokers} --scale {}{shard}", src.file, src.seed, scale.factor())
 }
 
@@ -275,7 +274,7 @@ fn write_measurements(dir: &Path, m: &Measured) -> Result<(), Error> {
 }
 
 /// The driver's own figures, for the manifest (and for `impsim merge`).
-fn driver_json(m: &Measured, c: Option<&Comparison>) -> serde_json::Value {
+fn driver_json(m: &Measured, phases: &[Phase]) -> serde_json::Value {
     let num = |v: f64| if v.is_finite() { serde_json::json!(v) } else { serde_json::Value::Null };
     serde_json::json!({
         "threads": m.threads,
@@ -300,7 +299,11 @@ fn driver_json(m: &Measured, c: Option<&Comparison>) -> serde_json::Value {
         "monitor_lost": m.brokers.iter().map(|b| b.monitor_lost).collect::<Vec<_>>(),
         "failure_messages": m.failure_messages,
         "ending": ending(m),
-        "limits": c.map(|c| c.phases.iter().map(|p| serde_json::json!({"phase": p.name, "limit": p.limit.word(), "why": p.limit.why()})).collect::<Vec<_>>()),
+        "phases": phases.iter().map(|p| serde_json::json!({
+            "phase": p.name, "seconds": p.seconds, "actions": p.actions, "late_p50_ms": num(p.late_p50_ms),
+            "late_p99_ms": num(p.late_p99_ms), "late_max_ms": num(p.late_max_ms), "driver_cores": num(p.driver_cores),
+            "broker_cores": p.broker_cores.map(num), "limit": p.limit.word(), "why": p.limit.why(),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -310,6 +313,7 @@ fn write_files(
     m: &Measured,
     scale: Scale,
     src: &Source,
+    merged_from: &[PathBuf],
 ) -> Result<(), Error> {
     write_measurements(dir, m)?;
     let mut files = vec!["attempts.csv", "sessions.csv", "sys.csv"];
@@ -361,11 +365,10 @@ fn write_files(
     } else {
         let p = dir.join("report.md");
         let text = format!(
-            "# Live shard {}/{} against {}\n\nOne slice of the virtual users of `{}` (client slots c with c mod {} = {}), \
+            "# Live shard {} against {}\n\nOne slice of the virtual users of `{}` (client slots c with c mod {} = {}), \
              {}. Join every shard with `impsim merge SHARD_FOLDERS... --out DIR`: the merge pools the strict check, \
              simulates the whole population and judges the whole run.\n\nRerun this shard with `{}`.\n{}",
-            src.shard.index,
-            src.shard.count,
+            src.shard,
             src.brokers.join(", "),
             src.file,
             src.shard.count,
@@ -394,13 +397,14 @@ fn write_files(
             "broker": src.brokers.join(","),
             "scale": scale.factor(),
             "seed": src.seed.to_string(),
-            "shard": format!("{}/{}", src.shard.index, src.shard.count),
+            "shard": src.shard.to_string(),
             "late_limit_ms": src.late_limit_ms,
             "scenario": sim_params,
             "wall_seconds": m.wall_seconds,
             "verdict": verdict,
-            "driver": driver_json(m, run.map(|r| r.1)),
+            "driver": driver_json(m, &run.map_or_else(|| super::compare::phases(m, src.late_limit_ms), |r| r.1.phases.clone())),
             "files": files,
+            "merged_from": merged_from.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
             "note": "live figures depend on the broker and the machine; the simulated ones are a pure function of (scenario, seed)",
         }),
     )?;
@@ -418,7 +422,24 @@ pub fn write(
     src: &Source,
 ) -> Result<PathBuf, Error> {
     let staging = Staging::new(dir, force, false)?;
-    let written = write_files(&staging.path(""), run, m, scale, src);
+    let written = write_files(&staging.path(""), run, m, scale, src, &[]);
+    staging.finish(written).map(|((), d)| d)
+}
+
+/// Write the folder of merged shards (`impsim merge`), naming them in its manifest.
+#[allow(clippy::too_many_arguments)]
+pub fn write_merged(
+    dir: &Path,
+    force: bool,
+    sim: &Report,
+    c: &Comparison,
+    m: &Measured,
+    scale: Scale,
+    src: &Source,
+    shards: &[PathBuf],
+) -> Result<PathBuf, Error> {
+    let staging = Staging::new(dir, force, false)?;
+    let written = write_files(&staging.path(""), Some((sim, c)), m, scale, src, shards);
     staging.finish(written).map(|((), d)| d)
 }
 

@@ -112,4 +112,31 @@ for f in runs.csv points.csv timeseries.csv run_timeseries.csv report.md; do
   cmp "$WORK/merged/$f" "$WORK/single/$f" || fail "$f of the merged Slurm shards differs from a single-machine run"
 done
 echo "slurm test: $SHARDS array tasks on a local Slurm, merged: byte-identical to a single-machine run"
+
+# impsim live as 2 shards of one population against one local Mosquitto, with the ready script
+# users run (experiments/slurm_live.sbatch), merged, and checked against an unsharded run.
+PID=""
+stop_all() { stop_broker; stop; }
+trap stop_all EXIT
+source tests/live/broker.sh
+start_broker
+[ -n "$PID" ] || skip "mosquitto did not start for the live shards"
+LIVE=(--broker "127.0.0.1:$PORT" --scale 60 --set duration=40m)
+START=$(( $(date +%s) + 8 ))
+timeout 300 sbatch --wait --array=1-2 --cpus-per-task=1 --output="$WORK/live-%A_%a.out" \
+  experiments/slurm_live.sbatch experiments/live_mosquitto.toml "$WORK/live" "$START" "${LIVE[@]}" \
+  || fail "sbatch --wait (live shards): $(cat "$WORK"/live-*.out 2>/dev/null | tail -5)"
+"$BIN" merge "$WORK"/live/shard-* --out "$WORK/live-merged" >"$WORK/live-merge.out" 2>&1 \
+  || { cat "$WORK/live-merge.out"; fail "impsim merge of the live shards exited $? ($(grep -m1 Verdict "$WORK/live-merged/report.md" 2>/dev/null))"; }
+"$BIN" live experiments/live_mosquitto.toml "${LIVE[@]}" --out "$WORK/live-single" >/dev/null 2>"$WORK/live-single.err" \
+  || { cat "$WORK/live-single.err"; fail "the unsharded live run exited $?"; }
+# The simulated column is the whole population's: the same whether sharded or not.
+cut -d, -f1,3 "$WORK/live-merged/summary.csv" >"$WORK/sim-merged"
+cut -d, -f1,3 "$WORK/live-single/summary.csv" >"$WORK/sim-single"
+cmp "$WORK/sim-merged" "$WORK/sim-single" || fail "the merged shards' simulation differs from the unsharded run's"
+attempts=$(awk -F, '$1 == "recovery_attempts" { print $2 }' "$WORK/live-merged/summary.csv")
+sim=$(awk -F, '$1 == "recovery_attempts" { print $3 }' "$WORK/live-merged/summary.csv")
+awk -v l="$attempts" -v s="$sim" 'BEGIN { d = l - s; if (d < 0) d = -d; exit !(d <= 0.1 * s) }' \
+  || fail "merged recovery attempts $attempts against $sim simulated"
+echo "slurm test: 2 live shards on a local Slurm against Mosquitto, merged: the model agrees; the simulation is the unsharded run's"
 rm -rf "$WORK"
