@@ -184,6 +184,24 @@ fn clock_ticks() -> f64 {
     100.0
 }
 
+/// This machine's CPU time so far, in clock ticks: (busy, all), from /proc/stat.
+pub fn machine_ticks() -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<f64> = text.lines().next()?.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let all: f64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4).unwrap_or(&0.0);
+    Some((all - idle, all))
+}
+
+/// The share of the machine busy between two `machine_ticks` readings (NaN when unknown).
+pub fn busy_between(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> f64 {
+    match (a, b) {
+        (Some((b0, a0)), Some((b1, a1))) if a1 > a0 => (b1 - b0) / (a1 - a0),
+        _ => f64::NAN,
+    }
+}
+
 /// CPU seconds this process has used so far (every thread).
 pub fn own_cpu_seconds() -> f64 {
     process_cpu_seconds(std::process::id()).unwrap_or(f64::NAN)
@@ -261,6 +279,10 @@ mod tests {
         assert!(process_open_files(std::process::id()).unwrap() > 0);
         assert!(own_cpu_seconds() >= 0.0);
         assert!(own_peak_rss() > 0);
+        let (busy, all) = machine_ticks().unwrap();
+        assert!(busy > 0.0 && all >= busy);
+        assert_eq!(busy_between(Some((10.0, 100.0)), Some((40.0, 200.0))), 0.3);
+        assert!(busy_between(None, Some((1.0, 2.0))).is_nan());
         drop(l);
         assert_eq!(listening_inode(addr), None, "nothing listens there now");
     }

@@ -31,6 +31,9 @@ pub const MIN_SYS_SAMPLES: usize = 10;
 pub const MAX_SYS_INTERVAL: f64 = 3.0;
 /// A thread (or a broker) busier than this share of a core is saturated.
 pub const BUSY: f64 = 0.85;
+/// A machine whose cores are busier than this share (every process on it) makes a driver's
+/// timers wait for a core: many processes on few cores queue.
+pub const MACHINE_BUSY: f64 = 0.7;
 
 /// What a figure's check said.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +131,8 @@ pub struct Phase {
     pub driver_cores: f64,
     /// The busiest broker's CPU in cores, when its process could be read.
     pub broker_cores: Option<f64>,
+    /// The share of this machine's cores busy (every process), NaN when unknown.
+    pub machine_busy: f64,
     /// What limited it.
     pub limit: Limit,
 }
@@ -295,6 +300,7 @@ fn phase(
     let driver_cores = per_second(driver_cpu);
     let broker_cores = m.brokers.iter().filter_map(|b| b.cpu_seconds.map(|c| per_second(c[i]))).reduce(f64::max);
     let all_brokers: f64 = m.brokers.iter().filter_map(|b| b.cpu_seconds.map(|c| per_second(c[i]))).sum();
+    let machine_busy = m.machine_busy[i];
     let p99 = late.ms(0.99);
     let behind = p99 > limit_ms;
     let threads = m.threads.max(1) as f64;
@@ -309,11 +315,12 @@ fn phase(
             "a broker used {:.2} of a core (Mosquitto uses one); connects waited for its CONNACKs ({p99:.0} ms late, p99)",
             broker_cores.unwrap_or(f64::NAN)
         ))
-    } else if behind && driver_cores + all_brokers >= BUSY * m.cores as f64 {
+    } else if behind && (machine_busy >= MACHINE_BUSY || driver_cores + all_brokers >= BUSY * m.cores as f64) {
         Limit::Machine(format!(
-            "the driver ({driver_cores:.2} cores) and the broker(s) ({all_brokers:.2}) shared this machine's {} cores; \
-             actions {p99:.0} ms late (p99)",
-            m.cores
+            "this machine's {} cores were {:.0}% busy (the driver {driver_cores:.2} cores, the broker(s) {all_brokers:.2}, \
+             the rest other processes): the driver's timers waited for a core, actions {p99:.0} ms late (p99)",
+            m.cores,
+            100.0 * machine_busy
         ))
     } else if behind {
         Limit::LoadGenerator(format!(
@@ -334,6 +341,7 @@ fn phase(
         late_max_ms: late.ms(1.0),
         driver_cores,
         broker_cores,
+        machine_busy,
         limit,
     }
 }
@@ -645,6 +653,10 @@ mod tests {
         // Idle both, but late: pacing or another process.
         m.brokers[0].cpu_seconds = Some([1.0, 10.0]);
         assert!(matches!(&phases(&m, 20.0)[1].limit, Limit::LoadGenerator(w) if w.contains("pacing")));
+        // ... unless the machine's cores were busy (many processes on few cores).
+        m.machine_busy = [0.1, 0.8];
+        assert!(matches!(&phases(&m, 20.0)[1].limit, Limit::Machine(w) if w.contains("80% busy")));
+        m.machine_busy = [0.0, 0.0];
         // Busy together: the machine.
         m.driver_cpu_seconds = [5.0, 120.0];
         m.brokers[0].cpu_seconds = Some([1.0, 60.0]);

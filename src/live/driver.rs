@@ -265,16 +265,14 @@ impl Shared {
 }
 
 /// Sleep until `at` (or the end), recording how late the wake-up was when `record`. False
-/// once the run is over.
+/// once the run is over. (A signal or an abort does not wake each sleeper: the thread's watch
+/// drops every task at once, so a sleeping client costs nothing until it is due.)
 pub(super) async fn wait(s: &Shared, at: Instant, record: bool) -> bool {
     let at = at.min(s.run.end);
-    while Instant::now() < at {
-        if s.over() {
-            return false;
-        }
-        let step = (at - Instant::now()).min(Duration::from_millis(200));
-        sleep_until((Instant::now() + step).into()).await;
+    if s.over() {
+        return false;
     }
+    sleep_until(at.into()).await;
     if record && at < s.run.end {
         s.late(at, Instant::now());
     }
@@ -589,7 +587,7 @@ pub fn drive(
     let ramp_end = start + opts.scale.real(ramp_length(p, opts.shard)).min(length);
     let pids: Vec<Option<u32>> = opts.brokers.iter().map(|b| capacity::listener_pid(b.addr)).collect();
     let broker_cpu = || pids.iter().map(|p| p.and_then(capacity::process_cpu_seconds)).collect::<Vec<_>>();
-    let (cpu0, bcpu0) = (capacity::own_cpu_seconds(), broker_cpu());
+    let (cpu0, bcpu0, mach0) = (capacity::own_cpu_seconds(), broker_cpu(), capacity::machine_ticks());
     let clients = (0..p.clients).filter(|&c| opts.shard.has(c)).count() as u32;
     let run = std::sync::Arc::new(Run::new(
         DriveOptions { threads, ..opts },
@@ -618,7 +616,7 @@ pub fn drive(
             std::thread::sleep(Duration::from_millis(20));
             let now = Instant::now();
             if ramp_cpu.is_none() && now >= ramp_end {
-                ramp_cpu = Some((capacity::own_cpu_seconds(), broker_cpu()));
+                ramp_cpu = Some((capacity::own_cpu_seconds(), broker_cpu(), capacity::machine_ticks()));
             }
             if now >= next_tick {
                 next_tick = now + Duration::from_secs(1);
@@ -632,8 +630,8 @@ pub fn drive(
         (joined, ramp_cpu)
     });
     let ended_at = Instant::now().min(run.end);
-    let (cpu1, bcpu1) = (capacity::own_cpu_seconds(), broker_cpu());
-    let (cpu_r, bcpu_r) = ramp_cpu.unwrap_or_else(|| (cpu1, bcpu1.clone()));
+    let (cpu1, bcpu1, mach1) = (capacity::own_cpu_seconds(), broker_cpu(), capacity::machine_ticks());
+    let (cpu_r, bcpu_r, mach_r) = ramp_cpu.unwrap_or_else(|| (cpu1, bcpu1.clone(), mach1));
     let mut m = Measured::default();
     for r in results {
         m.absorb(r?);
@@ -645,6 +643,7 @@ pub fn drive(
     m.wall_seconds = run.since_start(ended_at);
     m.ramp_seconds = run.since_start(ramp_end).min(m.wall_seconds);
     m.driver_cpu_seconds = [cpu_r - cpu0, cpu1 - cpu_r];
+    m.machine_busy = [capacity::busy_between(mach0, mach_r), capacity::busy_between(mach_r, mach1)];
     for (b, seen) in m.brokers.iter_mut().enumerate() {
         if let (Some(a), Some(r), Some(z)) = (bcpu0[b], bcpu_r[b], bcpu1[b]) {
             seen.cpu_seconds = Some([r - a, z - r]);

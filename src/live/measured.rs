@@ -160,6 +160,8 @@ pub struct Measured {
     pub start_epoch: f64,
     /// The driver process's CPU seconds during the ramp and after it.
     pub driver_cpu_seconds: [f64; 2],
+    /// The share of this machine's cores busy (every process) during the ramp and after it.
+    pub machine_busy: [f64; 2],
     /// Threads that drove clients, and the machine's cores.
     pub threads: usize,
     /// See `threads`.

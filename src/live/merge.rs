@@ -85,6 +85,7 @@ fn phase_of(v: &Value, shard: Shard) -> Phase {
         late_max_ms: f("late_max_ms"),
         driver_cores: f("driver_cores"),
         broker_cores: v["broker_cores"].as_f64(),
+        machine_busy: f("machine_busy"),
         limit,
     }
 }

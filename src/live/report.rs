@@ -107,8 +107,8 @@ fn phases_md(c: &Comparison, m: &Measured, limit_ms: f64) -> String {
          {:.0} bytes per client) against its own schedule: an action is late from when it was due to when it went \
          out (a connect's pacing included). Past {limit_ms:.0} ms (p99) the driver fell behind, and its timing \
          figures are its own, not the broker's.\n\n\
-         | phase | real s | actions | late p50 ms | late p99 ms | late max ms | driver cores | busiest broker cores | the limit |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         | phase | real s | actions | late p50 ms | late p99 ms | late max ms | driver cores | busiest broker cores | machine busy | the limit |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
         m.threads,
         m.cores,
         m.clients,
@@ -117,7 +117,7 @@ fn phases_md(c: &Comparison, m: &Measured, limit_ms: f64) -> String {
     );
     for p in &c.phases {
         s.push_str(&format!(
-            "| {} | {:.1} | {} | {} | {} | {} | {:.2} | {} | {}{} |\n",
+            "| {} | {:.1} | {} | {} | {} | {} | {:.2} | {} | {} | {}{} |\n",
             p.name,
             p.seconds,
             p.actions,
@@ -126,6 +126,7 @@ fn phases_md(c: &Comparison, m: &Measured, limit_ms: f64) -> String {
             human(p.late_max_ms),
             p.driver_cores,
             p.broker_cores.map_or("unknown".to_string(), |b| format!("{b:.2}")),
+            if p.machine_busy.is_finite() { format!("{:.0}%", 100.0 * p.machine_busy) } else { "unknown".into() },
             p.limit.word(),
             if p.limit.why().is_empty() { String::new() } else { format!(": {}", p.limit.why()) }
         ));
@@ -289,7 +290,7 @@ fn driver_json(m: &Measured, phases: &[Phase]) -> serde_json::Value {
             "ramp": {"p50": num(m.timing.ramp.ms(0.5)), "p99": num(m.timing.ramp.ms(0.99)), "max": num(m.timing.ramp.ms(1.0)), "count": m.timing.ramp.len()},
             "steady": {"p50": num(m.timing.steady.ms(0.5)), "p99": num(m.timing.steady.ms(0.99)), "max": num(m.timing.steady.ms(1.0)), "count": m.timing.steady.len()},
         },
-        "connack_ms": {"p50": num(m.timing.connack.ms(0.5)), "p99": num(m.timing.connack.ms(0.99))},
+        "connack_ms": {"p50": num(m.timing.connack.ms(0.5)), "p99": num(m.timing.connack.ms(0.99)), "max": num(m.timing.connack.ms(1.0))},
         "counts": {
             "fresh": m.fresh, "broker_closed": m.broker_closed, "orphans_closed": m.orphans_closed,
             "logouts": m.logouts, "packets": m.packets, "bytes": m.bytes, "driver_failures": m.driver_failures,
@@ -302,7 +303,7 @@ fn driver_json(m: &Measured, phases: &[Phase]) -> serde_json::Value {
         "phases": phases.iter().map(|p| serde_json::json!({
             "phase": p.name, "seconds": p.seconds, "actions": p.actions, "late_p50_ms": num(p.late_p50_ms),
             "late_p99_ms": num(p.late_p99_ms), "late_max_ms": num(p.late_max_ms), "driver_cores": num(p.driver_cores),
-            "broker_cores": p.broker_cores.map(num), "limit": p.limit.word(), "why": p.limit.why(),
+            "broker_cores": p.broker_cores.map(num), "machine_busy": num(p.machine_busy), "limit": p.limit.word(), "why": p.limit.why(),
         })).collect::<Vec<_>>(),
     })
 }

@@ -19,7 +19,7 @@ BASE=$(mktemp -d /tmp/impsim-capacity.XXXXXX)
 PIDS=()
 stop_all() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$BASE"
+  [ -n "${KEEP:-}" ] || rm -rf "$BASE"
 }
 trap stop_all EXIT
 skip() { echo "live capacity: SKIPPED: $*"; exit 0; }
@@ -60,12 +60,12 @@ many)
   for i in $(seq 1 "$SHARDS"); do
     "$BIN" live experiments/live_mosquitto.toml "${BROKERS[@]}" --scale 10 --set "clients=$TOTAL" \
       --set duration=30m --shard "$i/$SHARDS" --threads 1 --start-at "$START" --connect-rate 1000 \
-      --max-inflight 16 --out "$BASE/shard-$i" >"$BASE/shard-$i.out" 2>&1 &
+      --max-inflight 40 --out "$BASE/shard-$i" >"$BASE/shard-$i.out" 2>&1 &
     run_pids+=($!)
   done
   for p in "${run_pids[@]}"; do wait "$p" || echo "a shard exited $?"; done
   for i in $(seq 1 "$SHARDS"); do tail -2 "$BASE/shard-$i.out"; done
-  "$BIN" merge "$BASE"/shard-* --out "$BASE/merged" | tee "$BASE/merged.txt" || true
+  "$BIN" merge "$BASE"/shard-*/ --out "$BASE/merged" | tee "$BASE/merged.txt" || true
   echo "each shard's driver: CPU seconds (ramp, steady), peak memory, clients:"
   for i in $(seq 1 "$SHARDS"); do
     python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['driver']; print(' ', sys.argv[2], d['cpu_seconds'], round(d['peak_rss_bytes']/1e6,1), 'MB', d['clients'], 'clients')" \
