@@ -116,6 +116,16 @@ s s50.toml 'name = "e"\nscenario = "ok.toml"\n[sweep]\n"client.logout_prob" = [1
 s s51.toml 'name = "e"\nscenario = "ok.toml"\n[sweep]\n"thresholds.recovery_success_rate" = [">=0.5", ">=0.9"]\n'; row "a swept threshold" "$BIN" run s51.toml --out o
 row "--seed above 2^64-1" "$BIN" run ok.toml --seed 18446744073709551616 --out o
 row "--junit onto a file impsim did not write" "$BIN" run ok.toml --junit s0.toml --force --out o
+L="$ROOT/experiments/live_mosquitto.toml"
+row "live: a broker at 0.0.0.0" "$BIN" live "$L" --broker 0.0.0.0:1883 --scale 60
+row "live: a broker not on loopback" "$BIN" live "$L" --broker 192.0.2.1:1883 --scale 60
+row "live: --shard 0/2 (shards count from 1)" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60 --shard 0/2
+row "live: the same broker twice" "$BIN" live "$L" --broker 127.0.0.1:1 --broker 127.0.0.1:1 --scale 60
+row "live: --deadline 0s" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60 --deadline 0s
+row "live: --source-addrs not an address" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60 --source-addrs 127.0.0.x
+row "live: --start-at long past" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60 --start-at 1
+row "live: 50,000 clients in one process (open files 20,000)" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60 --set clients=50000
+row "live: a broker not running" "$BIN" live "$L" --broker 127.0.0.1:1 --scale 60
 {
   echo "# Bad input and what impsim says"
   echo

@@ -128,6 +128,9 @@ pub fn live(a: LiveArgs) -> Outcome {
         return usage("impsim live needs a SCENARIO and --scale (or --calibrate)");
     };
     let shard = a.shard.as_deref().map(Shard::parse).transpose().or_else(usage)?.unwrap_or(Shard::WHOLE);
+    if let Some(at) = a.start_at {
+        seconds_until(at)?;
+    }
     let ScenarioOptions { seed, set } = a.scenario_options;
     let text = impsim::scenario::read_text(&scenario)?;
     let file = scenario.display().to_string();
@@ -289,16 +292,22 @@ fn shard_verdict(m: &impsim::live::measured::Measured, late_ms: f64) -> Option<V
     }
 }
 
-/// Wait until Unix time `at` (seconds); refuse a time long past or far ahead.
-fn wait_for_start(at: u64) -> Result<(), impsim::Error> {
+/// Seconds from now to Unix time `at`; refused when long past or far ahead.
+fn seconds_until(at: u64) -> Result<f64, impsim::Error> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
     let wait = at as f64 - now;
     if !(-5.0..=3600.0).contains(&wait) {
+        let when = if wait < 0.0 { "has passed" } else { "is more than an hour from now" };
         return usage(format!(
-            "--start-at {at} is {:.0} s from now; give a Unix time within the next hour (e.g. $(( $(date +%s) + 30 )))",
-            wait
+            "--start-at {at} {when}; give a Unix time within the next hour (e.g. $(( $(date +%s) + 30 )))"
         ));
     }
+    Ok(wait)
+}
+
+/// Wait until Unix time `at` (seconds), or a signal.
+fn wait_for_start(at: u64) -> Result<(), impsim::Error> {
+    let wait = seconds_until(at)?;
     say_err!("waiting {:.1} s for --start-at {at}", wait.max(0.0));
     let until = std::time::Instant::now() + Duration::from_secs_f64(wait.max(0.0));
     while std::time::Instant::now() < until {
@@ -357,7 +366,7 @@ fn run_calibration(opts: CalibrateOptions, out: Option<PathBuf>, force: bool) ->
         opts.subscriptions,
         opts.subscriptions.len() * 12
     );
-    let c = impsim::live::calibrate::calibrate(opts, &STOP).map_err(impsim::Error::Host)?;
+    let c = impsim::live::calibrate::calibrate(opts, &STOP).map_err(impsim::Error::Broker)?;
     if STOP.load(Ordering::SeqCst) {
         return Ok(Done::Interrupted);
     }

@@ -154,6 +154,7 @@ pub(super) async fn open(
         s.late(due, started);
     }
     let addr = run.opts.brokers[broker].addr;
+    s.m.borrow_mut().connects += 1;
     let deadline = started + run.opts.deadline;
     let stream = match timeout_at(deadline.min(run.end).into(), dial(addr, source)).await {
         Ok(Ok(x)) => x,

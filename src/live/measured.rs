@@ -139,6 +139,8 @@ pub struct Measured {
     pub orphans_closed: u64,
     /// DISCONNECTs the clients sent (the user logged out).
     pub logouts: u64,
+    /// TCP connections the driver began to open (monitors included).
+    pub connects: u64,
     /// Packets sent and their bytes.
     pub packets: u64,
     /// See `packets`.
@@ -191,6 +193,7 @@ impl Measured {
         self.orphans_closed += o.orphans_closed;
         self.logouts += o.logouts;
         self.packets += o.packets;
+        self.connects += o.connects;
         self.bytes += o.bytes;
         self.timing.ramp.absorb(&o.timing.ramp);
         self.timing.steady.absorb(&o.timing.steady);

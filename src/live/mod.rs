@@ -149,8 +149,15 @@ pub fn run(
     let scale = opts.scale;
     let sharded = opts.shard.count > 1;
     let measured = driver::drive(p, opts, stop, progress).map_err(Error::Host)?;
-    if measured.timing.connack.is_empty() && measured.broker_failures() > 0 {
-        let why = measured.failure_messages.first().cloned().unwrap_or_else(|| "no connection succeeded".into());
+    if measured.timing.connack.is_empty() && measured.connects > 0 {
+        let why = match (measured.failure_messages.first(), &measured.ending) {
+            (Some(f), _) => f.clone(),
+            (None, measured::Ending::Aborted(why)) => why.clone(),
+            _ => format!(
+                "{} connections opened, none answered in the {:.0} s the run lasted",
+                measured.connects, measured.wall_seconds
+            ),
+        };
         return Err(Error::Broker(format!("the broker accepted no session: {why}")));
     }
     if sharded {
