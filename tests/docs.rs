@@ -98,3 +98,40 @@ fn every_exit_code_is_in_the_readmes_table_and_in_help() {
         assert!(help.contains(&format!("\n  {c} ")), "exit code {c} is not in --help: {help}");
     }
 }
+
+/// ARCHITECTURE.md names every source and test file (by name), names no file that does not
+/// exist, and stays a page (it was once corrupted to 69,897 lines without a test noticing).
+#[test]
+fn the_architecture_page_names_every_file_and_nothing_else() {
+    let page = read("ARCHITECTURE.md");
+    assert!(page.lines().count() < 400, "ARCHITECTURE.md has {} lines", page.lines().count());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs" || x == "sh") {
+                out.push(p);
+            }
+        }
+    }
+    walk(&root.join("src"), &mut files);
+    walk(&root.join("tests"), &mut files);
+    let names: std::collections::BTreeSet<String> =
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|p| !page.contains(&*p.file_name().unwrap().to_string_lossy()))
+        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "ARCHITECTURE.md does not name: {missing:?}");
+    let named: std::collections::BTreeSet<&str> = page
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| w.ends_with(".rs") || w.ends_with(".sh"))
+        .map(|w| w.trim_start_matches('.'))
+        .collect();
+    let gone: Vec<&&str> = named.iter().filter(|w| !names.contains(**w)).collect();
+    assert!(gone.is_empty(), "ARCHITECTURE.md names files that do not exist: {gone:?}");
+}
