@@ -286,4 +286,130 @@ mod tests {
         drop(l);
         assert_eq!(listening_inode(addr), None, "nothing listens there now");
     }
+
+    #[test]
+    fn a_broker_listening_on_every_address_is_found_at_the_one_connected_to() {
+        let any = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = any.local_addr().unwrap().port();
+        assert_eq!(listener_pid(SocketAddr::from(([127, 0, 0, 1], port))), Some(std::process::id()));
+        let one = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = one.local_addr().unwrap().port();
+        assert_eq!(listening_inode(SocketAddr::from(([127, 0, 0, 2], port))), None, "another address");
+    }
+
+    #[test]
+    fn exactly_the_port_share_fits_and_the_busiest_broker_is_named() {
+        let many = Limits { open_files: 1_000_000, ports: 28_232 };
+        assert_eq!(check(&demand(14_116, vec![14_116], 1, 1), many), Ok(()), "half the range, exactly");
+        let e = check(&demand(14_117, vec![14_117], 1, 1), many).unwrap_err();
+        assert!(e.contains("is 14117 per address") && e.contains("at least 2 source addresses"), "{e}");
+        let e = check(&demand(40_000, vec![10_000, 30_000], 2, 1), many).unwrap_err();
+        assert!(e.contains("30000 connections to broker 2 from 2 source address(es) is 15000 per address"), "{e}");
+        assert!(e.contains("over the 14116 local ports") && e.contains("ephemeral range of 28232"), "{e}");
+        assert!(e.contains("at least 3 source addresses"), "{e}");
+    }
+
+    #[test]
+    fn a_client_goes_to_the_broker_fnv_1a_of_its_identifier_names() {
+        // FNV-1a 64 of "foobar" is 0x85944171f73967e8 (the published test vector), of "a"
+        // 0xaf63dc4c8601ec8c: a load balancer hashing the same way sends each client to the same broker.
+        assert_eq!(broker_of("foobar", 1000), (0x8594_4171_f739_67e8_u64 % 1000) as usize);
+        assert_eq!(broker_of("foobar", 7), 6);
+        assert_eq!(broker_of("a", 1000), 996);
+        assert_eq!(broker_of("impsim-17-0", 4), 2);
+        assert_eq!(broker_of("a", 0), 0, "no brokers counts as one");
+    }
+
+    #[test]
+    fn source_blocks_wrap_around_the_loopback_range_exactly() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(auto_sources(1, HERE, 253), [ip("127.0.0.254")]);
+        assert_eq!(auto_sources(1, HERE, 254 * 254), [ip("127.0.0.1")], "the 64,517th block is the first again");
+        assert_eq!(auto_sources(1, HERE, 70_000), [ip("127.0.21.151")]);
+        assert_eq!(auto_sources(14_116, HERE, 0), [ip("127.0.0.1")], "exactly the share: one address");
+        assert_eq!(auto_sources(14_117, HERE, 0).len(), 2);
+        assert_eq!(auto_sources(0, HERE, 0).len(), 1);
+    }
+
+    /// This process's "Max open files" (soft, hard) from /proc/self/limits.
+    fn open_file_limits() -> (u64, u64) {
+        let text = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let line = text.lines().find(|l| l.starts_with("Max open files")).unwrap();
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(3)
+            .take(2)
+            .map(|x| if x == "unlimited" { u64::MAX } else { x.parse().unwrap() })
+            .collect();
+        (v[0], v[1])
+    }
+
+    #[test]
+    fn this_machines_limits_are_what_the_kernel_reports() {
+        let l = Limits::here();
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+        let v: Vec<u64> = range.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        assert_eq!(l.ports, v[1] - v[0] + 1, "the range's ends are both usable ports");
+        let (soft, hard) = open_file_limits();
+        assert_eq!(l.open_files, hard, "the hard limit, which the process may raise itself to");
+        assert_eq!(process_open_files(std::process::id()), Some(soft), "a process's own (soft) limit");
+        assert_eq!(process_open_files(u32::MAX), None, "no such process");
+    }
+
+    /// CPU seconds of this process by the kernel's precise clock.
+    fn cpu_clock() -> f64 {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the struct we pass and nothing else.
+        assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) }, 0);
+        t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+    }
+
+    #[test]
+    fn cpu_seconds_count_user_and_system_time() {
+        // Spend some of each: system time reading /proc, user time spinning.
+        let start = cpu_clock();
+        while cpu_clock() - start < 0.2 {
+            let _ = std::fs::read_to_string("/proc/self/stat");
+        }
+        let mut x = 0u64;
+        let start = cpu_clock();
+        while cpu_clock() - start < 0.2 {
+            for i in 0..10_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+        }
+        let before = cpu_clock();
+        let (read, own) = (process_cpu_seconds(std::process::id()).unwrap(), own_cpu_seconds());
+        let after = cpu_clock();
+        // The kernel's ticks lag its precise clock by at most a few ticks per thread.
+        for v in [read, own] {
+            assert!(v > before - 0.1 && v < after + 0.05, "{v} s not within [{before}, {after}]");
+        }
+        assert_eq!(process_cpu_seconds(u32::MAX), None, "no such process");
+    }
+
+    #[test]
+    fn the_machines_ticks_split_into_busy_and_idle() {
+        // user nice system idle iowait irq softirq steal
+        let read = || -> Vec<f64> {
+            let text = std::fs::read_to_string("/proc/stat").unwrap();
+            text.lines().next().unwrap().split_whitespace().skip(1).take(8).map(|x| x.parse().unwrap()).collect()
+        };
+        let busy = |v: &[f64]| v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+        let (v0, (b, all), v1) = (read(), machine_ticks().unwrap(), read());
+        assert!(busy(&v0) <= b && b <= busy(&v1), "{} <= {b} <= {}", busy(&v0), busy(&v1));
+        let (all0, all1) = (v0.iter().sum::<f64>(), v1.iter().sum::<f64>());
+        assert!(all0 <= all && all <= all1, "{all0} <= {all} <= {all1}");
+        assert!(busy_between(Some((1.0, 5.0)), Some((2.0, 5.0))).is_nan(), "no time passed: unknown, not infinite");
+    }
+
+    #[test]
+    fn the_peak_memory_is_in_bytes() {
+        // The resident memory now, in bytes (VmRSS, kilobytes): the peak read after it is at least that.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        let now = line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024;
+        let peak = own_peak_rss();
+        assert!(now <= peak && peak > 1 << 20, "now {now}, peak {peak}");
+    }
 }

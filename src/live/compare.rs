@@ -574,21 +574,31 @@ mod tests {
         assert!(share.is_nan() && why.is_some(), "no $SYS tree at all");
     }
 
-    #[test]
-    fn the_simulated_retained_mean_is_event_based_not_an_average_of_samples() {
-        // D1: at --scale 60 with a sample a minute, every sample lands on a whole broker second,
-        // when a batch of sessions is expiring; the samples' average reads high.
+    /// The live Mosquitto scenario with 2,000 clients, simulated over 90 s of a run at --scale 60.
+    fn simulated() -> (Report, super::super::scale::Scale) {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/live_mosquitto.toml");
         let text = std::fs::read_to_string(path).unwrap();
         let p = crate::scenario::parse(&text, path, std::path::Path::new("."), &["clients=2000".into()]).unwrap();
         let k = super::super::scale::Scale::new(60).unwrap();
         let driven = std::time::Duration::from_secs(90);
         let (sim, ()) = crate::run::simulate(super::super::comparison_params(&p, k, driven), ());
+        (sim, k)
+    }
+
+    #[test]
+    fn the_simulated_retained_mean_is_event_based_not_an_average_of_samples() {
+        // D1: at --scale 60 with a sample a minute, every sample lands on a whole broker second,
+        // when a batch of sessions is expiring; the samples' average reads high.
+        let (sim, k) = simulated();
         let m = Measured { wall_seconds: 90.0, brokers: vec![BrokerSeen::default()], ..Default::default() };
         let c = compare(&sim, &m, 20.0);
         let row = c.rows.iter().find(|r| r.metric == "retained_sessions_mean").unwrap();
         let event_based = sim.metric("retained_contexts_mean");
         assert_eq!(row.simulated, event_based);
+        assert!(c.rows.iter().all(|r| !r.metric.contains('@')), "one broker: no per-broker rows");
+        // A simulated minute is a real second at --scale 60: the samples fall on whole seconds of the run.
+        let times: Vec<f64> = simulated_retained(&sim, k).iter().map(|s| s.0).collect();
+        assert!(times.len() > 80 && times.iter().enumerate().all(|(i, &t)| t == i as f64), "{times:?}");
         let samples = step_mean(&simulated_retained(&sim, k), 0.0, 90.0);
         assert!(
             (samples / event_based - 1.0).abs() > 0.02,
@@ -671,5 +681,180 @@ mod tests {
         driver_side.failure_messages.push("client 1: no local port left".into());
         let v = verdict(&driver_side, &[], &quiet_phases());
         assert!(matches!(&v, Verdict::DriverLimited(w) if w.contains("no local port")), "{v:?}");
+    }
+
+    #[test]
+    fn each_check_limit_and_verdict_reads_as_documented() {
+        let checks = [Check::Info, Check::Agrees, Check::Disagrees, Check::NotJudged("few".into())];
+        assert_eq!(checks.map(|c| c.word()), ["", "agrees", "DISAGREES", "not judged"]);
+        assert_eq!(Check::of(None, true), Check::Agrees);
+        assert_eq!(Check::of(None, false), Check::Disagrees);
+        assert_eq!(
+            Check::of(Some("few".into()), true),
+            Check::NotJudged("few".into()),
+            "too little is never agreement"
+        );
+        let limits =
+            [Limit::Neither, Limit::LoadGenerator("a".into()), Limit::Machine("b".into()), Limit::Broker("c".into())];
+        assert_eq!(limits.clone().map(|l| l.word()), ["neither", "the load generator", "the machine", "the broker"]);
+        assert_eq!(limits.map(|l| l.why().to_string()), ["", "a", "b", "c"]);
+        assert!(Verdict::Agrees.line().contains("agrees with the broker"));
+        assert!(Verdict::Disagrees.line().contains("DISAGREE"));
+        assert_eq!(Verdict::NotJudged("x".into()).line(), "NOT JUDGED: x");
+        assert!(Verdict::DriverLimited("late".into()).line().starts_with("LOAD GENERATOR LIMITED: late; "));
+        assert!(Verdict::BrokerFailed("down".into()).line().starts_with("BROKER FAILED: down; "));
+    }
+
+    #[test]
+    fn boundaries_of_the_windows_and_the_guard_band() {
+        // The level before the first sample counts from the window's start, not from 0.
+        assert_eq!(step_mean(&[(2.0, 8.0)], 1.0, 4.0), 8.0);
+        // An attempt exactly at the guard band is not judged.
+        assert_eq!(strict_agreement([attempt(true, Some(true), GUARD_BAND)].iter()).1, 0);
+        // Retained intervals over a window: 0 + 2 + 3 seconds of the 6 of [2, 8].
+        let iv = [(0.0, 2.0), (1.0, 4.0), (5.0, 9.0)];
+        assert_eq!(intervals_mean(&iv, 2.0, 8.0), 5.0 / 6.0);
+        assert_eq!(intervals_mean(&iv, 0.0, 10.0), 0.9);
+        assert!(intervals_mean(&iv, 3.0, 3.0).is_nan());
+        // A session counts from its close (included) to its return (excluded).
+        let seen = [(1.0, 2.0), (1.5, 3.0)];
+        assert_eq!([0.5, 1.0, 1.5, 2.0, 3.0].map(|t| seen_at(&seen, t)), [0, 1, 2, 1, 0]);
+    }
+
+    #[test]
+    fn proportions_on_unequal_runs_agree_only_within_their_error() {
+        // 50 of 100 against 120 of 300: pooled 0.425, error 0.0571, so 0.1 apart agrees;
+        // 114 of 300 (0.12 apart, error 0.0568) does not.
+        assert!(rates_agree(0.5, 100.0, 0.4, 300.0));
+        assert!(rates_agree(0.4, 300.0, 0.5, 100.0));
+        assert!(!rates_agree(0.5, 100.0, 0.38, 300.0));
+        assert!(!rates_agree(0.38, 300.0, 0.5, 100.0));
+    }
+
+    #[test]
+    fn a_gauge_check_is_judged_at_exactly_its_limits_and_per_broker() {
+        let m = |b| Measured { brokers: vec![b], ..Default::default() };
+        assert_eq!(sys_check(&m(broker(10, 1.0)), None), (1.0, 10, None), "exactly the samples needed");
+        assert_eq!(sys_check(&m(broker(40, MAX_SYS_INTERVAL)), None), (1.0, 40, None), "exactly the slowest refresh");
+        let mut few = broker(5, 1.0);
+        few.addr = "127.0.0.2:1883".into();
+        let two = Measured { brokers: vec![broker(40, 2.0), few], ..Default::default() };
+        assert_eq!(sys_check(&two, Some(0)), (1.0, 40, None));
+        let (_, n, why) = sys_check(&two, Some(1));
+        assert!(n == 5 && why.unwrap().contains("5 $SYS samples"));
+        assert_eq!(sys_check(&two, None).1, 45);
+    }
+
+    #[test]
+    fn who_was_the_limit_at_the_edges() {
+        let steady = |driver: f64, broker: f64, machine: f64, late_us: u64, limit_ms: f64| {
+            let mut m = Measured { wall_seconds: 100.0, threads: 2, cores: 2, ..Default::default() };
+            m.brokers = vec![BrokerSeen { cpu_seconds: Some([0.0, broker * 100.0]), ..Default::default() }];
+            m.driver_cpu_seconds = [0.0, driver * 100.0];
+            m.machine_busy = [0.0, machine];
+            for _ in 0..100 {
+                m.timing.steady.record(late_us);
+            }
+            phases(&m, limit_ms).remove(1)
+        };
+        // On schedule, nothing but a busy broker is a limit: a busy driver or machine kept up.
+        assert_eq!(steady(1.9, 0.1, 0.1, 1_000, 20.0).limit, Limit::Neither, "a busy driver on time");
+        assert_eq!(steady(0.1, 0.1, 0.95, 1_000, 20.0).limit, Limit::Neither, "a busy machine, on time");
+        let l = steady(0.1, 0.9, 0.1, 1_000, 20.0).limit;
+        assert!(matches!(&l, Limit::Broker(w) if w.contains("0.90 of a core") && !w.contains("CONNACK")), "{l:?}");
+        // Late at exactly the limit is not behind.
+        let at = steady(1.9, 0.1, 0.1, 50_000, 20.0).late_p99_ms;
+        assert_eq!(steady(1.9, 0.1, 0.1, 50_000, at).limit, Limit::Neither);
+        assert!(matches!(steady(1.9, 0.1, 0.1, 50_000, at - 0.001).limit, Limit::LoadGenerator(_)));
+        // Behind, with the driver and broker together under 85% of the cores: pacing, not the machine.
+        let l = steady(0.9, 0.5, 0.1, 50_000, 20.0).limit;
+        assert!(matches!(&l, Limit::LoadGenerator(w) if w.contains("pacing")), "{l:?}");
+        // A phase of no time has no rate of CPU.
+        let m = Measured { driver_cpu_seconds: [1.0, 0.0], ..Default::default() };
+        assert!(phases(&m, 20.0)[0].driver_cores.is_nan());
+    }
+
+    #[test]
+    fn a_broker_failure_is_either_failed_connections_or_a_lost_monitor() {
+        let judged = rows(&[Check::Agrees]);
+        let mut b = broker(40, 2.0);
+        b.failures = 1;
+        let v = verdict(&Measured { brokers: vec![b], ..Default::default() }, &judged, &quiet_phases());
+        assert!(matches!(&v, Verdict::BrokerFailed(w) if w.contains(": 1 failed")), "{v:?}");
+        let mut b = broker(40, 2.0);
+        b.monitor_lost = Some(3.0);
+        let v = verdict(&Measured { brokers: vec![b], ..Default::default() }, &judged, &quiet_phases());
+        assert!(matches!(&v, Verdict::BrokerFailed(w) if w.contains("monitor lost at 3.0 s")), "{v:?}");
+    }
+
+    #[test]
+    fn every_check_of_a_run_is_judged_from_its_own_figures() {
+        let (sim, _) = simulated();
+        let col = |k| sim.metric(k);
+        let sim_att = col("recovery_attempts") + col("session_continuations");
+        let sim_rate = (col("recovery_successes") + col("session_continuations")) / sim_att;
+        assert!(sim_att >= MIN_ATTEMPTS as f64, "{sim_att} simulated attempts");
+        // Broker a: 40 judged attempts; broker b: exactly 30 (the least that is judged); 3 exactly
+        // at the guard band and 2 without a prediction. As many present as the simulation's rate.
+        let mut attempts = Vec::new();
+        for i in 0..75usize {
+            let broker = usize::from(i >= 40);
+            let (predicted, margin) = match i {
+                70..=72 => (Some(true), GUARD_BAND),
+                73.. => (None, 9.0),
+                _ => (Some(true), 1.0),
+            };
+            attempts.push(Attempt { broker, predicted, margin, ..attempt(true, None, 0.0) });
+        }
+        let present = (75.0 * sim_rate).round() as usize;
+        for a in attempts.iter_mut().take(75 - present) {
+            a.session_present = false;
+            a.predicted = a.predicted.map(|_| false);
+        }
+        let mut b = broker(5, 1.0);
+        b.addr = "b:1883".into();
+        // Broker a holds as many retained sessions as the simulation's mean, and its gauge says so.
+        let retained = sim.metric("retained_contexts_mean");
+        let mut a = BrokerSeen { addr: "a:1883".into(), ..broker(40, 2.0) };
+        a.retained_seen = vec![(0.0, 90.0); retained.floor() as usize];
+        a.retained_seen.push((0.0, 90.0 * retained.fract()));
+        a.retained.iter_mut().for_each(|g| g.1 = retained.floor());
+        let m = Measured {
+            attempts,
+            brokers: vec![a, b],
+            wall_seconds: 90.0,
+            packets: 900,
+            peak_rss: 2_000_000,
+            clients: 2000,
+            ..Default::default()
+        };
+        let c = compare(&sim, &m, 20.0);
+        let row = |name: &str| c.rows.iter().find(|r| r.metric == name).unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!((row("recovery_attempts").live, row("recovery_attempts").simulated), (75.0, sim_att));
+        let rate = row("session_present_rate");
+        assert_eq!((rate.live, rate.simulated, &rate.check), (present as f64 / 75.0, sim_rate, &Check::Agrees));
+        assert_eq!((row("strict_agreement").live, &row("strict_agreement").check), (1.0, &Check::Agrees));
+        assert_eq!(row("strict_judged_attempts").live, 70.0);
+        assert_eq!(row("strict_agreement@a:1883").check, Check::Agrees);
+        assert_eq!(row("strict_agreement@b:1883").check, Check::Agrees, "30 judged attempts are enough");
+        assert_eq!(row("sys_gauge_agreement@a:1883").check, Check::Agrees);
+        assert!(matches!(&row("sys_gauge_agreement@b:1883").check, Check::NotJudged(w) if w.contains("5 $SYS")));
+        assert_eq!((c.in_guard_band, c.unpredicted), (3, 2));
+        assert_eq!(row("exchanges_per_second").live, 10.0);
+        assert_eq!(row("driver_bytes_per_client").live, 1000.0);
+        assert_eq!(row("retained_sessions_mean").check, Check::Agrees);
+        assert!(
+            matches!(&c.verdict, Verdict::NotJudged(w) if w.starts_with("sys_gauge_agreement@b:1883")),
+            "{:?}",
+            c.verdict
+        );
+        // One of broker b's attempts predicted absent but present (29 of 30 agree): b, and only b, disagrees.
+        let mut m = m;
+        let k = m.attempts.iter().position(|a| a.broker == 1 && a.predicted == Some(true)).unwrap();
+        m.attempts[k].predicted = Some(false);
+        let c = compare(&sim, &m, 20.0);
+        let row = |name: &str| c.rows.iter().find(|r| r.metric == name).unwrap().check.clone();
+        assert_eq!((row("strict_agreement@a:1883"), row("strict_agreement@b:1883")), (Check::Agrees, Check::Disagrees));
+        assert_eq!(c.verdict, Verdict::Disagrees);
     }
 }
